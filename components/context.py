@@ -1,0 +1,38 @@
+"""Where a component is being deployed: account, partition, region, deployer.
+
+The invokes run under the component (parent=self), so they use the same
+provider, and therefore the same account and region, as its children.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class DeployContext:
+    account_id: pulumi.Output[str]
+    partition: pulumi.Output[str]
+    dns_suffix: pulumi.Output[str]
+    region: pulumi.Output[str]
+    # The deploying identity as a principal a key policy may name: for an STS
+    # session, the IAM role behind it (with its path), not the session ARN.
+    deployer_arn: pulumi.Output[str]
+
+
+def deploy_context(parent: pulumi.Resource) -> DeployContext:
+    opts = pulumi.InvokeOutputOptions(parent=parent)
+    identity = aws.get_caller_identity_output(opts=opts)
+    partition = aws.get_partition_output(opts=opts)
+    region = aws.get_region_output(opts=opts)
+    session = aws.iam.get_session_context_output(arn=identity.arn, opts=opts)
+    return DeployContext(
+        account_id=identity.account_id,
+        partition=partition.partition,
+        dns_suffix=partition.dns_suffix,
+        region=region.region,
+        deployer_arn=session.issuer_arn,
+    )

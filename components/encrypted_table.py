@@ -1,0 +1,296 @@
+"""EncryptedTable: a customer-managed KMS key, its alias, and a DynamoDB table encrypted with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from components.context import deploy_context
+from components.key_user import KeyUserArgs
+from components.policies import build_key_policy, key_policy_json
+from components.validation import (
+    KeySpec,
+    TableSpec,
+    default_alias,
+    validate_key_args,
+    validate_principal_arns,
+    validate_table_args,
+)
+
+TOKEN = "encrypted-dynamodb:index:EncryptedTable"
+
+# Worst-case placeholders for checking the key policy size before deploy, when
+# the account, partition and region are not known yet.
+_LONGEST_PARTITION = "aws-iso-b"
+_PLACEHOLDER_ACCOUNT = "000000000000"
+_LONGEST_REGION = "ap-southeast-99"
+_LONGEST_DNS_SUFFIX = "amazonaws.com.cn"
+
+
+class GlobalSecondaryIndexArgs(TypedDict):
+    """One global secondary index of the table."""
+
+    name: str
+    """Index name: 3 to 255 characters from a-z, A-Z, 0-9, '_', '-', '.'."""
+    partition_key: str
+    """Attribute used as the index's partition key."""
+    partition_key_type: NotRequired[str]
+    """Type of the index partition key: S, N or B. Default S."""
+    sort_key: NotRequired[str]
+    """Attribute used as the index's sort key. Default: none."""
+    sort_key_type: NotRequired[str]
+    """Type of the index sort key: S, N or B. Default S."""
+    projection_type: NotRequired[str]
+    """ALL, KEYS_ONLY or INCLUDE. Default ALL."""
+    non_key_attributes: NotRequired[list[str]]
+    """Attributes projected with INCLUDE (required with INCLUDE only)."""
+    read_capacity: NotRequired[int]
+    """Read capacity units; required with billing mode PROVISIONED."""
+    write_capacity: NotRequired[int]
+    """Write capacity units; required with billing mode PROVISIONED."""
+
+
+class EncryptedTableArgs(TypedDict):
+    """Arguments of an EncryptedTable."""
+
+    partition_key: str
+    """Name of the table's partition (hash) key attribute."""
+    partition_key_type: NotRequired[str]
+    """Type of the partition key: S (string), N (number) or B (binary). Default S."""
+    sort_key: NotRequired[str]
+    """Name of the table's sort (range) key attribute. Default: none."""
+    sort_key_type: NotRequired[str]
+    """Type of the sort key: S, N or B. Default S."""
+    table_name: NotRequired[str]
+    """Physical table name. Default: auto-named by Pulumi from the component name."""
+    billing_mode: NotRequired[str]
+    """PAY_PER_REQUEST (default) or PROVISIONED."""
+    read_capacity: NotRequired[int]
+    """Read capacity units; required with PROVISIONED, refused otherwise."""
+    write_capacity: NotRequired[int]
+    """Write capacity units; required with PROVISIONED, refused otherwise."""
+    point_in_time_recovery: NotRequired[bool]
+    """Continuous backups with point-in-time recovery. Default true."""
+    deletion_protection: NotRequired[bool]
+    """Refuse DeleteTable while set. Default true; turn off for throwaway stacks."""
+    ttl_attribute: NotRequired[str]
+    """Attribute holding each item's expiry time (epoch seconds). Default: no TTL."""
+    stream_view_type: NotRequired[str]
+    """Enable a stream: KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES. Default: no stream."""
+    global_secondary_indexes: NotRequired[list[GlobalSecondaryIndexArgs]]
+    """Global secondary indexes. Default: none."""
+    key_description: NotRequired[str]
+    """Description of the KMS key."""
+    alias: NotRequired[str]
+    """KMS alias, 'alias/...'. Default: alias/<project>/<stack>/<name>."""
+    enable_key_rotation: NotRequired[bool]
+    """Automatic rotation of the key material. Default true."""
+    rotation_period_days: NotRequired[int]
+    """Days between automatic rotations, 90 to 2560. Default: AWS's (365)."""
+    deletion_window_days: NotRequired[int]
+    """Days a deleted key waits before it is destroyed, 7 to 30. Default 30."""
+    key_admins: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
+    """IAM role or user ARNs that manage the key (never use it). The deploying identity is always added."""
+    key_users: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
+    """IAM role or user ARNs named in the key policy as key users, through DynamoDB only."""
+    allow_iam_policies: NotRequired[bool]
+    """Let IAM identity policies grant use of the key (account-root delegation). Default true."""
+    tags: NotRequired[pulumi.Input[dict[str, pulumi.Input[str]]]]
+    """Tags for the key and the table."""
+
+
+def _all_plain(values: Any) -> bool:
+    return isinstance(values, list | tuple) and all(isinstance(v, str) for v in values)
+
+
+def _check_policy_size_now(spec: KeySpec, admins: Any, users: Any) -> None:
+    """Refuse an oversized key policy before deploy when the ARNs are known now."""
+    if not (_all_plain(admins) and _all_plain(users)):
+        return
+    key_policy_json(
+        build_key_policy(
+            partition=_LONGEST_PARTITION,
+            account_id=_PLACEHOLDER_ACCOUNT,
+            region=_LONGEST_REGION,
+            admin_arns=validate_principal_arns("key_admins", admins),
+            key_user_arns=validate_principal_arns("key_users", users),
+            allow_iam_policies=spec.allow_iam_policies,
+            deployer_arn=f"arn:{_LONGEST_PARTITION}:iam::{_PLACEHOLDER_ACCOUNT}:role/deployer",
+            dns_suffix=_LONGEST_DNS_SUFFIX,
+        )
+    )
+
+
+def _table_inputs(spec: TableSpec) -> dict[str, Any]:
+    """Table arguments that follow from the validated spec alone."""
+    inputs: dict[str, Any] = {
+        "attributes": [{"name": n, "type": t} for n, t in spec.attributes.items()],
+        "hash_key": spec.partition_key,
+        "range_key": spec.sort_key,
+        "billing_mode": spec.billing_mode,
+        "read_capacity": spec.read_capacity,
+        "write_capacity": spec.write_capacity,
+        "point_in_time_recovery": {"enabled": spec.point_in_time_recovery},
+        "deletion_protection_enabled": spec.deletion_protection,
+    }
+    if spec.ttl_attribute:
+        inputs["ttl"] = {"attribute_name": spec.ttl_attribute, "enabled": True}
+    if spec.stream_view_type:
+        inputs["stream_enabled"] = True
+        inputs["stream_view_type"] = spec.stream_view_type
+    if spec.indexes:
+        inputs["global_secondary_indexes"] = [
+            {
+                "name": index.name,
+                "key_schemas": [{"attribute_name": index.partition_key, "key_type": "HASH"}]
+                + ([{"attribute_name": index.sort_key, "key_type": "RANGE"}] if index.sort_key else []),
+                "projection_type": index.projection_type,
+                "non_key_attributes": list(index.non_key_attributes) or None,
+                "read_capacity": index.read_capacity,
+                "write_capacity": index.write_capacity,
+            }
+            for index in spec.indexes
+        ]
+    return inputs
+
+
+class EncryptedTable(pulumi.ComponentResource):
+    """A DynamoDB table encrypted at rest with its own customer-managed KMS key.
+
+    The key is symmetric (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT), rotates, and its
+    policy names who administers it and who may use it (only through DynamoDB).
+    Add further key users after the fact with KeyUser, never by rewriting the policy.
+    """
+
+    key: aws.kms.Key
+    alias: aws.kms.Alias
+    table: aws.dynamodb.Table
+    allow_iam_policies: bool
+    key_id: pulumi.Output[str]
+    """Id of the customer-managed KMS key."""
+    key_arn: pulumi.Output[str]
+    """ARN of the customer-managed KMS key (what the table is encrypted with)."""
+    alias_name: pulumi.Output[str]
+    """Alias of the key, 'alias/...'."""
+    table_name: pulumi.Output[str]
+    """Name of the DynamoDB table."""
+    table_arn: pulumi.Output[str]
+    """ARN of the DynamoDB table."""
+    region: pulumi.Output[str]
+    """Region of the key and the table."""
+    account_id: pulumi.Output[str]
+    """Account that owns the key and the table."""
+
+    def __init__(self, name: str, args: EncryptedTableArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # Every check on plain values runs before anything, this component included, is registered.
+        key_spec = validate_key_args(args, default_alias(pulumi.get_project(), pulumi.get_stack(), name))
+        table_spec = validate_table_args(args)
+        admins_in = args.get("key_admins") or []
+        users_in = args.get("key_users") or []
+        _check_policy_size_now(key_spec, admins_in, users_in)
+        super().__init__(TOKEN, name, None, opts)
+        self.allow_iam_policies = key_spec.allow_iam_policies
+
+        where = deploy_context(self)
+
+        def render_policy(values: list[Any]) -> str:
+            partition, account_id, region, dns_suffix, deployer_arn, admins, users = values
+            return key_policy_json(
+                build_key_policy(
+                    partition=partition,
+                    account_id=account_id,
+                    region=region,
+                    admin_arns=validate_principal_arns("key_admins", admins),
+                    key_user_arns=validate_principal_arns("key_users", users),
+                    allow_iam_policies=key_spec.allow_iam_policies,
+                    deployer_arn=deployer_arn,
+                    dns_suffix=dns_suffix,
+                )
+            )
+
+        policy = pulumi.Output.all(
+            where.partition,
+            where.account_id,
+            where.region,
+            where.dns_suffix,
+            where.deployer_arn,
+            pulumi.Output.from_input(admins_in),
+            pulumi.Output.from_input(users_in),
+        ).apply(render_policy)
+
+        tags = args.get("tags")
+        child = pulumi.ResourceOptions(parent=self)
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=key_spec.description,
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            key_usage="ENCRYPT_DECRYPT",
+            enable_key_rotation=key_spec.enable_rotation,
+            rotation_period_in_days=key_spec.rotation_period_days,
+            deletion_window_in_days=key_spec.deletion_window_days,
+            policy=policy,
+            tags=tags,
+            opts=child,
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias",
+            name=key_spec.alias,
+            target_key_id=self.key.key_id,
+            opts=child,
+        )
+        self.table = aws.dynamodb.Table(
+            f"{name}-table",
+            name=table_spec.name,
+            # The key ARN, never an alias: an alias makes the provider diff forever.
+            server_side_encryption={"enabled": True, "kms_key_arn": self.key.arn},
+            tags=tags,
+            opts=child,
+            **_table_inputs(table_spec),
+        )
+
+        self.key_id = self.key.key_id
+        self.key_arn = self.key.arn
+        self.alias_name = self.alias.name
+        self.table_name = self.table.name
+        self.table_arn = self.table.arn
+        self.region = where.region
+        self.account_id = where.account_id
+        self.register_outputs(
+            {
+                "region": self.region,
+                "account_id": self.account_id,
+                "key_id": self.key_id,
+                "key_arn": self.key_arn,
+                "alias_name": self.alias_name,
+                "table_name": self.table_name,
+                "table_arn": self.table_arn,
+            }
+        )
+
+    def key_user_args(
+        self,
+        principal_arn: pulumi.Input[str],
+        *,
+        mode: str = "grant",
+        access: str = "read",
+        include_table_access: bool = False,
+        principal_kind: str | None = None,
+    ) -> KeyUserArgs:
+        """KeyUser arguments that make principal_arn a user of this table's key."""
+        args: KeyUserArgs = {
+            "key_arn": self.key_arn,
+            "table_name": self.table_name,
+            "table_arn": self.table_arn,
+            "principal_arn": principal_arn,
+            "mode": mode,
+            "access": access,
+            "include_table_access": include_table_access,
+            "key_allows_iam_policies": self.allow_iam_policies,
+        }
+        if principal_kind is not None:
+            args["principal_kind"] = principal_kind
+        return args
+

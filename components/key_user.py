@@ -1,0 +1,152 @@
+"""KeyUser: make one IAM principal a user of an EncryptedTable's key, after the fact.
+
+The key policy has one owner (the EncryptedTable); KeyUser never rewrites it.
+It adds a KMS grant (mode "grant") or an identity policy on the principal
+(mode "iam-policy"), both limited to this key and this table.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from components.context import deploy_context
+from components.policies import (
+    ACCESS_GRANT_OPERATIONS,
+    key_user_identity_policy,
+    table_access_policy,
+    table_encryption_context,
+)
+from components.validation import (
+    KeyUserSpec,
+    key_arn_for,
+    parse_principal_arn,
+    parse_table_arn,
+    validate_key_user_args,
+)
+
+TOKEN = "encrypted-dynamodb:index:KeyUser"
+
+
+class KeyUserArgs(TypedDict):
+    """Arguments of a KeyUser. Plain values, so other Pulumi languages can pass them."""
+
+    key_arn: pulumi.Input[str]
+    """ARN (or id) of the table's customer-managed KMS key."""
+    table_name: pulumi.Input[str]
+    """Name of the encrypted table; grants are constrained to its encryption context."""
+    table_arn: pulumi.Input[str]
+    """ARN of the encrypted table."""
+    principal_arn: pulumi.Input[str]
+    """ARN of the IAM role or user that becomes a key user."""
+    principal_kind: NotRequired[str]
+    """'role' or 'user'. Inferred from a known ARN; needed for identity policies when the ARN is an output."""
+    mode: NotRequired[str]
+    """'grant' (default): a KMS grant; 'iam-policy': an identity policy on the principal."""
+    access: NotRequired[str]
+    """'read' (default): Decrypt, DescribeKey; 'read-write': also Encrypt, GenerateDataKey*, ReEncrypt*."""
+    include_table_access: NotRequired[bool]
+    """Also allow the matching DynamoDB actions on the table and its indexes. Default false."""
+    key_allows_iam_policies: NotRequired[bool]
+    """Whether the key policy delegates to IAM; 'iam-policy' mode is refused when false. Default true."""
+
+
+def _identity_policy_resource(
+    name: str,
+    kind: str,
+    principal_arn: pulumi.Output[str],
+    document: pulumi.Output[str],
+    opts: pulumi.ResourceOptions,
+) -> aws.iam.RolePolicy | aws.iam.UserPolicy:
+    principal_name = principal_arn.apply(lambda arn: parse_principal_arn("principal_arn", arn).name)
+    if kind == "role":
+        return aws.iam.RolePolicy(name, role=principal_name, policy=document, opts=opts)
+    return aws.iam.UserPolicy(name, user=principal_name, policy=document, opts=opts)
+
+
+def _checked_table_arn(arn: str) -> str:
+    parse_table_arn("table_arn", arn)
+    return arn
+
+
+class KeyUser(pulumi.ComponentResource):
+    """One IAM principal allowed to use an EncryptedTable's key for that table's data."""
+
+    grant: aws.kms.Grant | None
+    policy: aws.iam.RolePolicy | aws.iam.UserPolicy | None
+    principal_arn: pulumi.Output[str]
+    """The principal that became a key user."""
+    key_arn: pulumi.Output[str]
+    """The key it may use."""
+    grant_id: pulumi.Output[str] | None
+    """Id of the KMS grant (mode 'grant')."""
+
+    def __init__(self, name: str, args: KeyUserArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        spec: KeyUserSpec = validate_key_user_args(args)  # before anything is registered
+        super().__init__(TOKEN, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        table_arn = pulumi.Output.from_input(args["table_arn"]).apply(_checked_table_arn)
+        principal_arn = pulumi.Output.from_input(args["principal_arn"]).apply(
+            lambda arn: parse_principal_arn("principal_arn", arn).arn
+        )
+        key_arn = pulumi.Output.all(pulumi.Output.from_input(args["key_arn"]), table_arn).apply(
+            lambda values: key_arn_for(values[0], values[1])
+        )
+
+        where = deploy_context(self)
+        self.grant = None
+        self.grant_id = None
+        self.policy = None
+        if spec.mode == "grant":
+            context = pulumi.Output.all(pulumi.Output.from_input(args["table_name"]), table_arn).apply(
+                lambda values: table_encryption_context(values[0], parse_table_arn("table_arn", values[1]).account)
+            )
+            self.grant = aws.kms.Grant(
+                f"{name}-grant",
+                key_id=key_arn,
+                grantee_principal=principal_arn,
+                operations=list(ACCESS_GRANT_OPERATIONS[spec.access]),
+                constraints=[{"encryption_context_subset": context}],
+                # Retired, not revoked, on delete: the deployer is named as the
+                # retiring principal so it holds the right to do so.
+                retiring_principal=where.deployer_arn,
+                retire_on_delete=True,
+                opts=child,
+            )
+            self.grant_id = self.grant.grant_id
+            if spec.include_table_access:
+                assert spec.principal_kind is not None  # validate_key_user_args guarantees it
+                document = table_arn.apply(lambda arn: json.dumps(table_access_policy(table_arn=arn, access=spec.access)))
+                self.policy = _identity_policy_resource(
+                    f"{name}-table-access", spec.principal_kind, principal_arn, document, child
+                )
+        else:
+            assert spec.principal_kind is not None  # validate_key_user_args guarantees it
+
+            def render(values: list[Any]) -> str:
+                key, table, dns_suffix = values
+                parts = parse_table_arn("table_arn", table)
+                return json.dumps(
+                    key_user_identity_policy(
+                        key_arn=key,
+                        region=parts.region,
+                        account_id=parts.account,
+                        access=spec.access,
+                        table_arn=table if spec.include_table_access else None,
+                        dns_suffix=dns_suffix,
+                    )
+                )
+
+            document = pulumi.Output.all(key_arn, table_arn, where.dns_suffix).apply(render)
+            self.policy = _identity_policy_resource(f"{name}-policy", spec.principal_kind, principal_arn, document, child)
+
+        self.principal_arn = principal_arn
+        self.key_arn = key_arn
+        outputs: dict[str, Any] = {"principal_arn": principal_arn, "key_arn": key_arn}
+        if self.grant_id is not None:
+            outputs["grant_id"] = self.grant_id
+        self.register_outputs(outputs)

@@ -1,0 +1,363 @@
+"""Pure validation of component arguments: plain data in, normalised specs out.
+
+Nothing here touches Pulumi, so every rule is testable on its own and runs before
+any resource is registered. Values that are Pulumi Outputs (unknown until deploy)
+are checked later, inside the apply that first sees them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.errors import ConfigError, one_of
+
+ATTRIBUTE_TYPES = ("S", "N", "B")
+BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
+STREAM_VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+PROJECTION_TYPES = ("ALL", "KEYS_ONLY", "INCLUDE")
+KEY_USER_MODES = ("grant", "iam-policy")
+KEY_USER_ACCESS = ("read", "read-write")
+PRINCIPAL_KINDS = ("role", "user")
+
+DELETION_WINDOW_DAYS = (7, 30)
+DEFAULT_DELETION_WINDOW_DAYS = 30
+ROTATION_PERIOD_DAYS = (90, 2560)
+ALIAS_MAX_LENGTH = 256
+
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_ALIAS_CHARS = re.compile(r"^[A-Za-z0-9:/_-]+$")
+# IAM principals a key policy or grant may name: the account root, a user or a
+# role (with optional path). STS session ARNs are not valid principals.
+_PRINCIPAL_ARN = re.compile(
+    r"^arn:(?P<partition>aws(?:-[a-z]+)*):iam::(?P<account>\d{12}):"
+    r"(?P<resource>root|(?P<kind>user|role)(?P<path>/(?:[\x21-\x7e]+/)*)(?P<name>[\w+=,.@-]{1,128}))$"
+)
+_SESSION_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:sts::\d{12}:assumed-role/")
+
+
+def require_choice(field_name: str, value: object, allowed: Sequence[object]) -> Any:
+    if value not in allowed:
+        raise ConfigError(field_name, f"{value!r} is not supported", one_of(allowed))
+    return value
+
+
+def require_int_in_range(field_name: str, value: object, bounds: tuple[int, int]) -> int:
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(field_name, f"{value!r} is out of range", f"whole number of days from {low} to {high}")
+    return value
+
+
+def require_positive_int(field_name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(field_name, f"{value!r} is not a positive whole number", "1 or more")
+    return value
+
+
+def validate_table_name(field_name: str, value: object) -> str:
+    if not isinstance(value, str) or not _TABLE_NAME.match(value):
+        raise ConfigError(
+            field_name,
+            f"{value!r} is not a valid DynamoDB table name",
+            "3 to 255 characters from a-z, A-Z, 0-9, '_', '-', '.'",
+        )
+    return value
+
+
+def validate_attribute_name(field_name: str, value: object) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= 255:
+        raise ConfigError(field_name, f"{value!r} is not a valid attribute name", "1 to 255 characters")
+    return value
+
+
+def validate_alias(field_name: str, value: object) -> str:
+    allowed = (
+        "'alias/' followed by a-z, A-Z, 0-9, ':', '/', '_', '-', "
+        f"at most {ALIAS_MAX_LENGTH} characters, not starting with 'alias/aws/'"
+    )
+    if not isinstance(value, str) or not value.startswith("alias/") or value == "alias/":
+        raise ConfigError(field_name, f"{value!r} must start with 'alias/'", allowed)
+    if value.startswith("alias/aws/"):
+        raise ConfigError(field_name, f"{value!r} uses the prefix reserved for AWS managed keys", allowed)
+    if not _ALIAS_CHARS.match(value):
+        raise ConfigError(field_name, f"{value!r} contains characters KMS does not accept", allowed)
+    if len(value) > ALIAS_MAX_LENGTH:
+        raise ConfigError(field_name, f"alias is {len(value)} characters long", allowed)
+    return value
+
+
+def default_alias(project: str, stack: str, name: str) -> str:
+    """An alias unique per project, stack and component, so stacks do not collide."""
+    raw = f"alias/{project}/{stack}/{name}"
+    return re.sub(r"[^A-Za-z0-9:/_-]", "-", raw)[:ALIAS_MAX_LENGTH]
+
+
+@dataclass(frozen=True)
+class PrincipalArn:
+    """A parsed IAM principal ARN."""
+
+    arn: str
+    partition: str
+    account: str
+    kind: str  # "root", "user" or "role"
+    name: str  # the user or role name, without path; "" for root
+
+
+def parse_principal_arn(field_name: str, value: object) -> PrincipalArn:
+    allowed = "arn:<partition>:iam::<12-digit account>:root, ...:user/<path/name> or ...:role/<path/name>"
+    if isinstance(value, str) and _SESSION_ARN.match(value):
+        raise ConfigError(
+            field_name,
+            f"{value!r} is an STS session, which a key policy cannot name; use the role's ARN",
+            allowed,
+        )
+    match = _PRINCIPAL_ARN.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(field_name, f"{value!r} is not an IAM principal ARN", allowed)
+    kind = match["kind"] or "root"
+    return PrincipalArn(str(value), match["partition"], match["account"], kind, match["name"] or "")
+
+
+def validate_principal_arns(field_name: str, values: Iterable[object]) -> list[str]:
+    """Check each ARN; return them de-duplicated, in their first order."""
+    seen: dict[str, None] = {}
+    for index, value in enumerate(values):
+        seen[parse_principal_arn(f"{field_name}[{index}]", value).arn] = None
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    description: str
+    alias: str
+    enable_rotation: bool
+    rotation_period_days: int | None
+    deletion_window_days: int
+    allow_iam_policies: bool
+
+
+def validate_key_args(args: Mapping[str, Any], default_alias_name: str) -> KeySpec:
+    enable_rotation = bool(args.get("enable_key_rotation", True))
+    period = args.get("rotation_period_days")
+    if period is not None:
+        require_int_in_range("rotation_period_days", period, ROTATION_PERIOD_DAYS)
+        if not enable_rotation:
+            raise ConfigError(
+                "rotation_period_days",
+                "a rotation period needs rotation on",
+                "leave it unset, or set enable_key_rotation to True",
+            )
+    window = require_int_in_range(
+        "deletion_window_days",
+        args.get("deletion_window_days", DEFAULT_DELETION_WINDOW_DAYS),
+        DELETION_WINDOW_DAYS,
+    )
+    alias = validate_alias("alias", args.get("alias") or default_alias_name)
+    return KeySpec(
+        description=str(args.get("key_description") or "Customer-managed key for an encrypted DynamoDB table"),
+        alias=alias,
+        enable_rotation=enable_rotation,
+        rotation_period_days=period,
+        deletion_window_days=window,
+        allow_iam_policies=bool(args.get("allow_iam_policies", True)),
+    )
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    partition_key: str
+    sort_key: str | None
+    projection_type: str
+    non_key_attributes: tuple[str, ...]
+    read_capacity: int | None
+    write_capacity: int | None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str | None  # None: let Pulumi auto-name the table
+    partition_key: str
+    sort_key: str | None
+    attributes: dict[str, str]  # every key attribute -> S/N/B
+    billing_mode: str
+    read_capacity: int | None
+    write_capacity: int | None
+    point_in_time_recovery: bool
+    deletion_protection: bool
+    ttl_attribute: str | None
+    stream_view_type: str | None
+    indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
+
+
+def _add_attribute(attributes: dict[str, str], field_name: str, name: str, kind: object) -> None:
+    kind = require_choice(field_name, kind, ATTRIBUTE_TYPES)
+    if attributes.setdefault(name, kind) != kind:
+        raise ConfigError(
+            field_name,
+            f"attribute {name!r} is already declared with type {attributes[name]!r}, not {kind!r}",
+            "one type per attribute name",
+        )
+
+
+def _validate_capacities(prefix: str, billing_mode: str, item: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    read, write = item.get("read_capacity"), item.get("write_capacity")
+    if billing_mode == "PROVISIONED":
+        if read is None or write is None:
+            raise ConfigError(
+                f"{prefix}read_capacity/{prefix}write_capacity",
+                "billing_mode PROVISIONED needs both capacities",
+                "positive whole numbers, or billing_mode PAY_PER_REQUEST",
+            )
+        return require_positive_int(f"{prefix}read_capacity", read), require_positive_int(f"{prefix}write_capacity", write)
+    if read is not None or write is not None:
+        raise ConfigError(
+            f"{prefix}read_capacity/{prefix}write_capacity",
+            "capacities apply only to billing_mode PROVISIONED",
+            "leave them unset with PAY_PER_REQUEST",
+        )
+    return None, None
+
+
+def _validate_index(position: int, raw: Mapping[str, Any], billing_mode: str, attributes: dict[str, str]) -> IndexSpec:
+    prefix = f"global_secondary_indexes[{position}]."
+    name = validate_table_name(f"{prefix}name", raw.get("name"))
+    partition_key = validate_attribute_name(f"{prefix}partition_key", raw.get("partition_key"))
+    _add_attribute(attributes, f"{prefix}partition_key_type", partition_key, raw.get("partition_key_type", "S"))
+    sort_key = raw.get("sort_key")
+    if sort_key is not None:
+        validate_attribute_name(f"{prefix}sort_key", sort_key)
+        if sort_key == partition_key:
+            raise ConfigError(f"{prefix}sort_key", f"{sort_key!r} equals the index partition key", "a different attribute")
+        _add_attribute(attributes, f"{prefix}sort_key_type", sort_key, raw.get("sort_key_type", "S"))
+    projection = require_choice(f"{prefix}projection_type", raw.get("projection_type", "ALL"), PROJECTION_TYPES)
+    non_key = tuple(raw.get("non_key_attributes") or ())
+    if (projection == "INCLUDE") != bool(non_key):
+        raise ConfigError(
+            f"{prefix}non_key_attributes",
+            "non_key_attributes go with projection_type INCLUDE, and only with it",
+            "a non-empty list with INCLUDE; nothing otherwise",
+        )
+    read, write = _validate_capacities(prefix, billing_mode, raw)
+    return IndexSpec(name, partition_key, sort_key, projection, non_key, read, write)
+
+
+def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
+    table_name = args.get("table_name")
+    if table_name is not None:
+        validate_table_name("table_name", table_name)
+
+    attributes: dict[str, str] = {}
+    partition_key = validate_attribute_name("partition_key", args.get("partition_key"))
+    _add_attribute(attributes, "partition_key_type", partition_key, args.get("partition_key_type", "S"))
+    sort_key = args.get("sort_key")
+    if sort_key is not None:
+        validate_attribute_name("sort_key", sort_key)
+        if sort_key == partition_key:
+            raise ConfigError("sort_key", f"{sort_key!r} equals the partition key", "a different attribute, or no sort key")
+        _add_attribute(attributes, "sort_key_type", sort_key, args.get("sort_key_type", "S"))
+
+    billing_mode = require_choice("billing_mode", args.get("billing_mode", "PAY_PER_REQUEST"), BILLING_MODES)
+    read, write = _validate_capacities("", billing_mode, args)
+
+    indexes = tuple(
+        _validate_index(position, raw, billing_mode, attributes)
+        for position, raw in enumerate(args.get("global_secondary_indexes") or ())
+    )
+    names = [index.name for index in indexes]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError("global_secondary_indexes", f"duplicate index names {duplicates}", "a unique name per index")
+
+    ttl = args.get("ttl_attribute")
+    if ttl is not None:
+        validate_attribute_name("ttl_attribute", ttl)
+    stream = args.get("stream_view_type")
+    if stream is not None:
+        require_choice("stream_view_type", stream, STREAM_VIEW_TYPES)
+
+    return TableSpec(
+        name=table_name,
+        partition_key=partition_key,
+        sort_key=sort_key,
+        attributes=attributes,
+        billing_mode=billing_mode,
+        read_capacity=read,
+        write_capacity=write,
+        point_in_time_recovery=bool(args.get("point_in_time_recovery", True)),
+        deletion_protection=bool(args.get("deletion_protection", True)),
+        ttl_attribute=ttl,
+        stream_view_type=stream,
+        indexes=indexes,
+    )
+
+
+@dataclass(frozen=True)
+class KeyUserSpec:
+    mode: str
+    access: str
+    include_table_access: bool
+    # "role" or "user" when an identity policy must be attached; None otherwise.
+    principal_kind: str | None
+
+
+def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
+    mode = require_choice("mode", args.get("mode", "grant"), KEY_USER_MODES)
+    access = require_choice("access", args.get("access", "read"), KEY_USER_ACCESS)
+    include_table_access = bool(args.get("include_table_access", False))
+    if mode == "iam-policy" and not args.get("key_allows_iam_policies", True):
+        raise ConfigError(
+            "mode",
+            "'iam-policy' grants nothing on a key whose policy does not delegate to IAM (allow_iam_policies is off)",
+            "'grant', or turn allow_iam_policies on for the table's key",
+        )
+    kind = args.get("principal_kind")
+    if kind is not None:
+        require_choice("principal_kind", kind, PRINCIPAL_KINDS)
+    principal = args.get("principal_arn")
+    if isinstance(principal, str):
+        parsed = parse_principal_arn("principal_arn", principal)
+        if parsed.kind == "root":
+            raise ConfigError("principal_arn", "a KeyUser names one IAM user or role, not an account", "a user or role ARN")
+        if kind is not None and kind != parsed.kind:
+            raise ConfigError("principal_kind", f"{kind!r} does not match the ARN, which is a {parsed.kind}", one_of(PRINCIPAL_KINDS))
+        kind = parsed.kind
+    needs_identity_policy = mode == "iam-policy" or include_table_access
+    if needs_identity_policy and kind is None:
+        raise ConfigError(
+            "principal_kind",
+            "needed to attach an identity policy when principal_arn is not known before deploy",
+            one_of(PRINCIPAL_KINDS),
+        )
+    return KeyUserSpec(mode, access, include_table_access, kind if needs_identity_policy else None)
+
+
+def key_arn_for(key: str, table_arn: str) -> str:
+    """A key ARN from a key ARN or bare key id; the id is placed in the table's account and region."""
+    if key.startswith("arn:"):
+        return key
+    parts = parse_table_arn("table_arn", table_arn)
+    return f"arn:{parts.partition}:kms:{parts.region}:{parts.account}:key/{key}"
+
+
+@dataclass(frozen=True)
+class TableArn:
+    partition: str
+    region: str
+    account: str
+    name: str
+
+
+_TABLE_ARN = re.compile(
+    r"^arn:(?P<partition>aws(?:-[a-z]+)*):dynamodb:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):table/(?P<name>[A-Za-z0-9_.-]{3,255})$"
+)
+
+
+def parse_table_arn(field_name: str, value: object) -> TableArn:
+    match = _TABLE_ARN.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(field_name, f"{value!r} is not a DynamoDB table ARN", "arn:<partition>:dynamodb:<region>:<account>:table/<name>")
+    return TableArn(match["partition"], match["region"], match["account"], match["name"])

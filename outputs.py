@@ -1,0 +1,28 @@
+"""Stack output names: the program exports with them, the verifier reads them.
+
+One module, imported by both, so the two cannot drift apart.
+"""
+
+REGION = "region"
+ACCOUNT_ID = "accountId"
+TABLE_NAME = "tableName"
+TABLE_ARN = "tableArn"
+KEY_ID = "keyId"
+KEY_ARN = "keyArn"
+KEY_ALIAS = "keyAlias"
+TEST_PRINCIPAL_KIND = "testPrincipalKind"
+TEST_PRINCIPAL_ARN = "testPrincipalArn"
+TEST_PRINCIPAL_EXPECTED_ACCESS = "testPrincipalExpectedAccess"
+TEST_USER_ACCESS_KEY_ID = "testUserAccessKeyId"
+TEST_USER_SECRET_ACCESS_KEY = "testUserSecretAccessKey"
+
+# Exported by every stack, whatever the test principal.
+ALWAYS = (REGION, ACCOUNT_ID, TABLE_NAME, TABLE_ARN, KEY_ID, KEY_ARN, KEY_ALIAS, TEST_PRINCIPAL_KIND)
+# Exported when there is a test principal (kind "role" or "user").
+WITH_PRINCIPAL = (TEST_PRINCIPAL_ARN, TEST_PRINCIPAL_EXPECTED_ACCESS)
+# Exported for kind "user" only.
+WITH_USER = (TEST_USER_ACCESS_KEY_ID, TEST_USER_SECRET_ACCESS_KEY)
+SECRETS = (TEST_USER_SECRET_ACCESS_KEY,)
+
+EXPECT_DENIED = "denied"
+EXPECT_READ = "read"

@@ -1,0 +1,1 @@
+"""Run the stack program locally, without the Pulumi CLI or an AWS account."""

@@ -1,0 +1,81 @@
+"""Run the stack program (`__main__.py`) in-process under Pulumi mocks."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass
+from pathlib import Path
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pulumi
+from pulumi.runtime.settings import get_root_resource
+
+from sandbox.mocks import RecordingMocks, RecordingMonitor
+
+PROJECT = "encrypted-dynamodb"
+PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    mocks: RecordingMocks
+    outputs: dict[str, Any]
+    secret_outputs: frozenset[str]
+
+
+def _config_text(value: Any) -> str:
+    """Config values as the CLI hands them to a program: strings, JSON for the rest."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def use_mocks(mocks: RecordingMocks, config: dict[str, Any], *, stack: str = "dev", secret_keys: tuple[str, ...] = ()) -> None:
+    """A clean root stack, the given config, and the mocks in place."""
+    pulumi.runtime.reset_options(project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_all_config(
+        {key if ":" in key else f"{PROJECT}:{key}": _config_text(v) for key, v in config.items()},
+        secret_keys=[k if ":" in k else f"{PROJECT}:{k}" for k in secret_keys],
+    )
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks))
+
+
+def resolve_under_mocks(build: Callable[[], Mapping[str, Any] | None]) -> tuple[dict[str, Any], frozenset[str]]:
+    """Run build() as a Pulumi program under the mocks already in place.
+
+    Returns the Outputs build() handed back, resolved, and which were secret.
+    Every resource registration has finished when this returns.
+    """
+    resolved: dict[str, Any] = {}
+    secret: set[str] = set()
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        values = dict(build() or {})
+
+        async def collect() -> None:
+            for key, value in values.items():
+                output = pulumi.Output.from_input(value)
+                if await output.is_secret():
+                    secret.add(key)
+                resolved[key] = await output.future()
+
+        return pulumi.Output.from_input(collect())
+
+    program()
+    return resolved, frozenset(secret)
+
+
+def run_program(config: dict[str, Any], mocks: RecordingMocks | None = None, *, stack: str = "dev") -> ProgramRun:
+    """Run __main__.py as `pulumi up` would, and resolve its exports."""
+    mocks = mocks or RecordingMocks()
+    use_mocks(mocks, config, stack=stack)
+
+    def program() -> dict[str, Any]:
+        runpy.run_path(str(PROGRAM), run_name="__main__")
+        return dict(getattr(get_root_resource(), "outputs", {}))
+
+    outputs, secret = resolve_under_mocks(program)
+    return ProgramRun(mocks, outputs, secret)
