@@ -4,16 +4,18 @@ import pulumi
 
 import outputs
 from components import EncryptedTable, KeyUser, ProbePrincipal
-from stack_config import load_stack_config
+from stack_config import TABLE_COMPONENT_NAME, load_stack_config
 
 settings = load_stack_config(pulumi.Config())
 
-probe = None if settings.test_principal == "none" else ProbePrincipal("test-principal", {"kind": settings.test_principal})
+probe = (
+    None if settings.test_principal == "none" else ProbePrincipal("test-principal", {"kind": settings.test_principal})
+)
 granted = probe is not None and settings.grant_test_principal
 
 # "key-policy" is the walkthrough's own way: name the key user in the key policy.
 key_users = [probe.arn] if probe is not None and granted and settings.grant_mode == "key-policy" else []
-table = EncryptedTable("encrypted", {**settings.table, "key_users": key_users})
+table = EncryptedTable(TABLE_COMPONENT_NAME, {**settings.table, "key_users": key_users})
 
 if probe is not None and granted and settings.grant_mode != "key-policy":
     KeyUser(

@@ -12,8 +12,10 @@ from typing import Any
 import pulumi
 
 from components import ConfigError, EncryptedTableArgs
+from components.encrypted_table import validate_encrypted_table_args
 from components.errors import one_of
 
+TABLE_COMPONENT_NAME = "encrypted"
 TEST_PRINCIPAL_KINDS = ("role", "user", "none")
 GRANT_MODES = ("key-policy", "grant", "iam-policy")
 
@@ -55,7 +57,8 @@ def _choice(key: str, value: str, allowed: tuple[str, ...]) -> str:
 
 def load_stack_config(config: pulumi.Config) -> StackConfig:
     def text(key: str) -> str:
-        return config.get(key) if config.get(key) is not None else DEFAULTS[key]
+        value = config.get(key)
+        return DEFAULTS[key] if value is None else value
 
     def flag(key: str) -> bool:
         value = config.get_bool(key)
@@ -66,7 +69,10 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
         return DEFAULTS[key] if value is None else value
 
     def strings(key: str) -> list[str]:
-        value = config.get_object(key)
+        try:
+            value = config.get_object(key)
+        except pulumi.ConfigTypeError:
+            value = config.get(key)
         if value is None:
             return list(DEFAULTS[key])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -97,6 +103,8 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
     if number("writeCapacity"):
         table["write_capacity"] = number("writeCapacity")
 
+    # Refuse a bad table before the program creates anything (the test principal comes first).
+    validate_encrypted_table_args(TABLE_COMPONENT_NAME, table)
     return StackConfig(
         table=table,
         test_principal=_choice("testPrincipal", text("testPrincipal"), TEST_PRINCIPAL_KINDS),

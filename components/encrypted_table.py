@@ -124,6 +124,17 @@ def _check_policy_size_now(spec: KeySpec, admins: Any, users: Any) -> None:
     )
 
 
+def validate_encrypted_table_args(name: str, args: EncryptedTableArgs) -> tuple[KeySpec, TableSpec]:
+    """All the checks EncryptedTable makes before deploy; raises ConfigError.
+
+    A program can call it first to refuse bad input before creating anything else.
+    """
+    key_spec = validate_key_args(args, default_alias(pulumi.get_project(), pulumi.get_stack(), name))
+    table_spec = validate_table_args(args)
+    _check_policy_size_now(key_spec, args.get("key_admins") or [], args.get("key_users") or [])
+    return key_spec, table_spec
+
+
 def _table_inputs(spec: TableSpec) -> dict[str, Any]:
     """Table arguments that follow from the validated spec alone."""
     inputs: dict[str, Any] = {
@@ -186,11 +197,9 @@ class EncryptedTable(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EncryptedTableArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Every check on plain values runs before anything, this component included, is registered.
-        key_spec = validate_key_args(args, default_alias(pulumi.get_project(), pulumi.get_stack(), name))
-        table_spec = validate_table_args(args)
+        key_spec, table_spec = validate_encrypted_table_args(name, args)
         admins_in = args.get("key_admins") or []
         users_in = args.get("key_users") or []
-        _check_policy_size_now(key_spec, admins_in, users_in)
         super().__init__(TOKEN, name, None, opts)
         self.allow_iam_policies = key_spec.allow_iam_policies
 
@@ -293,4 +302,3 @@ class EncryptedTable(pulumi.ComponentResource):
         if principal_kind is not None:
             args["principal_kind"] = principal_kind
         return args
-

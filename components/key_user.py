@@ -120,7 +120,9 @@ class KeyUser(pulumi.ComponentResource):
             self.grant_id = self.grant.grant_id
             if spec.include_table_access:
                 assert spec.principal_kind is not None  # validate_key_user_args guarantees it
-                document = table_arn.apply(lambda arn: json.dumps(table_access_policy(table_arn=arn, access=spec.access)))
+                document = table_arn.apply(
+                    lambda arn: json.dumps(table_access_policy(table_arn=arn, access=spec.access))
+                )
                 self.policy = _identity_policy_resource(
                     f"{name}-table-access", spec.principal_kind, principal_arn, document, child
                 )
@@ -142,7 +144,9 @@ class KeyUser(pulumi.ComponentResource):
                 )
 
             document = pulumi.Output.all(key_arn, table_arn, where.dns_suffix).apply(render)
-            self.policy = _identity_policy_resource(f"{name}-policy", spec.principal_kind, principal_arn, document, child)
+            self.policy = _identity_policy_resource(
+                f"{name}-policy", spec.principal_kind, principal_arn, document, child
+            )
 
         self.principal_arn = principal_arn
         self.key_arn = key_arn

@@ -108,8 +108,13 @@ _TABLE_READ_ACTIONS = (
 )
 ACCESS_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "read": _TABLE_READ_ACTIONS,
-    "read-write": _TABLE_READ_ACTIONS
-    + ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+    "read-write": (
+        *_TABLE_READ_ACTIONS,
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ),
 }
 
 # The encryption context DynamoDB sends with every KMS call for a table.
@@ -198,7 +203,9 @@ def build_key_policy(
     policy = {"Version": POLICY_VERSION, "Statement": statements}
     wildcards = unconditioned_wildcard_statements(policy)
     if wildcards:  # unreachable through validated ARNs; a guard for future edits
-        raise ConfigError("key policy", f"statements {wildcards} allow any principal unconditionally", "named principals")
+        raise ConfigError(
+            "key policy", f"statements {wildcards} allow any principal unconditionally", "named principals"
+        )
     return policy
 
 

@@ -194,11 +194,11 @@ class TableSpec:
 
 
 def _add_attribute(attributes: dict[str, str], field_name: str, name: str, kind: object) -> None:
-    kind = require_choice(field_name, kind, ATTRIBUTE_TYPES)
-    if attributes.setdefault(name, kind) != kind:
+    checked: str = require_choice(field_name, kind, ATTRIBUTE_TYPES)
+    if attributes.setdefault(name, checked) != checked:
         raise ConfigError(
             field_name,
-            f"attribute {name!r} is already declared with type {attributes[name]!r}, not {kind!r}",
+            f"attribute {name!r} is already declared with type {attributes[name]!r}, not {checked!r}",
             "one type per attribute name",
         )
 
@@ -212,7 +212,9 @@ def _validate_capacities(prefix: str, billing_mode: str, item: Mapping[str, Any]
                 "billing_mode PROVISIONED needs both capacities",
                 "positive whole numbers, or billing_mode PAY_PER_REQUEST",
             )
-        return require_positive_int(f"{prefix}read_capacity", read), require_positive_int(f"{prefix}write_capacity", write)
+        return require_positive_int(f"{prefix}read_capacity", read), require_positive_int(
+            f"{prefix}write_capacity", write
+        )
     if read is not None or write is not None:
         raise ConfigError(
             f"{prefix}read_capacity/{prefix}write_capacity",
@@ -231,7 +233,9 @@ def _validate_index(position: int, raw: Mapping[str, Any], billing_mode: str, at
     if sort_key is not None:
         validate_attribute_name(f"{prefix}sort_key", sort_key)
         if sort_key == partition_key:
-            raise ConfigError(f"{prefix}sort_key", f"{sort_key!r} equals the index partition key", "a different attribute")
+            raise ConfigError(
+                f"{prefix}sort_key", f"{sort_key!r} equals the index partition key", "a different attribute"
+            )
         _add_attribute(attributes, f"{prefix}sort_key_type", sort_key, raw.get("sort_key_type", "S"))
     projection = require_choice(f"{prefix}projection_type", raw.get("projection_type", "ALL"), PROJECTION_TYPES)
     non_key = tuple(raw.get("non_key_attributes") or ())
@@ -257,7 +261,9 @@ def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
     if sort_key is not None:
         validate_attribute_name("sort_key", sort_key)
         if sort_key == partition_key:
-            raise ConfigError("sort_key", f"{sort_key!r} equals the partition key", "a different attribute, or no sort key")
+            raise ConfigError(
+                "sort_key", f"{sort_key!r} equals the partition key", "a different attribute, or no sort key"
+            )
         _add_attribute(attributes, "sort_key_type", sort_key, args.get("sort_key_type", "S"))
 
     billing_mode = require_choice("billing_mode", args.get("billing_mode", "PAY_PER_REQUEST"), BILLING_MODES)
@@ -321,9 +327,13 @@ def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
     if isinstance(principal, str):
         parsed = parse_principal_arn("principal_arn", principal)
         if parsed.kind == "root":
-            raise ConfigError("principal_arn", "a KeyUser names one IAM user or role, not an account", "a user or role ARN")
+            raise ConfigError(
+                "principal_arn", "a KeyUser names one IAM user or role, not an account", "a user or role ARN"
+            )
         if kind is not None and kind != parsed.kind:
-            raise ConfigError("principal_kind", f"{kind!r} does not match the ARN, which is a {parsed.kind}", one_of(PRINCIPAL_KINDS))
+            raise ConfigError(
+                "principal_kind", f"{kind!r} does not match the ARN, which is a {parsed.kind}", one_of(PRINCIPAL_KINDS)
+            )
         kind = parsed.kind
     needs_identity_policy = mode == "iam-policy" or include_table_access
     if needs_identity_policy and kind is None:
@@ -359,5 +369,9 @@ _TABLE_ARN = re.compile(
 def parse_table_arn(field_name: str, value: object) -> TableArn:
     match = _TABLE_ARN.match(value) if isinstance(value, str) else None
     if match is None:
-        raise ConfigError(field_name, f"{value!r} is not a DynamoDB table ARN", "arn:<partition>:dynamodb:<region>:<account>:table/<name>")
+        raise ConfigError(
+            field_name,
+            f"{value!r} is not a DynamoDB table ARN",
+            "arn:<partition>:dynamodb:<region>:<account>:table/<name>",
+        )
     return TableArn(match["partition"], match["region"], match["account"], match["name"])

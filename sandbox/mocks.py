@@ -25,7 +25,7 @@ CALLER_ARN = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/Deployer/ci-session"
 ISSUER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/platform/Deployer"
 
 
-class UnsupportedResourceType(Exception):
+class UnsupportedResourceTypeError(Exception):
     """The program asked for a resource type or invoke the mocks do not model."""
 
 
@@ -79,7 +79,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             ),
             "aws:kms/alias:Alias": lambda: (
                 inputs["name"],
-                {"arn": f"arn:{part}:kms:{region}:{acct}:{inputs['name']}", "targetKeyArn": f"arn:{part}:kms:{region}:{acct}:key/{inputs.get('targetKeyId')}"},
+                {
+                    "arn": f"arn:{part}:kms:{region}:{acct}:{inputs['name']}",
+                    "targetKeyArn": f"arn:{part}:kms:{region}:{acct}:key/{inputs.get('targetKeyId')}",
+                },
             ),
             "aws:kms/grant:Grant": lambda: (
                 f"{inputs.get('keyId')}:{(grant_id := _digest('grant', name, length=64))}",
@@ -91,11 +94,19 @@ class RecordingMocks(pulumi.runtime.Mocks):
             ),
             "aws:iam/role:Role": lambda: (
                 role := self._autoname(inputs, name),
-                {"name": role, "arn": f"arn:{part}:iam::{acct}:role{inputs.get('path', '/')}{role}", "uniqueId": "AROA" + _digest(name, length=16).upper()},
+                {
+                    "name": role,
+                    "arn": f"arn:{part}:iam::{acct}:role{inputs.get('path', '/')}{role}",
+                    "uniqueId": "AROA" + _digest(name, length=16).upper(),
+                },
             ),
             "aws:iam/user:User": lambda: (
                 user := self._autoname(inputs, name),
-                {"name": user, "arn": f"arn:{part}:iam::{acct}:user{inputs.get('path', '/')}{user}", "uniqueId": "AIDA" + _digest(name, length=16).upper()},
+                {
+                    "name": user,
+                    "arn": f"arn:{part}:iam::{acct}:user{inputs.get('path', '/')}{user}",
+                    "uniqueId": "AIDA" + _digest(name, length=16).upper(),
+                },
             ),
             "aws:iam/accessKey:AccessKey": lambda: (
                 "AKIA" + _digest("akid", name, length=16).upper(),
@@ -114,7 +125,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         }
         handler = handlers.get(typ)
         if handler is None:
-            raise UnsupportedResourceType(f"resource type {typ!r} (resource {name!r}) is not modelled by the mocks")
+            raise UnsupportedResourceTypeError(
+                f"resource type {typ!r} (resource {name!r}) is not modelled by the mocks"
+            )
         return handler()
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -131,7 +144,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     # -- invokes -------------------------------------------------------------
 
-    def call(self, args: MockCallArgs) -> dict[str, Any]:
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.invokes.append((args.token, dict(args.args)))
         answers: dict[str, Callable[[], dict[str, Any]]] = {
             "aws:index/getCallerIdentity:getCallerIdentity": lambda: {
@@ -162,8 +175,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         }
         answer = answers.get(args.token)
         if answer is None:
-            raise UnsupportedResourceType(f"invoke {args.token!r} is not modelled by the mocks")
-        return answer()
+            raise UnsupportedResourceTypeError(f"invoke {args.token!r} is not modelled by the mocks")
+        return answer(), []
 
     # -- queries for tests and the plan --------------------------------------
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import runpy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -32,7 +32,9 @@ def _config_text(value: Any) -> str:
     return json.dumps(value)
 
 
-def use_mocks(mocks: RecordingMocks, config: dict[str, Any], *, stack: str = "dev", secret_keys: tuple[str, ...] = ()) -> None:
+def use_mocks(
+    mocks: RecordingMocks, config: dict[str, Any], *, stack: str = "dev", secret_keys: tuple[str, ...] = ()
+) -> None:
     """A clean root stack, the given config, and the mocks in place."""
     pulumi.runtime.reset_options(project=PROJECT, stack=stack, preview=False)
     pulumi.runtime.set_all_config(

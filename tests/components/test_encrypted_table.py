@@ -1,0 +1,174 @@
+"""EncryptedTable under mocks: the key, the alias, the table, and how they relate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components import EncryptedTable
+from components.policies import KEY_DATA_ACTIONS, SID_ADMINISTRATION, SID_KEY_USE_VIA_DYNAMODB, statement_principals
+from sandbox.mocks import ACCOUNT_ID, ISSUER_ARN, RecordingMocks
+from sandbox.program import use_mocks
+from tests.conftest import policy_of, statement
+
+KEY, ALIAS, TABLE = "aws:kms/key:Key", "aws:kms/alias:Alias", "aws:dynamodb/table:Table"
+READER = f"arn:aws:iam::{ACCOUNT_ID}:role/reader"
+
+
+def build(args: dict[str, Any] | None = None) -> dict[str, Any]:
+    table = EncryptedTable("orders", {"partition_key": "id", **(args or {})})
+    return {
+        "key_arn": table.key_arn,
+        "key_id": table.key_id,
+        "table_arn": table.table_arn,
+        "table_name": table.table_name,
+        "alias_name": table.alias_name,
+    }
+
+
+def test_table_is_encrypted_with_the_components_own_key_arn(mocks: RecordingMocks, deploy: Any) -> None:
+    out = deploy(build)
+    key, table = mocks.one(KEY), mocks.one(TABLE)
+    assert table.inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": key.state["arn"]}
+    assert out["key_arn"] == key.state["arn"] and out["key_arn"].startswith("arn:aws:kms:")
+    assert ":alias/" not in table.inputs["serverSideEncryption"]["kmsKeyArn"]
+
+
+def test_key_is_symmetric_and_rotates_by_default(mocks: RecordingMocks, deploy: Any) -> None:
+    deploy(build)
+    key = mocks.one(KEY)
+    assert key.inputs["customerMasterKeySpec"] == "SYMMETRIC_DEFAULT"
+    assert key.inputs["keyUsage"] == "ENCRYPT_DECRYPT"
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.inputs["deletionWindowInDays"] == 30
+    assert "bypassPolicyLockoutSafetyCheck" not in key.inputs
+
+
+def test_key_options_reach_the_key(mocks: RecordingMocks, deploy: Any) -> None:
+    deploy(
+        lambda: build(
+            {"rotation_period_days": 180, "deletion_window_days": 7, "key_description": "orders", "tags": {"team": "a"}}
+        )
+    )
+    key = mocks.one(KEY)
+    assert (key.inputs["rotationPeriodInDays"], key.inputs["deletionWindowInDays"]) == (180, 7)
+    assert key.inputs["description"] == "orders"
+    assert key.inputs["tags"] == {"team": "a"} == mocks.one(TABLE).inputs["tags"]
+
+
+def test_alias_targets_the_key_and_defaults_to_the_stack(mocks: RecordingMocks, deploy: Any) -> None:
+    out = deploy(build)
+    alias, key = mocks.one(ALIAS), mocks.one(KEY)
+    assert alias.inputs["targetKeyId"] == key.state["keyId"]
+    assert alias.inputs["name"] == "alias/encrypted-dynamodb/dev/orders" == out["alias_name"]
+
+
+def test_children_are_parented_to_the_component(mocks: RecordingMocks, deploy: Any) -> None:
+    deploy(build)
+    (component,) = [r for r in mocks.resources if r.typ == "encrypted-dynamodb:index:EncryptedTable"]
+    children = [r for r in mocks.resources if r.custom]
+    assert {r.typ for r in children} == {KEY, ALIAS, TABLE}
+    for child in children:
+        assert child.parent == component.urn, f"{child.urn} is not parented to {component.urn}"
+    assert [r.name for r in children if r.typ == KEY] == ["orders-key"]
+
+
+def test_table_defaults_are_safe(mocks: RecordingMocks, deploy: Any) -> None:
+    deploy(build)
+    table = mocks.one(TABLE)
+    assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
+    assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+    assert table.inputs["deletionProtectionEnabled"] is True
+    assert table.inputs["hashKey"] == "id"
+    assert table.inputs["attributes"] == [{"name": "id", "type": "S"}]
+    assert "name" not in table.inputs, "no name given: Pulumi auto-names the table"
+
+
+def test_table_options(mocks: RecordingMocks, deploy: Any) -> None:
+    deploy(
+        lambda: build(
+            {
+                "table_name": "orders",
+                "sort_key": "at",
+                "sort_key_type": "N",
+                "billing_mode": "PROVISIONED",
+                "read_capacity": 5,
+                "write_capacity": 2,
+                "point_in_time_recovery": False,
+                "deletion_protection": False,
+                "ttl_attribute": "expires",
+                "stream_view_type": "NEW_IMAGE",
+                "global_secondary_indexes": [
+                    {
+                        "name": "by-customer",
+                        "partition_key": "customer",
+                        "sort_key": "at",
+                        "sort_key_type": "N",
+                        "read_capacity": 1,
+                        "write_capacity": 1,
+                    }
+                ],
+            }
+        )
+    )
+    table = mocks.one(TABLE)
+    assert table.inputs["name"] == "orders"
+    assert (table.inputs["rangeKey"], table.inputs["readCapacity"], table.inputs["writeCapacity"]) == ("at", 5, 2)
+    assert table.inputs["pointInTimeRecovery"] == {"enabled": False}
+    assert table.inputs["deletionProtectionEnabled"] is False
+    assert table.inputs["ttl"] == {"attributeName": "expires", "enabled": True}
+    assert (table.inputs["streamEnabled"], table.inputs["streamViewType"]) == (True, "NEW_IMAGE")
+    assert {a["name"]: a["type"] for a in table.inputs["attributes"]} == {"id": "S", "at": "N", "customer": "S"}
+    (index,) = table.inputs["globalSecondaryIndexes"]
+    assert index["keySchemas"] == [
+        {"attributeName": "customer", "keyType": "HASH"},
+        {"attributeName": "at", "keyType": "RANGE"},
+    ]
+    assert (index["projectionType"], index["readCapacity"]) == ("ALL", 1)
+
+
+def test_key_policy_admins_cannot_decrypt_and_deployer_role_is_admin(mocks: RecordingMocks, deploy: Any) -> None:
+    admin_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/security/KeyAdmin"
+    deploy(lambda: build({"key_admins": [admin_arn]}))
+    admin = statement(policy_of(mocks.one(KEY)), SID_ADMINISTRATION)
+    # The deployer is an STS session in the mocks; the policy must name its role, path included.
+    assert statement_principals(admin) == [admin_arn, ISSUER_ARN]
+    assert not set(admin["Action"]) & KEY_DATA_ACTIONS
+
+
+def test_key_users_from_outputs_carry_the_via_service_condition(mocks: RecordingMocks, deploy: Any) -> None:
+    deploy(lambda: build({"key_users": [pulumi.Output.from_input(READER)]}))
+    use = statement(policy_of(mocks.one(KEY)), SID_KEY_USE_VIA_DYNAMODB)
+    assert statement_principals(use) == [READER]
+    assert use["Condition"]["StringEquals"] == {
+        "kms:ViaService": "dynamodb.us-east-1.amazonaws.com",
+        "kms:CallerAccount": ACCOUNT_ID,
+    }
+
+
+def test_region_and_partition_follow_the_provider(deploy: Any) -> None:
+    recorder = RecordingMocks(region="cn-north-1", partition="aws-cn")
+    use_mocks(recorder, {})
+    deploy(lambda: build({"key_users": [f"arn:aws-cn:iam::{ACCOUNT_ID}:role/reader"]}))
+    policy = policy_of(recorder.one(KEY))
+    assert statement(policy, "EnableIamPolicies")["Principal"] == {"AWS": f"arn:aws-cn:iam::{ACCOUNT_ID}:root"}
+    condition = statement(policy, SID_KEY_USE_VIA_DYNAMODB)["Condition"]["StringEquals"]
+    assert condition["kms:ViaService"] == "dynamodb.cn-north-1.amazonaws.com.cn"
+
+
+def test_key_user_args_carry_the_tables_values(deploy: Any) -> None:
+    def run() -> dict[str, Any]:
+        table = EncryptedTable("orders", {"partition_key": "id", "allow_iam_policies": False})
+        args = table.key_user_args(READER, mode="grant", access="read-write")
+        assert args["key_allows_iam_policies"] is False
+        assert (args["mode"], args["access"], args["principal_arn"]) == ("grant", "read-write", READER)
+        return {
+            "key": args["key_arn"],
+            "want_key": table.key_arn,
+            "arn": args["table_arn"],
+            "want_arn": table.table_arn,
+        }
+
+    out = deploy(run)
+    assert out["key"] == out["want_key"] and out["arn"] == out["want_arn"]

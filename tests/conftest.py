@@ -1,0 +1,47 @@
+"""Pulumi mocks for every test: a recording mock per test, a clean root stack, no network.
+
+RecordingMocks (sandbox/mocks.py) records each resource's type, name, parent and
+camelCase inputs, fills only computed values (arn, id, keyId, name), and answers
+every invoke the components use; an unmodelled type or invoke is an error, never
+a silent None.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from sandbox.mocks import RecordedResource, RecordingMocks
+from sandbox.program import resolve_under_mocks, use_mocks
+
+
+@pytest.fixture
+def mocks() -> RecordingMocks:
+    recorder = RecordingMocks()
+    use_mocks(recorder, {})
+    return recorder
+
+
+@pytest.fixture
+def deploy(mocks: RecordingMocks) -> Callable[[Callable[[], Mapping[str, Any] | None]], dict[str, Any]]:
+    """Run a build function as a program (preview=False); return its Outputs resolved."""
+
+    def run(build: Callable[[], Mapping[str, Any] | None]) -> dict[str, Any]:
+        resolved, _secret = resolve_under_mocks(build)
+        return resolved
+
+    return run
+
+
+def policy_of(resource: RecordedResource) -> dict[str, Any]:
+    """The JSON policy document a key, role policy or user policy was given."""
+    return json.loads(resource.inputs["policy"])
+
+
+def statement(policy: Mapping[str, Any], sid: str) -> dict[str, Any]:
+    found = [s for s in policy["Statement"] if s.get("Sid") == sid]
+    assert len(found) == 1, f"expected one statement {sid!r}, found {len(found)} in {policy}"
+    return found[0]

@@ -1,0 +1,175 @@
+"""The stack program run with runpy under several configs: what it creates and exports."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import outputs
+from components import ConfigError
+from components.policies import SID_KEY_USE_VIA_DYNAMODB, statement_principals
+from sandbox.mocks import ACCOUNT_ID, RecordingMocks
+from sandbox.program import ProgramRun, run_program
+from stack_config import DEFAULTS
+from tests.conftest import policy_of, statement
+
+ROOT = Path(__file__).resolve().parent.parent
+GRANT, KEY = "aws:kms/grant:Grant", "aws:kms/key:Key"
+
+
+def run(**config: Any) -> ProgramRun:
+    return run_program(config, RecordingMocks())
+
+
+def test_default_config_exports_the_table_key_and_a_denied_role() -> None:
+    result = run()
+    out = result.outputs
+    assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL)
+    assert (out[outputs.REGION], out[outputs.ACCOUNT_ID]) == ("us-east-1", ACCOUNT_ID)
+    assert out[outputs.KEY_ARN] == result.mocks.one(KEY).state["arn"]
+    assert out[outputs.KEY_ID] == result.mocks.one(KEY).state["keyId"]
+    table = result.mocks.one("aws:dynamodb/table:Table")
+    assert out[outputs.TABLE_ARN] == table.state["arn"] and out[outputs.TABLE_NAME] == table.state["name"]
+    assert table.inputs["serverSideEncryption"]["kmsKeyArn"] == out[outputs.KEY_ARN]
+    assert out[outputs.KEY_ALIAS] == "alias/encrypted-dynamodb/dev/encrypted"
+    assert out[outputs.TEST_PRINCIPAL_KIND] == "role"
+    assert out[outputs.TEST_PRINCIPAL_ARN] == result.mocks.one("aws:iam/role:Role").state["arn"]
+    assert out[outputs.TEST_PRINCIPAL_EXPECTED_ACCESS] == outputs.EXPECT_DENIED
+    assert not result.mocks.of_type(GRANT)
+    assert SID_KEY_USE_VIA_DYNAMODB not in [s["Sid"] for s in policy_of(result.mocks.one(KEY))["Statement"]]
+
+
+def test_test_role_is_read_only_on_dynamodb_with_no_kms_rights() -> None:
+    result = run()
+    role = result.mocks.one("aws:iam/role:Role")
+    trust = policy_of(type(role)(**{**role.__dict__, "inputs": {"policy": role.inputs["assumeRolePolicy"]}}))
+    assert trust["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
+    (attachment,) = result.mocks.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"
+    assert attachment.inputs["role"] == role.state["name"]
+    assert not result.mocks.of_type("aws:iam/rolePolicy:RolePolicy")
+
+
+def test_user_principal_exports_its_access_key_and_the_secret_as_a_secret() -> None:
+    result = run(testPrincipal="user")
+    out = result.outputs
+    assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL) | set(outputs.WITH_USER)
+    key = result.mocks.one("aws:iam/accessKey:AccessKey")
+    assert out[outputs.TEST_USER_ACCESS_KEY_ID] == key.id
+    assert out[outputs.TEST_USER_SECRET_ACCESS_KEY] == key.state["secret"]
+    assert result.secret_outputs == {outputs.TEST_USER_SECRET_ACCESS_KEY}
+    assert key.inputs["user"] == result.mocks.one("aws:iam/user:User").state["name"]
+
+
+def test_no_principal() -> None:
+    result = run(testPrincipal="none", grantTestPrincipal=True)
+    assert set(result.outputs) == set(outputs.ALWAYS)
+    assert result.outputs[outputs.TEST_PRINCIPAL_KIND] == "none"
+    assert not result.mocks.of_type(GRANT) and not result.mocks.of_type("aws:iam/role:Role")
+
+
+def test_grant_mode_grants_the_test_principal_read() -> None:
+    result = run(grantTestPrincipal=True, grantMode="grant")
+    grant = result.mocks.one(GRANT)
+    assert grant.inputs["granteePrincipal"] == result.outputs[outputs.TEST_PRINCIPAL_ARN]
+    assert grant.inputs["keyId"] == result.outputs[outputs.KEY_ARN]
+    assert grant.inputs["operations"] == ["Decrypt", "DescribeKey"]
+    assert (
+        grant.inputs["constraints"][0]["encryptionContextSubset"]["aws:dynamodb:tableName"]
+        == result.outputs[outputs.TABLE_NAME]
+    )
+    assert result.outputs[outputs.TEST_PRINCIPAL_EXPECTED_ACCESS] == outputs.EXPECT_READ
+
+
+def test_key_policy_mode_names_the_test_principal_in_the_key_policy() -> None:
+    result = run(grantTestPrincipal=True, grantMode="key-policy")
+    use = statement(policy_of(result.mocks.one(KEY)), SID_KEY_USE_VIA_DYNAMODB)
+    assert statement_principals(use) == [result.outputs[outputs.TEST_PRINCIPAL_ARN]]
+    assert not result.mocks.of_type(GRANT)
+    assert result.outputs[outputs.TEST_PRINCIPAL_EXPECTED_ACCESS] == outputs.EXPECT_READ
+
+
+@pytest.mark.parametrize(
+    ("principal", "typ"), [("role", "aws:iam/rolePolicy:RolePolicy"), ("user", "aws:iam/userPolicy:UserPolicy")]
+)
+def test_iam_policy_mode_attaches_a_key_policy_to_the_test_principal(principal: str, typ: str) -> None:
+    result = run(testPrincipal=principal, grantTestPrincipal=True, grantMode="iam-policy")
+    (kms,) = policy_of(result.mocks.one(typ))["Statement"]
+    assert kms["Resource"] == result.outputs[outputs.KEY_ARN]
+    assert not result.mocks.of_type(GRANT)
+
+
+def test_config_reaches_the_components() -> None:
+    admin = f"arn:aws:iam::{ACCOUNT_ID}:role/KeyAdmin"
+    result = run(
+        tableName="orders",
+        sortKey="at",
+        sortKeyType="N",
+        billingMode="PROVISIONED",
+        readCapacity=3,
+        writeCapacity=4,
+        deletionProtection=False,
+        keyAlias="alias/orders",
+        keyAdmins=[admin],
+        keyRotationPeriodDays=90,
+        keyDeletionWindowDays=7,
+    )
+    table, key = result.mocks.one("aws:dynamodb/table:Table"), result.mocks.one(KEY)
+    assert (
+        table.inputs["name"],
+        table.inputs["rangeKey"],
+        table.inputs["readCapacity"],
+        table.inputs["writeCapacity"],
+    ) == ("orders", "at", 3, 4)
+    assert table.inputs["deletionProtectionEnabled"] is False
+    assert (key.inputs["rotationPeriodInDays"], key.inputs["deletionWindowInDays"]) == (90, 7)
+    assert admin in statement_principals(statement(policy_of(key), "AllowKeyAdministration"))
+    assert result.outputs[outputs.KEY_ALIAS] == "alias/orders"
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"testPrincipal": "group"}, r"testPrincipal: 'group' is not supported \(allowed: 'role', 'user', 'none'\)"),
+        ({"grantMode": "acl"}, r"grantMode: 'acl' is not supported \(allowed: 'key-policy', 'grant', 'iam-policy'\)"),
+        ({"keyAdmins": "arn:aws:iam::123456789012:role/a"}, r"keyAdmins: .* is not a list of strings"),
+        ({"keyDeletionWindowDays": 3}, r"deletion_window_days: 3 is out of range"),
+    ],
+)
+def test_bad_config_fails_before_anything_is_created(config: dict[str, Any], message: str) -> None:
+    mocks = RecordingMocks()
+    with pytest.raises(ConfigError, match=message):
+        run_program(config, mocks)
+    assert mocks.resources == []
+
+
+def test_pulumi_yaml_schema_matches_the_programs_defaults() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "encrypted-dynamodb"
+    schema = project["config"]
+    assert set(schema) == set(DEFAULTS), "every key the program reads has a schema entry, and no other"
+    python_types = {"string": str, "integer": int, "boolean": bool, "array": list}
+    for key, entry in schema.items():
+        assert entry["description"], key
+        assert entry["default"] == DEFAULTS[key], f"{key}: Pulumi.yaml default differs from stack_config.DEFAULTS"
+        assert isinstance(DEFAULTS[key], python_types[entry["type"]]), key
+
+
+def test_pulumi_yaml_uses_the_makefiles_venv() -> None:
+    options = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["runtime"]["options"]
+    venv = re.search(r"^VENV := (\S+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert venv is not None
+    assert options == {"toolchain": "pip", "virtualenv": venv.group(1)}
+
+
+def test_dev_stack_is_demo_friendly_and_holds_no_secrets() -> None:
+    text = (ROOT / "Pulumi.dev.yaml").read_text()
+    config = yaml.safe_load(text)["config"]
+    assert config["aws:region"]
+    assert config["encrypted-dynamodb:deletionProtection"] is False
+    assert "secure:" not in text
+    assert {k.split(":", 1)[1] for k in config if k.startswith("encrypted-dynamodb:")} <= set(DEFAULTS)
