@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-requirements
 
-.PHONY: venv demo test clean
+.PHONY: venv demo test clean verify
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,3 +21,8 @@ test: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Post-deploy verification of a Pulumi stack: `make verify STACK=dev`.
+STACK ?= dev
+verify: venv
+	$(BIN)/python -m verify --stack $(STACK)

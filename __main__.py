@@ -30,6 +30,9 @@ pulumi.export(outputs.TABLE_ARN, table.table_arn)
 pulumi.export(outputs.KEY_ID, table.key_id)
 pulumi.export(outputs.KEY_ARN, table.key_arn)
 pulumi.export(outputs.KEY_ALIAS, table.alias_name)
+# What the table was configured with, so the verifier can compare.
+pulumi.export(outputs.POINT_IN_TIME_RECOVERY, settings.table.get("point_in_time_recovery", True))
+pulumi.export(outputs.DELETION_PROTECTION, settings.table.get("deletion_protection", True))
 pulumi.export(outputs.TEST_PRINCIPAL_KIND, settings.test_principal)
 if probe is not None:
     pulumi.export(outputs.TEST_PRINCIPAL_ARN, probe.arn)

@@ -10,6 +10,8 @@ TABLE_ARN = "tableArn"
 KEY_ID = "keyId"
 KEY_ARN = "keyArn"
 KEY_ALIAS = "keyAlias"
+POINT_IN_TIME_RECOVERY = "pointInTimeRecovery"
+DELETION_PROTECTION = "deletionProtection"
 TEST_PRINCIPAL_KIND = "testPrincipalKind"
 TEST_PRINCIPAL_ARN = "testPrincipalArn"
 TEST_PRINCIPAL_EXPECTED_ACCESS = "testPrincipalExpectedAccess"
@@ -17,7 +19,18 @@ TEST_USER_ACCESS_KEY_ID = "testUserAccessKeyId"
 TEST_USER_SECRET_ACCESS_KEY = "testUserSecretAccessKey"
 
 # Exported by every stack, whatever the test principal.
-ALWAYS = (REGION, ACCOUNT_ID, TABLE_NAME, TABLE_ARN, KEY_ID, KEY_ARN, KEY_ALIAS, TEST_PRINCIPAL_KIND)
+ALWAYS = (
+    REGION,
+    ACCOUNT_ID,
+    TABLE_NAME,
+    TABLE_ARN,
+    KEY_ID,
+    KEY_ARN,
+    KEY_ALIAS,
+    POINT_IN_TIME_RECOVERY,
+    DELETION_PROTECTION,
+    TEST_PRINCIPAL_KIND,
+)
 # Exported when there is a test principal (kind "role" or "user").
 WITH_PRINCIPAL = (TEST_PRINCIPAL_ARN, TEST_PRINCIPAL_EXPECTED_ACCESS)
 # Exported for kind "user" only.

@@ -36,6 +36,7 @@ def test_default_config_exports_the_table_key_and_a_denied_role() -> None:
     assert out[outputs.TABLE_ARN] == table.state["arn"] and out[outputs.TABLE_NAME] == table.state["name"]
     assert table.inputs["serverSideEncryption"]["kmsKeyArn"] == out[outputs.KEY_ARN]
     assert out[outputs.KEY_ALIAS] == "alias/encrypted-dynamodb/dev/encrypted"
+    assert (out[outputs.POINT_IN_TIME_RECOVERY], out[outputs.DELETION_PROTECTION]) == (True, True)
     assert out[outputs.TEST_PRINCIPAL_KIND] == "role"
     assert out[outputs.TEST_PRINCIPAL_ARN] == result.mocks.one("aws:iam/role:Role").state["arn"]
     assert out[outputs.TEST_PRINCIPAL_EXPECTED_ACCESS] == outputs.EXPECT_DENIED
@@ -126,6 +127,7 @@ def test_config_reaches_the_components() -> None:
         table.inputs["writeCapacity"],
     ) == ("orders", "at", 3, 4)
     assert table.inputs["deletionProtectionEnabled"] is False
+    assert result.outputs[outputs.DELETION_PROTECTION] is False
     assert (key.inputs["rotationPeriodInDays"], key.inputs["deletionWindowInDays"]) == (90, 7)
     assert admin in statement_principals(statement(policy_of(key), "AllowKeyAdministration"))
     assert result.outputs[outputs.KEY_ALIAS] == "alias/orders"

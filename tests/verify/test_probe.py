@@ -1,0 +1,151 @@
+"""The boundary probe's error reading and waiting, without AWS."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+import outputs as names
+from verify.probe import (
+    NEW_CREDENTIALS_WAIT,
+    PERMISSION_CHANGE_WAIT,
+    Attempt,
+    Outcome,
+    attempt_read,
+    classify_error,
+    next_delay,
+    wait_for_boundary,
+)
+
+KMS_DENIED = (
+    "KMS key access denied error: User: arn:aws:iam::123456789012:user/test-principal is not authorized to "
+    "perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:123456789012:key/k because no identity-based "
+    "policy allows the kms:Decrypt action. (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"
+)
+IAM_DENIED = (
+    "User: arn:aws:iam::123456789012:user/test-principal is not authorized to perform: dynamodb:GetItem "
+    "on resource: arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+)
+
+
+def stubbed_client(code: str, message: str, status: int = 400) -> object:
+    client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    stubber = Stubber(client)
+    stubber.add_client_error("get_item", service_error_code=code, service_message=message, http_status_code=status)
+    stubber.activate()
+    return client
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "status", "outcome"),
+    [
+        ("AccessDeniedException", KMS_DENIED, 400, Outcome.KMS_DENIED),
+        ("AccessDeniedException", IAM_DENIED, 400, Outcome.IAM_DENIED),
+        (
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+            400,
+            Outcome.CREDENTIALS_PENDING,
+        ),
+        ("ThrottlingException", "Rate exceeded", 400, Outcome.THROTTLED),
+        ("ResourceNotFoundException", "Requested resource not found", 400, Outcome.OTHER_ERROR),
+    ],
+)
+def test_real_error_shapes_are_read_right(code: str, message: str, status: int, outcome: Outcome) -> None:
+    client = stubbed_client(code, message, status)
+    got = attempt_read(lambda: client, "orders", {"id": {"S": "c"}}, "v")
+    assert got.outcome is outcome
+    assert got.detail.startswith(code)
+
+
+def test_sts_assume_role_not_yet_allowed_is_pending() -> None:
+    assert (
+        classify_error("AccessDenied", "User x is not authorized to perform: sts:AssumeRole on resource y")
+        is Outcome.CREDENTIALS_PENDING
+    )
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def scripted(*outcomes: Outcome) -> Iterator[Attempt]:
+    for outcome in outcomes:
+        yield Attempt(outcome, outcome.name)
+    while True:
+        yield Attempt(outcomes[-1], outcomes[-1].name)
+
+
+def run(expected: str, *outcomes: Outcome, max_wait: float | None = None) -> tuple[object, FakeTime, list[str]]:
+    fake, lines = FakeTime(), []
+    answers = scripted(*outcomes)
+    result = wait_for_boundary(
+        lambda: next(answers),
+        expected,
+        max_wait=max_wait,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        rng=random.Random(7),
+        progress=lines.append,
+    )
+    return result, fake, lines
+
+
+def test_denied_waits_through_iam_propagation_then_passes_on_kms_denial() -> None:
+    result, fake, lines = run(names.EXPECT_DENIED, Outcome.IAM_DENIED, Outcome.IAM_DENIED, Outcome.KMS_DENIED)
+    assert result.holds and result.attempts == 3 and result.last.outcome is Outcome.KMS_DENIED
+    assert len(fake.sleeps) == 2 and "refused by IAM" in lines[0]
+
+
+def test_iam_denial_never_passes_the_denied_check() -> None:
+    result, fake, _ = run(names.EXPECT_DENIED, Outcome.IAM_DENIED)
+    assert not result.holds and result.last.outcome is Outcome.IAM_DENIED
+    assert fake.now == pytest.approx(PERMISSION_CHANGE_WAIT), "waited exactly up to the bound, no overshoot"
+
+
+def test_read_waits_for_new_credentials_then_passes() -> None:
+    result, _, _ = run(
+        names.EXPECT_READ, Outcome.CREDENTIALS_PENDING, Outcome.THROTTLED, Outcome.KMS_DENIED, Outcome.READ
+    )
+    assert result.holds and result.attempts == 4
+
+
+def test_credentials_that_never_work_stop_at_the_credentials_bound() -> None:
+    result, fake, _ = run(names.EXPECT_READ, Outcome.CREDENTIALS_PENDING)
+    assert not result.holds and fake.now == pytest.approx(NEW_CREDENTIALS_WAIT)
+
+
+def test_reading_when_denied_is_expected_keeps_waiting_then_fails() -> None:
+    result, fake, _ = run(names.EXPECT_DENIED, Outcome.READ, max_wait=30)
+    assert not result.holds and result.last.outcome is Outcome.READ and fake.now == pytest.approx(30)
+
+
+def test_wrong_plaintext_and_other_errors_fail_at_once() -> None:
+    assert run(names.EXPECT_READ, Outcome.MISMATCH)[0].attempts == 1
+    assert not run(names.EXPECT_DENIED, Outcome.OTHER_ERROR)[0].holds
+
+
+def test_max_wait_zero_tries_once() -> None:
+    result, fake, _ = run(names.EXPECT_READ, Outcome.KMS_DENIED, max_wait=0)
+    assert result.attempts == 1 and fake.sleeps == []
+
+
+def test_backoff_grows_is_jittered_and_capped() -> None:
+    rng = random.Random(1)
+    delays = [next_delay(n, rng) for n in range(10)]
+    assert 0.5 <= delays[0] <= 1.0 and 1.0 <= delays[1] <= 2.0
+    assert all(15.0 <= d <= 30.0 for d in delays[5:])
+    assert len(set(delays)) == len(delays)

@@ -1,0 +1,1 @@
+"""Post-deploy verification: collect (boto3 -> records) -> judge (pure) -> report."""

@@ -1,0 +1,130 @@
+"""The boundary probe: GetItem on the canary as the test principal, until the answer settles.
+
+IAM and KMS are eventually consistent, so one answer proves little: a fresh
+client each attempt, bounded exponential backoff with jitter, and only a
+KMS refusal (expected "denied") or the canary's plaintext (expected "read")
+settles it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+import outputs as names
+from verify.canary import CANARY_VALUE_ATTRIBUTE
+
+NEW_CREDENTIALS_WAIT = 120.0  # seconds: a new access key or role trust becomes usable
+PERMISSION_CHANGE_WAIT = 420.0  # seconds: a policy or grant change takes effect
+FIRST_DELAY, MAX_DELAY = 1.0, 30.0
+
+
+class Outcome(StrEnum):
+    READ = "read the canary's plaintext"
+    MISMATCH = "read a different value"
+    KMS_DENIED = "refused by KMS (no kms:Decrypt)"
+    IAM_DENIED = "refused by IAM on the DynamoDB action"
+    CREDENTIALS_PENDING = "credentials not usable yet"
+    THROTTLED = "throttled"
+    OTHER_ERROR = "failed"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    outcome: Outcome
+    detail: str
+
+
+def classify_error(code: str, message: str) -> Outcome:
+    """What a DynamoDB (or STS) error says about the boundary. Pure."""
+    if code == "AccessDeniedException" and message.startswith("KMS key access denied"):
+        return Outcome.KMS_DENIED
+    if code in ("AccessDeniedException", "AccessDenied", "403") and "dynamodb:" in message:
+        return Outcome.IAM_DENIED
+    if code in ("UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId", "ExpiredToken"):
+        return Outcome.CREDENTIALS_PENDING
+    if code in ("AccessDenied", "AccessDeniedException") and "sts:AssumeRole" in message:
+        return Outcome.CREDENTIALS_PENDING
+    if "Throttl" in code or code in ("ProvisionedThroughputExceededException", "RequestLimitExceeded"):
+        return Outcome.THROTTLED
+    return Outcome.OTHER_ERROR
+
+
+def attempt_read(make_client: Callable[[], Any], table_name: str, key: dict[str, Any], value: str) -> Attempt:
+    """One GetItem with a fresh client (a new connection forces a fresh KMS decision)."""
+    try:
+        client = make_client()
+        item = client.get_item(TableName=table_name, Key=key, ConsistentRead=True).get("Item")
+    except ClientError as error:
+        err = error.response.get("Error", {})
+        code, message = str(err.get("Code", "")), str(err.get("Message", ""))
+        return Attempt(classify_error(code, message), f"{code}: {message}")
+    got = (item or {}).get(CANARY_VALUE_ATTRIBUTE, {}).get("S")
+    if got == value:
+        return Attempt(Outcome.READ, "GetItem returned the canary, decrypted")
+    return Attempt(Outcome.MISMATCH, "GetItem returned no canary" if item is None else "GetItem returned another value")
+
+
+def settled(expected: str, outcome: Outcome) -> bool | None:
+    """True: the expected boundary holds; False: it definitely does not; None: keep waiting."""
+    if outcome is Outcome.OTHER_ERROR:
+        return False
+    if expected == names.EXPECT_DENIED:
+        return True if outcome is Outcome.KMS_DENIED else None
+    if outcome is Outcome.READ:
+        return True
+    return False if outcome is Outcome.MISMATCH else None
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    holds: bool
+    last: Attempt
+    attempts: int
+    waited: float
+
+
+def next_delay(attempt: int, rng: random.Random) -> float:
+    """Exponential backoff with 'equal jitter': half fixed, half random."""
+    ceiling = min(MAX_DELAY, FIRST_DELAY * 2**attempt)
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def wait_for_boundary(
+    attempt: Callable[[], Attempt],
+    expected: str,
+    *,
+    max_wait: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> ProbeResult:
+    """Probe until the answer settles or the wait for what is pending runs out."""
+    rng = rng or random.Random()
+    start = clock()
+    count = 0
+    while True:
+        result = attempt()
+        count += 1
+        verdict = settled(expected, result.outcome)
+        waited = clock() - start
+        if verdict is not None:
+            return ProbeResult(verdict, result, count, waited)
+        limit = NEW_CREDENTIALS_WAIT if result.outcome is Outcome.CREDENTIALS_PENDING else PERMISSION_CHANGE_WAIT
+        if max_wait is not None:
+            limit = min(limit, max_wait)
+        remaining = limit - waited
+        if remaining <= 0:
+            return ProbeResult(False, result, count, waited)
+        delay = min(next_delay(count - 1, rng), remaining)
+        progress(
+            f"  waiting: attempt {count} {result.outcome.value}; next in {delay:.1f}s ({waited:.0f}s of {limit:.0f}s)"
+        )
+        sleep(delay)

@@ -1,0 +1,143 @@
+"""Run every check against one deployment: collect, judge, in order."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+import outputs as names
+from verify.canary import canary_item, read_canary
+from verify.collect import collect_alias, collect_key, collect_table
+from verify.findings import Finding, expect
+from verify.inputs import StackOutputs
+from verify.judge import judge_key, judge_key_policy, judge_table
+from verify.probe import attempt_read, wait_for_boundary
+
+# Standard retries for throttling; AccessDenied is never retried by botocore,
+# the probe's own loop waits for propagation.
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
+
+
+@dataclass(frozen=True)
+class Aws:
+    """Where and as whom the verifier talks to AWS."""
+
+    session: boto3.session.Session
+    endpoint_url: str | None = None
+
+    def client(self, service: str, **credentials: Any) -> Any:
+        return self.session.client(service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG, **credentials)
+
+
+def principal_client_factory(aws: Aws, want: StackOutputs) -> Callable[[], Any]:
+    """A new DynamoDB client as the test principal, with fresh credentials, per call."""
+    if want.principal_kind == "user":
+        return lambda: boto3.session.Session().client(
+            "dynamodb",
+            region_name=want.region,
+            endpoint_url=aws.endpoint_url,
+            aws_access_key_id=want.access_key_id,
+            aws_secret_access_key=want.secret_access_key,
+            config=CLIENT_CONFIG,
+        )
+    run_id = uuid.uuid4().hex[:8]
+    counter = itertools.count(1)
+
+    def as_role() -> Any:
+        credentials = aws.client("sts").assume_role(
+            RoleArn=want.principal_arn, RoleSessionName=f"verify-{run_id}-{next(counter)}", DurationSeconds=900
+        )["Credentials"]
+        return boto3.session.Session().client(
+            "dynamodb",
+            region_name=want.region,
+            endpoint_url=aws.endpoint_url,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            config=CLIENT_CONFIG,
+        )
+
+    return as_role
+
+
+def verify(
+    aws: Aws,
+    want: StackOutputs,
+    *,
+    max_wait: float | None = None,
+    progress: Callable[[str], None] = lambda _line: None,
+    probe: Callable[..., Any] = wait_for_boundary,
+) -> list[Finding]:
+    dynamodb, kms = aws.client("dynamodb"), aws.client("kms")
+    findings: list[Finding] = []
+
+    table = collect_table(dynamodb, kms, want.table_name)
+    findings += judge_table(table, want)
+    key = collect_key(kms, want.key_arn)
+    findings += judge_key(key, collect_alias(kms, want.key_alias), want)
+    if key.exists and key.policy_text:
+        findings += judge_key_policy(key.policy_text, want)
+
+    if not table.exists:
+        findings.append(Finding.skipped("round_trip", "no table"))
+        findings.append(Finding.skipped("boundary_probe", "no table"))
+        return findings
+
+    progress("writing a canary item as the deployer")
+    with canary_item(dynamodb, want.table_name, table.key_schema) as canary:
+        got = read_canary(dynamodb, want.table_name, canary)
+        findings.append(
+            expect(
+                "round_trip",
+                got == canary.value,
+                "canary written, read back strongly consistent, equal"
+                if got == canary.value
+                else f"canary read back as {'nothing' if got is None else 'another value'}",
+                "the deployer cannot use the key through DynamoDB; check the key policy and its grants",
+            )
+        )
+        findings.append(_probe(aws, want, canary, max_wait, progress, probe))
+    findings.append(
+        expect(
+            "canary_removed",
+            canary.removed,
+            "canary item deleted" if canary.removed else f"canary not deleted: {canary.removal_error}",
+            f"delete the item with key {canary.key} from {want.table_name} by hand",
+        )
+    )
+    return findings
+
+
+def _probe(
+    aws: Aws,
+    want: StackOutputs,
+    canary: Any,
+    max_wait: float | None,
+    progress: Callable[[str], None],
+    probe: Callable[..., Any],
+) -> Finding:
+    if want.principal_kind == "none" or not want.expected_access:
+        return Finding.skipped("boundary_probe", "the stack has no test principal (testPrincipal=none)")
+    make_client = principal_client_factory(aws, want)
+    progress(f"probing as the test principal ({want.principal_kind}), expecting {want.expected_access}")
+    result = probe(
+        lambda: attempt_read(make_client, want.table_name, canary.key, canary.value),
+        want.expected_access,
+        max_wait=max_wait,
+        progress=progress,
+    )
+    seen = f"{result.last.outcome.value} after {result.attempts} attempt(s), {result.waited:.0f}s: {result.last.detail}"
+    if want.expected_access == names.EXPECT_DENIED:
+        advice = (
+            "the test principal reads the data without being a key user: look for a grant, an identity policy "
+            "with kms:Decrypt, or a key policy statement that lets it in"
+        )
+    else:
+        advice = "the test principal should be a key user: check its grant / policy and wait for propagation"
+    return expect(f"boundary_probe.{want.expected_access}", result.holds, seen, advice)
