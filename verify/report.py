@@ -18,7 +18,7 @@ def as_table(findings: list[Finding]) -> str:
     lines = [f"{'STATUS':<6} {'CHECK':<{check_width}}  EVIDENCE", "-" * min(width, 140)]
     for finding in findings:
         text = finding.seen + (f" -> {finding.advice}" if finding.advice and finding.status is not Status.PASS else "")
-        wrapped = textwrap.wrap(text, evidence_width) or [""]
+        wrapped = textwrap.wrap(text, evidence_width, break_on_hyphens=False) or [""]
         lines.append(f"{finding.status.value:<6} {finding.check:<{check_width}}  {wrapped[0]}")
         lines += [f"{'':<6} {'':<{check_width}}  {more}" for more in wrapped[1:]]
     counts = {s: sum(f.status is s for f in findings) for s in Status}
