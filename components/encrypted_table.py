@@ -106,22 +106,45 @@ def _all_plain(values: Any) -> bool:
     return isinstance(values, list | tuple) and all(isinstance(v, str) for v in values)
 
 
-def _check_policy_size_now(spec: KeySpec, admins: Any, users: Any) -> None:
-    """Refuse an oversized key policy before deploy when the ARNs are known now."""
-    if not (_all_plain(admins) and _all_plain(users)):
-        return
-    key_policy_json(
+def _render_key_policy(
+    spec: KeySpec,
+    partition: str,
+    account_id: str,
+    region: str,
+    dns_suffix: str,
+    deployer_arn: str,
+    admins: Sequence[str],
+    users: Sequence[str],
+) -> str:
+    """The key policy JSON for these principals; ConfigError if an ARN is bad or it is too large."""
+    return key_policy_json(
         build_key_policy(
-            partition=_LONGEST_PARTITION,
-            account_id=_PLACEHOLDER_ACCOUNT,
-            region=_LONGEST_REGION,
+            partition=partition,
+            account_id=account_id,
+            region=region,
             admin_arns=validate_principal_arns("key_admins", admins),
             key_user_arns=validate_principal_arns("key_users", users),
             allow_iam_policies=spec.allow_iam_policies,
-            deployer_arn=f"arn:{_LONGEST_PARTITION}:iam::{_PLACEHOLDER_ACCOUNT}:role/deployer",
-            dns_suffix=_LONGEST_DNS_SUFFIX,
+            deployer_arn=deployer_arn,
+            dns_suffix=dns_suffix,
         )
     )
+
+
+def _check_policy_size_now(spec: KeySpec, admins: Any, users: Any) -> None:
+    """Refuse an oversized key policy before deploy when the ARNs are known now."""
+    if _all_plain(admins) and _all_plain(users):
+        deployer = f"arn:{_LONGEST_PARTITION}:iam::{_PLACEHOLDER_ACCOUNT}:role/deployer"
+        _render_key_policy(
+            spec,
+            _LONGEST_PARTITION,
+            _PLACEHOLDER_ACCOUNT,
+            _LONGEST_REGION,
+            _LONGEST_DNS_SUFFIX,
+            deployer,
+            admins,
+            users,
+        )
 
 
 def validate_encrypted_table_args(name: str, args: EncryptedTableArgs) -> tuple[KeySpec, TableSpec]:
@@ -205,21 +228,6 @@ class EncryptedTable(pulumi.ComponentResource):
 
         where = deploy_context(self)
 
-        def render_policy(values: list[Any]) -> str:
-            partition, account_id, region, dns_suffix, deployer_arn, admins, users = values
-            return key_policy_json(
-                build_key_policy(
-                    partition=partition,
-                    account_id=account_id,
-                    region=region,
-                    admin_arns=validate_principal_arns("key_admins", admins),
-                    key_user_arns=validate_principal_arns("key_users", users),
-                    allow_iam_policies=key_spec.allow_iam_policies,
-                    deployer_arn=deployer_arn,
-                    dns_suffix=dns_suffix,
-                )
-            )
-
         policy = pulumi.Output.all(
             where.partition,
             where.account_id,
@@ -228,7 +236,7 @@ class EncryptedTable(pulumi.ComponentResource):
             where.deployer_arn,
             pulumi.Output.from_input(admins_in),
             pulumi.Output.from_input(users_in),
-        ).apply(render_policy)
+        ).apply(lambda values: _render_key_policy(key_spec, *values))
 
         tags = args.get("tags")
         child = pulumi.ResourceOptions(parent=self)

@@ -149,3 +149,20 @@ def test_probe_result_becomes_the_finding(aws_env: None) -> None:
     (probe,) = [f for f in findings if f.check.startswith("boundary_probe")]
     assert (probe.check, probe.status) == ("boundary_probe.denied", Status.PASS)
     assert "refused by KMS" in probe.seen and "3 attempt(s)" in probe.seen
+
+
+def test_table_encrypted_through_an_alias_resolves_to_the_key(aws_env: None) -> None:
+    outputs = deploy(principal="none")
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    alias_arn = f"arn:aws:kms:{REGION}:{outputs[names.ACCOUNT_ID]}:{outputs[names.KEY_ALIAS]}"
+    dynamodb.create_table(
+        TableName="via-alias",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": alias_arn},
+    )
+    reported = dynamodb.describe_table(TableName="via-alias")["Table"]["SSEDescription"]["KMSMasterKeyArn"]
+    assert ":alias/" in reported, "the emulator echoes the alias, as the notes say"
+    want = parse_outputs(outputs | {names.TABLE_NAME: "via-alias"})
+    assert statuses(verify(Aws(boto3.session.Session(region_name=REGION)), want))["table.key"] is Status.PASS
