@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ def test_default_config_exports_the_table_key_and_a_denied_role() -> None:
 def test_test_role_is_read_only_on_dynamodb_with_no_kms_rights() -> None:
     result = run()
     role = result.mocks.one("aws:iam/role:Role")
-    trust = policy_of(type(role)(**{**role.__dict__, "inputs": {"policy": role.inputs["assumeRolePolicy"]}}))
+    trust = json.loads(role.inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
     (attachment,) = result.mocks.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"

@@ -49,10 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         if session.get_credentials() is None:
             raise CannotRunError("no AWS credentials: set a profile, environment variables or an instance role")
         findings = verify(Aws(session, args.endpoint_url), want, max_wait=args.max_wait, progress=progress)
-    except CannotRunError as error:
-        print(f"verify: cannot run: {error}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
-    except (EndpointConnectionError, NoCredentialsError) as error:
+    except (CannotRunError, EndpointConnectionError, NoCredentialsError) as error:
         print(f"verify: cannot run: {error}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     except (BotoCoreError, ClientError) as error:
