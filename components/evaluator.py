@@ -1,0 +1,405 @@
+"""Who may use a KMS key: the IAM/KMS authorization logic, as plain functions.
+
+`authorize_kms(request, key_policy, identity_policies, grants)` answers as KMS
+does for one principal of the key's own account:
+
+1. an explicit Deny in the key policy or an identity policy wins;
+2. the key policy allows the principal directly (its ARN, or "*" with conditions);
+3. the key policy delegates to the account (root principal) and an identity
+   policy of the principal allows;
+4. a grant to the principal covers the operation and its encryption-context
+   constraint matches the request;
+5. otherwise an implicit deny.
+
+The decision names what decided it (a statement, a grant, or nothing), so a
+probe that went the wrong way can be explained. Used by the sandbox to
+enforce key access and by the verifier to explain it on real AWS.
+
+Conditions: the String*, Arn*, Bool and Null operators, with IfExists and the
+ForAnyValue/ForAllValues set qualifiers. Any other operator is not evaluated:
+it never makes an Allow apply and always makes a Deny apply (fail closed).
+In a Principal only "*" is a wildcard, as in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.policies import dynamodb_service, table_encryption_context
+
+Context = Mapping[str, str | bool | Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One call: who, what, on which resource, in which context."""
+
+    principal_arn: str
+    """The IAM identity: a user ARN, or the role ARN (path included) behind an STS session."""
+    action: str
+    resource: str
+    account_id: str
+    """The principal's account; the key is assumed to be in it."""
+    context: Context = field(default_factory=dict)
+    """Condition keys of the request (kms:ViaService, aws:PrincipalArn, ...)."""
+    encryption_context: Mapping[str, str] = field(default_factory=dict)
+    caller_arn: str = ""
+    """As the caller is shown in errors: the STS session ARN for a role. Defaults to principal_arn."""
+
+    @property
+    def shown_caller(self) -> str:
+        return self.caller_arn or self.principal_arn
+
+
+@dataclass(frozen=True)
+class NamedPolicy:
+    """A policy document and where it came from (for explanations)."""
+
+    source: str
+    document: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Grant:
+    grant_id: str
+    grantee_principal: str
+    operations: tuple[str, ...]
+    constraints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """{"EncryptionContextSubset": {...}} or {"EncryptionContextEquals": {...}}, or empty."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    """One sentence: what decided, e.g. 'allowed by grant g-1' or 'denied: no statement allows ...'."""
+    source: str = ""
+    """The policy or grant that decided ('' for an implicit deny)."""
+    statement: Mapping[str, Any] | None = None
+    """The deciding statement, when a statement decided."""
+
+
+# -- matching ----------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _wildcard(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    """IAM wildcards: * any run of characters, ? one character; nothing else is special."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, (re.IGNORECASE | re.DOTALL) if ignore_case else re.DOTALL) is not None
+
+
+def _action_matches(pattern: str, action: str) -> bool:
+    # Action names are case-insensitive in IAM.
+    return _wildcard(pattern, action, ignore_case=True)
+
+
+def _arn_matches(pattern: str, arn: str) -> bool:
+    """Arn* operators: the six colon-separated parts compared one by one, each with wildcards."""
+    if pattern == "*":
+        return True
+    wanted, got = pattern.split(":", 5), arn.split(":", 5)
+    if len(wanted) != 6 or len(got) != 6:
+        return False
+    return all(_wildcard(w, g) for w, g in zip(wanted, got, strict=True))
+
+
+def _statement_covers(statement: Mapping[str, Any], request: Request) -> bool:
+    """Action/NotAction and Resource/NotResource (a missing Resource means the key itself, as in key policies)."""
+    if "Action" in statement:
+        if not any(_action_matches(p, request.action) for p in _as_list(statement["Action"])):
+            return False
+    elif "NotAction" in statement:
+        if any(_action_matches(p, request.action) for p in _as_list(statement["NotAction"])):
+            return False
+    else:
+        return False
+    if "Resource" in statement:
+        return any(_wildcard(p, request.resource) for p in _as_list(statement["Resource"]))
+    if "NotResource" in statement:
+        return not any(_wildcard(p, request.resource) for p in _as_list(statement["NotResource"]))
+    return True
+
+
+def _names_account(entry: str, account_id: str) -> bool:
+    return entry == account_id or re.fullmatch(rf"arn:[\w-]+:iam::{re.escape(account_id)}:root", entry) is not None
+
+
+def _principal_entries(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        # Only AWS principals can be IAM users and roles; Service/Federated never match them.
+        return [str(v) for v in _as_list(value.get("AWS"))]
+    return []
+
+
+class _Match:
+    """How a statement's principal element matches the request's principal."""
+
+    NONE, DIRECT, ACCOUNT = 0, 1, 2
+
+
+def _principal_match(statement: Mapping[str, Any], request: Request) -> int:
+    names = {request.principal_arn, request.shown_caller}
+    if "Principal" in statement:
+        raw = statement["Principal"]
+        entries = _principal_entries(raw)
+        if raw == "*" or "*" in entries:
+            return _Match.DIRECT
+        if names & set(entries):
+            return _Match.DIRECT
+        if any(_names_account(e, request.account_id) for e in entries):
+            return _Match.ACCOUNT
+        return _Match.NONE
+    if "NotPrincipal" in statement:
+        entries = _principal_entries(statement["NotPrincipal"])
+        excluded = bool(names & set(entries)) or any(_names_account(e, request.account_id) for e in entries)
+        return _Match.NONE if excluded or "*" in entries else _Match.DIRECT
+    return _Match.NONE
+
+
+# -- conditions --------------------------------------------------------------
+
+_STRING_TESTS = {
+    "StringEquals": lambda want, got: want == got,
+    "StringEqualsIgnoreCase": lambda want, got: want.lower() == got.lower(),
+    "StringLike": lambda want, got: _wildcard(want, got),
+    "ArnEquals": _arn_matches,
+    "ArnLike": _arn_matches,
+}
+_NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+}
+
+
+class UnsupportedConditionError(ValueError):
+    """A condition operator the evaluator does not implement."""
+
+
+def _context_values(context: Context, key: str) -> list[str] | None:
+    for name, value in context.items():
+        if name.lower() == key.lower():  # condition keys are case-insensitive
+            if isinstance(value, bool):
+                return ["true" if value else "false"]
+            return [str(v) for v in _as_list(value)]
+    return None
+
+
+def _operator_holds(operator: str, key: str, wanted: list[str], context: Context) -> bool:
+    qualifier, _, name = operator.rpartition(":")
+    if_exists = name.endswith("IfExists")
+    base = name.removesuffix("IfExists")
+    if base not in _STRING_TESTS and base not in _NEGATED and base not in ("Bool", "Null"):
+        raise UnsupportedConditionError(operator)
+    got = _context_values(context, key)
+
+    if base == "Null":
+        want_absent = str(wanted[0]).lower() == "true" if wanted else True
+        return (got is None or got == []) is want_absent
+    if got is None or (qualifier == "ForAnyValue" and got == []):
+        if qualifier == "ForAllValues":
+            return True  # vacuously true for an empty set
+        if if_exists:
+            return True
+        return base in _NEGATED  # a missing key matches only "not" operators
+
+    def test_one(value: str) -> bool:
+        if base == "Bool":
+            return any(value.lower() == str(w).lower() for w in wanted)
+        if base in _STRING_TESTS:
+            return any(_STRING_TESTS[base](str(w), value) for w in wanted)
+        return not any(_STRING_TESTS[_NEGATED[base]](str(w), value) for w in wanted)
+
+    if qualifier == "ForAllValues":
+        return all(test_one(v) for v in got)
+    return any(test_one(v) for v in got)  # ForAnyValue, and single-valued keys
+
+
+def conditions_hold(condition: Mapping[str, Any] | None, context: Context, *, for_deny: bool = False) -> bool:
+    """Every operator and every key in it must hold; values listed for one key are alternatives."""
+    for operator, tests in (condition or {}).items():
+        for key, wanted in tests.items():
+            try:
+                if not _operator_holds(operator, key, [str(w) for w in _as_list(wanted)], context):
+                    return False
+            except UnsupportedConditionError:
+                if not for_deny:
+                    return False
+    return True
+
+
+# -- decisions ---------------------------------------------------------------
+
+
+def _statements(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [s for s in _as_list(policy.get("Statement")) if isinstance(s, Mapping)]
+
+
+def _label(statement: Mapping[str, Any], position: int) -> str:
+    return f"statement {statement['Sid']!r}" if statement.get("Sid") else f"statement #{position + 1}"
+
+
+@dataclass(frozen=True)
+class _Hit:
+    source: str
+    position: int
+    statement: Mapping[str, Any]
+
+    def describe(self) -> str:
+        return f"{self.source} {_label(self.statement, self.position)}"
+
+
+def _hits(
+    policy: NamedPolicy, request: Request, effect: str, *, resource_policy: bool, principal: int | None = None
+) -> list[_Hit]:
+    found = []
+    for position, statement in enumerate(_statements(policy.document)):
+        if statement.get("Effect") != effect or not _statement_covers(statement, request):
+            continue
+        if resource_policy:
+            match = _principal_match(statement, request)
+            if match == _Match.NONE or (principal is not None and match != principal):
+                continue
+        if conditions_hold(statement.get("Condition"), request.context, for_deny=effect == "Deny"):
+            found.append(_Hit(policy.source, position, statement))
+    return found
+
+
+def _grant_allows(grant: Grant, request: Request) -> bool:
+    if grant.grantee_principal not in (request.principal_arn, request.shown_caller):
+        return False
+    operation = request.action.split(":", 1)[-1]
+    if operation not in grant.operations:
+        return False
+    subset = grant.constraints.get("EncryptionContextSubset")
+    if subset is not None and any(request.encryption_context.get(k) != v for k, v in subset.items()):
+        return False
+    equals = grant.constraints.get("EncryptionContextEquals")
+    return equals is None or dict(request.encryption_context) == dict(equals)
+
+
+KEY_POLICY = "key policy"
+
+
+def authorize_kms(
+    request: Request,
+    key_policy: Mapping[str, Any],
+    identity_policies: Sequence[NamedPolicy] = (),
+    grants: Sequence[Grant] = (),
+) -> Decision:
+    """May request.principal_arn perform request.action on the key? See the module docstring."""
+    key = NamedPolicy(KEY_POLICY, key_policy)
+    denies = _hits(key, request, "Deny", resource_policy=True)
+    for policy in identity_policies:
+        denies += _hits(policy, request, "Deny", resource_policy=False)
+    if denies:
+        hit = denies[0]
+        return Decision(False, f"denied explicitly by {hit.describe()}", hit.source, hit.statement)
+
+    direct = _hits(key, request, "Allow", resource_policy=True, principal=_Match.DIRECT)
+    if direct:
+        hit = direct[0]
+        return Decision(True, f"allowed by {hit.describe()}", hit.source, hit.statement)
+
+    delegation = _hits(key, request, "Allow", resource_policy=True, principal=_Match.ACCOUNT)
+    identity_allows = [hit for p in identity_policies for hit in _hits(p, request, "Allow", resource_policy=False)]
+    if delegation and identity_allows:
+        hit = identity_allows[0]
+        return Decision(
+            True,
+            f"allowed by {hit.describe()}, which counts because the key policy "
+            f"delegates to the account ({delegation[0].describe()})",
+            hit.source,
+            hit.statement,
+        )
+
+    for grant in grants:
+        if _grant_allows(grant, request):
+            return Decision(True, f"allowed by grant {grant.grant_id}", f"grant {grant.grant_id}")
+
+    why = f"no statement or grant allows {request.action} for {request.shown_caller}"
+    if identity_allows and not delegation:
+        why += f" ({identity_allows[0].describe()} allows it, but the key policy does not delegate to the account)"
+    return Decision(False, f"denied: {why}")
+
+
+def authorize_identity(request: Request, identity_policies: Sequence[NamedPolicy]) -> Decision:
+    """Same-account access to a resource without a resource policy: identity policies alone decide."""
+    denies = [hit for p in identity_policies for hit in _hits(p, request, "Deny", resource_policy=False)]
+    if denies:
+        return Decision(False, f"denied explicitly by {denies[0].describe()}", denies[0].source, denies[0].statement)
+    allows = [hit for p in identity_policies for hit in _hits(p, request, "Allow", resource_policy=False)]
+    if allows:
+        return Decision(True, f"allowed by {allows[0].describe()}", allows[0].source, allows[0].statement)
+    return Decision(False, f"denied: no identity policy allows {request.action} for {request.shown_caller}")
+
+
+def dynamodb_decrypt_request(
+    *,
+    principal_arn: str,
+    key_arn: str,
+    table_name: str,
+    region: str,
+    account_id: str,
+    caller_arn: str = "",
+    dns_suffix: str = "amazonaws.com",
+    via_service: str | None = None,
+) -> Request:
+    """The kms:Decrypt request DynamoDB makes, as the caller, to read or write a table's items.
+
+    via_service=None means through DynamoDB; pass "" for a direct call to KMS.
+    """
+    encryption_context = table_encryption_context(table_name, account_id)
+    context: dict[str, str | bool | Sequence[str]] = {
+        "kms:CallerAccount": account_id,
+        "aws:PrincipalArn": principal_arn,
+        "aws:PrincipalAccount": account_id,
+        "kms:EncryptionContextKeys": sorted(encryption_context),
+        **{f"kms:EncryptionContext:{k}": v for k, v in encryption_context.items()},
+    }
+    service = dynamodb_service(region, dns_suffix) if via_service is None else via_service
+    if service:
+        context["kms:ViaService"] = service
+    return Request(
+        principal_arn=principal_arn,
+        action="kms:Decrypt",
+        resource=key_arn,
+        account_id=account_id,
+        context=context,
+        encryption_context=encryption_context,
+        caller_arn=caller_arn,
+    )
+
+
+def parse_policy(text: str | Mapping[str, Any], source: str) -> NamedPolicy:
+    """A NamedPolicy from a JSON text (as IAM and KMS return it) or a parsed document."""
+    document = json.loads(text) if isinstance(text, str) else text
+    return NamedPolicy(source, document)
+
+
+__all__ = [
+    "KEY_POLICY",
+    "Decision",
+    "Grant",
+    "NamedPolicy",
+    "Request",
+    "authorize_identity",
+    "authorize_kms",
+    "conditions_hold",
+    "dynamodb_decrypt_request",
+    "parse_policy",
+]
