@@ -1,0 +1,142 @@
+"""The embedded AWS emulator: moto on 127.0.0.1, behind KMS enforcement, with auth on.
+
+Every caller needs credentials the emulator issued: the deployer's (an IAM user
+with an administrator policy, created here) or those the program creates (the
+test principal's access key, or an assumed role's session).
+
+moto keeps its state in module globals, so one Emulator runs per process at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from moto import settings as moto_settings
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.iam.models import iam_backends
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.threaded_moto_server import MotoRequestHandler
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from sandbox.enforcement import Authority, KmsEnforcement
+
+ACCOUNT_ID = "123456789012"  # moto's default account: credentials it issues map to it
+REGION = "us-east-1"
+PARTITION = "aws"
+DEPLOYER_NAME = "sandbox-deployer"
+ADMINISTRATOR_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "SandboxAdministrator", "Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+# AmazonDynamoDBReadOnlyAccess and other AWS managed policies exist only with this on.
+_MANAGED_POLICIES_VARIABLE = "MOTO_IAM_LOAD_MANAGED_POLICIES"
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """No access log on the terminal: the demo prints its own story."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+
+
+@dataclass
+class Emulator:
+    """`with Emulator() as aws:` — a running endpoint and the deployer's credentials."""
+
+    region: str = REGION
+    propagation_delay: float = 0.0
+    port: int = 0  # 0: a free port
+    endpoint_url: str = ""
+    deployer: Credentials | None = None
+    authority: Authority | None = None
+    _server: BaseWSGIServer | None = None
+    _thread: threading.Thread | None = None
+    _saved: dict[str, Any] = field(default_factory=dict)
+
+    def start(self) -> Emulator:
+        self._saved = {
+            "env": os.environ.get(_MANAGED_POLICIES_VARIABLE),
+            "no_auth": moto_settings.INITIAL_NO_AUTH_ACTION_COUNT,
+        }
+        os.environ[_MANAGED_POLICIES_VARIABLE] = "true"
+        moto_api_backend.reset()  # a fresh account, whatever ran in this process before
+        self.deployer = self._create_deployer()
+        # Auth on from the first request: the deployer was created directly in the backend.
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+        ActionAuthenticatorMixin.request_count = 0
+
+        self.authority = Authority(ACCOUNT_ID, self.region, delay=self.propagation_delay)
+        app = KmsEnforcement(DomainDispatcherApplication(create_backend_app), self.authority)
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=_QuietRequestHandler)
+        host, port = self._server.server_address[:2]
+        self.endpoint_url = f"http://{host}:{port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-emulator", daemon=True)
+        self._thread.start()
+        self.authority.record_change()  # the starting point of the propagation history
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = self._saved.get("no_auth", float("inf"))
+        if self._saved.get("env") is None:
+            os.environ.pop(_MANAGED_POLICIES_VARIABLE, None)
+        else:
+            os.environ[_MANAGED_POLICIES_VARIABLE] = self._saved["env"]
+        moto_api_backend.reset()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def _create_deployer(self) -> Credentials:
+        iam = iam_backends[ACCOUNT_ID][PARTITION if PARTITION != "aws" else "global"]
+        iam.create_user(self.region, DEPLOYER_NAME)
+        iam.put_user_policy(DEPLOYER_NAME, "administrator", json.dumps(ADMINISTRATOR_POLICY))
+        key = iam.create_access_key(DEPLOYER_NAME)
+        return Credentials(key.access_key_id, key.secret_access_key)
+
+    # -- clients ---------------------------------------------------------------------------------
+
+    def environment(self) -> dict[str, str]:
+        """The deployer's environment, as the AWS CLI and boto3 read it."""
+        assert self.deployer is not None, "start() first"
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": self.deployer.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.deployer.secret_access_key,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+
+    def session(self) -> boto3.session.Session:
+        assert self.deployer is not None, "start() first"
+        return boto3.session.Session(
+            aws_access_key_id=self.deployer.access_key_id,
+            aws_secret_access_key=self.deployer.secret_access_key,
+            region_name=self.region,
+        )
+
+    def client(self, service: str, session: boto3.session.Session | None = None) -> Any:
+        return (session or self.session()).client(
+            service, endpoint_url=self.endpoint_url, config=Config(retries={"mode": "standard", "max_attempts": 2})
+        )

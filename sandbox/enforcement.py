@@ -1,0 +1,394 @@
+"""KMS key access enforced in front of the emulator's DynamoDB data plane.
+
+moto stores key policies and grants but never consults them, and its DynamoDB
+never calls KMS: on its own, a principal with DynamoDB rights and no KMS rights
+reads a table encrypted with a customer-managed key. This WSGI middleware does
+what DynamoDB does on AWS: before a data-plane call on such a table it asks
+whether the caller may kms:Decrypt (components.evaluator decides, from the
+key policy, the caller's identity policies and the key's grants) and answers
+as AWS does when not: HTTP 400 AccessDeniedException, "KMS key access denied
+error: ...". A disabled or pending-deletion key makes the table's data
+inaccessible, and DescribeTable then reports it.
+
+Reading moto's backends is the only coupling to moto internals (5.2.x, pinned).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.dynamodb.models import dynamodb_backends
+from moto.iam.models import iam_backends
+from moto.kms.models import kms_backends
+from moto.sts.models import sts_backends
+
+from components.evaluator import (
+    KEY_POLICY,
+    Decision,
+    Grant,
+    NamedPolicy,
+    Request,
+    authorize_identity,
+    authorize_kms,
+    dynamodb_decrypt_request,
+)
+
+DYNAMODB_TARGET = "DynamoDB_20120810."
+KMS_TARGET = "TrentService."
+# The calls that read or write items: DynamoDB calls kms:Decrypt as the caller for each.
+DATA_PLANE = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
+    }
+)
+USABLE_KEY_STATE = "Enabled"
+INACCESSIBLE_TABLE_STATUS = "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
+_PARTIQL_TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?([A-Za-z0-9_.\-]+)"?', re.IGNORECASE)
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
+
+
+def tables_of(operation: str, body: Mapping[str, Any]) -> list[str]:
+    """The tables a data-plane request touches (names or ARNs as sent). Pure."""
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return list(body.get("RequestItems", {}))
+    if operation in ("TransactGetItems", "TransactWriteItems"):
+        return [op["TableName"] for item in body.get("TransactItems", []) for op in item.values() if "TableName" in op]
+    if operation == "ExecuteStatement":
+        return _PARTIQL_TABLE.findall(body.get("Statement", ""))[:1]
+    if operation == "BatchExecuteStatement":
+        return [t for s in body.get("Statements", []) for t in _PARTIQL_TABLE.findall(s.get("Statement", ""))[:1]]
+    if operation == "ExecuteTransaction":
+        return [t for s in body.get("TransactStatements", []) for t in _PARTIQL_TABLE.findall(s.get("Statement", ""))[:1]]
+    return [body["TableName"]] if "TableName" in body else []
+
+
+def _table_name(name_or_arn: str) -> str:
+    return name_or_arn.split(":table/", 1)[1].split("/", 1)[0] if ":table/" in name_or_arn else name_or_arn
+
+
+# -- what the emulator holds, as the evaluator's inputs -----------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyAccess:
+    arn: str
+    state: str
+    customer_managed: bool
+    policy: Mapping[str, Any]
+    grants: tuple[Grant, ...]
+
+
+@dataclass(frozen=True)
+class Caller:
+    identity_arn: str  # user ARN, or the role ARN (with path) behind a session
+    caller_arn: str  # as AWS names the caller in errors: the session ARN for a role
+    account_id: str
+
+
+@dataclass(frozen=True)
+class AccessState:
+    """Everything key access depends on, at one moment."""
+
+    keys: Mapping[str, KeyAccess]  # by key id
+    identity_policies: Mapping[str, tuple[NamedPolicy, ...]]  # by identity ARN
+
+
+def _default_document(policy: Any) -> Mapping[str, Any]:
+    version = next(v for v in policy.versions if v.is_default)
+    document = version.document
+    return json.loads(document) if isinstance(document, str) else document
+
+
+def _named(source: str, document: str | Mapping[str, Any]) -> NamedPolicy:
+    return NamedPolicy(source, json.loads(document) if isinstance(document, str) else document)
+
+
+def read_state(account_id: str, region: str, partition: str = "aws") -> AccessState:
+    """A snapshot of keys, grants and identity policies from moto's backends."""
+    kms = kms_backends[account_id][region]
+    keys = {
+        key.id: KeyAccess(
+            arn=key.arn,
+            state=key.key_state,
+            customer_managed=key.key_manager == "CUSTOMER",
+            policy=json.loads(key.policy) if key.policy else {},
+            grants=tuple(
+                Grant(g.id, g.grantee_principal, tuple(g.operations), dict(g.constraints or {}))
+                for g in key.grants.values()
+            ),
+        )
+        for key in list(kms.keys.values())
+    }
+    iam = iam_backends[account_id]["global"]
+    identity: dict[str, tuple[NamedPolicy, ...]] = {}
+    for user in list(iam.users.values()):
+        policies = [_named(f"inline policy {name} of user {user.name}", doc) for name, doc in user.policies.items()]
+        policies += [_named(f"managed policy {p.name}", _default_document(p)) for p in user.managed_policies.values()]
+        for group in iam.get_groups_for_user(user.name):
+            policies += [_named(f"inline policy {n} of group {group.name}", d) for n, d in group.policies.items()]
+            policies += [_named(f"managed policy {p.name}", _default_document(p)) for p in group.managed_policies.values()]
+        identity[user.arn] = tuple(policies)
+    for role in list(iam.roles.values()):
+        policies = [_named(f"inline policy {name} of role {role.name}", doc) for name, doc in role.policies.items()]
+        policies += [_named(f"managed policy {p.name}", _default_document(p)) for p in role.managed_policies.values()]
+        identity[role.arn] = tuple(policies)
+    return AccessState(keys, identity)
+
+
+def resolve_caller(account_id: str, access_key_id: str, session_token: str | None) -> Caller | None:
+    """Who signed a request, from its access key id; None if the emulator did not issue it."""
+    iam = iam_backends[account_id]["global"]
+    if session_token:
+        for assumed in list(sts_backends[account_id]["global"].assumed_roles):
+            if assumed.access_key_id == access_key_id and assumed.session_token == session_token:
+                role = iam.get_role_by_arn(assumed.role_arn)
+                session = f"arn:aws:sts::{account_id}:assumed-role/{role.name}/{assumed.session_name}"
+                return Caller(role.arn, session, account_id)
+        return None
+    for user in list(iam.users.values()):
+        if any(k.access_key_id == access_key_id and k.status == "Active" for k in user.access_keys):
+            return Caller(user.arn, user.arn, account_id)
+    return None
+
+
+@dataclass(frozen=True)
+class View:
+    """What a decision sees: the delayed state first, then (for what it lacks) the current one."""
+
+    now: AccessState
+    then: AccessState | None
+
+    def _states(self) -> list[AccessState]:
+        return [self.then, self.now] if self.then is not None else [self.now]
+
+    def key(self, key_id: str) -> KeyAccess | None:
+        return next((s.keys[key_id] for s in self._states() if key_id in s.keys), None)
+
+    def policies(self, identity_arn: str) -> tuple[NamedPolicy, ...]:
+        return next((s.identity_policies[identity_arn] for s in self._states() if identity_arn in s.identity_policies), ())
+
+
+# -- propagation -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Authority:
+    """Decides key access from the emulator's state, optionally as it was `delay` seconds ago.
+
+    With a delay, every change to IAM or KMS is recorded with its time, and a
+    decision uses, for each key and each principal, the newest record at least
+    `delay` old; something newer than that (a key just created) is seen as first
+    recorded, the way a new resource is usable at once on AWS while changes to
+    it propagate.
+    """
+
+    account_id: str
+    region: str
+    delay: float = 0.0
+    clock: Callable[[], float] = time.monotonic
+    history: list[tuple[float, AccessState]] = field(default_factory=list)
+    inaccessible_since: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record_change(self) -> None:
+        if self.delay > 0:
+            state = read_state(self.account_id, self.region)
+            with self.lock:
+                self.history.append((self.clock(), state))
+
+    def _effective(self) -> tuple[AccessState, AccessState | None]:
+        """(the state now, the state `delay` ago) — the second None without a delay."""
+        now_state = read_state(self.account_id, self.region)
+        if self.delay <= 0:
+            return now_state, None
+        cutoff = self.clock() - self.delay
+        with self.lock:
+            old = [state for at, state in self.history if at <= cutoff]
+            first = self.history[0][1] if self.history else now_state
+        return now_state, (old[-1] if old else first)
+
+    def view(self) -> View:
+        return View(*self._effective())
+
+    def key_access(self, key_id: str) -> KeyAccess | None:
+        return self.view().key(key_id)
+
+    def table_key_id(self, table_name: str) -> str | None:
+        """Id of the customer-managed key a table is encrypted with, or None."""
+        tables = dynamodb_backends[self.account_id][self.region].tables
+        table = tables.get(_table_name(table_name))
+        sse = getattr(table, "sse_specification", None) or {}
+        if not sse.get("Enabled") or not sse.get("KMSMasterKeyId"):
+            return None
+        kms = kms_backends[self.account_id][self.region]
+        try:
+            key = kms.describe_key(sse["KMSMasterKeyId"])
+        except Exception:  # noqa: BLE001 - a key that does not exist: the data is unreadable
+            return str(sse["KMSMasterKeyId"])
+        return key.id if key.key_manager == "CUSTOMER" else None
+
+    def refusal(self, caller: Caller, operation: str, table_names: Iterable[str]) -> tuple[str, str] | None:
+        """(error code, message) if the caller may not run this data-plane call, else None."""
+        view = self.view()
+        identity = view.policies(caller.identity_arn)
+        for name in dict.fromkeys(_table_name(t) for t in table_names):
+            table_arn = f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{name}"
+            iam = authorize_identity(
+                Request(caller.identity_arn, f"dynamodb:{operation}", table_arn, caller.account_id,
+                        caller_arn=caller.caller_arn),
+                identity,
+            )
+            if not iam.allowed:
+                return "AccessDeniedException", (
+                    f"User: {caller.caller_arn} is not authorized to perform: dynamodb:{operation} "
+                    f"on resource: {table_arn} {_because(iam, 'dynamodb:' + operation)}"
+                )
+            key_id = self.table_key_id(name)
+            if key_id is None:
+                continue  # AWS-owned or AWS-managed key: not this boundary
+            key = view.key(key_id)
+            if key is None or key.state != USABLE_KEY_STATE:
+                self.inaccessible_since.setdefault(key_id, time.time())
+                state = "does not exist" if key is None else f"is {key.state}"
+                return "ValidationException", (
+                    f"The table's KMS key {key.arn if key else key_id} {state}: the table's data is "
+                    f"inaccessible ({INACCESSIBLE_TABLE_STATUS}) until the key is usable again"
+                )
+            decision = authorize_kms(
+                dynamodb_decrypt_request(
+                    principal_arn=caller.identity_arn,
+                    caller_arn=caller.caller_arn,
+                    key_arn=key.arn,
+                    table_name=name,
+                    region=self.region,
+                    account_id=caller.account_id,
+                ),
+                key.policy,
+                identity,
+                key.grants,
+            )
+            if not decision.allowed:
+                return "AccessDeniedException", (
+                    f"KMS key access denied error: User: {caller.caller_arn} is not authorized to perform: "
+                    f"kms:Decrypt on resource: {key.arn} {_because(decision, 'kms:Decrypt')} "
+                    "(Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"
+                )
+        return None
+
+
+def _because(decision: Decision, action: str) -> str:
+    """The tail of an AWS denial message."""
+    if decision.source == KEY_POLICY:
+        return "with an explicit deny in a resource-based policy"
+    if decision.source:
+        return "with an explicit deny in an identity-based policy"
+    if action.startswith("kms:"):
+        return f"because no resource-based policy allows the {action} action"
+    return f"because no identity-based policy allows the {action} action"
+
+
+# -- the middleware --------------------------------------------------------------------------------
+
+
+def _json_error(start_response: Callable[..., Any], code: str, message: str) -> list[bytes]:
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
+    start_response(
+        "400 Bad Request",
+        [
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ],
+    )
+    return [body]
+
+
+def _is_change(environ: Mapping[str, Any], body: bytes) -> bool:
+    """Does this IAM or KMS request change something key access depends on?"""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.startswith(KMS_TARGET):
+        action = target[len(KMS_TARGET) :]
+    elif b"Action=" in body and "iam" in environ.get("HTTP_AUTHORIZATION", ""):
+        action = re.search(rb"Action=(\w+)", body).group(1).decode()  # type: ignore[union-attr]
+    else:
+        return False
+    return not action.startswith(("Get", "List", "Describe", "Generate", "Encrypt", "Decrypt"))
+
+
+@dataclass
+class KmsEnforcement:
+    """WSGI middleware: the emulator's app, with KMS key access enforced on DynamoDB data."""
+
+    app: Callable[..., Iterable[bytes]]
+    authority: Authority
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        operation = target[len(DYNAMODB_TARGET) :] if target.startswith(DYNAMODB_TARGET) else ""
+
+        if operation in DATA_PLANE:
+            caller = self._caller(environ)
+            if caller is not None:  # unknown credentials: moto's own check refuses them
+                refused = self.authority.refusal(caller, operation, tables_of(operation, json.loads(body or b"{}")))
+                if refused is not None:
+                    return _json_error(start_response, *refused)
+        if operation == "DescribeTable":
+            return self._describe_table(environ, start_response, json.loads(body or b"{}"))
+
+        response = self.app(environ, start_response)
+        if _is_change(environ, body):
+            self.authority.record_change()
+        return response
+
+    def _caller(self, environ: Mapping[str, Any]) -> Caller | None:
+        found = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if not found:
+            return None
+        return resolve_caller(self.authority.account_id, found.group(1), environ.get("HTTP_X_AMZ_SECURITY_TOKEN"))
+
+    def _describe_table(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], request: Mapping[str, Any]
+    ) -> Iterable[bytes]:
+        """DescribeTable, with the table marked inaccessible while its key is not usable."""
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured.update(status=status, headers=headers)
+            return lambda _data: None
+
+        body = b"".join(self.app(environ, capture))
+        key_id = self.authority.table_key_id(str(request.get("TableName", "")))
+        if captured["status"].startswith("200") and key_id is not None:
+            key = self.authority.key_access(key_id)
+            if key is None or key.state != USABLE_KEY_STATE:
+                described = json.loads(body)
+                since = self.authority.inaccessible_since.setdefault(key_id, time.time())
+                described["Table"]["TableStatus"] = INACCESSIBLE_TABLE_STATUS
+                described["Table"].setdefault("SSEDescription", {})["InaccessibleEncryptionDateTime"] = since
+                body = json.dumps(described).encode()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
+        return [body]
