@@ -295,33 +295,38 @@ def _grant_allows(grant: Grant, request: Request) -> bool:
 KEY_POLICY = "key policy"
 
 
-def authorize_kms(
+def authorize_resource(
     request: Request,
-    key_policy: Mapping[str, Any],
+    resource_policy: NamedPolicy,
     identity_policies: Sequence[NamedPolicy] = (),
     grants: Sequence[Grant] = (),
 ) -> Decision:
-    """May request.principal_arn perform request.action on the key? See the module docstring."""
-    key = NamedPolicy(KEY_POLICY, key_policy)
-    denies = _hits(key, request, "Deny", resource_policy=True)
+    """Same-account access to a resource whose own policy must allow (a KMS key, a role's trust).
+
+    The resource policy allows the principal directly, or names the account and
+    lets an identity policy decide; an explicit Deny in either wins. Grants (KMS
+    only) are the last way in.
+    """
+    label = resource_policy.source
+    denies = _hits(resource_policy, request, "Deny", resource_policy=True)
     for policy in identity_policies:
         denies += _hits(policy, request, "Deny", resource_policy=False)
     if denies:
         hit = denies[0]
         return Decision(False, f"denied explicitly by {hit.describe()}", hit.source, hit.statement)
 
-    direct = _hits(key, request, "Allow", resource_policy=True, principal=_Match.DIRECT)
+    direct = _hits(resource_policy, request, "Allow", resource_policy=True, principal=_Match.DIRECT)
     if direct:
         hit = direct[0]
         return Decision(True, f"allowed by {hit.describe()}", hit.source, hit.statement)
 
-    delegation = _hits(key, request, "Allow", resource_policy=True, principal=_Match.ACCOUNT)
+    delegation = _hits(resource_policy, request, "Allow", resource_policy=True, principal=_Match.ACCOUNT)
     identity_allows = [hit for p in identity_policies for hit in _hits(p, request, "Allow", resource_policy=False)]
     if delegation and identity_allows:
         hit = identity_allows[0]
         return Decision(
             True,
-            f"allowed by {hit.describe()}, which counts because the key policy "
+            f"allowed by {hit.describe()}, which counts because the {label} "
             f"delegates to the account ({delegation[0].describe()})",
             hit.source,
             hit.statement,
@@ -331,10 +336,20 @@ def authorize_kms(
         if _grant_allows(grant, request):
             return Decision(True, f"allowed by grant {grant.grant_id}", f"grant {grant.grant_id}")
 
-    why = f"no statement or grant allows {request.action} for {request.shown_caller}"
+    why = f"no statement{' or grant' if grants else ''} allows {request.action} for {request.shown_caller}"
     if identity_allows and not delegation:
-        why += f" ({identity_allows[0].describe()} allows it, but the key policy does not delegate to the account)"
+        why += f" ({identity_allows[0].describe()} allows it, but the {label} does not delegate to the account)"
     return Decision(False, f"denied: {why}")
+
+
+def authorize_kms(
+    request: Request,
+    key_policy: Mapping[str, Any],
+    identity_policies: Sequence[NamedPolicy] = (),
+    grants: Sequence[Grant] = (),
+) -> Decision:
+    """May request.principal_arn perform request.action on the key? See the module docstring."""
+    return authorize_resource(request, NamedPolicy(KEY_POLICY, key_policy), identity_policies, grants)
 
 
 def authorize_identity(request: Request, identity_policies: Sequence[NamedPolicy]) -> Decision:
@@ -399,6 +414,7 @@ __all__ = [
     "Request",
     "authorize_identity",
     "authorize_kms",
+    "authorize_resource",
     "conditions_hold",
     "dynamodb_decrypt_request",
     "parse_policy",

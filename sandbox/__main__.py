@@ -1,18 +1,33 @@
-"""`python -m sandbox plan`: run the stack program under mocks and show what it would create.
+"""python -m sandbox: the whole story offline, in an embedded AWS emulator that enforces KMS key access.
 
-Until the local emulator lands this is what `make demo` runs: no AWS account and
-no Pulumi CLI needed. Secret outputs are shown as [secret], never their values.
+  demo    deploy without the grant, verify (expects denied), deploy with it, verify (expects read)
+  serve   deploy, write the stack outputs, print the deployer's environment, stay up until interrupted
+  plan    run the program under plain mocks and list what it would create (no emulator)
+
+Secret outputs are never printed: the plan shows [secret], serve writes them only to the outputs file.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
+import signal
 import sys
+import threading
+from pathlib import Path
 from typing import Any
 
 from components import ConfigError
+from sandbox.deploy import Stack, deploy
+from sandbox.demo import describe_changes, run_demo
+from sandbox.emulator import Emulator
+from sandbox.mocks import UnsupportedResourceTypeError
 from sandbox.program import ProgramRun, run_program
+from stack_config import GRANT_MODES
+
+DEFAULT_OUTPUTS_FILE = "sandbox-outputs.json"
 
 
 def _parse_config(pairs: list[str]) -> dict[str, Any]:
@@ -38,21 +53,78 @@ def render_plan(run: ProgramRun) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+def export_lines(environment: dict[str, str]) -> str:
+    """Shell lines a user can eval; values quoted for POSIX shells."""
+    return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in environment.items())
+
+
+def write_outputs(path: Path, outputs: dict[str, Any]) -> None:
+    """The outputs as `pulumi stack output --json --show-secrets` prints them; readable by the owner only."""
+    path.write_text(json.dumps(outputs, indent=2) + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with Emulator(propagation_delay=args.propagation_delay, port=args.port) as emulator:
+        deployment = deploy(Stack(emulator), _parse_config(args.config))
+        for line in describe_changes(deployment.changes):
+            print(line, file=sys.stderr)
+        path = Path(args.outputs_file)
+        write_outputs(path, deployment.outputs)
+        print(f"# stack outputs: {path.resolve()}", file=sys.stderr)
+        print("# the deployer's environment (eval these lines, then use the AWS CLI or boto3):", file=sys.stderr)
+        print(export_lines(emulator.environment()), flush=True)
+        print("# serving until interrupted (Ctrl-C)", file=sys.stderr, flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    plan = commands.add_parser("plan", help="run the program under mocks and print the planned resources and outputs")
+
+    demo = commands.add_parser("demo", help="tell the whole story and verify both halves (exit 0 when both pass)")
+    demo.add_argument("--principal", choices=("role", "user"), default="role", help="kind of test principal")
+    demo.add_argument("--grant-mode", choices=GRANT_MODES, default="grant", help="how it becomes a key user")
+    demo.add_argument(
+        "--propagation-delay", type=float, default=0.0, metavar="SECONDS", help="policy and grant changes wait this long"
+    )
+
+    serve = commands.add_parser("serve", help="deploy, write the outputs, print the environment, stay up")
+    serve.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="stack config (repeatable)")
+    serve.add_argument("--outputs-file", default=DEFAULT_OUTPUTS_FILE, metavar="PATH")
+    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    serve.add_argument("--propagation-delay", type=float, default=0.0, metavar="SECONDS")
+
+    plan = commands.add_parser("plan", help="run the program under plain mocks and print the planned resources")
     plan.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="stack config (repeatable)")
     plan.add_argument("--stack", default="dev")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
-        run = run_program(_parse_config(args.config), stack=args.stack)
-    except ConfigError as error:
+        if args.command == "demo":
+            result = run_demo(
+                principal=args.principal, grant_mode=args.grant_mode, propagation_delay=args.propagation_delay
+            )
+            return 0 if result.passed else 1
+        if args.command == "serve":
+            return _serve(args)
+        print(render_plan(run_program(_parse_config(args.config), stack=args.stack)))
+        return 0
+    except (ConfigError, UnsupportedResourceTypeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(render_plan(run))
-    return 0
 
 
 if __name__ == "__main__":

@@ -20,13 +20,14 @@ import boto3
 from botocore.config import Config
 from moto import settings as moto_settings
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.iam.access_control import IAMRequestBase
 from moto.iam.models import iam_backends
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox.enforcement import Authority, KmsEnforcement
+from sandbox.enforcement import Authority, KmsEnforcement, resolve_caller, trust_decision
 
 ACCOUNT_ID = "123456789012"  # moto's default account: credentials it issues map to it
 REGION = "us-east-1"
@@ -38,6 +39,18 @@ ADMINISTRATOR_POLICY = {
 }
 # AmazonDynamoDBReadOnlyAccess and other AWS managed policies exist only with this on.
 _MANAGED_POLICIES_VARIABLE = "MOTO_IAM_LOAD_MANAGED_POLICIES"
+
+
+def _trust_check(region: str) -> Any:
+    """moto's role-trust check, replaced by one that knows what trusting the account root means."""
+
+    def check(request: Any, role_arn: str) -> bool:
+        caller = resolve_caller(
+            request.account_id, request._access_key._access_key_id, request._headers.get("X-Amz-Security-Token")
+        )
+        return caller is not None and trust_decision(request.account_id, region, caller, role_arn).allowed
+
+    return check
 
 
 class _QuietRequestHandler(MotoRequestHandler):
@@ -79,6 +92,8 @@ class Emulator:
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
 
+        self._saved["trust_check"] = IAMRequestBase._check_role_trust_relationship
+        IAMRequestBase._check_role_trust_relationship = _trust_check(self.region)  # type: ignore[method-assign]
         self.authority = Authority(ACCOUNT_ID, self.region, delay=self.propagation_delay)
         app = KmsEnforcement(DomainDispatcherApplication(create_backend_app), self.authority)
         self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=_QuietRequestHandler)
@@ -97,6 +112,8 @@ class Emulator:
             self._thread.join()
         self._server = self._thread = None
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = self._saved.get("no_auth", float("inf"))
+        if "trust_check" in self._saved:
+            IAMRequestBase._check_role_trust_relationship = self._saved["trust_check"]  # type: ignore[method-assign]
         if self._saved.get("env") is None:
             os.environ.pop(_MANAGED_POLICIES_VARIABLE, None)
         else:

@@ -38,6 +38,7 @@ from components.evaluator import (
     Request,
     authorize_identity,
     authorize_kms,
+    authorize_resource,
     dynamodb_decrypt_request,
 )
 
@@ -173,19 +174,53 @@ def resolve_caller(account_id: str, access_key_id: str, session_token: str | Non
 
 @dataclass(frozen=True)
 class View:
-    """What a decision sees: the delayed state first, then (for what it lacks) the current one."""
+    """What a decision sees of each key and principal, `delay` seconds late.
+
+    For each item: the newest recorded state at least `delay` old that has it;
+    failing that, the oldest recorded state that has it (a new key or principal
+    is usable at once, as on AWS, while later changes to it wait); failing
+    that, the state now.
+    """
 
     now: AccessState
-    then: AccessState | None
+    cutoff: float = 0.0
+    history: tuple[tuple[float, AccessState], ...] = ()
 
-    def _states(self) -> list[AccessState]:
-        return [self.then, self.now] if self.then is not None else [self.now]
+    def _pick(self, has: Callable[[AccessState], bool]) -> AccessState | None:
+        recorded = [(at, state) for at, state in self.history if has(state)]
+        if not recorded:
+            return self.now if has(self.now) else None
+        settled = [state for at, state in recorded if at <= self.cutoff]
+        return settled[-1] if settled else recorded[0][1]
 
     def key(self, key_id: str) -> KeyAccess | None:
-        return next((s.keys[key_id] for s in self._states() if key_id in s.keys), None)
+        state = self._pick(lambda s: key_id in s.keys)
+        return state.keys[key_id] if state else None
 
     def policies(self, identity_arn: str) -> tuple[NamedPolicy, ...]:
-        return next((s.identity_policies[identity_arn] for s in self._states() if identity_arn in s.identity_policies), ())
+        state = self._pick(lambda s: identity_arn in s.identity_policies)
+        return state.identity_policies[identity_arn] if state else ()
+
+
+def trust_decision(account_id: str, region: str, caller: Caller, role_arn: str) -> Decision:
+    """May the caller assume the role? Its trust policy decides, delegating to IAM when it names the account.
+
+    moto compares the trust policy's principal with the caller's ARN literally,
+    so a role trusting the account root (the usual way) could not be assumed.
+    """
+    iam = iam_backends[account_id]["global"]
+    role = iam.get_role_by_arn(role_arn)
+    request = Request(
+        caller.identity_arn,
+        "sts:AssumeRole",
+        role_arn,
+        account_id,
+        context={"aws:PrincipalArn": caller.identity_arn, "aws:PrincipalAccount": account_id},
+        caller_arn=caller.caller_arn,
+    )
+    identity = read_state(account_id, region).identity_policies.get(caller.identity_arn, ())
+    trust = _named(f"trust policy of role {role.name}", role.assume_role_policy_document)
+    return authorize_resource(request, trust, identity)
 
 
 # -- propagation -----------------------------------------------------------------------------------
@@ -216,19 +251,12 @@ class Authority:
             with self.lock:
                 self.history.append((self.clock(), state))
 
-    def _effective(self) -> tuple[AccessState, AccessState | None]:
-        """(the state now, the state `delay` ago) — the second None without a delay."""
-        now_state = read_state(self.account_id, self.region)
-        if self.delay <= 0:
-            return now_state, None
-        cutoff = self.clock() - self.delay
-        with self.lock:
-            old = [state for at, state in self.history if at <= cutoff]
-            first = self.history[0][1] if self.history else now_state
-        return now_state, (old[-1] if old else first)
-
     def view(self) -> View:
-        return View(*self._effective())
+        now = read_state(self.account_id, self.region)
+        if self.delay <= 0:
+            return View(now)
+        with self.lock:
+            return View(now, self.clock() - self.delay, tuple(self.history))
 
     def key_access(self, key_id: str) -> KeyAccess | None:
         return self.view().key(key_id)
