@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -73,6 +75,7 @@ class Emulator:
     region: str = REGION
     propagation_delay: float = 0.0
     port: int = 0  # 0: a free port
+    clock: Callable[[], float] = time.monotonic  # what the propagation delay is measured on
     endpoint_url: str = ""
     deployer: Credentials | None = None
     authority: Authority | None = None
@@ -94,7 +97,7 @@ class Emulator:
 
         self._saved["trust_check"] = IAMRequestBase._check_role_trust_relationship
         IAMRequestBase._check_role_trust_relationship = _trust_check(self.region)  # type: ignore[method-assign]
-        self.authority = Authority(ACCOUNT_ID, self.region, delay=self.propagation_delay)
+        self.authority = Authority(ACCOUNT_ID, self.region, delay=self.propagation_delay, clock=self.clock)
         app = KmsEnforcement(DomainDispatcherApplication(create_backend_app), self.authority)
         self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=_QuietRequestHandler)
         host, port = self._server.server_address[:2]

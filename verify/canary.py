@@ -14,7 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 CANARY_VALUE_ATTRIBUTE = "verifyCanaryValue"
+
+
+class CanaryWriteError(Exception):
+    """The canary could not be written: nothing of ours is in the table."""
 
 
 @dataclass
@@ -39,12 +45,16 @@ def canary_item(dynamodb: Any, table_name: str, key_schema: tuple[tuple[str, str
     canary = Canary(key=canary_key(key_schema, run_id), value=secrets.token_hex(16))
     first_key = key_schema[0][0]
     try:
-        dynamodb.put_item(
-            TableName=table_name,
-            Item={**canary.key, CANARY_VALUE_ATTRIBUTE: {"S": canary.value}},
-            ConditionExpression="attribute_not_exists(#pk)",
-            ExpressionAttributeNames={"#pk": first_key},
-        )
+        try:
+            dynamodb.put_item(
+                TableName=table_name,
+                Item={**canary.key, CANARY_VALUE_ATTRIBUTE: {"S": canary.value}},
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": first_key},
+            )
+        except ClientError as error:
+            err = error.response.get("Error", {})
+            raise CanaryWriteError(f"{err.get('Code')}: {err.get('Message')}") from error
         canary.written = True
         yield canary
     finally:

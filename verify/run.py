@@ -10,14 +10,16 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 import outputs as names
-from verify.canary import canary_item, read_canary
+from verify.canary import CanaryWriteError, canary_item, read_canary
 from verify.collect import collect_alias, collect_key, collect_table
 from verify.findings import Finding, expect
 from verify.inputs import StackOutputs
 from verify.judge import judge_key, judge_key_policy, judge_table
-from verify.probe import attempt_read, wait_for_boundary
+from verify.explain import explanation
+from verify.probe import Outcome, attempt_read, wait_for_boundary
 
 # Standard retries for throttling; AccessDenied is never retried by botocore,
 # the probe's own loop waits for propagation.
@@ -33,6 +35,18 @@ class Aws:
 
     def client(self, service: str, **credentials: Any) -> Any:
         return self.session.client(service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG, **credentials)
+
+
+ROUND_TRIP_ADVICE = "the deployer cannot use the key through DynamoDB; check the key, its policy and its grants"
+
+
+def _aws_error(error: ClientError) -> str:
+    err = error.response.get("Error", {})
+    return f"{err.get('Code')}: {err.get('Message')}"
+
+
+# Probe answers that are the boundary itself going the wrong way, worth explaining.
+WRONG_WAY = frozenset({Outcome.READ, Outcome.MISMATCH, Outcome.KMS_DENIED})
 
 
 def principal_client_factory(aws: Aws, want: StackOutputs) -> Callable[[], Any]:
@@ -90,19 +104,26 @@ def verify(
         return findings
 
     progress("writing a canary item as the deployer")
-    with canary_item(dynamodb, want.table_name, table.key_schema) as canary:
-        got = read_canary(dynamodb, want.table_name, canary)
-        findings.append(
-            expect(
-                "round_trip",
-                got == canary.value,
-                "canary written, read back strongly consistent, equal"
-                if got == canary.value
-                else f"canary read back as {'nothing' if got is None else 'another value'}",
-                "the deployer cannot use the key through DynamoDB; check the key policy and its grants",
+    try:
+        with canary_item(dynamodb, want.table_name, table.key_schema) as canary:
+            try:
+                got: str | None = read_canary(dynamodb, want.table_name, canary)
+                seen = f"canary read back as {'nothing' if got is None else 'another value'}"
+            except ClientError as error:
+                got, seen = None, f"canary written but not read back: {_aws_error(error)}"
+            findings.append(
+                expect(
+                    "round_trip",
+                    got == canary.value,
+                    "canary written, read back strongly consistent, equal" if got == canary.value else seen,
+                    ROUND_TRIP_ADVICE,
+                )
             )
-        )
-        findings.append(_probe(aws, want, canary, max_wait, progress, probe))
+            findings.append(_probe(aws, want, canary, max_wait, progress, probe))
+    except CanaryWriteError as error:
+        findings.append(Finding.failed("round_trip", f"the deployer could not write a canary: {error}", ROUND_TRIP_ADVICE))
+        findings.append(Finding.skipped("boundary_probe", "no canary to read"))
+        return findings
     findings.append(
         expect(
             "canary_removed",
@@ -133,6 +154,16 @@ def _probe(
         progress=progress,
     )
     seen = f"{result.last.outcome.value} after {result.attempts} attempt(s), {result.waited:.0f}s: {result.last.detail}"
+    if not result.holds and result.last.outcome in WRONG_WAY:
+        seen += "; " + explanation(
+            aws.client("kms"),
+            aws.client("iam"),
+            principal_arn=str(want.principal_arn),
+            key_arn=want.key_arn,
+            table_name=want.table_name,
+            region=want.region,
+            account_id=want.account_id,
+        )
     if want.expected_access == names.EXPECT_DENIED:
         advice = (
             "the test principal reads the data without being a key user: look for a grant, an identity policy "
