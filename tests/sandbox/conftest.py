@@ -1,4 +1,4 @@
-"""An emulator per test: moto's state is global, so each test gets a fresh account."""
+"""Emulator fixtures (also used by tests/verify). An emulator per test: moto's state is global, so each test gets a fresh account."""
 
 from __future__ import annotations
 

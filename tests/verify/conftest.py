@@ -104,3 +104,7 @@ def deploy(
 
 def user_items() -> list[dict[str, Any]]:
     return boto3.client("dynamodb", region_name=REGION).scan(TableName="orders")["Items"]
+
+
+# The sandbox's emulator fixtures, for the tests that explain live policies.
+from tests.sandbox.conftest import clean_aws_env, emulator, stack  # noqa: E402, F401

@@ -1,0 +1,97 @@
+"""Deploying the stack program into the emulator behaves like `pulumi up`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+import outputs as names
+from components.policies import SID_KEY_USE_VIA_DYNAMODB
+from sandbox.deploy import Action, EmulatorMocks, Stack
+from sandbox.emulator import Emulator
+from sandbox.program import resolve_under_mocks, use_mocks
+from tests.sandbox.conftest import up
+
+
+def changes_by_name(deployment: Any) -> dict[str, Action]:
+    return {c.name: c.action for c in deployment.changes}
+
+
+def test_the_first_deploy_creates_real_resources_with_real_ids(emulator: Emulator, stack: Stack) -> None:
+    out = up(stack, testPrincipal="role").outputs
+    kms, dynamodb, iam = emulator.client("kms"), emulator.client("dynamodb"), emulator.client("iam")
+    key = kms.describe_key(KeyId=out[names.KEY_ID])["KeyMetadata"]
+    assert key["Arn"] == out[names.KEY_ARN] and key["KeyManager"] == "CUSTOMER"
+    assert kms.get_key_rotation_status(KeyId=out[names.KEY_ID])["KeyRotationEnabled"]
+    table = dynamodb.describe_table(TableName=out[names.TABLE_NAME])["Table"]
+    assert table["SSEDescription"]["KMSMasterKeyArn"] == out[names.KEY_ARN]
+    assert table["DeletionProtectionEnabled"] is False
+    role_name = out[names.TEST_PRINCIPAL_ARN].rsplit("/", 1)[-1]
+    attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["AmazonDynamoDBReadOnlyAccess"]
+    aliases = kms.list_aliases(KeyId=out[names.KEY_ID])["Aliases"]
+    assert [a["AliasName"] for a in aliases] == [out[names.KEY_ALIAS]]
+
+
+def test_a_second_deploy_keeps_ids_adds_and_removes_like_pulumi_up(emulator: Emulator, stack: Stack) -> None:
+    first = up(stack, testPrincipal="role")
+    kms = emulator.client("kms")
+    key_id = first.outputs[names.KEY_ID]
+
+    granted = up(stack, testPrincipal="role", grantTestPrincipal="true")
+    assert granted.outputs[names.KEY_ID] == key_id and granted.outputs[names.TABLE_NAME] == first.outputs[names.TABLE_NAME]
+    actions = changes_by_name(granted)
+    assert actions["test-principal-key-user-grant"] is Action.CREATE
+    assert {a for n, a in actions.items() if n != "test-principal-key-user-grant"} == {Action.SAME}
+    grants = kms.list_grants(KeyId=key_id)["Grants"]
+    assert [g["GranteePrincipal"] for g in grants] == [first.outputs[names.TEST_PRINCIPAL_ARN]]
+
+    moved = up(stack, testPrincipal="role", grantTestPrincipal="true", grantMode="key-policy")
+    actions = changes_by_name(moved)
+    assert actions["encrypted-key"] is Action.UPDATE and actions["test-principal-key-user-grant"] is Action.DELETE
+    assert kms.list_grants(KeyId=key_id)["Grants"] == []
+    policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    users = [s for s in policy["Statement"] if s["Sid"] == SID_KEY_USE_VIA_DYNAMODB]
+    assert users and users[0]["Principal"]["AWS"] == [first.outputs[names.TEST_PRINCIPAL_ARN]]
+
+
+def test_a_changed_key_schema_replaces_the_table(emulator: Emulator, stack: Stack) -> None:
+    old = up(stack, testPrincipal="none").outputs[names.TABLE_NAME]
+    replaced = up(stack, testPrincipal="none", partitionKey="pk")
+    assert changes_by_name(replaced)["encrypted-table"] is Action.REPLACE
+    tables = emulator.client("dynamodb").list_tables()["TableNames"]
+    assert tables == [replaced.outputs[names.TABLE_NAME]] and old not in tables
+
+
+def test_an_in_place_update_keeps_the_table(emulator: Emulator, stack: Stack) -> None:
+    name = up(stack, testPrincipal="none").outputs[names.TABLE_NAME]
+    updated = up(stack, testPrincipal="none", pointInTimeRecovery="false")
+    assert changes_by_name(updated)["encrypted-table"] is Action.UPDATE
+    backups = emulator.client("dynamodb").describe_continuous_backups(TableName=name)
+    assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+
+
+def test_removing_the_test_principal_deletes_it(emulator: Emulator, stack: Stack) -> None:
+    out = up(stack, testPrincipal="user").outputs
+    gone = up(stack, testPrincipal="none")
+    deleted = {c.typ for c in gone.changes if c.action is Action.DELETE}
+    assert deleted == {
+        "aws:iam/user:User",
+        "aws:iam/accessKey:AccessKey",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    }
+    users = [u["Arn"] for u in emulator.client("iam").list_users()["Users"]]
+    assert out[names.TEST_PRINCIPAL_ARN] not in users
+
+
+def test_a_resource_type_the_sandbox_does_not_model_stops_with_its_token(emulator: Emulator, stack: Stack) -> None:
+    mocks = EmulatorMocks.for_stack(stack)
+    use_mocks(mocks, {})
+    with pytest.raises(Exception, match=r"resource type 'aws:sqs/queue:Queue' .*not supported by the sandbox"):
+        resolve_under_mocks(lambda: {"queue": aws.sqs.Queue("jobs").id})
+    assert stack.resources == {}
+    pulumi.runtime.reset_options()

@@ -1,0 +1,80 @@
+"""A boundary probe that went the wrong way is explained by the policy evaluator, from live policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import outputs as names
+from sandbox.deploy import Stack
+from sandbox.emulator import Emulator
+from tests.sandbox.conftest import up
+from verify.explain import explain_decrypt, identity_policies
+from verify.findings import Status
+from verify.inputs import parse_outputs
+from verify.run import Aws, verify
+
+
+def probe_finding(emulator: Emulator, outputs: dict[str, Any]) -> Any:
+    findings = verify(Aws(emulator.session(), emulator.endpoint_url), parse_outputs(outputs), max_wait=0)
+    return next(f for f in findings if f.check.startswith("boundary_probe"))
+
+
+def test_a_principal_that_reads_when_it_should_not_is_explained_by_its_grant(emulator: Emulator, stack: Stack) -> None:
+    out = up(stack, testPrincipal="role", grantTestPrincipal="true").outputs
+    grant_id = emulator.client("kms").list_grants(KeyId=out[names.KEY_ID])["Grants"][0]["GrantId"]
+    finding = probe_finding(emulator, {**out, names.TEST_PRINCIPAL_EXPECTED_ACCESS: names.EXPECT_DENIED})
+    assert finding.status is Status.FAIL
+    assert f"policy evaluator: allowed by grant {grant_id}" in finding.seen
+
+
+def test_a_principal_refused_when_it_should_read_is_explained(emulator: Emulator, stack: Stack) -> None:
+    out = up(stack, testPrincipal="user").outputs
+    finding = probe_finding(emulator, {**out, names.TEST_PRINCIPAL_EXPECTED_ACCESS: names.EXPECT_READ})
+    assert finding.status is Status.FAIL
+    assert "policy evaluator: denied: no statement or grant allows kms:Decrypt for " + out[names.TEST_PRINCIPAL_ARN] in finding.seen
+
+
+def test_an_identity_policy_key_user_is_explained_by_its_statement(emulator: Emulator, stack: Stack) -> None:
+    out = up(stack, testPrincipal="user", grantTestPrincipal="true", grantMode="iam-policy").outputs
+    decision = explain_decrypt(
+        emulator.client("kms"),
+        emulator.client("iam"),
+        principal_arn=out[names.TEST_PRINCIPAL_ARN],
+        key_arn=out[names.KEY_ARN],
+        table_name=out[names.TABLE_NAME],
+        region=out[names.REGION],
+        account_id=out[names.ACCOUNT_ID],
+    )
+    assert decision.allowed
+    assert decision.source.startswith("inline policy test-principal-key-user-policy")
+    assert "delegates to the account" in decision.reason
+
+
+def test_identity_policies_include_attached_managed_policies(emulator: Emulator, stack: Stack) -> None:
+    out = up(stack, testPrincipal="role").outputs
+    found = identity_policies(emulator.client("iam"), out[names.TEST_PRINCIPAL_ARN])
+    assert [p.source for p in found] == ["managed policy AmazonDynamoDBReadOnlyAccess"]
+    assert any("dynamodb:GetItem" in s["Action"] for s in found[0].document["Statement"])
+
+
+def test_the_deployer_sees_an_explanation_even_without_iam_read_rights(emulator: Emulator, stack: Stack) -> None:
+    from verify.explain import explanation
+
+    out = up(stack, testPrincipal="user").outputs
+
+    class NoIam:
+        def get_paginator(self, _operation: str) -> Any:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no iam:List*"}}, "ListUserPolicies")
+
+    line = explanation(
+        emulator.client("kms"),
+        NoIam(),
+        principal_arn=out[names.TEST_PRINCIPAL_ARN],
+        key_arn=out[names.KEY_ARN],
+        table_name=out[names.TABLE_NAME],
+        region=out[names.REGION],
+        account_id=out[names.ACCOUNT_ID],
+    )
+    assert line.startswith("policy evaluator could not read the policies") and "no iam:List*" in line
