@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-requirements
 
-.PHONY: venv demo test clean verify
+.PHONY: venv demo test bench clean verify
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +13,13 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
+# The whole story in a local emulator that enforces KMS key access.
 demo: venv
-	$(BIN)/python -m sandbox plan
+	$(BIN)/python -m sandbox demo
+
+# Figures, not tests: prints a table and writes bench/results.json.
+bench: venv
+	$(BIN)/python -m bench
 
 test: venv
 	$(BIN)/python -m pytest

@@ -9,8 +9,8 @@ moto keeps its state in module globals, so one Emulator runs per process at a ti
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +23,8 @@ from botocore.config import Config
 from moto import settings as moto_settings
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam.access_control import IAMRequestBase
-from moto.iam.models import iam_backends
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, iam_backends
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -39,8 +40,21 @@ ADMINISTRATOR_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "SandboxAdministrator", "Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
-# AmazonDynamoDBReadOnlyAccess and other AWS managed policies exist only with this on.
-_MANAGED_POLICIES_VARIABLE = "MOTO_IAM_LOAD_MANAGED_POLICIES"
+# moto can load all ~1,500 AWS managed policies, but does so for every partition
+# on an account's first request (about a second). The sandbox installs the ones a
+# DynamoDB/KMS user attaches; attaching any other fails with NoSuchEntity.
+MANAGED_POLICY_NAMES = ("AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess")
+MANAGED_POLICY_MARKERS = ("DynamoDB", "KMS")
+
+
+@functools.cache
+def _managed_policy_data() -> dict[str, Any]:
+    data = json.loads(aws_managed_policies_data)
+    return {
+        name: spec
+        for name, spec in data.items()
+        if name in MANAGED_POLICY_NAMES or any(marker in name for marker in MANAGED_POLICY_MARKERS)
+    }
 
 
 def _trust_check(region: str) -> Any:
@@ -84,12 +98,9 @@ class Emulator:
     _saved: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> Emulator:
-        self._saved = {
-            "env": os.environ.get(_MANAGED_POLICIES_VARIABLE),
-            "no_auth": moto_settings.INITIAL_NO_AUTH_ACTION_COUNT,
-        }
-        os.environ[_MANAGED_POLICIES_VARIABLE] = "true"
+        self._saved = {"no_auth": moto_settings.INITIAL_NO_AUTH_ACTION_COUNT}
         moto_api_backend.reset()  # a fresh account, whatever ran in this process before
+        self._install_managed_policies()
         self.deployer = self._create_deployer()
         # Auth on from the first request: the deployer was created directly in the backend.
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
@@ -102,7 +113,12 @@ class Emulator:
         self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=_QuietRequestHandler)
         host, port = self._server.server_address[:2]
         self.endpoint_url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-emulator", daemon=True)
+        self._thread = threading.Thread(
+            # A short poll interval: shutdown() waits for the loop to notice.
+            target=lambda: self._server.serve_forever(poll_interval=0.05) if self._server else None,
+            name="sandbox-emulator",
+            daemon=True,
+        )
         self._thread.start()
         self.authority.record_change()  # the starting point of the propagation history
         return self
@@ -117,10 +133,6 @@ class Emulator:
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = self._saved.get("no_auth", float("inf"))
         if "trust_check" in self._saved:
             IAMRequestBase._check_role_trust_relationship = self._saved["trust_check"]  # type: ignore[method-assign]
-        if self._saved.get("env") is None:
-            os.environ.pop(_MANAGED_POLICIES_VARIABLE, None)
-        else:
-            os.environ[_MANAGED_POLICIES_VARIABLE] = self._saved["env"]
         moto_api_backend.reset()
 
     def __enter__(self) -> Emulator:
@@ -129,8 +141,15 @@ class Emulator:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
+    def _install_managed_policies(self) -> None:
+        iam = iam_backends[ACCOUNT_ID]["global"]
+        for name, spec in _managed_policy_data().items():
+            policy = AWSManagedPolicy.from_data(name, ACCOUNT_ID, iam.region_name, spec)
+            iam.aws_managed_policies.append(policy)
+            iam.managed_policies[policy.arn] = policy
+
     def _create_deployer(self) -> Credentials:
-        iam = iam_backends[ACCOUNT_ID][PARTITION if PARTITION != "aws" else "global"]
+        iam = iam_backends[ACCOUNT_ID]["global"]
         iam.create_user(self.region, DEPLOYER_NAME)
         iam.put_user_policy(DEPLOYER_NAME, "administrator", json.dumps(ADMINISTRATOR_POLICY))
         key = iam.create_access_key(DEPLOYER_NAME)
