@@ -50,7 +50,9 @@ def timed_command(command: list[str], repeat: int) -> list[float]:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
         times.append(time.perf_counter() - start)
         if done.returncode != 0:
-            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+            raise SystemExit(
+                f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+            )
     return times
 
 
@@ -59,8 +61,14 @@ def bench_demo(repeat: int) -> list[Figure]:
     times = timed_command(["make", "--no-print-directory", "demo"], repeat)
     worst = max(times)
     return [
-        Figure("demo.wall", round(statistics.median(times), 2), "s", {"runs": repeat, "worst": round(worst, 2)},
-               "< 20 s", worst < 20),
+        Figure(
+            "demo.wall",
+            round(statistics.median(times), 2),
+            "s",
+            {"runs": repeat, "worst": round(worst, 2)},
+            "< 20 s",
+            worst < 20,
+        ),
     ]
 
 

@@ -336,7 +336,8 @@ def authorize_resource(
         if _grant_allows(grant, request):
             return Decision(True, f"allowed by grant {grant.grant_id}", f"grant {grant.grant_id}")
 
-    why = f"no statement{' or grant' if grants or label == KEY_POLICY else ''} allows {request.action} for {request.shown_caller}"
+    ways_in = "statement or grant" if grants or label == KEY_POLICY else "statement"
+    why = f"no {ways_in} allows {request.action} for {request.shown_caller}"
     if identity_allows and not delegation:
         why += f" ({identity_allows[0].describe()} allows it, but the {label} does not delegate to the account)"
     return Decision(False, f"denied: {why}")

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from components import ConfigError
-from sandbox.deploy import Stack, deploy
 from sandbox.demo import describe_changes, run_demo
+from sandbox.deploy import Stack, deploy
 from sandbox.emulator import Emulator
 from sandbox.mocks import UnsupportedResourceTypeError
 from sandbox.program import ProgramRun, run_program
@@ -95,7 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--principal", choices=("role", "user"), default="role", help="kind of test principal")
     demo.add_argument("--grant-mode", choices=GRANT_MODES, default="grant", help="how it becomes a key user")
     demo.add_argument(
-        "--propagation-delay", type=float, default=0.0, metavar="SECONDS", help="policy and grant changes wait this long"
+        "--propagation-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="policy and grant changes wait this long",
     )
 
     serve = commands.add_parser("serve", help="deploy, write the outputs, print the environment, stay up")

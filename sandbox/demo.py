@@ -69,7 +69,10 @@ def read_items(client: Any, table: str) -> list[dict[str, Any]]:
 
 
 def show_items(items: list[dict[str, Any]]) -> list[str]:
-    return [f"    {item['id']['S']}: {item.get('note', {}).get('S', '')} ({item.get('amount', {}).get('S', '')})" for item in items]
+    return [
+        f"    {item['id']['S']}: {item.get('note', {}).get('S', '')} ({item.get('amount', {}).get('S', '')})"
+        for item in items
+    ]
 
 
 def try_read_as_principal(aws: Aws, deployment: Deployment) -> list[str]:

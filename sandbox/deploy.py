@@ -23,7 +23,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from sandbox.emulator import Emulator
-from sandbox.mocks import RecordingMocks, RecordedResource, UnsupportedResourceTypeError
+from sandbox.mocks import RecordedResource, RecordingMocks, UnsupportedResourceTypeError
 from sandbox.program import ProgramRun, run_program
 
 
@@ -204,7 +204,9 @@ class GrantHandler(Handler):
 class TableHandler(Handler):
     typ = "aws:dynamodb/table:Table"
     # The sandbox replaces the table on an index change, where AWS would update it in place.
-    replace_on = frozenset({"name", "hashKey", "rangeKey", "attributes", "globalSecondaryIndexes", "localSecondaryIndexes"})
+    replace_on = frozenset(
+        {"name", "hashKey", "rangeKey", "attributes", "globalSecondaryIndexes", "localSecondaryIndexes"}
+    )
 
     def create(self, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         table = inputs.get("name") or self.autoname(name, inputs)
@@ -214,7 +216,9 @@ class TableHandler(Handler):
         args: dict[str, Any] = {
             "TableName": table,
             "KeySchema": schema,
-            "AttributeDefinitions": [{"AttributeName": a["name"], "AttributeType": a["type"]} for a in inputs["attributes"]],
+            "AttributeDefinitions": [
+                {"AttributeName": a["name"], "AttributeType": a["type"]} for a in inputs["attributes"]
+            ],
             "BillingMode": inputs.get("billingMode", "PROVISIONED"),
             "DeletionProtectionEnabled": bool(inputs.get("deletionProtectionEnabled", False)),
         }
@@ -228,7 +232,9 @@ class TableHandler(Handler):
         if inputs.get("streamEnabled"):
             args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": inputs["streamViewType"]}
         if inputs.get("globalSecondaryIndexes"):
-            args["GlobalSecondaryIndexes"] = [self._index(i, args["BillingMode"]) for i in inputs["globalSecondaryIndexes"]]
+            args["GlobalSecondaryIndexes"] = [
+                self._index(i, args["BillingMode"]) for i in inputs["globalSecondaryIndexes"]
+            ]
         if inputs.get("tags"):
             args["Tags"] = _tags(inputs)
         described = self.client("dynamodb").create_table(**args)["TableDescription"]
@@ -241,7 +247,10 @@ class TableHandler(Handler):
 
     @staticmethod
     def _throughput(inputs: Mapping[str, Any]) -> dict[str, int]:
-        return {"ReadCapacityUnits": _int(inputs.get("readCapacity") or 0), "WriteCapacityUnits": _int(inputs.get("writeCapacity") or 0)}
+        return {
+            "ReadCapacityUnits": _int(inputs.get("readCapacity") or 0),
+            "WriteCapacityUnits": _int(inputs.get("writeCapacity") or 0),
+        }
 
     def _index(self, index: Mapping[str, Any], billing: str) -> dict[str, Any]:
         spec: dict[str, Any] = {
@@ -275,7 +284,11 @@ class TableHandler(Handler):
         if "serverSideEncryption" in changed:
             sse = inputs.get("serverSideEncryption") or {}
             args["SSESpecification"] = (
-                {"Enabled": True, "SSEType": "KMS", **({"KMSMasterKeyId": sse["kmsKeyArn"]} if sse.get("kmsKeyArn") else {})}
+                {
+                    "Enabled": True,
+                    "SSEType": "KMS",
+                    **({"KMSMasterKeyId": sse["kmsKeyArn"]} if sse.get("kmsKeyArn") else {}),
+                }
                 if sse.get("enabled")
                 else {"Enabled": False}
             )
@@ -501,7 +514,9 @@ class EmulatorMocks(RecordingMocks):
         if not args.custom:
             with self.lock:
                 self.seen.add(urn)
-                self.resources.append(RecordedResource(urn, args.typ, args.name, parent, False, dict(args.inputs), "", {}))
+                self.resources.append(
+                    RecordedResource(urn, args.typ, args.name, parent, False, dict(args.inputs), "", {})
+                )
             return "", {}
         assert self.stack is not None
         handler = self.handlers.get(args.typ)
@@ -527,7 +542,9 @@ class EmulatorMocks(RecordingMocks):
                     with self.lock:
                         self.replaced.append(before)
                 resource_id, extra = handler.create(args.name, inputs)
-                change = Change(Action.REPLACE, args.typ, args.name, ", ".join(sorted(set(changed) & handler.replace_on)))
+                change = Change(
+                    Action.REPLACE, args.typ, args.name, ", ".join(sorted(set(changed) & handler.replace_on))
+                )
             else:
                 extra = handler.update(before, inputs, changed)
                 resource_id = before.id

@@ -111,8 +111,7 @@ class Emulator:
         self.authority = Authority(ACCOUNT_ID, self.region, delay=self.propagation_delay, clock=self.clock)
         app = KmsEnforcement(DomainDispatcherApplication(create_backend_app), self.authority)
         self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=_QuietRequestHandler)
-        host, port = self._server.server_address[:2]
-        self.endpoint_url = f"http://{host}:{port}"
+        self.endpoint_url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(
             # A short poll interval: shutdown() waits for the loop to notice.
             target=lambda: self._server.serve_forever(poll_interval=0.05) if self._server else None,

@@ -79,7 +79,9 @@ def tables_of(operation: str, body: Mapping[str, Any]) -> list[str]:
     if operation == "BatchExecuteStatement":
         return [t for s in body.get("Statements", []) for t in _PARTIQL_TABLE.findall(s.get("Statement", ""))[:1]]
     if operation == "ExecuteTransaction":
-        return [t for s in body.get("TransactStatements", []) for t in _PARTIQL_TABLE.findall(s.get("Statement", ""))[:1]]
+        return [
+            t for s in body.get("TransactStatements", []) for t in _PARTIQL_TABLE.findall(s.get("Statement", ""))[:1]
+        ]
     return [body["TableName"]] if "TableName" in body else []
 
 
@@ -147,7 +149,9 @@ def read_state(account_id: str, region: str, partition: str = "aws") -> AccessSt
         policies += [_named(f"managed policy {p.name}", _default_document(p)) for p in user.managed_policies.values()]
         for group in iam.get_groups_for_user(user.name):
             policies += [_named(f"inline policy {n} of group {group.name}", d) for n, d in group.policies.items()]
-            policies += [_named(f"managed policy {p.name}", _default_document(p)) for p in group.managed_policies.values()]
+            policies += [
+                _named(f"managed policy {p.name}", _default_document(p)) for p in group.managed_policies.values()
+            ]
         identity[user.arn] = tuple(policies)
     for role in list(iam.roles.values()):
         policies = [_named(f"inline policy {name} of role {role.name}", doc) for name, doc in role.policies.items()]
@@ -271,7 +275,7 @@ class Authority:
         kms = kms_backends[self.account_id][self.region]
         try:
             key = kms.describe_key(sse["KMSMasterKeyId"])
-        except Exception:  # noqa: BLE001 - a key that does not exist: the data is unreadable
+        except Exception:
             return str(sse["KMSMasterKeyId"])
         return key.id if key.key_manager == "CUSTOMER" else None
 
@@ -282,8 +286,13 @@ class Authority:
         for name in dict.fromkeys(_table_name(t) for t in table_names):
             table_arn = f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{name}"
             iam = authorize_identity(
-                Request(caller.identity_arn, f"dynamodb:{operation}", table_arn, caller.account_id,
-                        caller_arn=caller.caller_arn),
+                Request(
+                    caller.identity_arn,
+                    f"dynamodb:{operation}",
+                    table_arn,
+                    caller.account_id,
+                    caller_arn=caller.caller_arn,
+                ),
                 identity,
             )
             if not iam.allowed:

@@ -48,11 +48,15 @@ def identity_policies(iam: Any, principal_arn: str) -> list[NamedPolicy]:
     found: list[NamedPolicy] = []
     owners: list[tuple[str, str]] = [(principal.kind, principal.name)]
     if principal.kind == "user":
-        owners += [("group", g["GroupName"]) for g in _pages(iam, "list_groups_for_user", "Groups", UserName=principal.name)]
+        owners += [
+            ("group", g["GroupName"]) for g in _pages(iam, "list_groups_for_user", "Groups", UserName=principal.name)
+        ]
     for kind, name in owners:
         parameter = {"role": "RoleName", "user": "UserName", "group": "GroupName"}[kind]
         for policy_name in _pages(iam, f"list_{kind}_policies", "PolicyNames", **{parameter: name}):
-            document = getattr(iam, f"get_{kind}_policy")(**{parameter: name, "PolicyName": policy_name})["PolicyDocument"]
+            document = getattr(iam, f"get_{kind}_policy")(**{parameter: name, "PolicyName": policy_name})[
+                "PolicyDocument"
+            ]
             found.append(parse_policy(document, f"inline policy {policy_name} of {kind} {name}"))
         for attached in _pages(iam, f"list_attached_{kind}_policies", "AttachedPolicies", **{parameter: name}):
             found.append(_managed(iam, attached["PolicyArn"]))
@@ -68,7 +72,10 @@ def explain_decrypt(
         principal_arn=principal_arn, key_arn=key_arn, table_name=table_name, region=region, account_id=account_id
     )
     return authorize_kms(
-        request, parse_policy(key_policy, "key policy").document, identity_policies(iam, principal_arn), key_grants(kms, key_arn)
+        request,
+        parse_policy(key_policy, "key policy").document,
+        identity_policies(iam, principal_arn),
+        key_grants(kms, key_arn),
     )
 
 

@@ -15,10 +15,10 @@ from botocore.exceptions import ClientError
 import outputs as names
 from verify.canary import CanaryWriteError, canary_item, read_canary
 from verify.collect import collect_alias, collect_key, collect_table
+from verify.explain import explanation
 from verify.findings import Finding, expect
 from verify.inputs import StackOutputs
 from verify.judge import judge_key, judge_key_policy, judge_table
-from verify.explain import explanation
 from verify.probe import Outcome, attempt_read, wait_for_boundary
 
 # Standard retries for throttling; AccessDenied is never retried by botocore,
@@ -121,7 +121,9 @@ def verify(
             )
             findings.append(_probe(aws, want, canary, max_wait, progress, probe))
     except CanaryWriteError as error:
-        findings.append(Finding.failed("round_trip", f"the deployer could not write a canary: {error}", ROUND_TRIP_ADVICE))
+        findings.append(
+            Finding.failed("round_trip", f"the deployer could not write a canary: {error}", ROUND_TRIP_ADVICE)
+        )
         findings.append(Finding.skipped("boundary_probe", "no canary to read"))
         return findings
     findings.append(

@@ -141,7 +141,9 @@ CASES = [
         False,
         "",
     ),
-    Case("grant with matching encryption context -> allow", doc(DELEGATE), True, "grant grant-1", grants=(table_grant(),)),
+    Case(
+        "grant with matching encryption context -> allow", doc(DELEGATE), True, "grant grant-1", grants=(table_grant(),)
+    ),
     Case(
         "grant with mismatching encryption context -> deny",
         doc(DELEGATE),
@@ -189,7 +191,12 @@ CASES = [
         False,
         "",
     ),
-    Case("NotPrincipal Allow lets in whoever is not named", doc(allow(None, NotPrincipal={"AWS": READER_ROLE})), True, KEY_POLICY),
+    Case(
+        "NotPrincipal Allow lets in whoever is not named",
+        doc(allow(None, NotPrincipal={"AWS": READER_ROLE})),
+        True,
+        KEY_POLICY,
+    ),
     Case("NotPrincipal Allow naming the caller -> deny", doc(allow(None, NotPrincipal={"AWS": ALICE})), False, ""),
     Case("a Service principal never matches a user", doc(allow({"Service": "dynamodb.amazonaws.com"})), False, ""),
     Case(
@@ -323,9 +330,7 @@ def test_key_user_identity_policy_counts_only_with_delegation() -> None:
 
 
 def test_identity_only_authorization_for_dynamodb_actions() -> None:
-    read_only = NamedPolicy(
-        "AmazonDynamoDBReadOnlyAccess", doc(allow(action=["dynamodb:GetItem", "dynamodb:Scan"]))
-    )
+    read_only = NamedPolicy("AmazonDynamoDBReadOnlyAccess", doc(allow(action=["dynamodb:GetItem", "dynamodb:Scan"])))
     get = Request(ALICE, "dynamodb:GetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}", ACCOUNT)
     assert authorize_identity(get, [read_only]).allowed
     assert not authorize_identity(replace(get, action="dynamodb:PutItem"), [read_only]).allowed

@@ -1,4 +1,7 @@
-"""Emulator fixtures (also used by tests/verify). An emulator per test: moto's state is global, so each test gets a fresh account."""
+"""Emulator fixtures, also used by tests/verify.
+
+An emulator per test: moto's state is global, so each test gets a fresh account.
+"""
 
 from __future__ import annotations
 
@@ -56,9 +59,9 @@ def principal_dynamodb(emulator: Emulator, outputs: dict[str, Any]) -> Any:
             aws_access_key_id=outputs[names.TEST_USER_ACCESS_KEY_ID],
             aws_secret_access_key=outputs[names.TEST_USER_SECRET_ACCESS_KEY],
         )
-    credentials = emulator.client("sts").assume_role(
-        RoleArn=outputs[names.TEST_PRINCIPAL_ARN], RoleSessionName="test"
-    )["Credentials"]
+    credentials = emulator.client("sts").assume_role(RoleArn=outputs[names.TEST_PRINCIPAL_ARN], RoleSessionName="test")[
+        "Credentials"
+    ]
     return boto3.session.Session().client(
         "dynamodb",
         endpoint_url=emulator.endpoint_url,

@@ -43,7 +43,9 @@ def test_a_second_deploy_keeps_ids_adds_and_removes_like_pulumi_up(emulator: Emu
     key_id = first.outputs[names.KEY_ID]
 
     granted = up(stack, testPrincipal="role", grantTestPrincipal="true")
-    assert granted.outputs[names.KEY_ID] == key_id and granted.outputs[names.TABLE_NAME] == first.outputs[names.TABLE_NAME]
+    assert (
+        granted.outputs[names.KEY_ID] == key_id and granted.outputs[names.TABLE_NAME] == first.outputs[names.TABLE_NAME]
+    )
     actions = changes_by_name(granted)
     assert actions["test-principal-key-user-grant"] is Action.CREATE
     assert {a for n, a in actions.items() if n != "test-principal-key-user-grant"} == {Action.SAME}
@@ -72,7 +74,10 @@ def test_an_in_place_update_keeps_the_table(emulator: Emulator, stack: Stack) ->
     updated = up(stack, testPrincipal="none", pointInTimeRecovery="false")
     assert changes_by_name(updated)["encrypted-table"] is Action.UPDATE
     backups = emulator.client("dynamodb").describe_continuous_backups(TableName=name)
-    assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+    assert (
+        backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+        == "DISABLED"
+    )
 
 
 def test_removing_the_test_principal_deletes_it(emulator: Emulator, stack: Stack) -> None:

@@ -57,9 +57,12 @@ def data_plane_calls(table: str) -> dict[str, Callable[[Any], Any]]:
 
 
 def error_of(call: Callable[[], Any]) -> tuple[str, str] | None:
+    """(code, message) of the ClientError the call raised, None if it succeeded. Every refusal is HTTP 400."""
     try:
         call()
     except ClientError as error:
+        status = error.response["ResponseMetadata"]["HTTPStatusCode"]
+        assert status == 400 or error.response["Error"]["Code"] == "403", f"HTTP {status}"
         return error.response["Error"]["Code"], error.response["Error"]["Message"]
     return None
 
@@ -154,7 +157,9 @@ def test_a_disabled_or_deleted_key_makes_the_data_inaccessible(
     dynamodb, kms = emulator.client("dynamodb"), emulator.client("kms")
     dynamodb.put_item(TableName=out[names.TABLE_NAME], Item=ITEM)
     kms_call = getattr(kms, make_unusable)
-    kms_call(KeyId=out[names.KEY_ID], **({"PendingWindowInDays": 7} if make_unusable == "schedule_key_deletion" else {}))
+    kms_call(
+        KeyId=out[names.KEY_ID], **({"PendingWindowInDays": 7} if make_unusable == "schedule_key_deletion" else {})
+    )
 
     refused = error_of(lambda: dynamodb.get_item(TableName=out[names.TABLE_NAME], Key=KEY))
     assert refused is not None and refused[0] == "ValidationException" and "inaccessible" in refused[1]
@@ -162,7 +167,9 @@ def test_a_disabled_or_deleted_key_makes_the_data_inaccessible(
     assert described["TableStatus"] == INACCESSIBLE_TABLE_STATUS
     assert "InaccessibleEncryptionDateTime" in described["SSEDescription"]
 
-    findings = {f.check: f for f in verify(Aws(emulator.session(), emulator.endpoint_url), parse_outputs(out), max_wait=0)}
+    findings = {
+        f.check: f for f in verify(Aws(emulator.session(), emulator.endpoint_url), parse_outputs(out), max_wait=0)
+    }
     assert findings["table.key_accessible"].status.value == "FAIL"
     assert findings["key.enabled"].status.value == "FAIL"
     assert findings["round_trip"].status.value == "FAIL"

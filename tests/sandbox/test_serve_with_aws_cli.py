@@ -40,7 +40,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("serve")
     outputs_file, stderr_file = folder / "outputs.json", folder / "stderr.txt"
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "serve", "--config", "testPrincipal=user", "--outputs-file", str(outputs_file)],
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "serve",
+            "--config",
+            "testPrincipal=user",
+            "--outputs-file",
+            str(outputs_file),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=stderr_file.open("w"),
@@ -61,7 +70,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                 environment[name] = shlex.split(value)[0]
             if "AWS_DEFAULT_REGION" in environment:
                 break
-        assert set(environment) == {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"}
+        assert set(environment) == {
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_DEFAULT_REGION",
+        }
         yield Served(environment, json.loads(outputs_file.read_text()), printed, stderr_file)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -83,7 +97,15 @@ def test_get_item_as_the_test_principal_is_refused_by_kms_until_granted(
     }
     table, key = out[names.TABLE_NAME], '{"id": {"S": "walkthrough-1"}}'
 
-    put = aws(deployer, "dynamodb", "put-item", "--table-name", table, "--item", '{"id": {"S": "walkthrough-1"}, "note": {"S": "hello"}}')
+    put = aws(
+        deployer,
+        "dynamodb",
+        "put-item",
+        "--table-name",
+        table,
+        "--item",
+        '{"id": {"S": "walkthrough-1"}, "note": {"S": "hello"}}',
+    )
     assert put.returncode == 0, put.stderr
 
     refused = aws(test_user, "dynamodb", "get-item", "--table-name", table, "--key", key)

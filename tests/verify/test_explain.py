@@ -31,7 +31,10 @@ def test_a_principal_refused_when_it_should_read_is_explained(emulator: Emulator
     out = up(stack, testPrincipal="user").outputs
     finding = probe_finding(emulator, {**out, names.TEST_PRINCIPAL_EXPECTED_ACCESS: names.EXPECT_READ})
     assert finding.status is Status.FAIL
-    assert "policy evaluator: denied: no statement or grant allows kms:Decrypt for " + out[names.TEST_PRINCIPAL_ARN] in finding.seen
+    assert (
+        "policy evaluator: denied: no statement or grant allows kms:Decrypt for " + out[names.TEST_PRINCIPAL_ARN]
+        in finding.seen
+    )
 
 
 def test_an_identity_policy_key_user_is_explained_by_its_statement(emulator: Emulator, stack: Stack) -> None:
