@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-import outputs as names
 from sandbox.deploy import Deployment, Stack, deploy
 from sandbox.emulator import Emulator
+from verify.inputs import parse_outputs
+from verify.run import Aws, principal_client_factory
 
 THROWAWAY = {"deletionProtection": "false"}
 
@@ -50,23 +50,5 @@ def up(stack: Stack, **config: str) -> Deployment:
 
 
 def principal_dynamodb(emulator: Emulator, outputs: dict[str, Any]) -> Any:
-    """A DynamoDB client as the deployed test principal (user or assumed role)."""
-    if outputs[names.TEST_PRINCIPAL_KIND] == "user":
-        return boto3.session.Session().client(
-            "dynamodb",
-            endpoint_url=emulator.endpoint_url,
-            region_name=emulator.region,
-            aws_access_key_id=outputs[names.TEST_USER_ACCESS_KEY_ID],
-            aws_secret_access_key=outputs[names.TEST_USER_SECRET_ACCESS_KEY],
-        )
-    credentials = emulator.client("sts").assume_role(RoleArn=outputs[names.TEST_PRINCIPAL_ARN], RoleSessionName="test")[
-        "Credentials"
-    ]
-    return boto3.session.Session().client(
-        "dynamodb",
-        endpoint_url=emulator.endpoint_url,
-        region_name=emulator.region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    """A DynamoDB client as the deployed test principal (user or assumed role), as the verifier makes it."""
+    return principal_client_factory(Aws(emulator.session(), emulator.endpoint_url), parse_outputs(outputs))()
