@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.policies import dynamodb_service, table_encryption_context
+from components.policies import dynamodb_service, iam_wildcard_match, table_encryption_context
 
 Context = Mapping[str, str | bool | Sequence[str]]
 
@@ -93,9 +93,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _wildcard(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    """IAM wildcards: * any run of characters, ? one character; nothing else is special."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, (re.IGNORECASE | re.DOTALL) if ignore_case else re.DOTALL) is not None
+    return iam_wildcard_match(pattern, value, ignore_case=ignore_case)
 
 
 def _action_matches(pattern: str, action: str) -> bool:

@@ -8,6 +8,7 @@ place for each fact.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -250,6 +251,64 @@ def unconditioned_wildcard_statements(policy: Mapping[str, Any]) -> list[str]:
             continue
         if "*" in statement_principals(statement) or "NotPrincipal" in statement:
             found.append(str(statement.get("Sid", f"#{position}")))
+    return found
+
+
+def iam_wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    """IAM wildcards: * any run of characters, ? one character; nothing else is special."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    flags = (re.IGNORECASE | re.DOTALL) if ignore_case else re.DOTALL
+    return re.fullmatch(regex, value, flags) is not None
+
+
+def statement_allows_action(statement: Mapping[str, Any], action: str) -> bool:
+    """Does an Allow statement cover this action (Action or NotAction; action names ignore case)?"""
+    if statement.get("Effect") != "Allow":
+        return False
+    if "NotAction" in statement:
+        return not any(iam_wildcard_match(p, action, ignore_case=True) for p in _as_list(statement["NotAction"]))
+    return any(iam_wildcard_match(p, action, ignore_case=True) for p in _as_list(statement.get("Action")))
+
+
+_ACCOUNT_PRINCIPAL = re.compile(r"^(?:\d{12}|arn:[\w-]+:iam::\d{12}:root)$")
+# Data actions as KMS names them, to test statements (with wildcards) against.
+_KEY_DATA_OPERATIONS = tuple(sorted(a for a in KEY_DATA_ACTIONS if "*" not in a))
+
+
+def _label(statement: Mapping[str, Any], position: int) -> str:
+    return str(statement.get("Sid") or f"#{position}")
+
+
+def unscoped_key_use_statements(policy: Mapping[str, Any]) -> list[str]:
+    """Sids (or positions) of key-policy statements that let a principal use the key outside DynamoDB.
+
+    A statement that allows a data action to anyone but the account itself (the
+    root delegation, which only hands the decision to IAM) must carry kms:ViaService.
+    """
+    found = []
+    for position, statement in enumerate(_as_list(policy.get("Statement"))):
+        if not any(statement_allows_action(statement, action) for action in _KEY_DATA_OPERATIONS):
+            continue
+        principals = statement_principals(statement)
+        if principals and all(_ACCOUNT_PRINCIPAL.match(p) for p in principals) and "NotPrincipal" not in statement:
+            continue
+        keys = {k.lower() for block in (statement.get("Condition") or {}).values() for k in block}
+        if "kms:viaservice" not in keys:
+            found.append(_label(statement, position))
+    return found
+
+
+def broad_kms_statements(policy: Mapping[str, Any]) -> list[str]:
+    """Sids (or positions) of identity-policy statements that grant kms:* anywhere, or kms:Decrypt on every key."""
+    found = []
+    for position, statement in enumerate(_as_list(policy.get("Statement"))):
+        if statement.get("Effect") != "Allow":
+            continue
+        # "kms:*" as written, or anything that covers it: "*", "k*", a NotAction that spares kms.
+        every_kms_action = statement_allows_action(statement, "kms:*")
+        on_everything = "NotResource" in statement or "*" in _as_list(statement.get("Resource"))
+        if every_kms_action or (statement_allows_action(statement, "kms:Decrypt") and on_everything):
+            found.append(_label(statement, position))
     return found
 
 

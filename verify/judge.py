@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from components.policies import (
-    KEY_DATA_ACTIONS,
-    account_root_arn,
+    statement_allows_action,
     statement_principals,
     unconditioned_wildcard_statements,
+    unscoped_key_use_statements,
 )
 from verify.collect import AliasRecord, KeyRecord, TableRecord
 from verify.findings import Finding, expect
@@ -117,36 +116,21 @@ def judge_key(key: KeyRecord, alias: AliasRecord, want: StackOutputs) -> list[Fi
     ]
 
 
-def _actions(statement: dict[str, Any]) -> set[str]:
-    action = statement.get("Action", [])
-    return {action} if isinstance(action, str) else set(action)
-
-
-def judge_key_policy(policy_text: str, want: StackOutputs) -> list[Finding]:
+def judge_key_policy(policy_text: str) -> list[Finding]:
     try:
         policy = json.loads(policy_text)
         statements = policy["Statement"]
         statements = statements if isinstance(statements, list) else [statements]
     except (ValueError, KeyError, TypeError) as error:
         return [Finding.failed("key_policy.parses", f"not a policy document ({error})", "inspect the key policy")]
-    partition = want.key_arn.split(":")[1] if want.key_arn.count(":") > 2 else "aws"
-    root = account_root_arn(partition, want.account_id)
     wildcards = unconditioned_wildcard_statements(policy)
-    unscoped = []
-    admins: list[str] = []
-    for position, statement in enumerate(statements):
-        if statement.get("Effect") != "Allow":
-            continue
-        actions = _actions(statement)
-        principals = statement_principals(statement)
-        if {"kms:PutKeyPolicy", "kms:*"} & actions:
-            admins += principals
-        uses_data = bool(actions & KEY_DATA_ACTIONS)
-        delegation_only = principals == [root] or principals == [want.account_id]
-        condition_keys = {k for block in (statement.get("Condition") or {}).values() for k in block}
-        scoped = any(key.lower() == "kms:viaservice" for key in condition_keys)  # condition keys ignore case
-        if uses_data and not delegation_only and not scoped:
-            unscoped.append(str(statement.get("Sid", f"#{position}")))
+    unscoped = unscoped_key_use_statements(policy)
+    admins = [
+        principal
+        for statement in statements
+        if statement_allows_action(statement, "kms:PutKeyPolicy")
+        for principal in statement_principals(statement)
+    ]
     return [
         Finding.passed("key_policy.parses", f"{len(statements)} statements"),
         expect(

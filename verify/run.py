@@ -96,7 +96,7 @@ def verify(
     key = collect_key(kms, want.key_arn)
     findings += judge_key(key, collect_alias(kms, want.key_alias), want)
     if key.exists and key.policy_text:
-        findings += judge_key_policy(key.policy_text, want)
+        findings += judge_key_policy(key.policy_text)
 
     if not table.exists:
         findings.append(Finding.skipped("round_trip", "no table"))

@@ -48,7 +48,7 @@ def test_key_policy_judgement() -> None:
         key_user_arns=[f"arn:aws:iam::{ACCOUNT}:role/r"],
         deployer_arn=f"arn:aws:iam::{ACCOUNT}:role/d",
     )
-    assert failing(judge_key_policy(json.dumps(good), WANT)) == set()
+    assert failing(judge_key_policy(json.dumps(good))) == set()
     unscoped = {
         "Statement": [
             {
@@ -60,8 +60,8 @@ def test_key_policy_judgement() -> None:
             }
         ]
     }
-    assert failing(judge_key_policy(json.dumps(unscoped), WANT)) == {
+    assert failing(judge_key_policy(json.dumps(unscoped))) == {
         "key_policy.key_users_via_dynamodb",
         "key_policy.administrable",
     }
-    assert failing(judge_key_policy("not json", WANT)) == {"key_policy.parses"}
+    assert failing(judge_key_policy("not json")) == {"key_policy.parses"}

@@ -1,0 +1,212 @@
+"""The pack's policies, apart from the PolicyPack so that tests import them without a server.
+
+Each rule is a pure function from a resource's inputs (the camelCase property
+names `pulumi preview` hands a policy) to the violations it finds; a thin
+ResourceValidationPolicy reports them. The policy-document checks are the
+components' own (components/policies.py), so the pack, the components and the
+verifier judge a key policy the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+from components.policies import broad_kms_statements, unconditioned_wildcard_statements, unscoped_key_use_statements
+
+TABLE = "aws:dynamodb/table:Table"
+KEY = "aws:kms/key:Key"
+KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+GRANT = "aws:kms/grant:Grant"
+# Resources whose `policy` input is an identity policy document.
+IDENTITY_POLICIES = (
+    "aws:iam/policy:Policy",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+)
+ROLE = "aws:iam/role:Role"  # its inlinePolicies are identity policies too
+
+MIN_DELETION_WINDOW_DAYS = 7
+_KEY_ARN = re.compile(r"^arn:[\w-]+:kms:[\w-]+:\d{12}:key/[\w-]+$")
+
+Props = Mapping[str, Any]
+
+
+def _document(text: Any, field: str) -> tuple[Mapping[str, Any] | None, list[str]]:
+    """A policy input as a document, or the violation saying it is not one."""
+    if isinstance(text, Mapping):
+        return text, []
+    try:
+        document = json.loads(text)
+    except (TypeError, ValueError) as error:
+        return None, [f"{field} is not a JSON policy document ({error})"]
+    if not isinstance(document, Mapping):
+        return None, [f"{field} is not a JSON object"]
+    return document, []
+
+
+# -- the rules, as pure functions -----------------------------------------------------------------
+
+
+def table_key_violations(props: Props) -> list[str]:
+    sse = props.get("serverSideEncryption") or {}
+    if not sse.get("enabled"):
+        return ["the table uses the AWS-owned key: set serverSideEncryption.enabled and kmsKeyArn to a customer-managed key"]
+    key = sse.get("kmsKeyArn")
+    if not key:
+        return ["the table uses the AWS managed key aws/dynamodb: set serverSideEncryption.kmsKeyArn to a customer-managed key's ARN"]
+    if "alias/" in key:
+        what = "the AWS managed key" if "alias/aws/" in key else "an alias"
+        return [f"serverSideEncryption.kmsKeyArn names {what} ({key}): give a customer-managed key's ARN"]
+    if not _KEY_ARN.match(key):
+        return [f"serverSideEncryption.kmsKeyArn {key!r} is not a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)"]
+    return []
+
+
+def key_lifecycle_violations(props: Props) -> list[str]:
+    found = []
+    if props.get("enableKeyRotation") is not True:
+        found.append("automatic key rotation is off: set enableKeyRotation to true")
+    window = props.get("deletionWindowInDays")
+    if window is not None and window < MIN_DELETION_WINDOW_DAYS:
+        found.append(f"deletionWindowInDays is {window:g}; at least {MIN_DELETION_WINDOW_DAYS} days, so a mistake can be undone")
+    return found
+
+
+def key_policy_violations(props: Props) -> list[str]:
+    if props.get("policy") in (None, ""):
+        return []  # AWS's default key policy: the account root only
+    document, problems = _document(props["policy"], "policy")
+    if document is None:
+        return problems
+    found = []
+    wildcards = unconditioned_wildcard_statements(document)
+    if wildcards:
+        found.append(f"statements {wildcards} allow any principal with no condition: name the principals")
+    unscoped = unscoped_key_use_statements(document)
+    if unscoped:
+        found.append(
+            f"statements {unscoped} let principals use the key outside DynamoDB: "
+            "add the condition kms:ViaService = dynamodb.<region>.amazonaws.com"
+        )
+    return found
+
+
+def grant_violations(props: Props) -> list[str]:
+    for constraint in props.get("constraints") or []:
+        if constraint.get("encryptionContextSubset") or constraint.get("encryptionContextEquals"):
+            return []
+    return [
+        "the grant has no encryption-context constraint, so it opens every use of the key: constrain it to the "
+        "table's context (aws:dynamodb:tableName, aws:dynamodb:subscriberId)"
+    ]
+
+
+def identity_policy_violations(props: Props) -> list[str]:
+    documents: list[tuple[str, Any]] = []
+    if props.get("policy") not in (None, ""):
+        documents.append(("policy", props["policy"]))
+    for index, inline in enumerate(props.get("inlinePolicies") or []):
+        if inline.get("policy"):
+            documents.append((f"inlinePolicies[{index}]", inline["policy"]))
+    found = []
+    for field, text in documents:
+        document, problems = _document(text, field)
+        found += problems
+        broad = broad_kms_statements(document) if document is not None else []
+        if broad:
+            found.append(
+                f"{field} statements {broad} grant kms:* or kms:Decrypt on every key: name the key ARNs and "
+                "the actions (see KeyUser)"
+            )
+    return found
+
+
+def point_in_time_recovery_violations(props: Props) -> list[str]:
+    if (props.get("pointInTimeRecovery") or {}).get("enabled") is True:
+        return []
+    return ["point-in-time recovery is off: a bad write cannot be rolled back"]
+
+
+def deletion_protection_violations(props: Props) -> list[str]:
+    if props.get("deletionProtectionEnabled") is True:
+        return []
+    return ["deletion protection is off: one `pulumi destroy` deletes the data"]
+
+
+# -- the policies -------------------------------------------------------------------------------
+
+
+def _policy(
+    name: str,
+    description: str,
+    types: tuple[str, ...],
+    rule: Callable[[Props], list[str]],
+    level: EnforcementLevel,
+) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type in types:
+            for message in rule(args.props):
+                report_violation(message, args.urn)
+
+    return ResourceValidationPolicy(name=name, description=description, validate=validate, enforcement_level=level)
+
+
+MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
+
+POLICIES = [
+    _policy(
+        "dynamodb-table-customer-managed-key",
+        "DynamoDB tables are encrypted with a customer-managed KMS key, named by its ARN.",
+        (TABLE,),
+        table_key_violations,
+        MANDATORY,
+    ),
+    _policy(
+        "kms-key-rotation-and-deletion-window",
+        f"KMS keys rotate automatically and wait at least {MIN_DELETION_WINDOW_DAYS} days before deletion.",
+        (KEY,),
+        key_lifecycle_violations,
+        MANDATORY,
+    ),
+    _policy(
+        "kms-key-policy-names-its-users",
+        "Key policies allow no unconditioned wildcard principal, and key users only through DynamoDB (kms:ViaService).",
+        (KEY, KEY_POLICY),
+        key_policy_violations,
+        MANDATORY,
+    ),
+    _policy(
+        "kms-grant-encryption-context",
+        "KMS grants are constrained to an encryption context.",
+        (GRANT,),
+        grant_violations,
+        MANDATORY,
+    ),
+    _policy(
+        "iam-no-broad-kms",
+        "Identity policies never grant kms:*, nor kms:Decrypt on every key.",
+        (*IDENTITY_POLICIES, ROLE),
+        identity_policy_violations,
+        MANDATORY,
+    ),
+    _policy(
+        "dynamodb-table-point-in-time-recovery",
+        "DynamoDB tables keep continuous backups (point-in-time recovery).",
+        (TABLE,),
+        point_in_time_recovery_violations,
+        ADVISORY,
+    ),
+    _policy(
+        "dynamodb-table-deletion-protection",
+        "DynamoDB tables are protected from deletion.",
+        (TABLE,),
+        deletion_protection_violations,
+        ADVISORY,
+    ),
+]

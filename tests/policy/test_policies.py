@@ -1,0 +1,191 @@
+"""The policy pack's rules, fed the inputs the real program produces and hand-made bad ones."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pulumi_policy import EnforcementLevel, PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
+
+from policy.policies import GRANT, KEY, KEY_POLICY, POLICIES, ROLE, TABLE
+from sandbox.program import run_program
+
+KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ROOT = "arn:aws:iam::111122223333:root"
+READER = "arn:aws:iam::111122223333:role/Reader"
+BY_NAME = {p.name: p for p in POLICIES}
+
+
+def violations(resource_type: str, props: dict[str, Any]) -> dict[str, list[str]]:
+    """Policy name -> the messages it reported for this resource."""
+    args = ResourceValidationArgs(
+        resource_type=resource_type,
+        props=props,
+        urn=f"urn:pulumi:dev::encrypted-dynamodb::{resource_type}::r",
+        name="r",
+        opts=PolicyResourceOptions(
+            protect=False,
+            ignore_changes=[],
+            delete_before_replace=None,
+            aliases=[],
+            custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+            additional_secret_outputs=[],
+        ),
+        provider=None,
+    )
+    found: dict[str, list[str]] = {}
+    for policy in POLICIES:
+        policy.validate(args, lambda message, urn=None, name=policy.name: found.setdefault(name, []).append(message))
+    return found
+
+
+CONFIGS = [
+    {"testPrincipal": "role"},
+    {"testPrincipal": "role", "grantTestPrincipal": "true"},
+    {"testPrincipal": "user", "grantTestPrincipal": "true", "grantMode": "iam-policy"},
+    {"testPrincipal": "role", "grantTestPrincipal": "true", "grantMode": "key-policy"},
+    {"testPrincipal": "user", "grantTestPrincipal": "true", "grantMode": "key-policy", "allowIamPolicies": "false"},
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=[json.dumps(c) for c in CONFIGS])
+def test_what_the_program_deploys_passes_every_policy(config: dict[str, str]) -> None:
+    run = run_program(config)
+    checked = {r.typ for r in run.mocks.resources if r.custom}
+    assert {TABLE, KEY} <= checked
+    for resource in run.mocks.resources:
+        if resource.custom:
+            assert violations(resource.typ, resource.inputs) == {}, resource.name
+
+
+def test_the_program_with_protections_off_gets_advice_not_a_stop() -> None:
+    run = run_program({"pointInTimeRecovery": "false", "deletionProtection": "false"})
+    table = run.mocks.one(TABLE)
+    found = violations(TABLE, table.inputs)
+    assert set(found) == {"dynamodb-table-point-in-time-recovery", "dynamodb-table-deletion-protection"}
+    assert {BY_NAME[name].enforcement_level for name in found} == {EnforcementLevel.ADVISORY}
+
+
+GOOD_TABLE = {
+    "serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY_ARN},
+    "pointInTimeRecovery": {"enabled": True},
+    "deletionProtectionEnabled": True,
+}
+GOOD_KEY = {
+    "enableKeyRotation": True,
+    "deletionWindowInDays": 30.0,
+    "policy": json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*"},
+                {
+                    "Sid": "Users",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": [READER]},
+                    "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}},
+                },
+            ],
+        }
+    ),
+}
+
+
+def key_policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def identity(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"policy": key_policy(*statements)}
+
+
+CASES = [
+    # (policy expected to fire or None, resource type, props, a word the message must carry)
+    (None, TABLE, GOOD_TABLE, ""),
+    ("dynamodb-table-customer-managed-key", TABLE, {**GOOD_TABLE, "serverSideEncryption": None}, "AWS-owned"),
+    ("dynamodb-table-customer-managed-key", TABLE, {**GOOD_TABLE, "serverSideEncryption": {"enabled": True}}, "aws/dynamodb"),
+    (
+        "dynamodb-table-customer-managed-key",
+        TABLE,
+        {**GOOD_TABLE, "serverSideEncryption": {"enabled": True, "kmsKeyArn": "arn:aws:kms:us-east-1:111122223333:alias/orders"}},
+        "alias",
+    ),
+    (
+        "dynamodb-table-customer-managed-key",
+        TABLE,
+        {**GOOD_TABLE, "serverSideEncryption": {"enabled": True, "kmsKeyArn": "alias/aws/dynamodb"}},
+        "AWS managed key",
+    ),
+    ("dynamodb-table-customer-managed-key", TABLE, {**GOOD_TABLE, "serverSideEncryption": {"enabled": True, "kmsKeyArn": "1234abcd"}}, "not a KMS key ARN"),
+    ("dynamodb-table-point-in-time-recovery", TABLE, {**GOOD_TABLE, "pointInTimeRecovery": {"enabled": False}}, "point-in-time"),
+    ("dynamodb-table-deletion-protection", TABLE, {**GOOD_TABLE, "deletionProtectionEnabled": False}, "deletion protection"),
+    (None, KEY, GOOD_KEY, ""),
+    (None, KEY, {**GOOD_KEY, "policy": None, "deletionWindowInDays": None}, ""),  # AWS defaults: root only, 30 days
+    ("kms-key-rotation-and-deletion-window", KEY, {**GOOD_KEY, "enableKeyRotation": False}, "rotation"),
+    ("kms-key-rotation-and-deletion-window", KEY, {**GOOD_KEY, "deletionWindowInDays": 5.0}, "deletionWindowInDays is 5"),
+    (
+        "kms-key-policy-names-its-users",
+        KEY,
+        {**GOOD_KEY, "policy": key_policy({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"})},
+        "any principal",
+    ),
+    (
+        "kms-key-policy-names-its-users",
+        KEY_POLICY,
+        {"policy": key_policy({"Sid": "Direct", "Effect": "Allow", "Principal": {"AWS": READER}, "Action": "kms:*", "Resource": "*"})},
+        "'Direct'",
+    ),
+    (
+        None,
+        KEY_POLICY,
+        {"policy": key_policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*",
+                                "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}}})},
+        "",
+    ),  # fmt: skip
+    ("kms-key-policy-names-its-users", KEY, {**GOOD_KEY, "policy": "{not json"}, "not a JSON policy"),
+    (None, GRANT, {"constraints": [{"encryptionContextSubset": {"aws:dynamodb:tableName": "orders"}}]}, ""),
+    (None, GRANT, {"constraints": [{"encryptionContextEquals": {"aws:dynamodb:tableName": "orders"}}]}, ""),
+    ("kms-grant-encryption-context", GRANT, {"constraints": None}, "encryption-context"),
+    ("kms-grant-encryption-context", GRANT, {"constraints": [{"encryptionContextSubset": {}}]}, "encryption-context"),
+    (None, "aws:iam/rolePolicy:RolePolicy", identity({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN}), ""),
+    ("iam-no-broad-kms", "aws:iam/rolePolicy:RolePolicy", identity({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}), "kms:Decrypt"),
+    ("iam-no-broad-kms", "aws:iam/policy:Policy", identity({"Sid": "All", "Effect": "Allow", "Action": "kms:*", "Resource": KEY_ARN}), "'All'"),
+    ("iam-no-broad-kms", "aws:iam/userPolicy:UserPolicy", identity({"Effect": "Allow", "Action": "*", "Resource": "*"}), "kms:*"),
+    ("iam-no-broad-kms", "aws:iam/groupPolicy:GroupPolicy", identity({"Effect": "Allow", "Action": "kms:De*", "Resource": "*"}), "kms:Decrypt"),
+    (None, "aws:iam/userPolicy:UserPolicy", identity({"Effect": "Deny", "Action": "kms:*", "Resource": "*"}), ""),
+    (
+        "iam-no-broad-kms",
+        ROLE,
+        {"inlinePolicies": [{"name": "x", "policy": key_policy({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})}]},
+        "inlinePolicies[0]",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fires", "resource_type", "props", "word"), CASES, ids=[f"{c[1]}:{c[0]}:{i}" for i, c in enumerate(CASES)])
+def test_each_rule_passes_and_fails(fires: str | None, resource_type: str, props: dict[str, Any], word: str) -> None:
+    found = violations(resource_type, props)
+    if fires is None:
+        assert found == {}
+    else:
+        assert list(found) == [fires]
+        assert word in " ".join(found[fires])
+
+
+def test_every_rule_has_a_failing_case_and_the_mandatory_ones_are_mandatory() -> None:
+    assert {c[0] for c in CASES if c[0]} == set(BY_NAME)
+    advisory = {n for n, p in BY_NAME.items() if p.enforcement_level is EnforcementLevel.ADVISORY}
+    assert advisory == {"dynamodb-table-point-in-time-recovery", "dynamodb-table-deletion-protection"}
+
+
+def test_the_pack_builds_its_policy_pack_only_in_its_main() -> None:
+    from pathlib import Path
+
+    import policy.policies
+
+    assert "PolicyPack(" not in Path(policy.policies.__file__).read_text()
+    main = (Path(policy.policies.__file__).parent / "__main__.py").read_text()
+    assert "PolicyPack(name=\"encrypted-dynamodb\", policies=POLICIES)" in main
