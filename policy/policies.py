@@ -56,15 +56,21 @@ def _document(text: Any, field: str) -> tuple[Mapping[str, Any] | None, list[str
 def table_key_violations(props: Props) -> list[str]:
     sse = props.get("serverSideEncryption") or {}
     if not sse.get("enabled"):
-        return ["the table uses the AWS-owned key: set serverSideEncryption.enabled and kmsKeyArn to a customer-managed key"]
+        return [
+            "the table uses the AWS-owned key: set serverSideEncryption.enabled and kmsKeyArn to a customer-managed key"
+        ]
     key = sse.get("kmsKeyArn")
     if not key:
-        return ["the table uses the AWS managed key aws/dynamodb: set serverSideEncryption.kmsKeyArn to a customer-managed key's ARN"]
+        return [
+            "the table uses the AWS managed key aws/dynamodb: set serverSideEncryption.kmsKeyArn to a customer-managed key's ARN"
+        ]
     if "alias/" in key:
         what = "the AWS managed key" if "alias/aws/" in key else "an alias"
         return [f"serverSideEncryption.kmsKeyArn names {what} ({key}): give a customer-managed key's ARN"]
     if not _KEY_ARN.match(key):
-        return [f"serverSideEncryption.kmsKeyArn {key!r} is not a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)"]
+        return [
+            f"serverSideEncryption.kmsKeyArn {key!r} is not a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)"
+        ]
     return []
 
 
@@ -74,7 +80,9 @@ def key_lifecycle_violations(props: Props) -> list[str]:
         found.append("automatic key rotation is off: set enableKeyRotation to true")
     window = props.get("deletionWindowInDays")
     if window is not None and window < MIN_DELETION_WINDOW_DAYS:
-        found.append(f"deletionWindowInDays is {window:g}; at least {MIN_DELETION_WINDOW_DAYS} days, so a mistake can be undone")
+        found.append(
+            f"deletionWindowInDays is {window:g}; at least {MIN_DELETION_WINDOW_DAYS} days, so a mistake can be undone"
+        )
     return found
 
 

@@ -106,11 +106,19 @@ CASES = [
     # (policy expected to fire or None, resource type, props, a word the message must carry)
     (None, TABLE, GOOD_TABLE, ""),
     ("dynamodb-table-customer-managed-key", TABLE, {**GOOD_TABLE, "serverSideEncryption": None}, "AWS-owned"),
-    ("dynamodb-table-customer-managed-key", TABLE, {**GOOD_TABLE, "serverSideEncryption": {"enabled": True}}, "aws/dynamodb"),
     (
         "dynamodb-table-customer-managed-key",
         TABLE,
-        {**GOOD_TABLE, "serverSideEncryption": {"enabled": True, "kmsKeyArn": "arn:aws:kms:us-east-1:111122223333:alias/orders"}},
+        {**GOOD_TABLE, "serverSideEncryption": {"enabled": True}},
+        "aws/dynamodb",
+    ),
+    (
+        "dynamodb-table-customer-managed-key",
+        TABLE,
+        {
+            **GOOD_TABLE,
+            "serverSideEncryption": {"enabled": True, "kmsKeyArn": "arn:aws:kms:us-east-1:111122223333:alias/orders"},
+        },
         "alias",
     ),
     (
@@ -119,30 +127,66 @@ CASES = [
         {**GOOD_TABLE, "serverSideEncryption": {"enabled": True, "kmsKeyArn": "alias/aws/dynamodb"}},
         "AWS managed key",
     ),
-    ("dynamodb-table-customer-managed-key", TABLE, {**GOOD_TABLE, "serverSideEncryption": {"enabled": True, "kmsKeyArn": "1234abcd"}}, "not a KMS key ARN"),
-    ("dynamodb-table-point-in-time-recovery", TABLE, {**GOOD_TABLE, "pointInTimeRecovery": {"enabled": False}}, "point-in-time"),
-    ("dynamodb-table-deletion-protection", TABLE, {**GOOD_TABLE, "deletionProtectionEnabled": False}, "deletion protection"),
+    (
+        "dynamodb-table-customer-managed-key",
+        TABLE,
+        {**GOOD_TABLE, "serverSideEncryption": {"enabled": True, "kmsKeyArn": "1234abcd"}},
+        "not a KMS key ARN",
+    ),
+    (
+        "dynamodb-table-point-in-time-recovery",
+        TABLE,
+        {**GOOD_TABLE, "pointInTimeRecovery": {"enabled": False}},
+        "point-in-time",
+    ),
+    (
+        "dynamodb-table-deletion-protection",
+        TABLE,
+        {**GOOD_TABLE, "deletionProtectionEnabled": False},
+        "deletion protection",
+    ),
     (None, KEY, GOOD_KEY, ""),
     (None, KEY, {**GOOD_KEY, "policy": None, "deletionWindowInDays": None}, ""),  # AWS defaults: root only, 30 days
     ("kms-key-rotation-and-deletion-window", KEY, {**GOOD_KEY, "enableKeyRotation": False}, "rotation"),
-    ("kms-key-rotation-and-deletion-window", KEY, {**GOOD_KEY, "deletionWindowInDays": 5.0}, "deletionWindowInDays is 5"),
+    (
+        "kms-key-rotation-and-deletion-window",
+        KEY,
+        {**GOOD_KEY, "deletionWindowInDays": 5.0},
+        "deletionWindowInDays is 5",
+    ),
     (
         "kms-key-policy-names-its-users",
         KEY,
-        {**GOOD_KEY, "policy": key_policy({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"})},
+        {
+            **GOOD_KEY,
+            "policy": key_policy({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}),
+        },
         "any principal",
     ),
     (
         "kms-key-policy-names-its-users",
         KEY_POLICY,
-        {"policy": key_policy({"Sid": "Direct", "Effect": "Allow", "Principal": {"AWS": READER}, "Action": "kms:*", "Resource": "*"})},
+        {
+            "policy": key_policy(
+                {"Sid": "Direct", "Effect": "Allow", "Principal": {"AWS": READER}, "Action": "kms:*", "Resource": "*"}
+            )
+        },
         "'Direct'",
     ),
     (
         None,
         KEY_POLICY,
-        {"policy": key_policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*",
-                                "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}}})},
+        {
+            "policy": key_policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}},
+                }
+            )
+        },
         "",
     ),  # fmt: skip
     ("kms-key-policy-names-its-users", KEY, {**GOOD_KEY, "policy": "{not json"}, "not a JSON policy"),
@@ -150,22 +194,53 @@ CASES = [
     (None, GRANT, {"constraints": [{"encryptionContextEquals": {"aws:dynamodb:tableName": "orders"}}]}, ""),
     ("kms-grant-encryption-context", GRANT, {"constraints": None}, "encryption-context"),
     ("kms-grant-encryption-context", GRANT, {"constraints": [{"encryptionContextSubset": {}}]}, "encryption-context"),
-    (None, "aws:iam/rolePolicy:RolePolicy", identity({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN}), ""),
-    ("iam-no-broad-kms", "aws:iam/rolePolicy:RolePolicy", identity({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}), "kms:Decrypt"),
-    ("iam-no-broad-kms", "aws:iam/policy:Policy", identity({"Sid": "All", "Effect": "Allow", "Action": "kms:*", "Resource": KEY_ARN}), "'All'"),
-    ("iam-no-broad-kms", "aws:iam/userPolicy:UserPolicy", identity({"Effect": "Allow", "Action": "*", "Resource": "*"}), "kms:*"),
-    ("iam-no-broad-kms", "aws:iam/groupPolicy:GroupPolicy", identity({"Effect": "Allow", "Action": "kms:De*", "Resource": "*"}), "kms:Decrypt"),
+    (
+        None,
+        "aws:iam/rolePolicy:RolePolicy",
+        identity({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN}),
+        "",
+    ),
+    (
+        "iam-no-broad-kms",
+        "aws:iam/rolePolicy:RolePolicy",
+        identity({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}),
+        "kms:Decrypt",
+    ),
+    (
+        "iam-no-broad-kms",
+        "aws:iam/policy:Policy",
+        identity({"Sid": "All", "Effect": "Allow", "Action": "kms:*", "Resource": KEY_ARN}),
+        "'All'",
+    ),
+    (
+        "iam-no-broad-kms",
+        "aws:iam/userPolicy:UserPolicy",
+        identity({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+        "kms:*",
+    ),
+    (
+        "iam-no-broad-kms",
+        "aws:iam/groupPolicy:GroupPolicy",
+        identity({"Effect": "Allow", "Action": "kms:De*", "Resource": "*"}),
+        "kms:Decrypt",
+    ),
     (None, "aws:iam/userPolicy:UserPolicy", identity({"Effect": "Deny", "Action": "kms:*", "Resource": "*"}), ""),
     (
         "iam-no-broad-kms",
         ROLE,
-        {"inlinePolicies": [{"name": "x", "policy": key_policy({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})}]},
+        {
+            "inlinePolicies": [
+                {"name": "x", "policy": key_policy({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})}
+            ]
+        },
         "inlinePolicies[0]",
     ),
 ]
 
 
-@pytest.mark.parametrize(("fires", "resource_type", "props", "word"), CASES, ids=[f"{c[1]}:{c[0]}:{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("fires", "resource_type", "props", "word"), CASES, ids=[f"{c[1]}:{c[0]}:{i}" for i, c in enumerate(CASES)]
+)
 def test_each_rule_passes_and_fails(fires: str | None, resource_type: str, props: dict[str, Any], word: str) -> None:
     found = violations(resource_type, props)
     if fires is None:
@@ -188,4 +263,4 @@ def test_the_pack_builds_its_policy_pack_only_in_its_main() -> None:
 
     assert "PolicyPack(" not in Path(policy.policies.__file__).read_text()
     main = (Path(policy.policies.__file__).parent / "__main__.py").read_text()
-    assert "PolicyPack(name=\"encrypted-dynamodb\", policies=POLICIES)" in main
+    assert 'PolicyPack(name="encrypted-dynamodb", policies=POLICIES)' in main
