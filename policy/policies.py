@@ -62,14 +62,16 @@ def table_key_violations(props: Props) -> list[str]:
     key = sse.get("kmsKeyArn")
     if not key:
         return [
-            "the table uses the AWS managed key aws/dynamodb: set serverSideEncryption.kmsKeyArn to a customer-managed key's ARN"
+            "the table uses the AWS managed key aws/dynamodb: "
+            "set serverSideEncryption.kmsKeyArn to a customer-managed key's ARN"
         ]
     if "alias/" in key:
         what = "the AWS managed key" if "alias/aws/" in key else "an alias"
         return [f"serverSideEncryption.kmsKeyArn names {what} ({key}): give a customer-managed key's ARN"]
     if not _KEY_ARN.match(key):
         return [
-            f"serverSideEncryption.kmsKeyArn {key!r} is not a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)"
+            f"serverSideEncryption.kmsKeyArn {key!r} is not a KMS key ARN "
+            "(arn:<partition>:kms:<region>:<account>:key/<id>)"
         ]
     return []
 

@@ -188,7 +188,7 @@ CASES = [
             )
         },
         "",
-    ),  # fmt: skip
+    ),
     ("kms-key-policy-names-its-users", KEY, {**GOOD_KEY, "policy": "{not json"}, "not a JSON policy"),
     (None, GRANT, {"constraints": [{"encryptionContextSubset": {"aws:dynamodb:tableName": "orders"}}]}, ""),
     (None, GRANT, {"constraints": [{"encryptionContextEquals": {"aws:dynamodb:tableName": "orders"}}]}, ""),
