@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 from components.policies import broad_kms_statements, unconditioned_wildcard_statements, unscoped_key_use_statements
 
@@ -169,7 +169,7 @@ def _policy(
 
 MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
 
-POLICIES = [
+POLICIES: list[Policy] = [
     _policy(
         "dynamodb-table-customer-managed-key",
         "DynamoDB tables are encrypted with a customer-managed KMS key, named by its ARN.",
