@@ -1,7 +1,5 @@
 """EncryptedTable: a customer-managed KMS key, its alias, and a DynamoDB table encrypted with it."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Any, NotRequired, TypedDict
 
@@ -199,10 +197,9 @@ class EncryptedTable(pulumi.ComponentResource):
     Add further key users after the fact with KeyUser, never by rewriting the policy.
     """
 
-    key: aws.kms.Key
-    alias: aws.kms.Alias
-    table: aws.dynamodb.Table
-    allow_iam_policies: bool
+    # Class-level annotations are the component's schema outputs (other Pulumi
+    # languages see them); the child resources (self.key, self.alias, self.table)
+    # are Python-only attributes, annotated where they are set.
     key_id: pulumi.Output[str]
     """Id of the customer-managed KMS key."""
     key_arn: pulumi.Output[str]
@@ -224,7 +221,7 @@ class EncryptedTable(pulumi.ComponentResource):
         admins_in = args.get("key_admins") or []
         users_in = args.get("key_users") or []
         super().__init__(TOKEN, name, None, opts)
-        self.allow_iam_policies = key_spec.allow_iam_policies
+        self.allow_iam_policies: bool = key_spec.allow_iam_policies
 
         where = deploy_context(self)
 
@@ -240,7 +237,7 @@ class EncryptedTable(pulumi.ComponentResource):
 
         tags = args.get("tags")
         child = pulumi.ResourceOptions(parent=self)
-        self.key = aws.kms.Key(
+        self.key: aws.kms.Key = aws.kms.Key(
             f"{name}-key",
             description=key_spec.description,
             customer_master_key_spec="SYMMETRIC_DEFAULT",
@@ -252,13 +249,13 @@ class EncryptedTable(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        self.alias = aws.kms.Alias(
+        self.alias: aws.kms.Alias = aws.kms.Alias(
             f"{name}-alias",
             name=key_spec.alias,
             target_key_id=self.key.key_id,
             opts=child,
         )
-        self.table = aws.dynamodb.Table(
+        self.table: aws.dynamodb.Table = aws.dynamodb.Table(
             f"{name}-table",
             name=table_spec.name,
             # The key ARN, never an alias: an alias makes the provider diff forever.

@@ -5,8 +5,6 @@ It adds a KMS grant (mode "grant") or an identity policy on the principal
 (mode "iam-policy"), both limited to this key and this table.
 """
 
-from __future__ import annotations
-
 import json
 from typing import Any, NotRequired, TypedDict
 
@@ -75,8 +73,8 @@ def _checked_table_arn(arn: str) -> str:
 class KeyUser(pulumi.ComponentResource):
     """One IAM principal allowed to use an EncryptedTable's key for that table's data."""
 
-    grant: aws.kms.Grant | None
-    policy: aws.iam.RolePolicy | aws.iam.UserPolicy | None
+    # Class-level annotations are the schema outputs; the child resources
+    # (self.grant, self.policy) are Python-only attributes.
     principal_arn: pulumi.Output[str]
     """The principal that became a key user."""
     key_arn: pulumi.Output[str]
@@ -98,9 +96,9 @@ class KeyUser(pulumi.ComponentResource):
         )
 
         where = deploy_context(self)
-        self.grant = None
+        self.grant: aws.kms.Grant | None = None
         self.grant_id = None
-        self.policy = None
+        self.policy: aws.iam.RolePolicy | aws.iam.UserPolicy | None = None
         if spec.mode == "grant":
             context = pulumi.Output.all(pulumi.Output.from_input(args["table_name"]), table_arn).apply(
                 lambda values: table_encryption_context(values[0], parse_table_arn("table_arn", values[1]).account)

@@ -1,0 +1,20 @@
+"""Host EncryptedTable and KeyUser as a Pulumi component provider (see PulumiPlugin.yaml).
+
+Pulumi runs this file with components/ as the script folder; the package
+`components` is imported from the folder above it, so the folder itself comes
+off sys.path (its modules must not shadow anything as top-level names).
+"""
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+
+from pulumi.provider.experimental import component_provider_host  # noqa: E402
+
+from components.package import HOSTED, PACKAGE_NAME  # noqa: E402
+
+if __name__ == "__main__":
+    component_provider_host(components=list(HOSTED), name=PACKAGE_NAME)
