@@ -21,7 +21,12 @@ demo: venv
 bench: venv
 	$(BIN)/python -m bench
 
+# Static checks first (seconds), then the tests.
+CHECKED := components verify sandbox policy bench
 test: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(CHECKED)
 	$(BIN)/python -m pytest
 
 clean:
