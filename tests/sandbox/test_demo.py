@@ -8,6 +8,8 @@ from sandbox.demo import run_demo
 from stack_config import GRANT_MODES
 from verify.findings import Status
 
+pytestmark = pytest.mark.emulator
+
 
 @pytest.mark.parametrize("grant_mode", GRANT_MODES)
 @pytest.mark.parametrize("principal", ["role", "user"])

@@ -16,6 +16,8 @@ from sandbox.emulator import Emulator
 from sandbox.program import resolve_under_mocks, use_mocks
 from tests.sandbox.conftest import up
 
+pytestmark = pytest.mark.emulator
+
 
 def changes_by_name(deployment: Any) -> dict[str, Action]:
     return {c.name: c.action for c in deployment.changes}

@@ -17,6 +17,8 @@ from tests.sandbox.conftest import FakeClock, principal_dynamodb, up
 from verify.inputs import parse_outputs
 from verify.run import Aws, verify
 
+pytestmark = pytest.mark.emulator
+
 KEY = {"id": {"S": "item-1"}}
 ITEM = {**KEY, "note": {"S": "secret note"}}
 

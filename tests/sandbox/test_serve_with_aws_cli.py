@@ -22,6 +22,8 @@ import pytest
 
 import outputs as names
 
+pytestmark = pytest.mark.emulator
+
 ROOT = Path(__file__).resolve().parents[2]
 AWS_CLI = str(Path(sys.executable).with_name("aws"))
 STARTUP_LINES = 40

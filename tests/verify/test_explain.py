@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 import outputs as names
 from sandbox.deploy import Stack
 from sandbox.emulator import Emulator
@@ -12,6 +14,8 @@ from verify.explain import explain_decrypt, identity_policies
 from verify.findings import Status
 from verify.inputs import parse_outputs
 from verify.run import Aws, verify
+
+pytestmark = pytest.mark.emulator
 
 
 def probe_finding(emulator: Emulator, outputs: dict[str, Any]) -> Any:

@@ -17,6 +17,8 @@ from verify.inputs import parse_outputs
 from verify.probe import Attempt, Outcome, ProbeResult
 from verify.run import Aws, verify
 
+pytestmark = pytest.mark.emulator
+
 
 def run_main(tmp_path: Path, outputs: dict[str, Any], *extra: str) -> int:
     path = tmp_path / "outputs.json"
