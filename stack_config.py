@@ -61,11 +61,17 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
         return DEFAULTS[key] if value is None else value
 
     def flag(key: str) -> bool:
-        value = config.get_bool(key)
+        try:
+            value = config.get_bool(key)
+        except pulumi.ConfigTypeError:
+            raise ConfigError(key, f"{config.get(key)!r} is not a boolean", "true or false") from None
         return DEFAULTS[key] if value is None else value
 
     def number(key: str) -> int:
-        value = config.get_int(key)
+        try:
+            value = config.get_int(key)
+        except pulumi.ConfigTypeError:
+            raise ConfigError(key, f"{config.get(key)!r} is not a whole number", "an integer, e.g. 30") from None
         return DEFAULTS[key] if value is None else value
 
     def strings(key: str) -> list[str]:

@@ -141,6 +141,8 @@ def test_config_reaches_the_components() -> None:
         ({"grantMode": "acl"}, r"grantMode: 'acl' is not supported \(allowed: 'key-policy', 'grant', 'iam-policy'\)"),
         ({"keyAdmins": "arn:aws:iam::123456789012:role/a"}, r"keyAdmins: .* is not a list of strings"),
         ({"keyDeletionWindowDays": 3}, r"deletion_window_days: 3 is out of range"),
+        ({"pointInTimeRecovery": "maybe"}, r"pointInTimeRecovery: 'maybe' is not a boolean \(allowed: true or false\)"),
+        ({"readCapacity": "ten"}, r"readCapacity: 'ten' is not a whole number"),
     ],
 )
 def test_bad_config_fails_before_anything_is_created(config: dict[str, Any], message: str) -> None:
