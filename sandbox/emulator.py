@@ -31,6 +31,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from sandbox.enforcement import Authority, KmsEnforcement, resolve_caller, trust_decision
+from sandbox.faults import FaultInjector
 
 ACCOUNT_ID = "123456789012"  # moto's default account: credentials it issues map to it
 REGION = "us-east-1"
@@ -93,6 +94,7 @@ class Emulator:
     endpoint_url: str = ""
     deployer: Credentials | None = None
     authority: Authority | None = None
+    faults: FaultInjector | None = None  # for fault tests; nothing is injected unless added
     _server: BaseWSGIServer | None = None
     _thread: threading.Thread | None = None
     _saved: dict[str, Any] = field(default_factory=dict)
@@ -109,7 +111,8 @@ class Emulator:
         self._saved["trust_check"] = IAMRequestBase._check_role_trust_relationship
         IAMRequestBase._check_role_trust_relationship = _trust_check(self.region)  # type: ignore[method-assign]
         self.authority = Authority(ACCOUNT_ID, self.region, delay=self.propagation_delay, clock=self.clock)
-        app = KmsEnforcement(DomainDispatcherApplication(create_backend_app), self.authority)
+        self.faults = FaultInjector(KmsEnforcement(DomainDispatcherApplication(create_backend_app), self.authority))
+        app = self.faults
         self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=_QuietRequestHandler)
         self.endpoint_url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(

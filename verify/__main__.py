@@ -2,7 +2,7 @@
 
 Exit codes: 0 every check passed (or was skipped), 1 a check failed,
 2 the verification could not run (bad or missing outputs, no credentials,
-unreachable endpoint).
+unreachable endpoint, throttled, expired credentials), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import os
 import sys
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from verify.findings import EXIT_CANNOT_RUN, exit_code
+from verify.failures import cannot_run_message
+from verify.findings import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, exit_code
 from verify.inputs import CannotRunError, parse_outputs, read_outputs
 from verify.report import as_json, as_junit, as_table
 from verify.run import Aws, verify
@@ -47,13 +48,14 @@ def main(argv: list[str] | None = None) -> int:
         want = parse_outputs(read_outputs(outputs_file=args.outputs, stack=args.stack))
         session = boto3.session.Session(profile_name=args.profile, region_name=want.region)
         if session.get_credentials() is None:
-            raise CannotRunError("no AWS credentials: set a profile, environment variables or an instance role")
+            raise NoCredentialsError()
         findings = verify(Aws(session, args.endpoint_url), want, max_wait=args.max_wait, progress=progress)
-    except (CannotRunError, EndpointConnectionError, NoCredentialsError) as error:
-        print(f"verify: cannot run: {error}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
-    except (BotoCoreError, ClientError) as error:
-        print(f"verify: cannot run: AWS answered {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        # canary_item deletes the canary on the way out; a failure to do so is raised, not hidden.
+        print("verify: interrupted; the canary item was deleted, nothing of ours is left", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (CannotRunError, BotoCoreError, ClientError) as error:
+        print(f"verify: cannot run: {cannot_run_message(error, args.endpoint_url)}", file=sys.stderr)
         return EXIT_CANNOT_RUN
 
     print(as_json(findings) if args.json else as_table(findings))

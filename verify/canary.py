@@ -16,6 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from verify.failures import is_operational
+
 CANARY_VALUE_ATTRIBUTE = "verifyCanaryValue"
 
 
@@ -53,6 +55,8 @@ def canary_item(dynamodb: Any, table_name: str, key_schema: tuple[tuple[str, str
                 ExpressionAttributeNames={"#pk": first_key},
             )
         except ClientError as error:
+            if is_operational(error):
+                raise  # throttled or credentials gone: the run cannot go on, it is not a finding
             err = error.response.get("Error", {})
             raise CanaryWriteError(f"{err.get('Code')}: {err.get('Message')}") from error
         canary.written = True

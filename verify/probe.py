@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 import outputs as names
 from verify.canary import CANARY_VALUE_ATTRIBUTE
+from verify.failures import EXPIRED_CODES, THROTTLING_CODES, UNKNOWN_CREDENTIAL_CODES
 
 NEW_CREDENTIALS_WAIT = 120.0  # seconds: a new access key or role trust becomes usable
 PERMISSION_CHANGE_WAIT = 420.0  # seconds: a policy or grant change takes effect
@@ -47,11 +48,11 @@ def classify_error(code: str, message: str) -> Outcome:
         return Outcome.KMS_DENIED
     if code in ("AccessDeniedException", "AccessDenied", "403") and "dynamodb:" in message:
         return Outcome.IAM_DENIED
-    if code in ("UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId", "ExpiredToken"):
+    if code in UNKNOWN_CREDENTIAL_CODES or code in EXPIRED_CODES:
         return Outcome.CREDENTIALS_PENDING
     if code in ("AccessDenied", "AccessDeniedException") and "sts:AssumeRole" in message:
         return Outcome.CREDENTIALS_PENDING
-    if "Throttl" in code or code in ("ProvisionedThroughputExceededException", "RequestLimitExceeded"):
+    if code in THROTTLING_CODES:
         return Outcome.THROTTLED
     return Outcome.OTHER_ERROR
 

@@ -16,6 +16,7 @@ import outputs as names
 from verify.canary import CanaryWriteError, canary_item, read_canary
 from verify.collect import collect_alias, collect_key, collect_table
 from verify.explain import explanation
+from verify.failures import is_operational
 from verify.findings import Finding, expect
 from verify.inputs import StackOutputs
 from verify.judge import judge_key, judge_key_policy, judge_table
@@ -110,6 +111,8 @@ def verify(
                 got: str | None = read_canary(dynamodb, want.table_name, canary)
                 seen = f"canary read back as {'nothing' if got is None else 'another value'}"
             except ClientError as error:
+                if is_operational(error):
+                    raise
                 got, seen = None, f"canary written but not read back: {_aws_error(error)}"
             findings.append(
                 expect(

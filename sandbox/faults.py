@@ -1,0 +1,73 @@
+"""Fault injection in front of the emulator: throttling, expired credentials, a key disabled mid-run.
+
+A Fault matches requests by their X-Amz-Target (e.g. "DynamoDB_20120810.PutItem",
+"TrentService.DescribeKey") and, for its next `times` matches, runs `before`
+(say, disable the key) and/or answers with an error as AWS's JSON protocols do.
+Used by the verifier's fault tests; the demo and serve never add any.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+THROTTLED = (400, "ThrottlingException", "Rate exceeded")
+EXPIRED_TOKEN = (400, "ExpiredTokenException", "The security token included in the request is expired")
+
+
+@dataclass
+class Fault:
+    target: str
+    times: int = 1
+    error: tuple[int, str, str] | None = None  # (HTTP status, error code, message)
+    before: Callable[[], None] | None = None
+    seen: int = 0  # matching requests so far
+
+
+@dataclass
+class FaultInjector:
+    """WSGI middleware: the wrapped app, with the faults added so far."""
+
+    app: Callable[..., Iterable[bytes]]
+    faults: list[Fault] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, fault: Fault) -> Fault:
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self.lock:
+            self.faults.clear()
+
+    def _due(self, target: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.target == target and fault.seen < fault.times:
+                    fault.seen += 1
+                    return fault
+        return None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        fault = self._due(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if fault is not None:
+            if fault.before is not None:
+                fault.before()
+            if fault.error is not None:
+                status, code, message = fault.error
+                body = json.dumps({"__type": code, "message": message}).encode()
+                start_response(
+                    f"{status} Fault",
+                    [
+                        ("Content-Type", "application/x-amz-json-1.0"),
+                        ("Content-Length", str(len(body))),
+                        ("x-amzn-RequestId", str(uuid.uuid4())),
+                    ],
+                )
+                return [body]
+        return self.app(environ, start_response)

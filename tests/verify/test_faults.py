@@ -1,0 +1,169 @@
+"""Fault injection: `python -m verify` against the sandbox when things go wrong.
+
+Throttling, an unreachable endpoint, expired credentials, the key disabled
+mid-run, a missing table, an interrupted run: each ends with the right exit
+code and a message that says what to do, and no canary item is left behind.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.config import Config
+
+import outputs as names
+import verify.run
+from sandbox.deploy import Stack
+from sandbox.emulator import Emulator
+from sandbox.faults import EXPIRED_TOKEN, THROTTLED, Fault
+from tests.sandbox.conftest import up
+from verify.__main__ import main
+from verify.canary import CANARY_VALUE_ATTRIBUTE
+
+pytestmark = pytest.mark.emulator
+
+USER_ITEM = {"id": {"S": "users-own-item"}, "note": {"S": "untouched"}}
+
+
+@pytest.fixture
+def deployed(emulator: Emulator, stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
+    """A granted deployment with one item of the user's; the deployer's environment set; the outputs file."""
+    out = up(stack, testPrincipal="user", grantTestPrincipal="true").outputs
+    emulator.client("dynamodb").put_item(TableName=out[names.TABLE_NAME], Item=USER_ITEM)
+    for variable, value in emulator.environment().items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("COLUMNS", "1000")  # one line per finding in the report
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(out))
+    yield out, path
+
+
+def items(emulator: Emulator, out: dict[str, Any]) -> list[dict[str, Any]]:
+    return emulator.client("dynamodb").scan(TableName=out[names.TABLE_NAME])["Items"]
+
+
+def assert_no_canary(emulator: Emulator, out: dict[str, Any]) -> None:
+    found = items(emulator, out)
+    assert [i for i in found if CANARY_VALUE_ATTRIBUTE in i] == []
+    assert USER_ITEM in found
+
+
+@pytest.fixture(autouse=True)
+def fewer_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two attempts instead of five: the same retry logic, without a 15-second backoff per test."""
+    monkeypatch.setattr(
+        verify.run, "CLIENT_CONFIG", verify.run.CLIENT_CONFIG.merge(Config(retries={"max_attempts": 2}))
+    )
+
+
+def run(path: Path, *extra: str) -> int:
+    return main(["--outputs", str(path), "--max-wait", "1", *extra])
+
+
+def test_the_fault_free_run_passes(emulator: Emulator, deployed: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    out, path = deployed
+    assert run(path) == 0, capsys.readouterr()
+    assert_no_canary(emulator, out)
+
+
+def test_brief_throttling_is_retried_and_passes(emulator: Emulator, deployed: Any) -> None:
+    out, path = deployed
+    assert emulator.faults is not None
+    emulator.faults.add(Fault("DynamoDB_20120810.DescribeTable", times=1, error=THROTTLED))
+    emulator.faults.add(Fault("TrentService.DescribeKey", times=1, error=THROTTLED))
+    assert run(path) == 0
+    assert_no_canary(emulator, out)
+
+
+def test_persistent_throttling_cannot_run_and_says_to_wait(
+    emulator: Emulator, deployed: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, path = deployed
+    assert emulator.faults is not None
+    emulator.faults.add(Fault("DynamoDB_20120810.PutItem", times=100, error=THROTTLED))
+    assert run(path) == 2
+    err = capsys.readouterr().err
+    assert "AWS is throttling PutItem (ThrottlingException) even after retries: wait a minute and run again" in err
+    emulator.faults.clear()
+    assert_no_canary(emulator, out)
+
+
+def test_expired_credentials_cannot_run_and_say_to_refresh(
+    emulator: Emulator, deployed: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, path = deployed
+    assert emulator.faults is not None
+    emulator.faults.add(Fault("DynamoDB_20120810.GetItem", times=100, error=EXPIRED_TOKEN))  # mid-run
+    assert run(path) == 2
+    assert "credentials expired during GetItem (ExpiredTokenException): refresh them" in capsys.readouterr().err
+    emulator.faults.clear()
+    assert_no_canary(emulator, out)
+
+
+def test_an_unreachable_endpoint_cannot_run_and_names_it(deployed: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    _, path = deployed
+    assert run(path, "--endpoint-url", "http://127.0.0.1:9") == 2
+    assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_the_key_disabled_before_the_canary_write_fails_the_round_trip(
+    emulator: Emulator, deployed: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, path = deployed
+    assert emulator.faults is not None
+    disable = lambda: emulator.client("kms").disable_key(KeyId=out[names.KEY_ID])  # noqa: E731
+    emulator.faults.add(Fault("DynamoDB_20120810.PutItem", before=disable))
+    assert run(path) == 1
+    report = capsys.readouterr().out
+    assert "FAIL   round_trip" in report and "the deployer could not write a canary: ValidationException" in report
+    assert "check the key, its policy and its grants" in report
+    emulator.client("kms").enable_key(KeyId=out[names.KEY_ID])
+    assert_no_canary(emulator, out)
+
+
+def test_the_key_disabled_after_the_canary_write_says_which_item_to_delete(
+    emulator: Emulator, deployed: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, path = deployed
+    assert emulator.faults is not None
+    disable = lambda: emulator.client("kms").disable_key(KeyId=out[names.KEY_ID])  # noqa: E731
+    emulator.faults.add(Fault("DynamoDB_20120810.GetItem", before=disable))
+    assert run(path) == 1
+    report = capsys.readouterr().out
+    assert "FAIL   canary_removed" in report and "delete the item with key" in report
+    # Nothing can delete it while the key is disabled (AWS neither); once enabled, the advice works.
+    emulator.client("kms").enable_key(KeyId=out[names.KEY_ID])
+    canaries = [i for i in items(emulator, out) if CANARY_VALUE_ATTRIBUTE in i]
+    assert len(canaries) == 1 and canaries[0]["id"]["S"] in report
+
+
+def test_a_missing_table_fails_and_says_what_to_do(
+    emulator: Emulator, deployed: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, _ = deployed
+    gone = tmp_path / "gone.json"
+    gone.write_text(json.dumps({**out, names.TABLE_NAME: "no-such-table"}))
+    assert run(gone) == 1
+    report = capsys.readouterr().out
+    assert "FAIL   table.exists" in report and "->" in report
+    assert_no_canary(emulator, out)
+
+
+def test_an_interrupted_run_exits_130_and_leaves_no_canary(
+    emulator: Emulator, deployed: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, path = deployed
+    real_read = verify.run.read_canary
+
+    def read_then_ctrl_c(*args: Any) -> Any:
+        real_read(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(verify.run, "read_canary", read_then_ctrl_c)
+    assert run(path) == 130
+    assert "interrupted; the canary item was deleted" in capsys.readouterr().err
+    assert_no_canary(emulator, out)

@@ -1,0 +1,74 @@
+"""Why a verification could not run, and what to do about it: one line per kind of failure.
+
+Operational failures (throttling, expired or unknown credentials, no network,
+missing read rights) are not findings about the deployment: they end the run
+with exit code 2 and a message that says what to do.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+    }
+)
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
+UNKNOWN_CREDENTIAL_CODES = frozenset(
+    {"UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
+)
+READ_RIGHTS = (
+    "dynamodb:DescribeTable, DescribeContinuousBackups, PutItem, GetItem, DeleteItem; kms:DescribeKey, "
+    "GetKeyRotationStatus, GetKeyPolicy, ListAliases, ListGrants; sts:AssumeRole on the test role"
+)
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_operational(error: ClientError) -> bool:
+    """Throttled or credentials gone: says nothing about the deployment."""
+    return error_code(error) in THROTTLING_CODES | EXPIRED_CODES | UNKNOWN_CREDENTIAL_CODES
+
+
+def cannot_run_message(error: BaseException, endpoint_url: str | None = None) -> str:
+    """The line `python -m verify` prints before exiting with code 2."""
+    if isinstance(error, EndpointConnectionError):
+        where = endpoint_url or "the AWS endpoint"
+        return f"cannot reach {where} ({error}): check --endpoint-url / AWS_ENDPOINT_URL, the region and the network"
+    if isinstance(error, ConnectTimeoutError | ReadTimeoutError):
+        return f"AWS did not answer in time ({error}): retry; if it persists, check the network or the endpoint"
+    if isinstance(error, NoCredentialsError):
+        return "no AWS credentials: set a profile (--profile), environment variables, SSO login or an instance role"
+    if isinstance(error, ClientError):
+        code = error_code(error)
+        operation = error.operation_name
+        if code in THROTTLING_CODES:
+            return f"AWS is throttling {operation} ({code}) even after retries: wait a minute and run again"
+        if code in EXPIRED_CODES:
+            return (
+                f"the credentials expired during {operation} ({code}): "
+                "refresh them (a new session, SSO login) and run again"
+            )
+        if code in UNKNOWN_CREDENTIAL_CODES:
+            return f"AWS does not know these credentials ({code} on {operation}): check the profile and the account"
+        if code in ("AccessDenied", "AccessDeniedException"):
+            return f"the verifying identity may not call {operation} ({error}): it needs {READ_RIGHTS}"
+        return f"AWS answered {code} to {operation}: {error}"
+    if isinstance(error, BotoCoreError):
+        return f"the AWS client failed ({error}): check the configuration and run again"
+    return str(error)
