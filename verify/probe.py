@@ -24,6 +24,9 @@ from verify.failures import EXPIRED_CODES, THROTTLING_CODES, UNKNOWN_CREDENTIAL_
 NEW_CREDENTIALS_WAIT = 120.0  # seconds: a new access key or role trust becomes usable
 PERMISSION_CHANGE_WAIT = 420.0  # seconds: a policy or grant change takes effect
 FIRST_DELAY, MAX_DELAY = 1.0, 30.0
+# Bounded overshoot: never sleep more than max(1 s, 10 % of the time waited so far),
+# so an answer that settles at time t is seen by max(t + 1 s, 1.1 t).
+OVERSHOOT_FLOOR, OVERSHOOT_FRACTION = 1.0, 0.1
 
 
 class Outcome(StrEnum):
@@ -91,10 +94,15 @@ class ProbeResult:
     waited: float
 
 
-def next_delay(attempt: int, rng: random.Random) -> float:
-    """Exponential backoff with 'equal jitter': half fixed, half random."""
+def next_delay(attempt: int, rng: random.Random, waited: float = 0.0) -> float:
+    """Exponential backoff with 'equal jitter' (half fixed, half random), capped so as not to overshoot.
+
+    The cap is max(OVERSHOOT_FLOOR, OVERSHOOT_FRACTION * waited): early on, about one
+    attempt a second; later, the step grows with the wait, never past MAX_DELAY.
+    """
     ceiling = min(MAX_DELAY, FIRST_DELAY * 2**attempt)
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+    jittered = ceiling / 2 + rng.uniform(0, ceiling / 2)
+    return min(jittered, max(OVERSHOOT_FLOOR, OVERSHOOT_FRACTION * waited))
 
 
 def wait_for_boundary(
@@ -124,7 +132,7 @@ def wait_for_boundary(
         remaining = limit - waited
         if remaining <= 0:
             return ProbeResult(False, result, count, waited)
-        delay = min(next_delay(count - 1, rng), remaining)
+        delay = min(next_delay(count - 1, rng, waited), remaining)
         progress(
             f"  waiting: attempt {count} {result.outcome.value}; next in {delay:.1f}s ({waited:.0f}s of {limit:.0f}s)"
         )

@@ -145,7 +145,27 @@ def test_max_wait_zero_tries_once() -> None:
 
 def test_backoff_grows_is_jittered_and_capped() -> None:
     rng = random.Random(1)
-    delays = [next_delay(n, rng) for n in range(10)]
+    delays = [next_delay(n, rng, waited=10_000) for n in range(10)]
     assert 0.5 <= delays[0] <= 1.0 and 1.0 <= delays[1] <= 2.0
     assert all(15.0 <= d <= 30.0 for d in delays[5:])
     assert len(set(delays)) == len(delays)
+
+
+def test_backoff_never_overshoots_more_than_a_second_or_a_tenth_of_the_wait() -> None:
+    rng = random.Random(2)
+    for waited in (0.0, 3.0, 9.0, 20.0, 75.0, 300.0):
+        for attempt in range(12):
+            assert next_delay(attempt, rng, waited) <= max(1.0, 0.1 * waited)
+
+
+@pytest.mark.parametrize("settles_at", [0.5, 5.0, 20.0, 90.0, 400.0])
+def test_a_grant_that_lands_at_t_is_seen_by_max_t_plus_1s_and_1_1t(settles_at: float) -> None:
+    fake = FakeTime()
+
+    def attempt() -> Attempt:
+        outcome = Outcome.READ if fake.now >= settles_at else Outcome.KMS_DENIED
+        return Attempt(outcome, outcome.value)
+
+    result = wait_for_boundary(attempt, names.EXPECT_READ, clock=fake.clock, sleep=fake.sleep, rng=random.Random(3))
+    assert result.holds
+    assert fake.now <= max(settles_at + 1.0, 1.1 * settles_at) + 1e-9
