@@ -1,6 +1,7 @@
 """python -m bench: measure, print a table, write bench/results.json (one JSON object per figure).
 
 Benchmarks are not tests: they report numbers against targets and never fail a build.
+Each measurement runs in a fresh process, so no run inherits another's state.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.json"
+PYTHON = sys.executable
+PROGRAM_SIZES = (1, 10, 100, 500)
+PROPAGATION_DELAYS = (0.0, 5.0, 20.0)
 
 
 @dataclass(frozen=True)
@@ -42,23 +46,65 @@ def machine() -> dict[str, Any]:
     }
 
 
-def timed_command(command: list[str], repeat: int) -> list[float]:
-    """Wall seconds of each run of a command in a fresh process."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-        times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            raise SystemExit(
-                f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+def run(command: list[str]) -> tuple[float, str]:
+    """(wall seconds, stdout) of a command in a fresh process; stops the bench if it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return seconds, done.stdout
+
+
+def last_json(stdout: str) -> dict[str, Any]:
+    return dict(json.loads(stdout.strip().splitlines()[-1]))
+
+
+def bench_program(repeat: int) -> list[Figure]:
+    """Program evaluation under mocks: N EncryptedTables x 3 KeyUsers, with and without the cyclic GC."""
+    figures = []
+    for mode, flags in (("default-gc", []), ("no-cyclic-gc", ["--no-cyclic-gc"])):
+        seconds: dict[int, float] = {}
+        for tables in PROGRAM_SIZES:
+            runs = 1 if tables >= 500 else repeat
+            results = [last_json(run([PYTHON, "-m", "bench.program", str(tables), *flags])[1]) for _ in range(runs)]
+            seconds[tables] = statistics.median(r["seconds"] for r in results)
+            resources = results[0]["resources"]
+            params = {"tables": tables, "key_users_per_table": 3, "resources": resources, "gc": mode, "runs": runs}
+            target, met = ("< 5 s", seconds[tables] < 5) if tables == 100 else ("", None)
+            figures.append(
+                Figure(f"program.{mode}.{tables}.seconds", round(seconds[tables], 3), "s", params, target, met)
             )
-    return times
+            figures.append(
+                Figure(f"program.{mode}.{tables}.rate", round(resources / seconds[tables], 1), "resources/s", params)
+            )
+        ratio = seconds[500] / seconds[100]
+        figures.append(
+            Figure(f"program.{mode}.ratio_500_100", round(ratio, 2), "x", {"gc": mode}, "<= 5.5", ratio <= 5.5)
+        )
+    return figures
+
+
+def bench_tests(repeat: int) -> list[Figure]:
+    """Wall time of the unit suite (everything but the emulator tests), and of the whole suite for reference."""
+    unit = statistics.median(run([PYTHON, "-m", "pytest", "-m", "not emulator", "-q"])[0] for _ in range(repeat))
+    whole = run([PYTHON, "-m", "pytest", "-q"])[0]
+    return [
+        Figure(
+            "tests.unit.wall",
+            round(unit, 2),
+            "s",
+            {"selection": "-m 'not emulator'", "runs": repeat},
+            "< 10 s",
+            unit < 10,
+        ),
+        Figure("tests.all.wall", round(whole, 2), "s", {"selection": "everything", "runs": 1}),
+    ]
 
 
 def bench_demo(repeat: int) -> list[Figure]:
     """`make demo` end to end in a fresh process each time (the venv already built)."""
-    times = timed_command(["make", "--no-print-directory", "demo"], repeat)
+    times = [run(["make", "--no-print-directory", "demo"])[0] for _ in range(repeat)]
     worst = max(times)
     return [
         Figure(
@@ -68,27 +114,57 @@ def bench_demo(repeat: int) -> list[Figure]:
             {"runs": repeat, "worst": round(worst, 2)},
             "< 20 s",
             worst < 20,
-        ),
+        )
     ]
 
 
+def bench_verification(repeat: int) -> list[Figure]:
+    """Time from a grant to the verifier's verdict with propagation delay D, and the overhead beyond D."""
+    figures = []
+    for delay in PROPAGATION_DELAYS:
+        runs = repeat if delay < 20 else 1
+        results = [last_json(run([PYTHON, "-m", "bench.verification", str(delay)])[1]) for _ in range(runs)]
+        if not all(r["passed"] for r in results):
+            raise SystemExit(f"the verification failed with propagation delay {delay}")
+        params = {"propagation_delay": delay, "runs": runs}
+        worst = max(r["overhead"] for r in results)
+        limit = max(1.0, 0.1 * delay)
+        figures.append(
+            Figure(
+                f"verify.delay_{delay:g}.seconds",
+                round(statistics.median(r["seconds"] for r in results), 2),
+                "s",
+                params,
+            )
+        )
+        figures.append(
+            Figure(f"verify.delay_{delay:g}.overhead", round(worst, 2), "s", params, f"<= {limit:g} s", worst <= limit)
+        )
+    return figures
+
+
 BENCHMARKS: dict[str, Callable[[int], list[Figure]]] = {
+    "program": bench_program,
+    "tests": bench_tests,
     "demo": bench_demo,
+    "verification": bench_verification,
 }
 
 
 def render(figures: list[Figure]) -> str:
-    lines = [f"{'figure':<32} {'value':>10} {'unit':<6} {'target':<12} met  parameters"]
+    lines = [f"{'figure':<36} {'value':>10} {'unit':<12} {'target':<9} met"]
     for f in figures:
-        met = "-" if f.met is None else ("yes" if f.met else "NO")
-        lines.append(f"{f.name:<32} {f.value:>10} {f.unit:<6} {f.target:<12} {met:<4} {json.dumps(f.parameters)}")
+        met = "" if f.met is None else ("yes" if f.met else "NO")
+        lines.append(f"{f.name:<36} {f.value:>10} {f.unit:<12} {f.target:<9} {met}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n", 1)[0])
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append", help="run only these (repeatable)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (the median is reported)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per figure, the median reported (slow ones run once)"
+    )
     args = parser.parse_args(argv)
     figures: list[Figure] = []
     for name in args.only or list(BENCHMARKS):
@@ -99,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     with RESULTS.open("w", encoding="utf-8") as handle:
         for figure in figures:
             handle.write(json.dumps({**asdict(figure), "machine": about}) + "\n")
-    print(f"\n{len(figures)} figure(s) written to {RESULTS.relative_to(ROOT)} ({about['cpus']} CPUs, {about['date']})")
+    print(f"\n{len(figures)} figures written to {RESULTS.relative_to(ROOT)} ({about['cpus']} CPUs, {about['date']})")
     return 0
 
 
