@@ -440,7 +440,21 @@ class UserPolicyAttachmentHandler(AttachmentHandler):
     owner_input, owner_parameter = "user", "UserName"
 
 
+class ProviderHandler(Handler):
+    """An explicit aws provider: the emulator is one account and region, so nothing to create."""
+
+    typ = "pulumi:providers:aws"
+    fixed_name_input = ""
+
+    def create(self, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        return str(uuid.uuid4()), {}
+
+    def delete(self, old: Deployed) -> None:
+        pass
+
+
 HANDLERS: tuple[type[Handler], ...] = (
+    ProviderHandler,
     KeyHandler,
     AliasHandler,
     GrantHandler,

@@ -120,6 +120,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 f"{inputs.get('user')}:{(policy := self._autoname(inputs, name))}",
                 {"name": policy},
             ),
+            # An explicit provider (e.g. another region): nothing to compute.
+            "pulumi:providers:aws": lambda: (_uuid_like("provider", name), {}),
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment": lambda: (f"{inputs.get('role')}-{_digest(name)}", {}),
             "aws:iam/userPolicyAttachment:UserPolicyAttachment": lambda: (f"{inputs.get('user')}-{_digest(name)}", {}),
         }

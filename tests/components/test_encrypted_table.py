@@ -6,7 +6,7 @@ from typing import Any
 
 import pulumi
 
-from components import EncryptedTable
+from components import EncryptedTable, KeyUser
 from components.policies import KEY_DATA_ACTIONS, SID_ADMINISTRATION, SID_KEY_USE_VIA_DYNAMODB, statement_principals
 from sandbox.mocks import ACCOUNT_ID, ISSUER_ARN, RecordingMocks
 from sandbox.program import use_mocks
@@ -172,3 +172,20 @@ def test_key_user_args_carry_the_tables_values(deploy: Any) -> None:
 
     out = deploy(run)
     assert out["key"] == out["want_key"] and out["arn"] == out["want_arn"]
+
+
+def test_deploy_context_is_asked_once_per_provider(mocks: RecordingMocks, deploy: Any) -> None:
+    import pulumi_aws as aws
+
+    def build() -> dict[str, Any]:
+        first = EncryptedTable("first", {"partition_key": "id"})
+        second = EncryptedTable("second", {"partition_key": "id"})
+        KeyUser("reader", first.key_user_args("arn:aws:iam::123456789012:role/Reader"))
+        elsewhere = aws.Provider("eu", region="eu-west-1")
+        third = EncryptedTable("third", {"partition_key": "id"}, pulumi.ResourceOptions(providers=[elsewhere]))
+        return {"arns": [first.key_arn, second.key_arn, third.key_arn]}
+
+    deploy(build)
+    tokens = [token for token, _ in mocks.invokes]
+    # Four invokes for the default provider, four for the explicit one: not four per component.
+    assert len(tokens) == 8 and len(set(tokens)) == 4
