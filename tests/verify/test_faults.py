@@ -110,13 +110,17 @@ def test_an_unreachable_endpoint_cannot_run_and_names_it(deployed: Any, capsys: 
     assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
 
 
+def disable_key_on(emulator: Emulator, out: dict[str, Any], target: str) -> None:
+    """Disable the table's key just before the first `target` request of the run reaches the emulator."""
+    assert emulator.faults is not None
+    emulator.faults.add(Fault(target, before=lambda: emulator.client("kms").disable_key(KeyId=out[names.KEY_ID])))
+
+
 def test_the_key_disabled_before_the_canary_write_fails_the_round_trip(
     emulator: Emulator, deployed: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out, path = deployed
-    assert emulator.faults is not None
-    disable = lambda: emulator.client("kms").disable_key(KeyId=out[names.KEY_ID])  # noqa: E731
-    emulator.faults.add(Fault("DynamoDB_20120810.PutItem", before=disable))
+    disable_key_on(emulator, out, "DynamoDB_20120810.PutItem")
     assert run(path) == 1
     report = capsys.readouterr().out
     assert "FAIL   round_trip" in report and "the deployer could not write a canary: ValidationException" in report
@@ -129,9 +133,7 @@ def test_the_key_disabled_after_the_canary_write_says_which_item_to_delete(
     emulator: Emulator, deployed: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out, path = deployed
-    assert emulator.faults is not None
-    disable = lambda: emulator.client("kms").disable_key(KeyId=out[names.KEY_ID])  # noqa: E731
-    emulator.faults.add(Fault("DynamoDB_20120810.GetItem", before=disable))
+    disable_key_on(emulator, out, "DynamoDB_20120810.GetItem")
     assert run(path) == 1
     report = capsys.readouterr().out
     assert "FAIL   canary_removed" in report and "delete the item with key" in report
