@@ -60,10 +60,20 @@ def last_json(stdout: str) -> dict[str, Any]:
     return dict(json.loads(stdout.strip().splitlines()[-1]))
 
 
+def ratio_target(mode: str, ratio: float) -> tuple[str, bool | None]:
+    """The linear-growth target applies to the runner; the default-GC figures are for comparison."""
+    return ("<= 5.5", ratio <= 5.5) if mode == "runner" else ("", None)
+
+
 def bench_program(repeat: int) -> list[Figure]:
-    """Program evaluation under mocks: N EncryptedTables x 3 KeyUsers, with and without the cyclic GC."""
+    """Program evaluation under mocks: N EncryptedTables x 3 KeyUsers.
+
+    As the sandbox runner evaluates programs (cyclic GC paused: the targets), and with
+    CPython's default GC for comparison (no targets: the SDK's garbage-collection cost,
+    see README, Performance).
+    """
     figures = []
-    for mode, flags in (("default-gc", []), ("no-cyclic-gc", ["--no-cyclic-gc"])):
+    for mode, flags in (("runner", []), ("default-gc", ["--default-gc"])):
         seconds: dict[int, float] = {}
         for tables in PROGRAM_SIZES:
             runs = 1 if tables >= 500 else repeat
@@ -71,7 +81,7 @@ def bench_program(repeat: int) -> list[Figure]:
             seconds[tables] = statistics.median(r["seconds"] for r in results)
             resources = results[0]["resources"]
             params = {"tables": tables, "key_users_per_table": 3, "resources": resources, "gc": mode, "runs": runs}
-            target, met = ("< 5 s", seconds[tables] < 5) if tables == 100 else ("", None)
+            target, met = ("< 5 s", seconds[tables] < 5) if tables == 100 and mode == "runner" else ("", None)
             figures.append(
                 Figure(f"program.{mode}.{tables}.seconds", round(seconds[tables], 3), "s", params, target, met)
             )
@@ -80,7 +90,7 @@ def bench_program(repeat: int) -> list[Figure]:
             )
         ratio = seconds[500] / seconds[100]
         figures.append(
-            Figure(f"program.{mode}.ratio_500_100", round(ratio, 2), "x", {"gc": mode}, "<= 5.5", ratio <= 5.5)
+            Figure(f"program.{mode}.ratio_500_100", round(ratio, 2), "x", {"gc": mode}, *ratio_target(mode, ratio))
         )
     return figures
 

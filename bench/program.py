@@ -1,20 +1,14 @@
 """Program evaluation under Pulumi mocks: N EncryptedTables, each with 3 KeyUsers.
 
-Run as `python -m bench.program N [--no-cyclic-gc]` in a fresh process: prints
-one JSON object with the seconds the evaluation took (interpreter start and
-imports excluded) and the resources registered.
-
-Why --no-cyclic-gc: the SDK keeps every pending registration, Output and task
-alive until the program ends (over a million objects at 500 tables), so CPython's
-cyclic collector frees almost nothing (peak memory is the same with it off) but
-rescans them all, more often as the program grows: evaluation time grows faster
-than the program. pause_cyclic_gc() is what the README recommends to programs
-with hundreds of components.
+Run as `python -m bench.program N [--default-gc]` in a fresh process: prints one
+JSON object with the seconds the evaluation took (interpreter start and imports
+excluded) and the resources registered. The evaluation is sandbox.program's, which
+pauses the cyclic GC while a program runs (see cyclic_gc_paused); --default-gc
+leaves CPython's collector on, for comparison.
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 import time
@@ -38,22 +32,14 @@ def build(tables: int) -> dict[str, object]:
     return exports
 
 
-def measure(tables: int) -> dict[str, float]:
+def measure(tables: int, *, pause_gc: bool = True) -> dict[str, float]:
     mocks = RecordingMocks()
     use_mocks(mocks, {})
     start = time.perf_counter()
-    resolve_under_mocks(lambda: build(tables))
+    resolve_under_mocks(lambda: build(tables), pause_gc=pause_gc)
     seconds = time.perf_counter() - start
     return {"tables": tables, "seconds": seconds, "resources": len(mocks.resources), "invokes": len(mocks.invokes)}
 
 
-def pause_cyclic_gc() -> None:
-    """Freeze what the imports allocated and turn the cyclic collector off (reference counting still frees)."""
-    gc.freeze()
-    gc.disable()
-
-
 if __name__ == "__main__":
-    if "--no-cyclic-gc" in sys.argv[2:]:
-        pause_cyclic_gc()
-    print(json.dumps(measure(int(sys.argv[1]))))
+    print(json.dumps(measure(int(sys.argv[1]), pause_gc="--default-gc" not in sys.argv[2:])))

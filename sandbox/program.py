@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import runpy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,32 @@ def use_mocks(
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks))
 
 
-def resolve_under_mocks(build: Callable[[], Mapping[str, Any] | None]) -> tuple[dict[str, Any], frozenset[str]]:
+@contextmanager
+def cyclic_gc_paused(pause: bool = True) -> Iterator[None]:
+    """Pause CPython's cyclic collector while a program is evaluated.
+
+    The SDK keeps every pending registration, Output and task alive until the
+    program ends, so the collector frees almost nothing (peak memory is the same
+    without it) yet rescans everything, more often as the program grows: with it
+    on, evaluation takes twice as long at 100 tables and grows faster than the
+    program (see README, Performance). Reference counting still frees.
+    """
+    was_enabled = gc.isenabled()
+    if pause:
+        gc.freeze()
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause:
+            gc.unfreeze()
+            if was_enabled:
+                gc.enable()
+
+
+def resolve_under_mocks(
+    build: Callable[[], Mapping[str, Any] | None], *, pause_gc: bool = True
+) -> tuple[dict[str, Any], frozenset[str]]:
     """Run build() as a Pulumi program under the mocks already in place.
 
     Returns the Outputs build() handed back, resolved, and which were secret.
@@ -66,7 +93,8 @@ def resolve_under_mocks(build: Callable[[], Mapping[str, Any] | None]) -> tuple[
 
         return pulumi.Output.from_input(collect())
 
-    program()
+    with cyclic_gc_paused(pause_gc):
+        program()
     return resolved, frozenset(secret)
 
 

@@ -30,3 +30,18 @@ def test_unmodelled_resource_types_are_errors_not_silent(mocks: RecordingMocks, 
 
     with pytest.raises(Exception, match=r"resource type 'aws:sqs/queue:Queue' .* is not modelled"):
         deploy(lambda: {"id": aws.sqs.Queue("q").id})
+
+
+def test_the_runner_pauses_the_cyclic_gc_only_while_a_program_runs(mocks: RecordingMocks, deploy: Any) -> None:
+    import gc
+
+    seen: list[bool] = []
+    assert gc.isenabled()
+    deploy(lambda: seen.append(gc.isenabled()) or {})
+    assert seen == [False] and gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        deploy(lambda: {})
+        assert not gc.isenabled(), "a collector that was off stays off"
+    finally:
+        gc.enable()
