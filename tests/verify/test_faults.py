@@ -79,27 +79,35 @@ def test_brief_throttling_is_retried_and_passes(emulator: Emulator, deployed: An
     assert_no_canary(emulator, out)
 
 
-def test_persistent_throttling_cannot_run_and_says_to_wait(
-    emulator: Emulator, deployed: Any, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("target", "error", "says"),
+    [
+        (
+            "DynamoDB_20120810.PutItem",  # every attempt at the canary write, past botocore's retries
+            THROTTLED,
+            "AWS is throttling PutItem (ThrottlingException) even after retries: wait a minute and run again",
+        ),
+        (
+            "DynamoDB_20120810.GetItem",  # mid-run, after the canary was written
+            EXPIRED_TOKEN,
+            "credentials expired during GetItem (ExpiredTokenException): refresh them",
+        ),
+    ],
+    ids=["persistent-throttling", "credentials-expire-mid-run"],
+)
+def test_operational_failures_cannot_run_and_say_what_to_do(
+    emulator: Emulator,
+    deployed: Any,
+    capsys: pytest.CaptureFixture[str],
+    target: str,
+    error: tuple[int, str, str],
+    says: str,
 ) -> None:
     out, path = deployed
     assert emulator.faults is not None
-    emulator.faults.add(Fault("DynamoDB_20120810.PutItem", times=100, error=THROTTLED))
+    emulator.faults.add(Fault(target, times=100, error=error))
     assert run(path) == 2
-    err = capsys.readouterr().err
-    assert "AWS is throttling PutItem (ThrottlingException) even after retries: wait a minute and run again" in err
-    emulator.faults.clear()
-    assert_no_canary(emulator, out)
-
-
-def test_expired_credentials_cannot_run_and_say_to_refresh(
-    emulator: Emulator, deployed: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out, path = deployed
-    assert emulator.faults is not None
-    emulator.faults.add(Fault("DynamoDB_20120810.GetItem", times=100, error=EXPIRED_TOKEN))  # mid-run
-    assert run(path) == 2
-    assert "credentials expired during GetItem (ExpiredTokenException): refresh them" in capsys.readouterr().err
+    assert says in capsys.readouterr().err
     emulator.faults.clear()
     assert_no_canary(emulator, out)
 
