@@ -44,6 +44,36 @@ def require_choice(field_name: str, value: object, allowed: Sequence[object]) ->
     return value
 
 
+def is_deferred(value: object) -> bool:
+    """A Pulumi Output (anything with .apply): known only at deploy, checked then."""
+    return callable(getattr(value, "apply", None))
+
+
+def require_bool(field_name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(field_name, f"{value!r} is not a boolean", "True or False")
+    return value
+
+
+def require_text(field_name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(field_name, f"{value!r} is not a string", "a string")
+    return value
+
+
+def require_sequence(field_name: str, value: object) -> Sequence[Any]:
+    """A list (or tuple) of items; a string is not a list of its characters."""
+    if not isinstance(value, list | tuple):
+        raise ConfigError(field_name, f"{value!r} is not a list", "a list")
+    return value
+
+
+def require_plain_or_output(field_name: str, value: object, kind: type | tuple[type, ...], allowed: str) -> None:
+    """A value that may be an Output must otherwise already be of the right kind."""
+    if not is_deferred(value) and not isinstance(value, kind):
+        raise ConfigError(field_name, f"{value!r} is not {allowed}", allowed)
+
+
 def require_int_in_range(field_name: str, value: object, bounds: tuple[int, int]) -> int:
     low, high = bounds
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -140,7 +170,7 @@ class KeySpec:
 
 
 def validate_key_args(args: Mapping[str, Any], default_alias_name: str) -> KeySpec:
-    enable_rotation = bool(args.get("enable_key_rotation", True))
+    enable_rotation = require_bool("enable_key_rotation", args.get("enable_key_rotation", True))
     period = args.get("rotation_period_days")
     if period is not None:
         require_int_in_range("rotation_period_days", period, ROTATION_PERIOD_DAYS)
@@ -156,13 +186,19 @@ def validate_key_args(args: Mapping[str, Any], default_alias_name: str) -> KeySp
         DELETION_WINDOW_DAYS,
     )
     alias = validate_alias("alias", args.get("alias") or default_alias_name)
+    for field_name in ("key_admins", "key_users"):
+        principals = args.get(field_name)
+        if principals is not None:
+            require_plain_or_output(field_name, principals, (list, tuple), "a list of IAM role or user ARNs")
     return KeySpec(
-        description=str(args.get("key_description") or "Customer-managed key for an encrypted DynamoDB table"),
+        description=require_text(
+            "key_description", args.get("key_description") or "Customer-managed key for an encrypted DynamoDB table"
+        ),
         alias=alias,
         enable_rotation=enable_rotation,
         rotation_period_days=period,
         deletion_window_days=window,
-        allow_iam_policies=bool(args.get("allow_iam_policies", True)),
+        allow_iam_policies=require_bool("allow_iam_policies", args.get("allow_iam_policies", True)),
     )
 
 
@@ -224,8 +260,10 @@ def _validate_capacities(prefix: str, billing_mode: str, item: Mapping[str, Any]
     return None, None
 
 
-def _validate_index(position: int, raw: Mapping[str, Any], billing_mode: str, attributes: dict[str, str]) -> IndexSpec:
+def _validate_index(position: int, raw: object, billing_mode: str, attributes: dict[str, str]) -> IndexSpec:
     prefix = f"global_secondary_indexes[{position}]."
+    if not isinstance(raw, Mapping):
+        raise ConfigError(prefix.rstrip("."), f"{raw!r} is not an index", "a mapping with name, partition_key, ...")
     name = validate_table_name(f"{prefix}name", raw.get("name"))
     partition_key = validate_attribute_name(f"{prefix}partition_key", raw.get("partition_key"))
     _add_attribute(attributes, f"{prefix}partition_key_type", partition_key, raw.get("partition_key_type", "S"))
@@ -238,7 +276,12 @@ def _validate_index(position: int, raw: Mapping[str, Any], billing_mode: str, at
             )
         _add_attribute(attributes, f"{prefix}sort_key_type", sort_key, raw.get("sort_key_type", "S"))
     projection = require_choice(f"{prefix}projection_type", raw.get("projection_type", "ALL"), PROJECTION_TYPES)
-    non_key = tuple(raw.get("non_key_attributes") or ())
+    non_key = tuple(
+        validate_attribute_name(f"{prefix}non_key_attributes[{i}]", attribute)
+        for i, attribute in enumerate(
+            require_sequence(f"{prefix}non_key_attributes", raw.get("non_key_attributes") or ())
+        )
+    )
     if (projection == "INCLUDE") != bool(non_key):
         raise ConfigError(
             f"{prefix}non_key_attributes",
@@ -271,7 +314,9 @@ def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
 
     indexes = tuple(
         _validate_index(position, raw, billing_mode, attributes)
-        for position, raw in enumerate(args.get("global_secondary_indexes") or ())
+        for position, raw in enumerate(
+            require_sequence("global_secondary_indexes", args.get("global_secondary_indexes") or ())
+        )
     )
     names = [index.name for index in indexes]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -293,8 +338,8 @@ def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
         billing_mode=billing_mode,
         read_capacity=read,
         write_capacity=write,
-        point_in_time_recovery=bool(args.get("point_in_time_recovery", True)),
-        deletion_protection=bool(args.get("deletion_protection", True)),
+        point_in_time_recovery=require_bool("point_in_time_recovery", args.get("point_in_time_recovery", True)),
+        deletion_protection=require_bool("deletion_protection", args.get("deletion_protection", True)),
         ttl_attribute=ttl,
         stream_view_type=stream,
         indexes=indexes,
@@ -313,8 +358,11 @@ class KeyUserSpec:
 def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
     mode = require_choice("mode", args.get("mode", "grant"), KEY_USER_MODES)
     access = require_choice("access", args.get("access", "read"), KEY_USER_ACCESS)
-    include_table_access = bool(args.get("include_table_access", False))
-    if mode == "iam-policy" and not args.get("key_allows_iam_policies", True):
+    include_table_access = require_bool("include_table_access", args.get("include_table_access", False))
+    key_allows_iam_policies = require_bool("key_allows_iam_policies", args.get("key_allows_iam_policies", True))
+    for field_name in ("key_arn", "table_name", "table_arn", "principal_arn"):
+        require_plain_or_output(field_name, args.get(field_name), str, "a string (or an Output of one)")
+    if mode == "iam-policy" and not key_allows_iam_policies:
         raise ConfigError(
             "mode",
             "'iam-policy' grants nothing on a key whose policy does not delegate to IAM (allow_iam_policies is off)",

@@ -11,13 +11,21 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from sandbox.mocks import RecordedResource, RecordingMocks
 from sandbox.program import resolve_under_mocks, use_mocks
+
+# Property tests: the same examples on every run by default, so the suite never flakes;
+# HYPOTHESIS_PROFILE=explore searches far wider (run it after touching validation or policies).
+settings.register_profile("ci", max_examples=100, derandomize=True)
+settings.register_profile("explore", max_examples=5000, derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session", autouse=True)

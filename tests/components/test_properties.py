@@ -83,7 +83,9 @@ def through_dynamodb(inputs: dict[str, Any], principal: str, *, direct: bool = F
     )
 
 
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# How many examples, and whether they are random, comes from the Hypothesis profile
+# (tests/conftest.py): fixed examples in CI, `HYPOTHESIS_PROFILE=explore` to search.
+PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY

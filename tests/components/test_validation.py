@@ -135,6 +135,24 @@ TABLE_CASES: list[tuple[str, dict[str, Any], str]] = [
         {"key_users": [f"arn:aws:iam::{ACCOUNT}:role/reader-{i:04d}-{'x' * 60}" for i in range(500)]},
         r"key_users: the key policy would be \d+ bytes, over the KMS limit of 32768 \(allowed: .*KeyUser",
     ),
+    # Found by the property tests: wrong types used to raise TypeError/AttributeError, or pass as truthy.
+    ("indexes not a list", {"global_secondary_indexes": True}, r"global_secondary_indexes: True is not a list"),
+    (
+        "index not a mapping",
+        {"global_secondary_indexes": [None]},
+        r"global_secondary_indexes\[0\]: None is not an index",
+    ),
+    ("a boolean as text", {"point_in_time_recovery": "false"}, r"point_in_time_recovery: 'false' is not a boolean"),
+    ("key users not a list", {"key_users": 5}, r"key_users: 5 is not a list of IAM role or user ARNs"),
+    (
+        "non-key attribute not a name",
+        {
+            "global_secondary_indexes": [
+                {"name": "by-day", "partition_key": "day", "projection_type": "INCLUDE", "non_key_attributes": [7]}
+            ]
+        },
+        r"global_secondary_indexes\[0\]\.non_key_attributes\[0\]: 7 is not a valid attribute name",
+    ),
 ]
 
 
@@ -167,6 +185,9 @@ KEY_USER_CASES: list[tuple[str, dict[str, Any], str]] = [
         {"principal_kind": "user"},
         r"principal_kind: 'user' does not match the ARN, which is a role",
     ),
+    ("principal not a string", {"principal_arn": 5}, r"principal_arn: 5 is not a string \(or an Output of one\)"),
+    ("missing table name", {"table_name": None}, r"table_name: None is not a string"),
+    ("flag as text", {"include_table_access": "yes"}, r"include_table_access: 'yes' is not a boolean"),
     (
         "iam-policy without delegation",
         {"mode": "iam-policy", "key_allows_iam_policies": False},
