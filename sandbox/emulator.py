@@ -30,7 +30,7 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox.enforcement import Authority, KmsEnforcement, resolve_caller, trust_decision
+from sandbox.enforcement import AUTHORIZED_HEADER, Authority, KmsEnforcement, resolve_caller, trust_decision
 from sandbox.faults import FaultInjector
 
 ACCOUNT_ID = "123456789012"  # moto's default account: credentials it issues map to it
@@ -66,6 +66,22 @@ def _trust_check(region: str) -> Any:
             request.account_id, request._access_key._access_key_id, request._headers.get("X-Amz-Security-Token")
         )
         return caller is not None and trust_decision(request.account_id, region, caller, role_arn).allowed
+
+    return check
+
+
+def _permission_check(original: Any, token: str) -> Any:
+    """moto's identity-policy check, skipped for data-plane requests the enforcement layer authorized.
+
+    moto judges dynamodb:<Operation> against Resource "*"; the layer judges the action
+    AWS authorizes (dynamodb:PartiQLSelect for a SELECT, dynamodb:GetItem per item of a
+    transaction) on the table's ARN, so it is the one to trust for those requests.
+    """
+
+    def check(request: Any, resource: str) -> None:
+        if request._headers.get(AUTHORIZED_HEADER) == token:
+            return
+        original(request, resource)
 
     return check
 
@@ -108,10 +124,16 @@ class Emulator:
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
 
+        self.authority = Authority(ACCOUNT_ID, self.region, delay=self.propagation_delay, clock=self.clock)
+        enforcement = KmsEnforcement(DomainDispatcherApplication(create_backend_app), self.authority)
+        # Two corrections to moto's own IAM check, undone by stop().
         self._saved["trust_check"] = IAMRequestBase._check_role_trust_relationship
         IAMRequestBase._check_role_trust_relationship = _trust_check(self.region)  # type: ignore[method-assign]
-        self.authority = Authority(ACCOUNT_ID, self.region, delay=self.propagation_delay, clock=self.clock)
-        self.faults = FaultInjector(KmsEnforcement(DomainDispatcherApplication(create_backend_app), self.authority))
+        self._saved["permission_check"] = IAMRequestBase.check_action_permitted
+        IAMRequestBase.check_action_permitted = _permission_check(  # type: ignore[method-assign]
+            self._saved["permission_check"], enforcement.token
+        )
+        self.faults = FaultInjector(enforcement)
         app = self.faults
         self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=_QuietRequestHandler)
         self.endpoint_url = f"http://127.0.0.1:{self._server.server_port}"
@@ -135,6 +157,8 @@ class Emulator:
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = self._saved.get("no_auth", float("inf"))
         if "trust_check" in self._saved:
             IAMRequestBase._check_role_trust_relationship = self._saved["trust_check"]  # type: ignore[method-assign]
+        if "permission_check" in self._saved:
+            IAMRequestBase.check_action_permitted = self._saved["permission_check"]  # type: ignore[method-assign]
         moto_api_backend.reset()
 
     def __enter__(self) -> Emulator:

@@ -68,21 +68,50 @@ _PARTIQL_TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?([A-Za-z0-9_.\-]+)"?', 
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
 
 
-def tables_of(operation: str, body: Mapping[str, Any]) -> list[str]:
-    """The tables a data-plane request touches (names or ARNs as sent). Pure."""
+_PARTIQL_ACTIONS = {
+    "SELECT": "PartiQLSelect",
+    "INSERT": "PartiQLInsert",
+    "UPDATE": "PartiQLUpdate",
+    "DELETE": "PartiQLDelete",
+}
+_TRANSACT_WRITE_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def _partiql(statement: str) -> list[tuple[str, str]]:
+    tables = _PARTIQL_TABLE.findall(statement)[:1]
+    verb = statement.lstrip().split(" ", 1)[0].upper()
+    return [(table, f"dynamodb:{_PARTIQL_ACTIONS.get(verb, 'PartiQLSelect')}") for table in tables]
+
+
+def table_actions(operation: str, body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(table as sent, IAM action) for each table a data-plane request touches. Pure.
+
+    The IAM action is what AWS authorizes: a transaction is authorized item by item
+    (dynamodb:GetItem, PutItem, ... ConditionCheckItem) and PartiQL by its verb
+    (dynamodb:PartiQLSelect, ...), not by the API operation's own name.
+    """
     if operation in ("BatchGetItem", "BatchWriteItem"):
-        return list(body.get("RequestItems", {}))
-    if operation in ("TransactGetItems", "TransactWriteItems"):
-        return [op["TableName"] for item in body.get("TransactItems", []) for op in item.values() if "TableName" in op]
-    if operation == "ExecuteStatement":
-        return _PARTIQL_TABLE.findall(body.get("Statement", ""))[:1]
-    if operation == "BatchExecuteStatement":
-        return [t for s in body.get("Statements", []) for t in _PARTIQL_TABLE.findall(s.get("Statement", ""))[:1]]
-    if operation == "ExecuteTransaction":
+        return [(table, f"dynamodb:{operation}") for table in body.get("RequestItems", {})]
+    if operation == "TransactGetItems":
+        return [(i["Get"]["TableName"], "dynamodb:GetItem") for i in body.get("TransactItems", []) if "Get" in i]
+    if operation == "TransactWriteItems":
         return [
-            t for s in body.get("TransactStatements", []) for t in _PARTIQL_TABLE.findall(s.get("Statement", ""))[:1]
+            (op["TableName"], f"dynamodb:{_TRANSACT_WRITE_ACTIONS.get(kind, kind)}")
+            for item in body.get("TransactItems", [])
+            for kind, op in item.items()
+            if "TableName" in op
         ]
-    return [body["TableName"]] if "TableName" in body else []
+    if operation == "ExecuteStatement":
+        return _partiql(body.get("Statement", ""))
+    if operation in ("BatchExecuteStatement", "ExecuteTransaction"):
+        key = "Statements" if operation == "BatchExecuteStatement" else "TransactStatements"
+        return [pair for s in body.get(key, []) for pair in _partiql(s.get("Statement", ""))]
+    return [(body["TableName"], f"dynamodb:{operation}")] if "TableName" in body else []
 
 
 def _table_name(name_or_arn: str) -> str:
@@ -279,27 +308,24 @@ class Authority:
             return str(sse["KMSMasterKeyId"])
         return key.id if key.key_manager == "CUSTOMER" else None
 
-    def refusal(self, caller: Caller, operation: str, table_names: Iterable[str]) -> tuple[str, str] | None:
-        """(error code, message) if the caller may not run this data-plane call, else None."""
+    def refusal(self, caller: Caller, actions: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
+        """(error code, message) if the caller may not run this data-plane call, else None.
+
+        As AWS: IAM on each DynamoDB action first, then kms:Decrypt on each table's key.
+        """
         view = self.view()
         identity = view.policies(caller.identity_arn)
-        for name in dict.fromkeys(_table_name(t) for t in table_names):
+        pairs = [(_table_name(table), action) for table, action in actions]
+        for name, action in dict.fromkeys(pairs):
             table_arn = f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{name}"
-            iam = authorize_identity(
-                Request(
-                    caller.identity_arn,
-                    f"dynamodb:{operation}",
-                    table_arn,
-                    caller.account_id,
-                    caller_arn=caller.caller_arn,
-                ),
-                identity,
-            )
+            request = Request(caller.identity_arn, action, table_arn, caller.account_id, caller_arn=caller.caller_arn)
+            iam = authorize_identity(request, identity)
             if not iam.allowed:
                 return "AccessDeniedException", (
-                    f"User: {caller.caller_arn} is not authorized to perform: dynamodb:{operation} "
-                    f"on resource: {table_arn} {_because(iam, 'dynamodb:' + operation)}"
+                    f"User: {caller.caller_arn} is not authorized to perform: {action} "
+                    f"on resource: {table_arn} {_because(iam, action)}"
                 )
+        for name in dict.fromkeys(name for name, _ in pairs):
             key_id = self.table_key_id(name)
             if key_id is None:
                 continue  # AWS-owned or AWS-managed key: not this boundary
@@ -372,14 +398,23 @@ def _is_change(environ: Mapping[str, Any], body: bytes) -> bool:
     return not action.startswith(("Get", "List", "Describe", "Generate", "Encrypt", "Decrypt"))
 
 
+# Set on a data-plane request this layer has authorized (IAM and KMS), so that moto's
+# own identity check, which knows only API operation names (dynamodb:ExecuteStatement
+# rather than dynamodb:PartiQLSelect), does not judge it again. Never taken from a client.
+AUTHORIZED_ENVIRON = "HTTP_X_SANDBOX_AUTHORIZED"
+AUTHORIZED_HEADER = "X-Sandbox-Authorized"
+
+
 @dataclass
 class KmsEnforcement:
     """WSGI middleware: the emulator's app, with KMS key access enforced on DynamoDB data."""
 
     app: Callable[..., Iterable[bytes]]
     authority: Authority
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ.pop(AUTHORIZED_ENVIRON, None)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
@@ -389,9 +424,10 @@ class KmsEnforcement:
         if operation in DATA_PLANE:
             caller = self._caller(environ)
             if caller is not None:  # unknown credentials: moto's own check refuses them
-                refused = self.authority.refusal(caller, operation, tables_of(operation, json.loads(body or b"{}")))
+                refused = self.authority.refusal(caller, table_actions(operation, json.loads(body or b"{}")))
                 if refused is not None:
                     return _json_error(start_response, *refused)
+                environ[AUTHORIZED_ENVIRON] = self.token
         if operation == "DescribeTable":
             return self._describe_table(environ, start_response, json.loads(body or b"{}"))
 

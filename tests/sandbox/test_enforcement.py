@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 import outputs as names
 from sandbox.emulator import Emulator
-from sandbox.enforcement import INACCESSIBLE_TABLE_STATUS, tables_of
+from sandbox.enforcement import INACCESSIBLE_TABLE_STATUS, table_actions
 from tests.sandbox.conftest import FakeClock, principal_dynamodb, up
 from verify.inputs import parse_outputs
 from verify.run import Aws, verify
@@ -23,17 +23,44 @@ KEY = {"id": {"S": "item-1"}}
 ITEM = {**KEY, "note": {"S": "secret note"}}
 
 
-def test_tables_of_every_data_plane_shape() -> None:
-    assert tables_of("GetItem", {"TableName": "a"}) == ["a"]
-    assert tables_of("BatchGetItem", {"RequestItems": {"a": {}, "b": {}}}) == ["a", "b"]
-    assert tables_of("BatchWriteItem", {"RequestItems": {"a": []}}) == ["a"]
+def test_table_actions_name_what_iam_authorizes() -> None:
+    assert table_actions("GetItem", {"TableName": "a"}) == [("a", "dynamodb:GetItem")]
+    assert table_actions("BatchGetItem", {"RequestItems": {"a": {}, "b": {}}}) == [
+        ("a", "dynamodb:BatchGetItem"),
+        ("b", "dynamodb:BatchGetItem"),
+    ]
+    assert table_actions("BatchWriteItem", {"RequestItems": {"a": []}}) == [("a", "dynamodb:BatchWriteItem")]
     transact = {"TransactItems": [{"Put": {"TableName": "a"}}, {"ConditionCheck": {"TableName": "b"}}]}
-    assert tables_of("TransactWriteItems", transact) == ["a", "b"]
-    assert tables_of("ExecuteStatement", {"Statement": 'SELECT * FROM "orders" WHERE id = ?'}) == ["orders"]
-    assert tables_of("ExecuteStatement", {"Statement": "insert into orders value {'id': 'x'}"}) == ["orders"]
+    assert table_actions("TransactWriteItems", transact) == [
+        ("a", "dynamodb:PutItem"),
+        ("b", "dynamodb:ConditionCheckItem"),
+    ]
+    assert table_actions("TransactGetItems", {"TransactItems": [{"Get": {"TableName": "a"}}]}) == [
+        ("a", "dynamodb:GetItem")
+    ]
+    select = {"Statement": 'SELECT * FROM "orders" WHERE id = ?'}
+    assert table_actions("ExecuteStatement", select) == [("orders", "dynamodb:PartiQLSelect")]
+    insert = {"Statement": "insert into orders value {'id': 'x'}"}
+    assert table_actions("ExecuteStatement", insert) == [("orders", "dynamodb:PartiQLInsert")]
     batch = {"Statements": [{"Statement": 'UPDATE "a" SET x = 1'}, {"Statement": 'DELETE FROM "b" WHERE id = 1'}]}
-    assert tables_of("BatchExecuteStatement", batch) == ["a", "b"]
-    assert tables_of("ExecuteTransaction", {"TransactStatements": [{"Statement": 'SELECT * FROM "c"'}]}) == ["c"]
+    assert table_actions("BatchExecuteStatement", batch) == [
+        ("a", "dynamodb:PartiQLUpdate"),
+        ("b", "dynamodb:PartiQLDelete"),
+    ]
+    transaction = {"TransactStatements": [{"Statement": 'SELECT * FROM "c"'}]}
+    assert table_actions("ExecuteTransaction", transaction) == [("c", "dynamodb:PartiQLSelect")]
+
+
+def test_a_read_only_key_user_reads_by_every_read_api(emulator: Emulator, stack: Any) -> None:
+    """AmazonDynamoDBReadOnlyAccess allows PartiQLSelect and GetItem, which is what those calls need."""
+    out = up(stack, testPrincipal="user", grantTestPrincipal="true").outputs
+    table = out[names.TABLE_NAME]
+    emulator.client("dynamodb").put_item(TableName=table, Item=ITEM)
+    client = principal_dynamodb(emulator, out)
+    assert client.execute_statement(Statement=f'SELECT * FROM "{table}"')["Items"] == [ITEM]
+    assert client.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": KEY}}])["Responses"]
+    refused = error_of(lambda: client.execute_statement(Statement=f"DELETE FROM \"{table}\" WHERE id = 'item-1'"))
+    assert refused is not None and "dynamodb:PartiQLDelete" in refused[1]
 
 
 def data_plane_calls(table: str) -> dict[str, Callable[[Any], Any]]:
@@ -204,3 +231,23 @@ def test_changes_take_effect_only_after_the_propagation_delay(clean_aws_env: Non
         assert error_of(lambda: client.get_item(TableName=table, Key=KEY)) is None, "revocation is not instant either"
         clock.now += 30
         assert error_of(lambda: client.get_item(TableName=table, Key=KEY)) is not None
+
+
+def test_a_client_cannot_claim_the_layers_authorization(emulator: Emulator, stack: Any) -> None:
+    out = up(stack, testPrincipal="user").outputs
+    client = principal_dynamodb(emulator, out)
+    assert emulator.faults is not None
+    token = emulator.faults.app.token  # even the right token, had it leaked
+    client.meta.events.register(
+        "before-send.dynamodb.*", lambda request, **_: request.headers.__setitem__("X-Sandbox-Authorized", token)
+    )
+    # Not a data-plane call: moto's own check judges it, and the read-only user may not create tables.
+    refused = error_of(
+        lambda: client.create_table(
+            TableName="forged",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    )
+    assert refused is not None and "dynamodb:CreateTable" in refused[1]
