@@ -74,17 +74,30 @@ def require_plain_or_output(field_name: str, value: object, kind: type | tuple[t
         raise ConfigError(field_name, f"{value!r} is not {allowed}", allowed)
 
 
+def _whole(value: object) -> int | None:
+    """An int, or a float with no fractional part (other Pulumi languages send numbers as floats)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def require_int_in_range(field_name: str, value: object, bounds: tuple[int, int]) -> int:
     low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+    whole = _whole(value)
+    if whole is None or not low <= whole <= high:
         raise ConfigError(field_name, f"{value!r} is out of range", f"whole number of days from {low} to {high}")
-    return value
+    return whole
 
 
 def require_positive_int(field_name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    whole = _whole(value)
+    if whole is None or whole < 1:
         raise ConfigError(field_name, f"{value!r} is not a positive whole number", "1 or more")
-    return value
+    return whole
 
 
 def validate_table_name(field_name: str, value: object) -> str:
@@ -173,7 +186,7 @@ def validate_key_args(args: Mapping[str, Any], default_alias_name: str) -> KeySp
     enable_rotation = require_bool("enable_key_rotation", args.get("enable_key_rotation", True))
     period = args.get("rotation_period_days")
     if period is not None:
-        require_int_in_range("rotation_period_days", period, ROTATION_PERIOD_DAYS)
+        period = require_int_in_range("rotation_period_days", period, ROTATION_PERIOD_DAYS)
         if not enable_rotation:
             raise ConfigError(
                 "rotation_period_days",

@@ -121,3 +121,52 @@ def test_the_folder_is_a_python_component_package() -> None:
     assert "component_provider_host(components=list(HOSTED), name=PACKAGE_NAME)" in main
     requirements = (COMPONENTS / "requirements.txt").read_text()
     assert "pulumi>=" in requirements and "pulumi-aws>=" in requirements
+
+
+def test_the_provider_constructs_both_components_from_another_languages_inputs(deploy: Any, mocks: Any) -> None:
+    """What `new encrypted.EncryptedTable(...)` in TypeScript reaches: camelCase inputs, numbers as floats."""
+    from pulumi.provider.experimental.component import ComponentProvider
+
+    from components.package import HOSTED
+
+    provider = ComponentProvider(list(HOSTED), PACKAGE_NAME)
+    states: dict[str, Any] = {}
+
+    def build() -> dict[str, Any]:
+        table = provider.construct(
+            "orders",
+            TABLE,
+            {
+                "partitionKey": "orderId",
+                "billingMode": "PROVISIONED",
+                "readCapacity": 5.0,
+                "writeCapacity": 2.0,
+                "deletionProtection": False,
+                "globalSecondaryIndexes": [
+                    {"name": "by-day", "partitionKey": "day", "readCapacity": 1.0, "writeCapacity": 1.0}
+                ],
+            },
+        )
+        states["table"] = table.state
+        reader = provider.construct(
+            "orders-reader",
+            KEY_USER,
+            {
+                "keyArn": table.state["keyArn"],
+                "tableName": table.state["tableName"],
+                "tableArn": table.state["tableArn"],
+                "principalArn": "arn:aws:iam::123456789012:role/apps/OrdersReader",
+            },
+        )
+        states["reader"] = reader.state
+        return {"table": table.state["tableArn"], "grant": reader.state["grantId"]}
+
+    resolved = deploy(build)
+    assert sorted(states["table"]) == ["accountId", "aliasName", "keyArn", "keyId", "region", "tableArn", "tableName"]
+    assert sorted(states["reader"]) == ["grantId", "keyArn", "principalArn"]
+    assert resolved["table"].startswith("arn:aws:dynamodb:") and resolved["grant"]
+    table = mocks.one("aws:dynamodb/table:Table")
+    assert (table.inputs["readCapacity"], table.inputs["hashKey"]) == (5, "orderId")
+    assert table.inputs["globalSecondaryIndexes"][0]["name"] == "by-day"
+    grant = mocks.one("aws:kms/grant:Grant")
+    assert grant.inputs["granteePrincipal"] == "arn:aws:iam::123456789012:role/apps/OrdersReader"

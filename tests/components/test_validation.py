@@ -145,6 +145,11 @@ TABLE_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("a boolean as text", {"point_in_time_recovery": "false"}, r"point_in_time_recovery: 'false' is not a boolean"),
     ("key users not a list", {"key_users": 5}, r"key_users: 5 is not a list of IAM role or user ARNs"),
     (
+        "fractional capacity",  # 5.0 is fine: other Pulumi languages send every number as a float
+        {"billing_mode": "PROVISIONED", "read_capacity": 5.5, "write_capacity": 1.0},
+        r"read_capacity: 5.5 is not a positive whole number",
+    ),
+    (
         "non-key attribute not a name",
         {
             "global_secondary_indexes": [
