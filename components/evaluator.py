@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.policies import dynamodb_service, iam_wildcard_match, table_encryption_context
+from components.policies import as_list, dynamodb_service, iam_wildcard_match, table_encryption_context
 
 Context = Mapping[str, str | bool | Sequence[str]]
 
@@ -86,19 +86,9 @@ class Decision:
 # -- matching ----------------------------------------------------------------
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def _wildcard(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    return iam_wildcard_match(pattern, value, ignore_case=ignore_case)
-
-
 def _action_matches(pattern: str, action: str) -> bool:
     # Action names are case-insensitive in IAM.
-    return _wildcard(pattern, action, ignore_case=True)
+    return iam_wildcard_match(pattern, action, ignore_case=True)
 
 
 def _arn_matches(pattern: str, arn: str) -> bool:
@@ -108,23 +98,23 @@ def _arn_matches(pattern: str, arn: str) -> bool:
     wanted, got = pattern.split(":", 5), arn.split(":", 5)
     if len(wanted) != 6 or len(got) != 6:
         return False
-    return all(_wildcard(w, g) for w, g in zip(wanted, got, strict=True))
+    return all(iam_wildcard_match(w, g) for w, g in zip(wanted, got, strict=True))
 
 
 def _statement_covers(statement: Mapping[str, Any], request: Request) -> bool:
     """Action/NotAction and Resource/NotResource (a missing Resource means the key itself, as in key policies)."""
     if "Action" in statement:
-        if not any(_action_matches(p, request.action) for p in _as_list(statement["Action"])):
+        if not any(_action_matches(p, request.action) for p in as_list(statement["Action"])):
             return False
     elif "NotAction" in statement:
-        if any(_action_matches(p, request.action) for p in _as_list(statement["NotAction"])):
+        if any(_action_matches(p, request.action) for p in as_list(statement["NotAction"])):
             return False
     else:
         return False
     if "Resource" in statement:
-        return any(_wildcard(p, request.resource) for p in _as_list(statement["Resource"]))
+        return any(iam_wildcard_match(p, request.resource) for p in as_list(statement["Resource"]))
     if "NotResource" in statement:
-        return not any(_wildcard(p, request.resource) for p in _as_list(statement["NotResource"]))
+        return not any(iam_wildcard_match(p, request.resource) for p in as_list(statement["NotResource"]))
     return True
 
 
@@ -137,7 +127,7 @@ def _principal_entries(value: Any) -> list[str]:
         return [value]
     if isinstance(value, Mapping):
         # Only AWS principals can be IAM users and roles; Service/Federated never match them.
-        return [str(v) for v in _as_list(value.get("AWS"))]
+        return [str(v) for v in as_list(value.get("AWS"))]
     return []
 
 
@@ -171,7 +161,7 @@ def _principal_match(statement: Mapping[str, Any], request: Request) -> int:
 _STRING_TESTS = {
     "StringEquals": lambda want, got: want == got,
     "StringEqualsIgnoreCase": lambda want, got: want.lower() == got.lower(),
-    "StringLike": lambda want, got: _wildcard(want, got),
+    "StringLike": iam_wildcard_match,
     "ArnEquals": _arn_matches,
     "ArnLike": _arn_matches,
 }
@@ -193,7 +183,7 @@ def _context_values(context: Context, key: str) -> list[str] | None:
         if name.lower() == key.lower():  # condition keys are case-insensitive
             if isinstance(value, bool):
                 return ["true" if value else "false"]
-            return [str(v) for v in _as_list(value)]
+            return [str(v) for v in as_list(value)]
     return None
 
 
@@ -232,7 +222,7 @@ def conditions_hold(condition: Mapping[str, Any] | None, context: Context, *, fo
     for operator, tests in (condition or {}).items():
         for key, wanted in tests.items():
             try:
-                if not _operator_holds(operator, key, [str(w) for w in _as_list(wanted)], context):
+                if not _operator_holds(operator, key, [str(w) for w in as_list(wanted)], context):
                     return False
             except UnsupportedConditionError:
                 if not for_deny:
@@ -244,7 +234,7 @@ def conditions_hold(condition: Mapping[str, Any] | None, context: Context, *, fo
 
 
 def _statements(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [s for s in _as_list(policy.get("Statement")) if isinstance(s, Mapping)]
+    return [s for s in as_list(policy.get("Statement")) if isinstance(s, Mapping)]
 
 
 def _label(statement: Mapping[str, Any], position: int) -> str:

@@ -224,7 +224,8 @@ def key_policy_json(policy: Mapping[str, Any]) -> str:
     return text
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """A policy element as a list: IAM lets one value stand for a list of one."""
     if value is None:
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
@@ -237,7 +238,7 @@ def statement_principals(statement: Mapping[str, Any]) -> list[str]:
         return []
     if isinstance(principal, str):
         return [principal]
-    return [p for values in principal.values() for p in _as_list(values)]
+    return [p for values in principal.values() for p in as_list(values)]
 
 
 def unconditioned_wildcard_statements(policy: Mapping[str, Any]) -> list[str]:
@@ -246,7 +247,7 @@ def unconditioned_wildcard_statements(policy: Mapping[str, Any]) -> list[str]:
     A NotPrincipal Allow is open to everyone but the named, so it counts too.
     """
     found = []
-    for position, statement in enumerate(_as_list(policy.get("Statement"))):
+    for position, statement in enumerate(as_list(policy.get("Statement"))):
         if statement.get("Effect") != "Allow" or statement.get("Condition"):
             continue
         if "*" in statement_principals(statement) or "NotPrincipal" in statement:
@@ -266,8 +267,8 @@ def statement_allows_action(statement: Mapping[str, Any], action: str) -> bool:
     if statement.get("Effect") != "Allow":
         return False
     if "NotAction" in statement:
-        return not any(iam_wildcard_match(p, action, ignore_case=True) for p in _as_list(statement["NotAction"]))
-    return any(iam_wildcard_match(p, action, ignore_case=True) for p in _as_list(statement.get("Action")))
+        return not any(iam_wildcard_match(p, action, ignore_case=True) for p in as_list(statement["NotAction"]))
+    return any(iam_wildcard_match(p, action, ignore_case=True) for p in as_list(statement.get("Action")))
 
 
 _ACCOUNT_PRINCIPAL = re.compile(r"^(?:\d{12}|arn:[\w-]+:iam::\d{12}:root)$")
@@ -286,7 +287,7 @@ def unscoped_key_use_statements(policy: Mapping[str, Any]) -> list[str]:
     root delegation, which only hands the decision to IAM) must carry kms:ViaService.
     """
     found = []
-    for position, statement in enumerate(_as_list(policy.get("Statement"))):
+    for position, statement in enumerate(as_list(policy.get("Statement"))):
         if not any(statement_allows_action(statement, action) for action in _KEY_DATA_OPERATIONS):
             continue
         principals = statement_principals(statement)
@@ -301,12 +302,12 @@ def unscoped_key_use_statements(policy: Mapping[str, Any]) -> list[str]:
 def broad_kms_statements(policy: Mapping[str, Any]) -> list[str]:
     """Sids (or positions) of identity-policy statements that grant kms:* anywhere, or kms:Decrypt on every key."""
     found = []
-    for position, statement in enumerate(_as_list(policy.get("Statement"))):
+    for position, statement in enumerate(as_list(policy.get("Statement"))):
         if statement.get("Effect") != "Allow":
             continue
         # "kms:*" as written, or anything that covers it: "*", "k*", a NotAction that spares kms.
         every_kms_action = statement_allows_action(statement, "kms:*")
-        on_everything = "NotResource" in statement or "*" in _as_list(statement.get("Resource"))
+        on_everything = "NotResource" in statement or "*" in as_list(statement.get("Resource"))
         if every_kms_action or (statement_allows_action(statement, "kms:Decrypt") and on_everything):
             found.append(_label(statement, position))
     return found

@@ -52,6 +52,11 @@ class Deployed:
     id: str
     state: dict[str, Any]
 
+    @property
+    def computed(self) -> dict[str, Any]:
+        """What the provider added to the inputs (ids, ARNs, ...)."""
+        return {k: v for k, v in self.state.items() if k not in self.inputs}
+
 
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
@@ -90,7 +95,7 @@ class Handler:
 
     def update(self, old: Deployed, inputs: Mapping[str, Any], changed: list[str]) -> dict[str, Any]:
         """Apply in-place changes; return the new extra state. Default: nothing to call."""
-        return {k: v for k, v in old.state.items() if k not in old.inputs}
+        return old.computed
 
     def delete(self, old: Deployed) -> None:
         raise NotImplementedError(self.typ)
@@ -547,7 +552,7 @@ class EmulatorMocks(RecordingMocks):
         else:
             changed = _changed(before.inputs, inputs)
             if not changed:
-                resource_id, extra = before.id, {k: v for k, v in before.state.items() if k not in before.inputs}
+                resource_id, extra = before.id, before.computed
                 change = Change(Action.SAME, args.typ, args.name)
             elif set(changed) & handler.replace_on:
                 if handler.fixed_name_input and inputs.get(handler.fixed_name_input):

@@ -40,6 +40,7 @@ from components.evaluator import (
     authorize_kms,
     authorize_resource,
     dynamodb_decrypt_request,
+    parse_policy,
 )
 
 DYNAMODB_TARGET = "DynamoDB_20120810."
@@ -125,7 +126,6 @@ def _table_name(name_or_arn: str) -> str:
 class KeyAccess:
     arn: str
     state: str
-    customer_managed: bool
     policy: Mapping[str, Any]
     grants: tuple[Grant, ...]
 
@@ -145,48 +145,46 @@ class AccessState:
     identity_policies: Mapping[str, tuple[NamedPolicy, ...]]  # by identity ARN
 
 
-def _default_document(policy: Any) -> Mapping[str, Any]:
-    version = next(v for v in policy.versions if v.is_default)
-    document = version.document
-    return json.loads(document) if isinstance(document, str) else document
+def _default_document(policy: Any) -> str | Mapping[str, Any]:
+    return next(v for v in policy.versions if v.is_default).document
 
 
-def _named(source: str, document: str | Mapping[str, Any]) -> NamedPolicy:
-    return NamedPolicy(source, json.loads(document) if isinstance(document, str) else document)
+def _owned_policies(kind: str, owner: Any) -> list[NamedPolicy]:
+    """A moto user, group or role's inline and attached managed policies."""
+    found = [parse_policy(doc, f"inline policy {name} of {kind} {owner.name}") for name, doc in owner.policies.items()]
+    found += [parse_policy(_default_document(p), f"managed policy {p.name}") for p in owner.managed_policies.values()]
+    return found
 
 
-def read_state(account_id: str, region: str, partition: str = "aws") -> AccessState:
+def read_identity_policies(account_id: str) -> dict[str, tuple[NamedPolicy, ...]]:
+    """Every user's (with its groups') and every role's identity policies, by ARN."""
+    iam = iam_backends[account_id]["global"]
+    identity: dict[str, tuple[NamedPolicy, ...]] = {}
+    for user in list(iam.users.values()):
+        policies = _owned_policies("user", user)
+        for group in iam.get_groups_for_user(user.name):
+            policies += _owned_policies("group", group)
+        identity[user.arn] = tuple(policies)
+    for role in list(iam.roles.values()):
+        identity[role.arn] = tuple(_owned_policies("role", role))
+    return identity
+
+
+def read_state(account_id: str, region: str) -> AccessState:
     """A snapshot of keys, grants and identity policies from moto's backends."""
-    kms = kms_backends[account_id][region]
     keys = {
         key.id: KeyAccess(
             arn=key.arn,
             state=key.key_state,
-            customer_managed=key.key_manager == "CUSTOMER",
             policy=json.loads(key.policy) if key.policy else {},
             grants=tuple(
                 Grant(g.id, g.grantee_principal, tuple(g.operations), dict(g.constraints or {}))
                 for g in key.grants.values()
             ),
         )
-        for key in list(kms.keys.values())
+        for key in list(kms_backends[account_id][region].keys.values())
     }
-    iam = iam_backends[account_id]["global"]
-    identity: dict[str, tuple[NamedPolicy, ...]] = {}
-    for user in list(iam.users.values()):
-        policies = [_named(f"inline policy {name} of user {user.name}", doc) for name, doc in user.policies.items()]
-        policies += [_named(f"managed policy {p.name}", _default_document(p)) for p in user.managed_policies.values()]
-        for group in iam.get_groups_for_user(user.name):
-            policies += [_named(f"inline policy {n} of group {group.name}", d) for n, d in group.policies.items()]
-            policies += [
-                _named(f"managed policy {p.name}", _default_document(p)) for p in group.managed_policies.values()
-            ]
-        identity[user.arn] = tuple(policies)
-    for role in list(iam.roles.values()):
-        policies = [_named(f"inline policy {name} of role {role.name}", doc) for name, doc in role.policies.items()]
-        policies += [_named(f"managed policy {p.name}", _default_document(p)) for p in role.managed_policies.values()]
-        identity[role.arn] = tuple(policies)
-    return AccessState(keys, identity)
+    return AccessState(keys, read_identity_policies(account_id))
 
 
 def resolve_caller(account_id: str, access_key_id: str, session_token: str | None) -> Caller | None:
@@ -251,8 +249,8 @@ def trust_decision(account_id: str, region: str, caller: Caller, role_arn: str) 
         context={"aws:PrincipalArn": caller.identity_arn, "aws:PrincipalAccount": account_id},
         caller_arn=caller.caller_arn,
     )
-    identity = read_state(account_id, region).identity_policies.get(caller.identity_arn, ())
-    trust = _named(f"trust policy of role {role.name}", role.assume_role_policy_document)
+    identity = read_identity_policies(account_id).get(caller.identity_arn, ())
+    trust = parse_policy(role.assume_role_policy_document, f"trust policy of role {role.name}")
     return authorize_resource(request, trust, identity)
 
 
@@ -373,10 +371,11 @@ def _because(decision: Decision, action: str) -> str:
 # -- the middleware --------------------------------------------------------------------------------
 
 
-def _json_error(start_response: Callable[..., Any], code: str, message: str) -> list[bytes]:
-    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
+def json_error(start_response: Callable[..., Any], status: int, error_type: str, message: str) -> list[bytes]:
+    """An error as AWS's JSON protocols answer it (DynamoDB, KMS): botocore reads the code after any '#'."""
+    body = json.dumps({"__type": error_type, "message": message}).encode()
     start_response(
-        "400 Bad Request",
+        f"{status} Error",
         [
             ("Content-Type", "application/x-amz-json-1.0"),
             ("Content-Length", str(len(body))),
@@ -426,7 +425,8 @@ class KmsEnforcement:
             if caller is not None:  # unknown credentials: moto's own check refuses them
                 refused = self.authority.refusal(caller, table_actions(operation, json.loads(body or b"{}")))
                 if refused is not None:
-                    return _json_error(start_response, *refused)
+                    code, message = refused
+                    return json_error(start_response, 400, f"com.amazonaws.dynamodb.v20120810#{code}", message)
                 environ[AUTHORIZED_ENVIRON] = self.token
         if operation == "DescribeTable":
             return self._describe_table(environ, start_response, json.loads(body or b"{}"))

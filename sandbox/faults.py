@@ -8,12 +8,12 @@ Used by the verifier's fault tests; the demo and serve never add any.
 
 from __future__ import annotations
 
-import json
 import threading
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from sandbox.enforcement import json_error
 
 THROTTLED = (400, "ThrottlingException", "Rate exceeded")
 EXPIRED_TOKEN = (400, "ExpiredTokenException", "The security token included in the request is expired")
@@ -59,15 +59,5 @@ class FaultInjector:
             if fault.before is not None:
                 fault.before()
             if fault.error is not None:
-                status, code, message = fault.error
-                body = json.dumps({"__type": code, "message": message}).encode()
-                start_response(
-                    f"{status} Fault",
-                    [
-                        ("Content-Type", "application/x-amz-json-1.0"),
-                        ("Content-Length", str(len(body))),
-                        ("x-amzn-RequestId", str(uuid.uuid4())),
-                    ],
-                )
-                return [body]
+                return json_error(start_response, *fault.error)
         return self.app(environ, start_response)

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from verify.failures import is_operational
+from verify.failures import error_text, is_operational
 
 CANARY_VALUE_ATTRIBUTE = "verifyCanaryValue"
 
@@ -57,8 +57,7 @@ def canary_item(dynamodb: Any, table_name: str, key_schema: tuple[tuple[str, str
         except ClientError as error:
             if is_operational(error):
                 raise  # throttled or credentials gone: the run cannot go on, it is not a finding
-            err = error.response.get("Error", {})
-            raise CanaryWriteError(f"{err.get('Code')}: {err.get('Message')}") from error
+            raise CanaryWriteError(error_text(error)) from error
         canary.written = True
         yield canary
     finally:

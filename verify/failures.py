@@ -40,6 +40,12 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def error_text(error: ClientError) -> str:
+    """'Code: Message', as the report shows what AWS answered."""
+    err = error.response.get("Error", {})
+    return f"{err.get('Code')}: {err.get('Message')}"
+
+
 def is_operational(error: ClientError) -> bool:
     """Throttled or credentials gone: says nothing about the deployment."""
     return error_code(error) in THROTTLING_CODES | EXPIRED_CODES | UNKNOWN_CREDENTIAL_CODES

@@ -16,7 +16,7 @@ import outputs as names
 from verify.canary import CanaryWriteError, canary_item, read_canary
 from verify.collect import collect_alias, collect_key, collect_table
 from verify.explain import explanation
-from verify.failures import is_operational
+from verify.failures import error_text, is_operational
 from verify.findings import Finding, expect
 from verify.inputs import StackOutputs
 from verify.judge import judge_key, judge_key_policy, judge_table
@@ -39,11 +39,6 @@ class Aws:
 
 
 ROUND_TRIP_ADVICE = "the deployer cannot use the key through DynamoDB; check the key, its policy and its grants"
-
-
-def _aws_error(error: ClientError) -> str:
-    err = error.response.get("Error", {})
-    return f"{err.get('Code')}: {err.get('Message')}"
 
 
 # Probe answers that are the boundary itself going the wrong way, worth explaining.
@@ -113,7 +108,7 @@ def verify(
             except ClientError as error:
                 if is_operational(error):
                     raise
-                got, seen = None, f"canary written but not read back: {_aws_error(error)}"
+                got, seen = None, f"canary written but not read back: {error_text(error)}"
             findings.append(
                 expect(
                     "round_trip",
