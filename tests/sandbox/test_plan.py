@@ -1,4 +1,4 @@
-"""`python -m sandbox plan`: what `make demo` prints."""
+"""`python -m sandbox plan`: the program under plain mocks, secrets hidden."""
 
 from __future__ import annotations
 
