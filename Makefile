@@ -24,7 +24,7 @@ bench: venv
 	$(BIN)/python -m bench
 
 # Static checks first (seconds), then the tests.
-CHECKED := components verify sandbox policy bench
+CHECKED := access components stack verify sandbox policy bench
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

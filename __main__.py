@@ -2,14 +2,17 @@
 
 import pulumi
 
-import outputs
-from components import EncryptedTable, KeyUser, ProbePrincipal
-from stack_config import TABLE_COMPONENT_NAME, load_stack_config
+from components import EncryptedTable, KeyUser
+from stack import outputs
+from stack.config import TABLE_COMPONENT_NAME, load_stack_config
+from stack.test_principal import ProbePrincipal
 
 settings = load_stack_config(pulumi.Config())
 
 probe = (
-    None if settings.test_principal == "none" else ProbePrincipal("test-principal", {"kind": settings.test_principal})
+    None
+    if settings.test_principal == outputs.NO_TEST_PRINCIPAL
+    else ProbePrincipal("test-principal", {"kind": settings.test_principal})
 )
 granted = probe is not None and settings.grant_test_principal
 
@@ -31,8 +34,8 @@ pulumi.export(outputs.KEY_ID, table.key_id)
 pulumi.export(outputs.KEY_ARN, table.key_arn)
 pulumi.export(outputs.KEY_ALIAS, table.alias_name)
 # What the table was configured with, so the verifier can compare.
-pulumi.export(outputs.POINT_IN_TIME_RECOVERY, settings.table.get("point_in_time_recovery", True))
-pulumi.export(outputs.DELETION_PROTECTION, settings.table.get("deletion_protection", True))
+pulumi.export(outputs.POINT_IN_TIME_RECOVERY, settings.point_in_time_recovery)
+pulumi.export(outputs.DELETION_PROTECTION, settings.deletion_protection)
 pulumi.export(outputs.TEST_PRINCIPAL_KIND, settings.test_principal)
 if probe is not None:
     pulumi.export(outputs.TEST_PRINCIPAL_ARN, probe.arn)

@@ -1,9 +1,27 @@
-"""Reusable Pulumi components for DynamoDB tables encrypted with a customer-managed KMS key."""
+"""Reusable Pulumi components for DynamoDB tables encrypted with a customer-managed KMS key.
 
-from components.encrypted_table import EncryptedTable, EncryptedTableArgs, GlobalSecondaryIndexArgs
-from components.errors import ConfigError
-from components.key_user import KeyUser, KeyUserArgs
-from components.probe_principal import ProbePrincipal, ProbePrincipalArgs
+The components are imported on first use (PEP 562), so `import components.validation`
+or `components.policy_builders` does not load the Pulumi AWS SDK.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from access.errors import ConfigError
+
+if TYPE_CHECKING:
+    from components.encrypted_table import EncryptedTable, EncryptedTableArgs, GlobalSecondaryIndexArgs
+    from components.key_user import KeyUser, KeyUserArgs
+
+_LAZY = {
+    "EncryptedTable": "components.encrypted_table",
+    "EncryptedTableArgs": "components.encrypted_table",
+    "GlobalSecondaryIndexArgs": "components.encrypted_table",
+    "KeyUser": "components.key_user",
+    "KeyUserArgs": "components.key_user",
+}
 
 __all__ = [
     "ConfigError",
@@ -12,6 +30,10 @@ __all__ = [
     "GlobalSecondaryIndexArgs",
     "KeyUser",
     "KeyUserArgs",
-    "ProbePrincipal",
-    "ProbePrincipalArgs",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'components' has no attribute {name!r}")

@@ -20,7 +20,6 @@ from pulumi.runtime.settings import get_root_resource
 class DeployContext:
     account_id: pulumi.Output[str]
     partition: pulumi.Output[str]
-    dns_suffix: pulumi.Output[str]
     region: pulumi.Output[str]
     # The deploying identity as a principal a key policy may name: for an STS
     # session, the IAM role behind it (with its path), not the session ARN.
@@ -56,7 +55,6 @@ def _ask(parent: pulumi.Resource) -> DeployContext:
     return DeployContext(
         account_id=identity.account_id,
         partition=partition.partition,
-        dns_suffix=partition.dns_suffix,
         region=region.region,
         deployer_arn=session.issuer_arn,
     )

@@ -8,7 +8,7 @@ import pulumi_aws as aws
 
 from components.context import deploy_context
 from components.key_user import KeyUserArgs
-from components.policies import build_key_policy, key_policy_json
+from components.policy_builders import build_key_policy, key_policy_json
 from components.validation import (
     KeySpec,
     TableSpec,
@@ -25,7 +25,6 @@ TOKEN = "encrypted-dynamodb:index:EncryptedTable"
 _LONGEST_PARTITION = "aws-iso-b"
 _PLACEHOLDER_ACCOUNT = "000000000000"
 _LONGEST_REGION = "ap-southeast-99"
-_LONGEST_DNS_SUFFIX = "amazonaws.com.cn"
 
 
 class GlobalSecondaryIndexArgs(TypedDict):
@@ -36,13 +35,13 @@ class GlobalSecondaryIndexArgs(TypedDict):
     partition_key: str
     """Attribute used as the index's partition key."""
     partition_key_type: NotRequired[str]
-    """Type of the index partition key: S, N or B. Default S."""
+    """Type of the index partition key: S, N or B."""
     sort_key: NotRequired[str]
     """Attribute used as the index's sort key. Default: none."""
     sort_key_type: NotRequired[str]
-    """Type of the index sort key: S, N or B. Default S."""
+    """Type of the index sort key: S, N or B."""
     projection_type: NotRequired[str]
-    """ALL, KEYS_ONLY or INCLUDE. Default ALL."""
+    """ALL, KEYS_ONLY or INCLUDE."""
     non_key_attributes: NotRequired[list[str]]
     """Attributes projected with INCLUDE (required with INCLUDE only)."""
     read_capacity: NotRequired[int]
@@ -57,23 +56,23 @@ class EncryptedTableArgs(TypedDict):
     partition_key: str
     """Name of the table's partition (hash) key attribute."""
     partition_key_type: NotRequired[str]
-    """Type of the partition key: S (string), N (number) or B (binary). Default S."""
+    """Type of the partition key: S (string), N (number) or B (binary)."""
     sort_key: NotRequired[str]
     """Name of the table's sort (range) key attribute. Default: none."""
     sort_key_type: NotRequired[str]
-    """Type of the sort key: S, N or B. Default S."""
+    """Type of the sort key: S, N or B."""
     table_name: NotRequired[str]
     """Physical table name. Default: auto-named by Pulumi from the component name."""
     billing_mode: NotRequired[str]
-    """PAY_PER_REQUEST (default) or PROVISIONED."""
+    """PAY_PER_REQUEST or PROVISIONED."""
     read_capacity: NotRequired[int]
     """Read capacity units; required with PROVISIONED, refused otherwise."""
     write_capacity: NotRequired[int]
     """Write capacity units; required with PROVISIONED, refused otherwise."""
     point_in_time_recovery: NotRequired[bool]
-    """Continuous backups with point-in-time recovery. Default true."""
+    """Continuous backups with point-in-time recovery."""
     deletion_protection: NotRequired[bool]
-    """Refuse DeleteTable while set. Default true; turn off for throwaway stacks."""
+    """Refuse DeleteTable while set; turn off for throwaway stacks."""
     ttl_attribute: NotRequired[str]
     """Attribute holding each item's expiry time (epoch seconds). Default: no TTL."""
     stream_view_type: NotRequired[str]
@@ -85,17 +84,17 @@ class EncryptedTableArgs(TypedDict):
     alias: NotRequired[str]
     """KMS alias, 'alias/...'. Default: alias/<project>/<stack>/<name>."""
     enable_key_rotation: NotRequired[bool]
-    """Automatic rotation of the key material. Default true."""
+    """Automatic rotation of the key material."""
     rotation_period_days: NotRequired[int]
-    """Days between automatic rotations, 90 to 2560. Default: AWS's (365)."""
+    """Days between automatic rotations, 90 to 2560. Unset: AWS's default period."""
     deletion_window_days: NotRequired[int]
-    """Days a deleted key waits before it is destroyed, 7 to 30. Default 30."""
+    """Days a deleted key waits before it is destroyed, 7 to 30."""
     key_admins: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
     """IAM role or user ARNs that manage the key (never use it). The deploying identity is always added."""
     key_users: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
     """IAM role or user ARNs named in the key policy as key users, through DynamoDB only."""
     allow_iam_policies: NotRequired[bool]
-    """Let IAM identity policies grant use of the key (account-root delegation). Default true."""
+    """Let IAM identity policies grant use of the key (account-root delegation)."""
     tags: NotRequired[pulumi.Input[dict[str, pulumi.Input[str]]]]
     """Tags for the key and the table."""
 
@@ -109,7 +108,6 @@ def _render_key_policy(
     partition: str,
     account_id: str,
     region: str,
-    dns_suffix: str,
     deployer_arn: str,
     admins: Sequence[str],
     users: Sequence[str],
@@ -124,7 +122,6 @@ def _render_key_policy(
             key_user_arns=validate_principal_arns("key_users", users),
             allow_iam_policies=spec.allow_iam_policies,
             deployer_arn=deployer_arn,
-            dns_suffix=dns_suffix,
         )
     )
 
@@ -138,7 +135,6 @@ def _check_policy_size_now(spec: KeySpec, admins: Any, users: Any) -> None:
             _LONGEST_PARTITION,
             _PLACEHOLDER_ACCOUNT,
             _LONGEST_REGION,
-            _LONGEST_DNS_SUFFIX,
             deployer,
             admins,
             users,
@@ -229,7 +225,6 @@ class EncryptedTable(pulumi.ComponentResource):
             where.partition,
             where.account_id,
             where.region,
-            where.dns_suffix,
             where.deployer_arn,
             pulumi.Output.from_input(admins_in),
             pulumi.Output.from_input(users_in),

@@ -11,20 +11,11 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from access.arns import key_arn_for, parse_principal_arn, parse_table_arn
+from access.kms_dynamodb import ACCESS_GRANT_OPERATIONS, table_encryption_context
 from components.context import deploy_context
-from components.policies import (
-    ACCESS_GRANT_OPERATIONS,
-    key_user_identity_policy,
-    table_access_policy,
-    table_encryption_context,
-)
-from components.validation import (
-    KeyUserSpec,
-    key_arn_for,
-    parse_principal_arn,
-    parse_table_arn,
-    validate_key_user_args,
-)
+from components.policy_builders import key_user_identity_policy, table_access_policy
+from components.validation import KeyUserSpec, validate_key_user_args
 
 TOKEN = "encrypted-dynamodb:index:KeyUser"
 
@@ -43,13 +34,13 @@ class KeyUserArgs(TypedDict):
     principal_kind: NotRequired[str]
     """'role' or 'user'. Inferred from a known ARN; needed for identity policies when the ARN is an output."""
     mode: NotRequired[str]
-    """'grant' (default): a KMS grant; 'iam-policy': an identity policy on the principal."""
+    """'grant': a KMS grant; 'iam-policy': an identity policy on the principal."""
     access: NotRequired[str]
-    """'read' (default): Decrypt, DescribeKey; 'read-write': also Encrypt, GenerateDataKey*, ReEncrypt*."""
+    """'read': Decrypt, DescribeKey; 'read-write': also Encrypt, GenerateDataKey*, ReEncrypt*."""
     include_table_access: NotRequired[bool]
-    """Also allow the matching DynamoDB actions on the table and its indexes. Default false."""
+    """Also allow the matching DynamoDB actions on the table and its indexes."""
     key_allows_iam_policies: NotRequired[bool]
-    """Whether the key policy delegates to IAM; 'iam-policy' mode is refused when false. Default true."""
+    """Whether the key policy delegates to IAM; 'iam-policy' mode is refused when false."""
 
 
 def _identity_policy_resource(
@@ -128,7 +119,7 @@ class KeyUser(pulumi.ComponentResource):
             assert spec.principal_kind is not None  # validate_key_user_args guarantees it
 
             def render(values: list[Any]) -> str:
-                key, table, dns_suffix = values
+                key, table = values
                 parts = parse_table_arn("table_arn", table)
                 return json.dumps(
                     key_user_identity_policy(
@@ -137,11 +128,10 @@ class KeyUser(pulumi.ComponentResource):
                         account_id=parts.account,
                         access=spec.access,
                         table_arn=table if spec.include_table_access else None,
-                        dns_suffix=dns_suffix,
                     )
                 )
 
-            document = pulumi.Output.all(key_arn, table_arn, where.dns_suffix).apply(render)
+            document = pulumi.Output.all(key_arn, table_arn).apply(render)
             self.policy = _identity_policy_resource(
                 f"{name}-policy", spec.principal_kind, principal_arn, document, child
             )

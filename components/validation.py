@@ -12,30 +12,46 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.errors import ConfigError, one_of
+from access.arns import PRINCIPAL_KINDS, parse_principal_arn
+from access.errors import ConfigError, one_of
+from access.kms_dynamodb import (
+    ACCESS_LEVELS,
+    ALIAS_MAX_LENGTH,
+    ALIAS_PREFIX,
+    DELETION_WINDOW_DAYS,
+    RESERVED_ALIAS_PREFIX,
+    ROTATION_PERIOD_DAYS,
+)
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
 BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
 STREAM_VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 PROJECTION_TYPES = ("ALL", "KEYS_ONLY", "INCLUDE")
 KEY_USER_MODES = ("grant", "iam-policy")
-KEY_USER_ACCESS = ("read", "read-write")
-PRINCIPAL_KINDS = ("role", "user")
 
-DELETION_WINDOW_DAYS = (7, 30)
-DEFAULT_DELETION_WINDOW_DAYS = 30
-ROTATION_PERIOD_DAYS = (90, 2560)
-ALIAS_MAX_LENGTH = 256
+# The components' defaults, in one place: validation applies them and the
+# generated component reference (docs/components.md) shows them.
+ENCRYPTED_TABLE_DEFAULTS: dict[str, object] = {
+    "partition_key_type": "S",
+    "sort_key_type": "S",
+    "billing_mode": "PAY_PER_REQUEST",
+    "point_in_time_recovery": True,
+    "deletion_protection": True,
+    "key_description": "Customer-managed key for an encrypted DynamoDB table",
+    "enable_key_rotation": True,
+    "deletion_window_days": 30,
+    "allow_iam_policies": True,
+}
+INDEX_DEFAULTS: dict[str, object] = {"partition_key_type": "S", "sort_key_type": "S", "projection_type": "ALL"}
+KEY_USER_DEFAULTS: dict[str, object] = {
+    "mode": "grant",
+    "access": "read",
+    "include_table_access": False,
+    "key_allows_iam_policies": True,
+}
 
-_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-_ALIAS_CHARS = re.compile(r"^[A-Za-z0-9:/_-]+$")
-# IAM principals a key policy or grant may name: the account root, a user or a
-# role (with optional path). STS session ARNs are not valid principals.
-_PRINCIPAL_ARN = re.compile(
-    r"^arn:(?P<partition>aws(?:-[a-z]+)*):iam::(?P<account>\d{12}):"
-    r"(?P<resource>root|(?P<kind>user|role)(?P<path>/(?:[\x21-\x7e]+/)*)(?P<name>[\w+=,.@-]{1,128}))$"
-)
-_SESSION_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:sts::\d{12}:assumed-role/")
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+_ALIAS_CHARS = re.compile(r"[A-Za-z0-9:/_-]+")
 
 
 def require_choice(field_name: str, value: object, allowed: Sequence[object]) -> Any:
@@ -101,7 +117,7 @@ def require_positive_int(field_name: str, value: object) -> int:
 
 
 def validate_table_name(field_name: str, value: object) -> str:
-    if not isinstance(value, str) or not _TABLE_NAME.match(value):
+    if not isinstance(value, str) or not _TABLE_NAME.fullmatch(value):
         raise ConfigError(
             field_name,
             f"{value!r} is not a valid DynamoDB table name",
@@ -121,11 +137,11 @@ def validate_alias(field_name: str, value: object) -> str:
         "'alias/' followed by a-z, A-Z, 0-9, ':', '/', '_', '-', "
         f"at most {ALIAS_MAX_LENGTH} characters, not starting with 'alias/aws/'"
     )
-    if not isinstance(value, str) or not value.startswith("alias/") or value == "alias/":
+    if not isinstance(value, str) or not value.startswith(ALIAS_PREFIX) or value == ALIAS_PREFIX:
         raise ConfigError(field_name, f"{value!r} must start with 'alias/'", allowed)
-    if value.startswith("alias/aws/"):
+    if value.startswith(RESERVED_ALIAS_PREFIX):
         raise ConfigError(field_name, f"{value!r} uses the prefix reserved for AWS managed keys", allowed)
-    if not _ALIAS_CHARS.match(value):
+    if not _ALIAS_CHARS.fullmatch(value):
         raise ConfigError(field_name, f"{value!r} contains characters KMS does not accept", allowed)
     if len(value) > ALIAS_MAX_LENGTH:
         raise ConfigError(field_name, f"alias is {len(value)} characters long", allowed)
@@ -136,32 +152,6 @@ def default_alias(project: str, stack: str, name: str) -> str:
     """An alias unique per project, stack and component, so stacks do not collide."""
     raw = f"alias/{project}/{stack}/{name}"
     return re.sub(r"[^A-Za-z0-9:/_-]", "-", raw)[:ALIAS_MAX_LENGTH]
-
-
-@dataclass(frozen=True)
-class PrincipalArn:
-    """A parsed IAM principal ARN."""
-
-    arn: str
-    partition: str
-    account: str
-    kind: str  # "root", "user" or "role"
-    name: str  # the user or role name, without path; "" for root
-
-
-def parse_principal_arn(field_name: str, value: object) -> PrincipalArn:
-    allowed = "arn:<partition>:iam::<12-digit account>:root, ...:user/<path/name> or ...:role/<path/name>"
-    if isinstance(value, str) and _SESSION_ARN.match(value):
-        raise ConfigError(
-            field_name,
-            f"{value!r} is an STS session, which a key policy cannot name; use the role's ARN",
-            allowed,
-        )
-    match = _PRINCIPAL_ARN.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise ConfigError(field_name, f"{value!r} is not an IAM principal ARN", allowed)
-    kind = match["kind"] or "root"
-    return PrincipalArn(str(value), match["partition"], match["account"], kind, match["name"] or "")
 
 
 def validate_principal_arns(field_name: str, values: Iterable[object]) -> list[str]:
@@ -183,7 +173,9 @@ class KeySpec:
 
 
 def validate_key_args(args: Mapping[str, Any], default_alias_name: str) -> KeySpec:
-    enable_rotation = require_bool("enable_key_rotation", args.get("enable_key_rotation", True))
+    enable_rotation = require_bool(
+        "enable_key_rotation", args.get("enable_key_rotation", ENCRYPTED_TABLE_DEFAULTS["enable_key_rotation"])
+    )
     period = args.get("rotation_period_days")
     if period is not None:
         period = require_int_in_range("rotation_period_days", period, ROTATION_PERIOD_DAYS)
@@ -195,7 +187,7 @@ def validate_key_args(args: Mapping[str, Any], default_alias_name: str) -> KeySp
             )
     window = require_int_in_range(
         "deletion_window_days",
-        args.get("deletion_window_days", DEFAULT_DELETION_WINDOW_DAYS),
+        args.get("deletion_window_days", ENCRYPTED_TABLE_DEFAULTS["deletion_window_days"]),
         DELETION_WINDOW_DAYS,
     )
     alias = validate_alias("alias", args.get("alias") or default_alias_name)
@@ -205,13 +197,15 @@ def validate_key_args(args: Mapping[str, Any], default_alias_name: str) -> KeySp
             require_plain_or_output(field_name, principals, (list, tuple), "a list of IAM role or user ARNs")
     return KeySpec(
         description=require_text(
-            "key_description", args.get("key_description") or "Customer-managed key for an encrypted DynamoDB table"
+            "key_description", args.get("key_description") or ENCRYPTED_TABLE_DEFAULTS["key_description"]
         ),
         alias=alias,
         enable_rotation=enable_rotation,
         rotation_period_days=period,
         deletion_window_days=window,
-        allow_iam_policies=require_bool("allow_iam_policies", args.get("allow_iam_policies", True)),
+        allow_iam_policies=require_bool(
+            "allow_iam_policies", args.get("allow_iam_policies", ENCRYPTED_TABLE_DEFAULTS["allow_iam_policies"])
+        ),
     )
 
 
@@ -279,7 +273,12 @@ def _validate_index(position: int, raw: object, billing_mode: str, attributes: d
         raise ConfigError(prefix.rstrip("."), f"{raw!r} is not an index", "a mapping with name, partition_key, ...")
     name = validate_table_name(f"{prefix}name", raw.get("name"))
     partition_key = validate_attribute_name(f"{prefix}partition_key", raw.get("partition_key"))
-    _add_attribute(attributes, f"{prefix}partition_key_type", partition_key, raw.get("partition_key_type", "S"))
+    _add_attribute(
+        attributes,
+        f"{prefix}partition_key_type",
+        partition_key,
+        raw.get("partition_key_type", INDEX_DEFAULTS["partition_key_type"]),
+    )
     sort_key = raw.get("sort_key")
     if sort_key is not None:
         validate_attribute_name(f"{prefix}sort_key", sort_key)
@@ -287,8 +286,12 @@ def _validate_index(position: int, raw: object, billing_mode: str, attributes: d
             raise ConfigError(
                 f"{prefix}sort_key", f"{sort_key!r} equals the index partition key", "a different attribute"
             )
-        _add_attribute(attributes, f"{prefix}sort_key_type", sort_key, raw.get("sort_key_type", "S"))
-    projection = require_choice(f"{prefix}projection_type", raw.get("projection_type", "ALL"), PROJECTION_TYPES)
+        _add_attribute(
+            attributes, f"{prefix}sort_key_type", sort_key, raw.get("sort_key_type", INDEX_DEFAULTS["sort_key_type"])
+        )
+    projection = require_choice(
+        f"{prefix}projection_type", raw.get("projection_type", INDEX_DEFAULTS["projection_type"]), PROJECTION_TYPES
+    )
     non_key = tuple(
         validate_attribute_name(f"{prefix}non_key_attributes[{i}]", attribute)
         for i, attribute in enumerate(
@@ -312,7 +315,12 @@ def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
 
     attributes: dict[str, str] = {}
     partition_key = validate_attribute_name("partition_key", args.get("partition_key"))
-    _add_attribute(attributes, "partition_key_type", partition_key, args.get("partition_key_type", "S"))
+    _add_attribute(
+        attributes,
+        "partition_key_type",
+        partition_key,
+        args.get("partition_key_type", ENCRYPTED_TABLE_DEFAULTS["partition_key_type"]),
+    )
     sort_key = args.get("sort_key")
     if sort_key is not None:
         validate_attribute_name("sort_key", sort_key)
@@ -320,9 +328,13 @@ def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
             raise ConfigError(
                 "sort_key", f"{sort_key!r} equals the partition key", "a different attribute, or no sort key"
             )
-        _add_attribute(attributes, "sort_key_type", sort_key, args.get("sort_key_type", "S"))
+        _add_attribute(
+            attributes, "sort_key_type", sort_key, args.get("sort_key_type", ENCRYPTED_TABLE_DEFAULTS["sort_key_type"])
+        )
 
-    billing_mode = require_choice("billing_mode", args.get("billing_mode", "PAY_PER_REQUEST"), BILLING_MODES)
+    billing_mode = require_choice(
+        "billing_mode", args.get("billing_mode", ENCRYPTED_TABLE_DEFAULTS["billing_mode"]), BILLING_MODES
+    )
     read, write = _validate_capacities("", billing_mode, args)
 
     indexes = tuple(
@@ -351,8 +363,13 @@ def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
         billing_mode=billing_mode,
         read_capacity=read,
         write_capacity=write,
-        point_in_time_recovery=require_bool("point_in_time_recovery", args.get("point_in_time_recovery", True)),
-        deletion_protection=require_bool("deletion_protection", args.get("deletion_protection", True)),
+        point_in_time_recovery=require_bool(
+            "point_in_time_recovery",
+            args.get("point_in_time_recovery", ENCRYPTED_TABLE_DEFAULTS["point_in_time_recovery"]),
+        ),
+        deletion_protection=require_bool(
+            "deletion_protection", args.get("deletion_protection", ENCRYPTED_TABLE_DEFAULTS["deletion_protection"])
+        ),
         ttl_attribute=ttl,
         stream_view_type=stream,
         indexes=indexes,
@@ -369,10 +386,14 @@ class KeyUserSpec:
 
 
 def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
-    mode = require_choice("mode", args.get("mode", "grant"), KEY_USER_MODES)
-    access = require_choice("access", args.get("access", "read"), KEY_USER_ACCESS)
-    include_table_access = require_bool("include_table_access", args.get("include_table_access", False))
-    key_allows_iam_policies = require_bool("key_allows_iam_policies", args.get("key_allows_iam_policies", True))
+    mode = require_choice("mode", args.get("mode", KEY_USER_DEFAULTS["mode"]), KEY_USER_MODES)
+    access = require_choice("access", args.get("access", KEY_USER_DEFAULTS["access"]), ACCESS_LEVELS)
+    include_table_access = require_bool(
+        "include_table_access", args.get("include_table_access", KEY_USER_DEFAULTS["include_table_access"])
+    )
+    key_allows_iam_policies = require_bool(
+        "key_allows_iam_policies", args.get("key_allows_iam_policies", KEY_USER_DEFAULTS["key_allows_iam_policies"])
+    )
     for field_name in ("key_arn", "table_name", "table_arn", "principal_arn"):
         require_plain_or_output(field_name, args.get(field_name), str, "a string (or an Output of one)")
     if mode == "iam-policy" and not key_allows_iam_policies:
@@ -404,35 +425,3 @@ def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
             one_of(PRINCIPAL_KINDS),
         )
     return KeyUserSpec(mode, access, include_table_access, kind if needs_identity_policy else None)
-
-
-def key_arn_for(key: str, table_arn: str) -> str:
-    """A key ARN from a key ARN or bare key id; the id is placed in the table's account and region."""
-    if key.startswith("arn:"):
-        return key
-    parts = parse_table_arn("table_arn", table_arn)
-    return f"arn:{parts.partition}:kms:{parts.region}:{parts.account}:key/{key}"
-
-
-@dataclass(frozen=True)
-class TableArn:
-    partition: str
-    region: str
-    account: str
-    name: str
-
-
-_TABLE_ARN = re.compile(
-    r"^arn:(?P<partition>aws(?:-[a-z]+)*):dynamodb:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):table/(?P<name>[A-Za-z0-9_.-]{3,255})$"
-)
-
-
-def parse_table_arn(field_name: str, value: object) -> TableArn:
-    match = _TABLE_ARN.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise ConfigError(
-            field_name,
-            f"{value!r} is not a DynamoDB table ARN",
-            "arn:<partition>:dynamodb:<region>:<account>:table/<name>",
-        )
-    return TableArn(match["partition"], match["region"], match["account"], match["name"])

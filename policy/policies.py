@@ -3,51 +3,35 @@
 Each rule is a pure function from a resource's inputs (the camelCase property
 names `pulumi preview` hands a policy) to the violations it finds; a thin
 ResourceValidationPolicy reports them. The policy-document checks are the
-components' own (components/policies.py), so the pack, the components and the
+access core's (access.analyzers), so the pack, the components and the
 verifier judge a key policy the same way.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from components.policies import broad_kms_statements, unconditioned_wildcard_statements, unscoped_key_use_statements
+from access.analyzers import broad_kms_statements, unconditioned_wildcard_statements, unscoped_key_use_statements
+from access.documents import PolicyParseError, parse_document
+from access.kms_dynamodb import DELETION_WINDOW_DAYS
+from access.provider_types import DYNAMODB_TABLE, IAM_ROLE, IDENTITY_POLICY_TYPES, KMS_GRANT, KMS_KEY, KMS_KEY_POLICY
 
-TABLE = "aws:dynamodb/table:Table"
-KEY = "aws:kms/key:Key"
-KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
-GRANT = "aws:kms/grant:Grant"
-# Resources whose `policy` input is an identity policy document.
-IDENTITY_POLICIES = (
-    "aws:iam/policy:Policy",
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:iam/userPolicy:UserPolicy",
-    "aws:iam/groupPolicy:GroupPolicy",
-)
-ROLE = "aws:iam/role:Role"  # its inlinePolicies are identity policies too
-
-MIN_DELETION_WINDOW_DAYS = 7
-_KEY_ARN = re.compile(r"^arn:[\w-]+:kms:[\w-]+:\d{12}:key/[\w-]+$")
+_KEY_ARN = re.compile(r"arn:[\w-]+:kms:[\w-]+:[0-9]{12}:key/[\w-]+", re.ASCII)
+MIN_DELETION_WINDOW_DAYS = DELETION_WINDOW_DAYS[0]
 
 Props = Mapping[str, Any]
 
 
 def _document(text: Any, field: str) -> tuple[Mapping[str, Any] | None, list[str]]:
     """A policy input as a document, or the violation saying it is not one."""
-    if isinstance(text, Mapping):
-        return text, []
     try:
-        document = json.loads(text)
-    except (TypeError, ValueError) as error:
-        return None, [f"{field} is not a JSON policy document ({error})"]
-    if not isinstance(document, Mapping):
-        return None, [f"{field} is not a JSON object"]
-    return document, []
+        return parse_document(text), []
+    except PolicyParseError as error:
+        return None, [f"{field} is {error}"]
 
 
 # -- the rules, as pure functions -----------------------------------------------------------------
@@ -68,7 +52,7 @@ def table_key_violations(props: Props) -> list[str]:
     if "alias/" in key:
         what = "the AWS managed key" if "alias/aws/" in key else "an alias"
         return [f"serverSideEncryption.kmsKeyArn names {what} ({key}): give a customer-managed key's ARN"]
-    if not _KEY_ARN.match(key):
+    if not _KEY_ARN.fullmatch(key):
         return [
             f"serverSideEncryption.kmsKeyArn {key!r} is not a KMS key ARN "
             "(arn:<partition>:kms:<region>:<account>:key/<id>)"
@@ -173,49 +157,49 @@ POLICIES: list[Policy] = [
     _policy(
         "dynamodb-table-customer-managed-key",
         "DynamoDB tables are encrypted with a customer-managed KMS key, named by its ARN.",
-        (TABLE,),
+        (DYNAMODB_TABLE,),
         table_key_violations,
         MANDATORY,
     ),
     _policy(
         "kms-key-rotation-and-deletion-window",
         f"KMS keys rotate automatically and wait at least {MIN_DELETION_WINDOW_DAYS} days before deletion.",
-        (KEY,),
+        (KMS_KEY,),
         key_lifecycle_violations,
         MANDATORY,
     ),
     _policy(
         "kms-key-policy-names-its-users",
         "Key policies allow no unconditioned wildcard principal, and key users only through DynamoDB (kms:ViaService).",
-        (KEY, KEY_POLICY),
+        (KMS_KEY, KMS_KEY_POLICY),
         key_policy_violations,
         MANDATORY,
     ),
     _policy(
         "kms-grant-encryption-context",
         "KMS grants are constrained to an encryption context.",
-        (GRANT,),
+        (KMS_GRANT,),
         grant_violations,
         MANDATORY,
     ),
     _policy(
         "iam-no-broad-kms",
         "Identity policies never grant kms:*, nor kms:Decrypt on every key.",
-        (*IDENTITY_POLICIES, ROLE),
+        (*IDENTITY_POLICY_TYPES, IAM_ROLE),
         identity_policy_violations,
         MANDATORY,
     ),
     _policy(
         "dynamodb-table-point-in-time-recovery",
         "DynamoDB tables keep continuous backups (point-in-time recovery).",
-        (TABLE,),
+        (DYNAMODB_TABLE,),
         point_in_time_recovery_violations,
         ADVISORY,
     ),
     _policy(
         "dynamodb-table-deletion-protection",
         "DynamoDB tables are protected from deletion.",
-        (TABLE,),
+        (DYNAMODB_TABLE,),
         deletion_protection_violations,
         ADVISORY,
     ),

@@ -19,13 +19,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from components import ConfigError
+from access.errors import ConfigError
 from sandbox.demo import describe_changes, run_demo
 from sandbox.deploy import Stack, deploy
 from sandbox.emulator import Emulator
 from sandbox.mocks import UnsupportedResourceTypeError
 from sandbox.program import ProgramRun, run_program
-from stack_config import GRANT_MODES
+from stack.config import GRANT_MODES
 
 DEFAULT_OUTPUTS_FILE = "sandbox-outputs.json"
 

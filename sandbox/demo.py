@@ -16,9 +16,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-import outputs as names
 from sandbox.deploy import Action, Change, Deployment, Stack, deploy
 from sandbox.emulator import DEPLOYER_NAME, Emulator
+from stack import outputs
 from verify.findings import EXIT_OK, Finding, exit_code
 from verify.inputs import parse_outputs
 from verify.report import as_table
@@ -108,8 +108,8 @@ def run_demo(
         first = deploy(stack, config)
         for line in describe_changes(first.changes):
             say(line)
-        table = first.outputs[names.TABLE_NAME]
-        say(f"   Table {table} is encrypted with {first.outputs[names.KEY_ARN]}.")
+        table = first.outputs[outputs.TABLE_NAME]
+        say(f"   Table {table} is encrypted with {first.outputs[outputs.KEY_ARN]}.")
 
         say("")
         say("3. The deployer writes items and reads them back:")

@@ -30,17 +30,16 @@ from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
 from moto.sts.models import sts_backends
 
-from components.evaluator import (
+from access.documents import NamedPolicy, parse_policy
+from access.evaluator import (
     KEY_POLICY,
     Decision,
     Grant,
-    NamedPolicy,
     Request,
     authorize_identity,
     authorize_kms,
     authorize_resource,
     dynamodb_decrypt_request,
-    parse_policy,
 )
 
 DYNAMODB_TARGET = "DynamoDB_20120810."

@@ -15,8 +15,9 @@ import pulumi
 from pulumi.runtime.settings import get_root_resource
 
 from sandbox.mocks import RecordingMocks, RecordingMonitor
+from stack.project import config_defaults, project_name
 
-PROJECT = "encrypted-dynamodb"
+PROJECT = project_name()
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
 
 
@@ -34,14 +35,19 @@ def _config_text(value: Any) -> str:
     return json.dumps(value)
 
 
+def stack_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """The config a program sees: the given values over Pulumi.yaml's defaults, as the CLI applies them."""
+    merged = {**config_defaults(), **config}
+    return {key if ":" in key else f"{PROJECT}:{key}": _config_text(value) for key, value in merged.items()}
+
+
 def use_mocks(
     mocks: RecordingMocks, config: dict[str, Any], *, stack: str = "dev", secret_keys: tuple[str, ...] = ()
 ) -> None:
-    """A clean root stack, the given config, and the mocks in place."""
+    """A clean root stack, the stack's config (stack_config) and the mocks in place."""
     pulumi.runtime.reset_options(project=PROJECT, stack=stack, preview=False)
     pulumi.runtime.set_all_config(
-        {key if ":" in key else f"{PROJECT}:{key}": _config_text(v) for key, v in config.items()},
-        secret_keys=[k if ":" in k else f"{PROJECT}:{k}" for k in secret_keys],
+        stack_config(config), secret_keys=[k if ":" in k else f"{PROJECT}:{k}" for k in secret_keys]
     )
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks))
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-import outputs
-from components import ConfigError
-from components.policies import SID_KEY_USE_VIA_DYNAMODB, statement_principals
+from access.documents import statement_principals
+from access.errors import ConfigError
+from access.kms_dynamodb import SID_KEY_USE_VIA_DYNAMODB
 from sandbox.mocks import ACCOUNT_ID, RecordingMocks
 from sandbox.program import ProgramRun, run_program
-from stack_config import DEFAULTS
+from stack import outputs
+from stack.project import config_schema
 from tests.conftest import policy_of, statement
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,23 +152,17 @@ def test_bad_config_fails_before_anything_is_created(config: dict[str, Any], mes
     assert mocks.resources == []
 
 
-def test_pulumi_yaml_schema_matches_the_programs_defaults() -> None:
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    assert project["name"] == "encrypted-dynamodb"
-    schema = project["config"]
-    assert set(schema) == set(DEFAULTS), "every key the program reads has a schema entry, and no other"
+def test_every_config_key_is_declared_with_a_typed_default_and_a_description() -> None:
     python_types = {"string": str, "integer": int, "boolean": bool, "array": list}
-    for key, entry in schema.items():
-        assert entry["description"], key
-        assert entry["default"] == DEFAULTS[key], f"{key}: Pulumi.yaml default differs from stack_config.DEFAULTS"
-        assert isinstance(DEFAULTS[key], python_types[entry["type"]]), key
+    for key in config_schema().values():
+        assert key.description, key.name
+        assert isinstance(key.default, python_types[key.type]), f"{key.name}: default of the wrong type"
 
 
-def test_pulumi_yaml_uses_the_makefiles_venv() -> None:
-    options = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["runtime"]["options"]
-    venv = re.search(r"^VENV := (\S+)$", (ROOT / "Makefile").read_text(), re.M)
-    assert venv is not None
-    assert options == {"toolchain": "pip", "virtualenv": venv.group(1)}
+def test_the_program_reads_no_undeclared_key() -> None:
+    # The harness hands the program Pulumi.yaml's defaults and nothing else: a key the
+    # program needs that the schema does not declare fails here, as it would under the CLI.
+    assert run().outputs[outputs.TABLE_NAME]
 
 
 def test_dev_stack_is_demo_friendly_and_holds_no_secrets() -> None:
@@ -177,4 +171,4 @@ def test_dev_stack_is_demo_friendly_and_holds_no_secrets() -> None:
     assert config["aws:region"]
     assert config["encrypted-dynamodb:deletionProtection"] is False
     assert "secure:" not in text
-    assert {k.split(":", 1)[1] for k in config if k.startswith("encrypted-dynamodb:")} <= set(DEFAULTS)
+    assert {k.split(":", 1)[1] for k in config if k.startswith("encrypted-dynamodb:")} <= set(config_schema())

@@ -15,8 +15,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.evaluator import Decision, Grant, NamedPolicy, authorize_kms, dynamodb_decrypt_request, parse_policy
-from components.validation import parse_principal_arn
+from access.arns import parse_principal_arn
+from access.documents import NamedPolicy, parse_policy
+from access.evaluator import Decision, Grant, authorize_kms, dynamodb_decrypt_request
 
 
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:

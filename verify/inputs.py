@@ -1,4 +1,4 @@
-"""The stack outputs the verifier runs on, read with the program's own output names."""
+"""The stack outputs the verifier runs on, read with the program's own output outputs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-import outputs as names
+from access.arns import PRINCIPAL_KINDS
+from access.errors import one_of
+from stack import outputs
 
 
 class CannotRunError(Exception):
@@ -35,36 +37,38 @@ class StackOutputs:
 
 
 def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
-    required = list(names.ALWAYS)
-    kind = data.get(names.TEST_PRINCIPAL_KIND)
-    if kind in ("role", "user"):
-        required += list(names.WITH_PRINCIPAL)
+    required = list(outputs.ALWAYS)
+    kind = data.get(outputs.TEST_PRINCIPAL_KIND)
+    if kind in PRINCIPAL_KINDS:
+        required += list(outputs.WITH_PRINCIPAL)
     if kind == "user":
-        required += list(names.WITH_USER)
+        required += list(outputs.WITH_USER)
     missing = [key for key in required if data.get(key) in (None, "")]
     if missing:
         raise CannotRunError(f"stack outputs are missing: {', '.join(missing)}")
-    if kind not in ("role", "user", "none"):
-        raise CannotRunError(f"{names.TEST_PRINCIPAL_KIND} is {kind!r}; expected 'role', 'user' or 'none'")
-    expected = data.get(names.TEST_PRINCIPAL_EXPECTED_ACCESS)
-    if expected is not None and expected not in (names.EXPECT_DENIED, names.EXPECT_READ):
-        allowed = f"{names.EXPECT_DENIED!r} or {names.EXPECT_READ!r}"
-        raise CannotRunError(f"{names.TEST_PRINCIPAL_EXPECTED_ACCESS} is {expected!r}; expected {allowed}")
+    if kind not in outputs.TEST_PRINCIPAL_KINDS:
+        raise CannotRunError(
+            f"{outputs.TEST_PRINCIPAL_KIND} is {kind!r}; expected {one_of(outputs.TEST_PRINCIPAL_KINDS)}"
+        )
+    expected = data.get(outputs.TEST_PRINCIPAL_EXPECTED_ACCESS)
+    if expected is not None and expected not in outputs.EXPECTED_ACCESS:
+        allowed = one_of(outputs.EXPECTED_ACCESS)
+        raise CannotRunError(f"{outputs.TEST_PRINCIPAL_EXPECTED_ACCESS} is {expected!r}; expected {allowed}")
     return StackOutputs(
-        region=data[names.REGION],
-        account_id=str(data[names.ACCOUNT_ID]),
-        table_name=data[names.TABLE_NAME],
-        table_arn=data[names.TABLE_ARN],
-        key_id=data[names.KEY_ID],
-        key_arn=data[names.KEY_ARN],
-        key_alias=data[names.KEY_ALIAS],
+        region=data[outputs.REGION],
+        account_id=str(data[outputs.ACCOUNT_ID]),
+        table_name=data[outputs.TABLE_NAME],
+        table_arn=data[outputs.TABLE_ARN],
+        key_id=data[outputs.KEY_ID],
+        key_arn=data[outputs.KEY_ARN],
+        key_alias=data[outputs.KEY_ALIAS],
         principal_kind=kind,
-        point_in_time_recovery=data.get(names.POINT_IN_TIME_RECOVERY),
-        deletion_protection=data.get(names.DELETION_PROTECTION),
-        principal_arn=data.get(names.TEST_PRINCIPAL_ARN),
+        point_in_time_recovery=data.get(outputs.POINT_IN_TIME_RECOVERY),
+        deletion_protection=data.get(outputs.DELETION_PROTECTION),
+        principal_arn=data.get(outputs.TEST_PRINCIPAL_ARN),
         expected_access=expected,
-        access_key_id=data.get(names.TEST_USER_ACCESS_KEY_ID),
-        secret_access_key=data.get(names.TEST_USER_SECRET_ACCESS_KEY),
+        access_key_id=data.get(outputs.TEST_USER_ACCESS_KEY_ID),
+        secret_access_key=data.get(outputs.TEST_USER_SECRET_ACCESS_KEY),
     )
 
 

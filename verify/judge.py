@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
-from components.policies import (
-    statement_allows_action,
-    statement_principals,
+from access.analyzers import (
+    key_policy_administrators,
     unconditioned_wildcard_statements,
     unscoped_key_use_statements,
 )
+from access.documents import PolicyParseError, parse_document, statements
 from verify.collect import AliasRecord, KeyRecord, TableRecord
 from verify.findings import Finding, expect
 from verify.inputs import StackOutputs
@@ -118,21 +116,16 @@ def judge_key(key: KeyRecord, alias: AliasRecord, want: StackOutputs) -> list[Fi
 
 def judge_key_policy(policy_text: str) -> list[Finding]:
     try:
-        policy = json.loads(policy_text)
-        statements = policy["Statement"]
-        statements = statements if isinstance(statements, list) else [statements]
-    except (ValueError, KeyError, TypeError) as error:
-        return [Finding.failed("key_policy.parses", f"not a policy document ({error})", "inspect the key policy")]
+        policy = parse_document(policy_text)
+    except PolicyParseError as error:
+        return [Finding.failed("key_policy.parses", str(error), "inspect the key policy")]
+    if "Statement" not in policy:
+        return [Finding.failed("key_policy.parses", "no Statement element", "inspect the key policy")]
     wildcards = unconditioned_wildcard_statements(policy)
     unscoped = unscoped_key_use_statements(policy)
-    admins = [
-        principal
-        for statement in statements
-        if statement_allows_action(statement, "kms:PutKeyPolicy")
-        for principal in statement_principals(statement)
-    ]
+    admins = key_policy_administrators(policy)
     return [
-        Finding.passed("key_policy.parses", f"{len(statements)} statements"),
+        Finding.passed("key_policy.parses", f"{len(statements(policy))} statements"),
         expect(
             "key_policy.no_wildcard_principal",
             not wildcards,
@@ -150,7 +143,7 @@ def judge_key_policy(policy_text: str) -> list[Finding]:
         expect(
             "key_policy.administrable",
             bool(admins),
-            f"administered by {sorted(set(admins))}" if admins else "no principal may change the key policy",
+            f"administered by {admins}" if admins else "no principal may change the key policy",
             "someone must hold kms:PutKeyPolicy, or the key can never be managed again",
         ),
     ]

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-import outputs as names
+from stack.outputs import EXPECT_DENIED
 from verify.canary import CANARY_VALUE_ATTRIBUTE
 from verify.failures import EXPIRED_CODES, THROTTLING_CODES, UNKNOWN_CREDENTIAL_CODES
 
@@ -81,7 +81,7 @@ def settled(expected: str, outcome: Outcome) -> bool | None:
     """True: the expected boundary holds; False: it definitely does not; None: keep waiting."""
     if outcome is Outcome.OTHER_ERROR:
         return False
-    if expected == names.EXPECT_DENIED:
+    if expected == EXPECT_DENIED:
         return True if outcome is Outcome.KMS_DENIED else None
     if outcome is Outcome.READ:
         return True

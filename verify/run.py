@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-import outputs as names
+from stack.outputs import EXPECT_DENIED
 from verify.canary import CanaryWriteError, canary_item, read_canary
 from verify.collect import collect_alias, collect_key, collect_table
 from verify.explain import explanation
@@ -164,7 +164,7 @@ def _probe(
             region=want.region,
             account_id=want.account_id,
         )
-    if want.expected_access == names.EXPECT_DENIED:
+    if want.expected_access == EXPECT_DENIED:
         advice = (
             "the test principal reads the data without being a key user: look for a grant, an identity policy "
             "with kms:Decrypt, or a key policy statement that lets it in"

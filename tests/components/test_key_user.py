@@ -8,8 +8,8 @@ from typing import Any
 import pulumi
 import pytest
 
+from access.kms_dynamodb import ACCESS_GRANT_OPERATIONS, ACCESS_TABLE_ACTIONS
 from components import KeyUser
-from components.policies import ACCESS_GRANT_OPERATIONS, ACCESS_TABLE_ACTIONS
 from sandbox.mocks import ACCOUNT_ID, ISSUER_ARN, RecordingMocks
 from tests.conftest import policy_of, statement
 

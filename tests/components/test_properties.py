@@ -19,19 +19,18 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from access.analyzers import unconditioned_wildcard_statements
+from access.documents import NamedPolicy
+from access.errors import ConfigError
+from access.evaluator import Request, authorize_kms, dynamodb_decrypt_request
+from access.kms_dynamodb import KEY_POLICY_MAX_BYTES
 from components.encrypted_table import validate_encrypted_table_args
-from components.errors import ConfigError
-from components.evaluator import NamedPolicy, Request, authorize_kms, dynamodb_decrypt_request
-from components.policies import (
-    KEY_POLICY_MAX_BYTES,
-    build_key_policy,
-    key_policy_json,
-    unconditioned_wildcard_statements,
-)
+from components.policy_builders import build_key_policy, key_policy_json
 from components.validation import validate_key_user_args
 from sandbox.mocks import RecordingMocks
-from sandbox.program import use_mocks
-from stack_config import DEFAULTS, load_stack_config
+from sandbox.program import stack_config, use_mocks
+from stack.config import load_stack_config
+from stack.project import config_schema
 
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 REGIONS = ("us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1", "ap-southeast-2")
@@ -71,14 +70,12 @@ def key_arn(inputs: dict[str, Any]) -> str:
 
 
 def through_dynamodb(inputs: dict[str, Any], principal: str, *, direct: bool = False) -> Request:
-    dns_suffix = "amazonaws.com.cn" if inputs["partition"] == "aws-cn" else "amazonaws.com"
     return dynamodb_decrypt_request(
         principal_arn=principal,
         key_arn=key_arn(inputs),
         table_name="orders",
         region=inputs["region"],
         account_id=inputs["account_id"],
-        dns_suffix=dns_suffix,
         via_service="" if direct else None,
     )
 
@@ -91,7 +88,7 @@ PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @PROPERTY
 @given(key_policy_inputs())
 def test_the_key_policy_is_valid_json_under_the_limit_or_the_documented_error(inputs: dict[str, Any]) -> None:
-    policy = build_key_policy(**inputs, dns_suffix="amazonaws.com")
+    policy = build_key_policy(**inputs)
     try:
         text = key_policy_json(policy)
     except ConfigError as error:
@@ -115,9 +112,7 @@ def test_no_lockout_and_no_unconditioned_wildcard(inputs: dict[str, Any]) -> Non
 @PROPERTY
 @given(key_policy_inputs(), st.data())
 def test_exactly_the_key_users_decrypt_through_dynamodb_and_only_there(inputs: dict[str, Any], data: Any) -> None:
-    policy = build_key_policy(
-        **inputs, dns_suffix="amazonaws.com.cn" if inputs["partition"] == "aws-cn" else "amazonaws.com"
-    )
+    policy = build_key_policy(**inputs)
     users = set(inputs["key_user_arns"])
     stranger = data.draw(principals(inputs["partition"], inputs["account_id"]))
     assume(stranger not in users)
@@ -176,10 +171,12 @@ def test_key_user_validation_raises_only_config_error(args: dict[str, Any]) -> N
 
 @PROPERTY
 @given(
-    st.dictionaries(st.sampled_from(sorted(DEFAULTS)), st.text(max_size=20) | json_values.map(json.dumps), max_size=6)
+    st.dictionaries(
+        st.sampled_from(sorted(config_schema())), st.text(max_size=20) | json_values.map(json.dumps), max_size=6
+    )
 )
 def test_stack_config_raises_only_config_error(pulumi_settings: None, config: dict[str, str]) -> None:
-    pulumi.runtime.set_all_config({f"encrypted-dynamodb:{k}": v for k, v in config.items()})
+    pulumi.runtime.set_all_config(stack_config(config))
     try:
         load_stack_config(pulumi.Config())
     except ConfigError:

@@ -7,8 +7,9 @@ from typing import Any
 import pulumi
 import pytest
 
+from access.arns import parse_principal_arn
 from components import ConfigError, EncryptedTable, KeyUser
-from components.validation import default_alias, parse_principal_arn
+from components.validation import default_alias
 from sandbox.mocks import RecordingMocks
 
 ACCOUNT = "123456789012"

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 from pulumi_policy import EnforcementLevel, PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
-from policy.policies import GRANT, KEY, KEY_POLICY, POLICIES, ROLE, TABLE
+from access.provider_types import DYNAMODB_TABLE as TABLE
+from access.provider_types import IAM_ROLE as ROLE
+from access.provider_types import KMS_GRANT as GRANT
+from access.provider_types import KMS_KEY as KEY
+from access.provider_types import KMS_KEY_POLICY as KEY_POLICY
+from policy.policies import POLICIES
 from sandbox.program import run_program
 
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.demo import run_demo
-from stack_config import GRANT_MODES
+from stack.config import GRANT_MODES
 from verify.findings import Status
 
 pytestmark = pytest.mark.emulator

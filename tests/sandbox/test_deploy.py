@@ -9,11 +9,11 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-import outputs as names
-from components.policies import SID_KEY_USE_VIA_DYNAMODB
+from access.kms_dynamodb import SID_KEY_USE_VIA_DYNAMODB
 from sandbox.deploy import Action, EmulatorMocks, Stack
 from sandbox.emulator import Emulator
 from sandbox.program import resolve_under_mocks, use_mocks
+from stack import outputs as contract
 from tests.sandbox.conftest import up
 
 pytestmark = pytest.mark.emulator
@@ -26,33 +26,34 @@ def changes_by_name(deployment: Any) -> dict[str, Action]:
 def test_the_first_deploy_creates_real_resources_with_real_ids(emulator: Emulator, stack: Stack) -> None:
     out = up(stack, testPrincipal="role").outputs
     kms, dynamodb, iam = emulator.client("kms"), emulator.client("dynamodb"), emulator.client("iam")
-    key = kms.describe_key(KeyId=out[names.KEY_ID])["KeyMetadata"]
-    assert key["Arn"] == out[names.KEY_ARN] and key["KeyManager"] == "CUSTOMER"
-    assert kms.get_key_rotation_status(KeyId=out[names.KEY_ID])["KeyRotationEnabled"]
-    table = dynamodb.describe_table(TableName=out[names.TABLE_NAME])["Table"]
-    assert table["SSEDescription"]["KMSMasterKeyArn"] == out[names.KEY_ARN]
+    key = kms.describe_key(KeyId=out[contract.KEY_ID])["KeyMetadata"]
+    assert key["Arn"] == out[contract.KEY_ARN] and key["KeyManager"] == "CUSTOMER"
+    assert kms.get_key_rotation_status(KeyId=out[contract.KEY_ID])["KeyRotationEnabled"]
+    table = dynamodb.describe_table(TableName=out[contract.TABLE_NAME])["Table"]
+    assert table["SSEDescription"]["KMSMasterKeyArn"] == out[contract.KEY_ARN]
     assert table["DeletionProtectionEnabled"] is False
-    role_name = out[names.TEST_PRINCIPAL_ARN].rsplit("/", 1)[-1]
+    role_name = out[contract.TEST_PRINCIPAL_ARN].rsplit("/", 1)[-1]
     attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["AmazonDynamoDBReadOnlyAccess"]
-    aliases = kms.list_aliases(KeyId=out[names.KEY_ID])["Aliases"]
-    assert [a["AliasName"] for a in aliases] == [out[names.KEY_ALIAS]]
+    aliases = kms.list_aliases(KeyId=out[contract.KEY_ID])["Aliases"]
+    assert [a["AliasName"] for a in aliases] == [out[contract.KEY_ALIAS]]
 
 
 def test_a_second_deploy_keeps_ids_adds_and_removes_like_pulumi_up(emulator: Emulator, stack: Stack) -> None:
     first = up(stack, testPrincipal="role")
     kms = emulator.client("kms")
-    key_id = first.outputs[names.KEY_ID]
+    key_id = first.outputs[contract.KEY_ID]
 
     granted = up(stack, testPrincipal="role", grantTestPrincipal="true")
     assert (
-        granted.outputs[names.KEY_ID] == key_id and granted.outputs[names.TABLE_NAME] == first.outputs[names.TABLE_NAME]
+        granted.outputs[contract.KEY_ID] == key_id
+        and granted.outputs[contract.TABLE_NAME] == first.outputs[contract.TABLE_NAME]
     )
     actions = changes_by_name(granted)
     assert actions["test-principal-key-user-grant"] is Action.CREATE
     assert {a for n, a in actions.items() if n != "test-principal-key-user-grant"} == {Action.SAME}
     grants = kms.list_grants(KeyId=key_id)["Grants"]
-    assert [g["GranteePrincipal"] for g in grants] == [first.outputs[names.TEST_PRINCIPAL_ARN]]
+    assert [g["GranteePrincipal"] for g in grants] == [first.outputs[contract.TEST_PRINCIPAL_ARN]]
 
     moved = up(stack, testPrincipal="role", grantTestPrincipal="true", grantMode="key-policy")
     actions = changes_by_name(moved)
@@ -60,19 +61,19 @@ def test_a_second_deploy_keeps_ids_adds_and_removes_like_pulumi_up(emulator: Emu
     assert kms.list_grants(KeyId=key_id)["Grants"] == []
     policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
     users = [s for s in policy["Statement"] if s["Sid"] == SID_KEY_USE_VIA_DYNAMODB]
-    assert users and users[0]["Principal"]["AWS"] == [first.outputs[names.TEST_PRINCIPAL_ARN]]
+    assert users and users[0]["Principal"]["AWS"] == [first.outputs[contract.TEST_PRINCIPAL_ARN]]
 
 
 def test_a_changed_key_schema_replaces_the_table(emulator: Emulator, stack: Stack) -> None:
-    old = up(stack, testPrincipal="none").outputs[names.TABLE_NAME]
+    old = up(stack, testPrincipal="none").outputs[contract.TABLE_NAME]
     replaced = up(stack, testPrincipal="none", partitionKey="pk")
     assert changes_by_name(replaced)["encrypted-table"] is Action.REPLACE
     tables = emulator.client("dynamodb").list_tables()["TableNames"]
-    assert tables == [replaced.outputs[names.TABLE_NAME]] and old not in tables
+    assert tables == [replaced.outputs[contract.TABLE_NAME]] and old not in tables
 
 
 def test_an_in_place_update_keeps_the_table(emulator: Emulator, stack: Stack) -> None:
-    name = up(stack, testPrincipal="none").outputs[names.TABLE_NAME]
+    name = up(stack, testPrincipal="none").outputs[contract.TABLE_NAME]
     updated = up(stack, testPrincipal="none", pointInTimeRecovery="false")
     assert changes_by_name(updated)["encrypted-table"] is Action.UPDATE
     backups = emulator.client("dynamodb").describe_continuous_backups(TableName=name)
@@ -92,7 +93,7 @@ def test_removing_the_test_principal_deletes_it(emulator: Emulator, stack: Stack
         "aws:iam/userPolicyAttachment:UserPolicyAttachment",
     }
     users = [u["Arn"] for u in emulator.client("iam").list_users()["Users"]]
-    assert out[names.TEST_PRINCIPAL_ARN] not in users
+    assert out[contract.TEST_PRINCIPAL_ARN] not in users
 
 
 def test_a_resource_type_the_sandbox_does_not_model_stops_with_its_token(emulator: Emulator, stack: Stack) -> None:

@@ -10,9 +10,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-import outputs as names
 from sandbox.emulator import Emulator
 from sandbox.enforcement import INACCESSIBLE_TABLE_STATUS, table_actions
+from stack import outputs as contract
 from tests.sandbox.conftest import FakeClock, principal_dynamodb, up
 from verify.inputs import parse_outputs
 from verify.run import Aws, verify
@@ -54,7 +54,7 @@ def test_table_actions_name_what_iam_authorizes() -> None:
 def test_a_read_only_key_user_reads_by_every_read_api(emulator: Emulator, stack: Any) -> None:
     """AmazonDynamoDBReadOnlyAccess allows PartiQLSelect and GetItem, which is what those calls need."""
     out = up(stack, testPrincipal="user", grantTestPrincipal="true").outputs
-    table = out[names.TABLE_NAME]
+    table = out[contract.TABLE_NAME]
     emulator.client("dynamodb").put_item(TableName=table, Item=ITEM)
     client = principal_dynamodb(emulator, out)
     assert client.execute_statement(Statement=f'SELECT * FROM "{table}"')["Items"] == [ITEM]
@@ -109,7 +109,7 @@ def give_full_dynamodb_rights(emulator: Emulator, user_arn: str) -> None:
 
 def test_every_data_plane_call_needs_kms_decrypt_and_a_grant_gives_it(emulator: Emulator, stack: Any) -> None:
     out = up(stack, testPrincipal="user").outputs
-    table, user = out[names.TABLE_NAME], out[names.TEST_PRINCIPAL_ARN]
+    table, user = out[contract.TABLE_NAME], out[contract.TEST_PRINCIPAL_ARN]
     emulator.client("dynamodb").put_item(TableName=table, Item=ITEM)
     give_full_dynamodb_rights(emulator, user)
     client = principal_dynamodb(emulator, out)
@@ -120,7 +120,7 @@ def test_every_data_plane_call_needs_kms_decrypt_and_a_grant_gives_it(emulator: 
         code, message = refused
         assert code == "AccessDeniedException", operation
         assert message.startswith("KMS key access denied error: User: " + user), operation
-        assert "kms:Decrypt" in message and out[names.KEY_ARN] in message, operation
+        assert "kms:Decrypt" in message and out[contract.KEY_ARN] in message, operation
 
     up(stack, testPrincipal="user", grantTestPrincipal="true")
     for operation, call in data_plane_calls(table).items():
@@ -129,7 +129,9 @@ def test_every_data_plane_call_needs_kms_decrypt_and_a_grant_gives_it(emulator: 
 
 def test_an_iam_denial_comes_first_and_names_the_dynamodb_action(emulator: Emulator, stack: Any) -> None:
     out = up(stack, testPrincipal="user", grantTestPrincipal="true").outputs
-    refused = error_of(lambda: principal_dynamodb(emulator, out).put_item(TableName=out[names.TABLE_NAME], Item=ITEM))
+    refused = error_of(
+        lambda: principal_dynamodb(emulator, out).put_item(TableName=out[contract.TABLE_NAME], Item=ITEM)
+    )
     assert refused is not None
     assert refused[0] == "AccessDeniedException"
     assert "is not authorized to perform: dynamodb:PutItem" in refused[1]
@@ -139,13 +141,13 @@ def test_an_iam_denial_comes_first_and_names_the_dynamodb_action(emulator: Emula
 def test_an_explicit_deny_in_an_identity_policy_beats_the_grant(emulator: Emulator, stack: Any) -> None:
     out = up(stack, testPrincipal="user", grantTestPrincipal="true").outputs
     emulator.client("iam").put_user_policy(
-        UserName=out[names.TEST_PRINCIPAL_ARN].rsplit("/", 1)[-1],
+        UserName=out[contract.TEST_PRINCIPAL_ARN].rsplit("/", 1)[-1],
         PolicyName="no-decrypt",
         PolicyDocument=json.dumps(
             {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}]}
         ),
     )
-    refused = error_of(lambda: principal_dynamodb(emulator, out).scan(TableName=out[names.TABLE_NAME]))
+    refused = error_of(lambda: principal_dynamodb(emulator, out).scan(TableName=out[contract.TABLE_NAME]))
     assert refused is not None and "with an explicit deny in an identity-based policy" in refused[1]
 
 
@@ -154,8 +156,8 @@ def test_the_deployer_reads_through_root_delegation_and_tables_without_a_cmk_are
 ) -> None:
     out = up(stack, testPrincipal="none").outputs
     dynamodb = emulator.client("dynamodb")
-    dynamodb.put_item(TableName=out[names.TABLE_NAME], Item=ITEM)
-    assert dynamodb.get_item(TableName=out[names.TABLE_NAME], Key=KEY)["Item"] == ITEM
+    dynamodb.put_item(TableName=out[contract.TABLE_NAME], Item=ITEM)
+    assert dynamodb.get_item(TableName=out[contract.TABLE_NAME], Key=KEY)["Item"] == ITEM
     dynamodb.create_table(
         TableName="plain",
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -184,15 +186,15 @@ def test_a_disabled_or_deleted_key_makes_the_data_inaccessible(
     deployment = up(stack, testPrincipal="role", grantTestPrincipal="true")
     out = deployment.outputs
     dynamodb, kms = emulator.client("dynamodb"), emulator.client("kms")
-    dynamodb.put_item(TableName=out[names.TABLE_NAME], Item=ITEM)
+    dynamodb.put_item(TableName=out[contract.TABLE_NAME], Item=ITEM)
     kms_call = getattr(kms, make_unusable)
     kms_call(
-        KeyId=out[names.KEY_ID], **({"PendingWindowInDays": 7} if make_unusable == "schedule_key_deletion" else {})
+        KeyId=out[contract.KEY_ID], **({"PendingWindowInDays": 7} if make_unusable == "schedule_key_deletion" else {})
     )
 
-    refused = error_of(lambda: dynamodb.get_item(TableName=out[names.TABLE_NAME], Key=KEY))
+    refused = error_of(lambda: dynamodb.get_item(TableName=out[contract.TABLE_NAME], Key=KEY))
     assert refused is not None and refused[0] == "ValidationException" and "inaccessible" in refused[1]
-    described = dynamodb.describe_table(TableName=out[names.TABLE_NAME])["Table"]
+    described = dynamodb.describe_table(TableName=out[contract.TABLE_NAME])["Table"]
     assert described["TableStatus"] == INACCESSIBLE_TABLE_STATUS
     assert "InaccessibleEncryptionDateTime" in described["SSEDescription"]
 
@@ -214,7 +216,7 @@ def test_changes_take_effect_only_after_the_propagation_delay(clean_aws_env: Non
         stack = Stack(emulator)
         out = up(stack, testPrincipal="user").outputs
         clock.now += 60  # the new principal's read-only policy has propagated
-        table = out[names.TABLE_NAME]
+        table = out[contract.TABLE_NAME]
         emulator.client("dynamodb").put_item(TableName=table, Item=ITEM)
         client = principal_dynamodb(emulator, out)
         assert error_of(lambda: client.get_item(TableName=table, Key=KEY)) is not None

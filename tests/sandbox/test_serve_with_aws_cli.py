@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-import outputs as names
+from stack import outputs as contract
 
 pytestmark = pytest.mark.emulator
 
@@ -94,10 +94,10 @@ def test_get_item_as_the_test_principal_is_refused_by_kms_until_granted(
 ) -> None:
     deployer, out = served.environment, served.outputs
     test_user = deployer | {
-        "AWS_ACCESS_KEY_ID": out[names.TEST_USER_ACCESS_KEY_ID],
-        "AWS_SECRET_ACCESS_KEY": out[names.TEST_USER_SECRET_ACCESS_KEY],
+        "AWS_ACCESS_KEY_ID": out[contract.TEST_USER_ACCESS_KEY_ID],
+        "AWS_SECRET_ACCESS_KEY": out[contract.TEST_USER_SECRET_ACCESS_KEY],
     }
-    table, key = out[names.TABLE_NAME], '{"id": {"S": "walkthrough-1"}}'
+    table, key = out[contract.TABLE_NAME], '{"id": {"S": "walkthrough-1"}}'
 
     put = aws(
         deployer,
@@ -114,10 +114,10 @@ def test_get_item_as_the_test_principal_is_refused_by_kms_until_granted(
     assert refused.returncode != 0
     assert "(AccessDeniedException)" in refused.stderr and "KMS key access denied error" in refused.stderr
 
-    context = json.dumps({"aws:dynamodb:tableName": table, "aws:dynamodb:subscriberId": out[names.ACCOUNT_ID]})
+    context = json.dumps({"aws:dynamodb:tableName": table, "aws:dynamodb:subscriberId": out[contract.ACCOUNT_ID]})
     grant = aws(
-        deployer, "kms", "create-grant", "--key-id", out[names.KEY_ARN],
-        "--grantee-principal", out[names.TEST_PRINCIPAL_ARN], "--operations", "Decrypt",
+        deployer, "kms", "create-grant", "--key-id", out[contract.KEY_ARN],
+        "--grantee-principal", out[contract.TEST_PRINCIPAL_ARN], "--operations", "Decrypt",
         "--constraints", json.dumps({"EncryptionContextSubset": json.loads(context)}),
     )  # fmt: skip
     assert grant.returncode == 0, grant.stderr
@@ -127,7 +127,7 @@ def test_get_item_as_the_test_principal_is_refused_by_kms_until_granted(
     assert read.returncode == 0, read.stderr
     assert json.loads(read.stdout)["Item"]["note"] == {"S": "hello"}
 
-    revoked = aws(deployer, "kms", "revoke-grant", "--key-id", out[names.KEY_ARN], "--grant-id", grant_id)
+    revoked = aws(deployer, "kms", "revoke-grant", "--key-id", out[contract.KEY_ARN], "--grant-id", grant_id)
     assert revoked.returncode == 0, revoked.stderr
     again = aws(test_user, "dynamodb", "get-item", "--table-name", table, "--key", key)
     assert again.returncode != 0 and "KMS key access denied error" in again.stderr
@@ -136,22 +136,22 @@ def test_get_item_as_the_test_principal_is_refused_by_kms_until_granted(
 def test_a_grant_for_another_table_does_not_open_this_one(served: Served) -> None:
     deployer, out = served.environment, served.outputs
     test_user = deployer | {
-        "AWS_ACCESS_KEY_ID": out[names.TEST_USER_ACCESS_KEY_ID],
-        "AWS_SECRET_ACCESS_KEY": out[names.TEST_USER_SECRET_ACCESS_KEY],
+        "AWS_ACCESS_KEY_ID": out[contract.TEST_USER_ACCESS_KEY_ID],
+        "AWS_SECRET_ACCESS_KEY": out[contract.TEST_USER_SECRET_ACCESS_KEY],
     }
     other = {"EncryptionContextSubset": {"aws:dynamodb:tableName": "another-table"}}
     grant = aws(
-        deployer, "kms", "create-grant", "--key-id", out[names.KEY_ARN],
-        "--grantee-principal", out[names.TEST_PRINCIPAL_ARN], "--operations", "Decrypt",
+        deployer, "kms", "create-grant", "--key-id", out[contract.KEY_ARN],
+        "--grantee-principal", out[contract.TEST_PRINCIPAL_ARN], "--operations", "Decrypt",
         "--constraints", json.dumps(other),
     )  # fmt: skip
     assert grant.returncode == 0, grant.stderr
-    scan = aws(test_user, "dynamodb", "scan", "--table-name", out[names.TABLE_NAME])
+    scan = aws(test_user, "dynamodb", "scan", "--table-name", out[contract.TABLE_NAME])
     assert scan.returncode != 0 and "KMS key access denied error" in scan.stderr
 
 
 def test_serve_prints_no_secret_and_writes_the_outputs_for_the_owner_only(served: Served) -> None:
-    secret = served.outputs[names.TEST_USER_SECRET_ACCESS_KEY]
+    secret = served.outputs[contract.TEST_USER_SECRET_ACCESS_KEY]
     assert secret
     printed = "".join(served.printed) + served.stderr_file.read_text()
     assert "stack outputs:" in printed and secret not in printed

@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import outputs as names
-from components.policies import build_key_policy
+from components.policy_builders import build_key_policy
+from stack import outputs as contract
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -34,7 +34,7 @@ def deploy(
     rotation: bool = True,
     policy: dict[str, Any] | None = None,
     principal: str = "user",
-    expected: str = names.EXPECT_READ,
+    expected: str = contract.EXPECT_READ,
 ) -> dict[str, Any]:
     """Create key, alias, table and test principal with boto3; return the stack outputs."""
     kms = boto3.client("kms", region_name=REGION)
@@ -70,25 +70,25 @@ def deploy(
         TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
     )
     out: dict[str, Any] = {
-        names.REGION: REGION,
-        names.ACCOUNT_ID: ACCOUNT,
-        names.TABLE_NAME: "orders",
-        names.TABLE_ARN: table["TableArn"],
-        names.KEY_ID: meta["KeyId"],
-        names.KEY_ARN: meta["Arn"],
-        names.KEY_ALIAS: "alias/encrypted-dynamodb/dev/encrypted",
-        names.POINT_IN_TIME_RECOVERY: True,
-        names.DELETION_PROTECTION: True,
-        names.TEST_PRINCIPAL_KIND: principal,
+        contract.REGION: REGION,
+        contract.ACCOUNT_ID: ACCOUNT,
+        contract.TABLE_NAME: "orders",
+        contract.TABLE_ARN: table["TableArn"],
+        contract.KEY_ID: meta["KeyId"],
+        contract.KEY_ARN: meta["Arn"],
+        contract.KEY_ALIAS: "alias/encrypted-dynamodb/dev/encrypted",
+        contract.POINT_IN_TIME_RECOVERY: True,
+        contract.DELETION_PROTECTION: True,
+        contract.TEST_PRINCIPAL_KIND: principal,
     }
     if principal == "user":
         user = iam.create_user(UserName="test-principal")["User"]
         access = iam.create_access_key(UserName="test-principal")["AccessKey"]
         out |= {
-            names.TEST_PRINCIPAL_ARN: user["Arn"],
-            names.TEST_PRINCIPAL_EXPECTED_ACCESS: expected,
-            names.TEST_USER_ACCESS_KEY_ID: access["AccessKeyId"],
-            names.TEST_USER_SECRET_ACCESS_KEY: access["SecretAccessKey"],
+            contract.TEST_PRINCIPAL_ARN: user["Arn"],
+            contract.TEST_PRINCIPAL_EXPECTED_ACCESS: expected,
+            contract.TEST_USER_ACCESS_KEY_ID: access["AccessKeyId"],
+            contract.TEST_USER_SECRET_ACCESS_KEY: access["SecretAccessKey"],
         }
     elif principal == "role":
         trust = {
@@ -98,7 +98,7 @@ def deploy(
             ],
         }
         role = iam.create_role(RoleName="test-principal", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-        out |= {names.TEST_PRINCIPAL_ARN: role["Arn"], names.TEST_PRINCIPAL_EXPECTED_ACCESS: expected}
+        out |= {contract.TEST_PRINCIPAL_ARN: role["Arn"], contract.TEST_PRINCIPAL_EXPECTED_ACCESS: expected}
     return out
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-import outputs as names
 from sandbox.deploy import Stack
 from sandbox.emulator import Emulator
+from stack import outputs as contract
 from tests.sandbox.conftest import up
 from verify.explain import explain_decrypt, identity_policies
 from verify.findings import Status
@@ -25,18 +25,18 @@ def probe_finding(emulator: Emulator, outputs: dict[str, Any]) -> Any:
 
 def test_a_principal_that_reads_when_it_should_not_is_explained_by_its_grant(emulator: Emulator, stack: Stack) -> None:
     out = up(stack, testPrincipal="role", grantTestPrincipal="true").outputs
-    grant_id = emulator.client("kms").list_grants(KeyId=out[names.KEY_ID])["Grants"][0]["GrantId"]
-    finding = probe_finding(emulator, {**out, names.TEST_PRINCIPAL_EXPECTED_ACCESS: names.EXPECT_DENIED})
+    grant_id = emulator.client("kms").list_grants(KeyId=out[contract.KEY_ID])["Grants"][0]["GrantId"]
+    finding = probe_finding(emulator, {**out, contract.TEST_PRINCIPAL_EXPECTED_ACCESS: contract.EXPECT_DENIED})
     assert finding.status is Status.FAIL
     assert f"policy evaluator: allowed by grant {grant_id}" in finding.seen
 
 
 def test_a_principal_refused_when_it_should_read_is_explained(emulator: Emulator, stack: Stack) -> None:
     out = up(stack, testPrincipal="user").outputs
-    finding = probe_finding(emulator, {**out, names.TEST_PRINCIPAL_EXPECTED_ACCESS: names.EXPECT_READ})
+    finding = probe_finding(emulator, {**out, contract.TEST_PRINCIPAL_EXPECTED_ACCESS: contract.EXPECT_READ})
     assert finding.status is Status.FAIL
     assert (
-        "policy evaluator: denied: no statement or grant allows kms:Decrypt for " + out[names.TEST_PRINCIPAL_ARN]
+        "policy evaluator: denied: no statement or grant allows kms:Decrypt for " + out[contract.TEST_PRINCIPAL_ARN]
         in finding.seen
     )
 
@@ -46,11 +46,11 @@ def test_an_identity_policy_key_user_is_explained_by_its_statement(emulator: Emu
     decision = explain_decrypt(
         emulator.client("kms"),
         emulator.client("iam"),
-        principal_arn=out[names.TEST_PRINCIPAL_ARN],
-        key_arn=out[names.KEY_ARN],
-        table_name=out[names.TABLE_NAME],
-        region=out[names.REGION],
-        account_id=out[names.ACCOUNT_ID],
+        principal_arn=out[contract.TEST_PRINCIPAL_ARN],
+        key_arn=out[contract.KEY_ARN],
+        table_name=out[contract.TABLE_NAME],
+        region=out[contract.REGION],
+        account_id=out[contract.ACCOUNT_ID],
     )
     assert decision.allowed
     assert decision.source.startswith("inline policy test-principal-key-user-policy")
@@ -59,7 +59,7 @@ def test_an_identity_policy_key_user_is_explained_by_its_statement(emulator: Emu
 
 def test_identity_policies_include_attached_managed_policies(emulator: Emulator, stack: Stack) -> None:
     out = up(stack, testPrincipal="role").outputs
-    found = identity_policies(emulator.client("iam"), out[names.TEST_PRINCIPAL_ARN])
+    found = identity_policies(emulator.client("iam"), out[contract.TEST_PRINCIPAL_ARN])
     assert [p.source for p in found] == ["managed policy AmazonDynamoDBReadOnlyAccess"]
     assert any("dynamodb:GetItem" in s["Action"] for s in found[0].document["Statement"])
 
@@ -78,10 +78,10 @@ def test_the_deployer_sees_an_explanation_even_without_iam_read_rights(emulator:
     line = explanation(
         emulator.client("kms"),
         NoIam(),
-        principal_arn=out[names.TEST_PRINCIPAL_ARN],
-        key_arn=out[names.KEY_ARN],
-        table_name=out[names.TABLE_NAME],
-        region=out[names.REGION],
-        account_id=out[names.ACCOUNT_ID],
+        principal_arn=out[contract.TEST_PRINCIPAL_ARN],
+        key_arn=out[contract.KEY_ARN],
+        table_name=out[contract.TABLE_NAME],
+        region=out[contract.REGION],
+        account_id=out[contract.ACCOUNT_ID],
     )
     assert line.startswith("policy evaluator could not read the policies") and "no iam:List*" in line

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from botocore.config import Config
 
-import outputs as names
 import verify.run
 from sandbox.deploy import Stack
 from sandbox.emulator import Emulator
 from sandbox.faults import EXPIRED_TOKEN, THROTTLED, Fault
+from stack import outputs as contract
 from tests.sandbox.conftest import up
 from verify.__main__ import main
 from verify.canary import CANARY_VALUE_ATTRIBUTE
@@ -33,7 +33,7 @@ USER_ITEM = {"id": {"S": "users-own-item"}, "note": {"S": "untouched"}}
 def deployed(emulator: Emulator, stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
     """A granted deployment with one item of the user's; the deployer's environment set; the outputs file."""
     out = up(stack, testPrincipal="user", grantTestPrincipal="true").outputs
-    emulator.client("dynamodb").put_item(TableName=out[names.TABLE_NAME], Item=USER_ITEM)
+    emulator.client("dynamodb").put_item(TableName=out[contract.TABLE_NAME], Item=USER_ITEM)
     for variable, value in emulator.environment().items():
         monkeypatch.setenv(variable, value)
     monkeypatch.setenv("COLUMNS", "1000")  # one line per finding in the report
@@ -43,7 +43,7 @@ def deployed(emulator: Emulator, stack: Stack, monkeypatch: pytest.MonkeyPatch, 
 
 
 def items(emulator: Emulator, out: dict[str, Any]) -> list[dict[str, Any]]:
-    return emulator.client("dynamodb").scan(TableName=out[names.TABLE_NAME])["Items"]
+    return emulator.client("dynamodb").scan(TableName=out[contract.TABLE_NAME])["Items"]
 
 
 def assert_no_canary(emulator: Emulator, out: dict[str, Any]) -> None:
@@ -121,7 +121,7 @@ def test_an_unreachable_endpoint_cannot_run_and_names_it(deployed: Any, capsys: 
 def disable_key_on(emulator: Emulator, out: dict[str, Any], target: str) -> None:
     """Disable the table's key just before the first `target` request of the run reaches the emulator."""
     assert emulator.faults is not None
-    emulator.faults.add(Fault(target, before=lambda: emulator.client("kms").disable_key(KeyId=out[names.KEY_ID])))
+    emulator.faults.add(Fault(target, before=lambda: emulator.client("kms").disable_key(KeyId=out[contract.KEY_ID])))
 
 
 def test_the_key_disabled_before_the_canary_write_fails_the_round_trip(
@@ -133,7 +133,7 @@ def test_the_key_disabled_before_the_canary_write_fails_the_round_trip(
     report = capsys.readouterr().out
     assert "FAIL   round_trip" in report and "the deployer could not write a canary: ValidationException" in report
     assert "check the key, its policy and its grants" in report
-    emulator.client("kms").enable_key(KeyId=out[names.KEY_ID])
+    emulator.client("kms").enable_key(KeyId=out[contract.KEY_ID])
     assert_no_canary(emulator, out)
 
 
@@ -146,7 +146,7 @@ def test_the_key_disabled_after_the_canary_write_says_which_item_to_delete(
     report = capsys.readouterr().out
     assert "FAIL   canary_removed" in report and "delete the item with key" in report
     # Nothing can delete it while the key is disabled (AWS neither); once enabled, the advice works.
-    emulator.client("kms").enable_key(KeyId=out[names.KEY_ID])
+    emulator.client("kms").enable_key(KeyId=out[contract.KEY_ID])
     canaries = [i for i in items(emulator, out) if CANARY_VALUE_ATTRIBUTE in i]
     assert len(canaries) == 1 and canaries[0]["id"]["S"] in report
 
@@ -156,7 +156,7 @@ def test_a_missing_table_fails_and_says_what_to_do(
 ) -> None:
     out, _ = deployed
     gone = tmp_path / "gone.json"
-    gone.write_text(json.dumps({**out, names.TABLE_NAME: "no-such-table"}))
+    gone.write_text(json.dumps({**out, contract.TABLE_NAME: "no-such-table"}))
     assert run(gone) == 1
     report = capsys.readouterr().out
     assert "FAIL   table.exists" in report and "->" in report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from components.policies import build_key_policy
+from components.policy_builders import build_key_policy
 from verify.collect import AliasRecord, KeyRecord, TableRecord
 from verify.findings import Status
 from verify.inputs import StackOutputs

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-import outputs as names
+from stack import outputs as contract
 from verify.probe import (
     NEW_CREDENTIALS_WAIT,
     PERMISSION_CHANGE_WAIT,
@@ -105,41 +105,41 @@ def run(expected: str, *outcomes: Outcome, max_wait: float | None = None) -> tup
 
 
 def test_denied_waits_through_iam_propagation_then_passes_on_kms_denial() -> None:
-    result, fake, lines = run(names.EXPECT_DENIED, Outcome.IAM_DENIED, Outcome.IAM_DENIED, Outcome.KMS_DENIED)
+    result, fake, lines = run(contract.EXPECT_DENIED, Outcome.IAM_DENIED, Outcome.IAM_DENIED, Outcome.KMS_DENIED)
     assert result.holds and result.attempts == 3 and result.last.outcome is Outcome.KMS_DENIED
     assert len(fake.sleeps) == 2 and "refused by IAM" in lines[0]
 
 
 def test_iam_denial_never_passes_the_denied_check() -> None:
-    result, fake, _ = run(names.EXPECT_DENIED, Outcome.IAM_DENIED)
+    result, fake, _ = run(contract.EXPECT_DENIED, Outcome.IAM_DENIED)
     assert not result.holds and result.last.outcome is Outcome.IAM_DENIED
     assert fake.now == pytest.approx(PERMISSION_CHANGE_WAIT), "waited exactly up to the bound, no overshoot"
 
 
 def test_read_waits_for_new_credentials_then_passes() -> None:
     result, _, _ = run(
-        names.EXPECT_READ, Outcome.CREDENTIALS_PENDING, Outcome.THROTTLED, Outcome.KMS_DENIED, Outcome.READ
+        contract.EXPECT_READ, Outcome.CREDENTIALS_PENDING, Outcome.THROTTLED, Outcome.KMS_DENIED, Outcome.READ
     )
     assert result.holds and result.attempts == 4
 
 
 def test_credentials_that_never_work_stop_at_the_credentials_bound() -> None:
-    result, fake, _ = run(names.EXPECT_READ, Outcome.CREDENTIALS_PENDING)
+    result, fake, _ = run(contract.EXPECT_READ, Outcome.CREDENTIALS_PENDING)
     assert not result.holds and fake.now == pytest.approx(NEW_CREDENTIALS_WAIT)
 
 
 def test_reading_when_denied_is_expected_keeps_waiting_then_fails() -> None:
-    result, fake, _ = run(names.EXPECT_DENIED, Outcome.READ, max_wait=30)
+    result, fake, _ = run(contract.EXPECT_DENIED, Outcome.READ, max_wait=30)
     assert not result.holds and result.last.outcome is Outcome.READ and fake.now == pytest.approx(30)
 
 
 def test_wrong_plaintext_and_other_errors_fail_at_once() -> None:
-    assert run(names.EXPECT_READ, Outcome.MISMATCH)[0].attempts == 1
-    assert not run(names.EXPECT_DENIED, Outcome.OTHER_ERROR)[0].holds
+    assert run(contract.EXPECT_READ, Outcome.MISMATCH)[0].attempts == 1
+    assert not run(contract.EXPECT_DENIED, Outcome.OTHER_ERROR)[0].holds
 
 
 def test_max_wait_zero_tries_once() -> None:
-    result, fake, _ = run(names.EXPECT_READ, Outcome.KMS_DENIED, max_wait=0)
+    result, fake, _ = run(contract.EXPECT_READ, Outcome.KMS_DENIED, max_wait=0)
     assert result.attempts == 1 and fake.sleeps == []
 
 
@@ -166,6 +166,6 @@ def test_a_grant_that_lands_at_t_is_seen_by_max_t_plus_half_a_second_and_1_08t(s
         outcome = Outcome.READ if fake.now >= settles_at else Outcome.KMS_DENIED
         return Attempt(outcome, outcome.value)
 
-    result = wait_for_boundary(attempt, names.EXPECT_READ, clock=fake.clock, sleep=fake.sleep, rng=random.Random(3))
+    result = wait_for_boundary(attempt, contract.EXPECT_READ, clock=fake.clock, sleep=fake.sleep, rng=random.Random(3))
     assert result.holds
     assert fake.now <= max(settles_at + 0.5, 1.08 * settles_at) + 1e-9

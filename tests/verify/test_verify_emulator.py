@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-import outputs as names
+from stack import outputs as contract
 from tests.verify.conftest import REGION, deploy, user_items
 from verify.__main__ import main
 from verify.findings import Status
@@ -34,7 +34,7 @@ def statuses(findings: list[Any]) -> dict[str, Status]:
 def test_healthy_deployment_passes_and_leaves_no_canary(
     aws_env: None, tmp_path: Path, principal: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    outputs = deploy(principal=principal, expected=names.EXPECT_READ)
+    outputs = deploy(principal=principal, expected=contract.EXPECT_READ)
     boto3.client("dynamodb", region_name=REGION).put_item(
         TableName="orders", Item={"id": {"S": "user-item"}, "v": {"S": "keep"}}
     )
@@ -49,8 +49,8 @@ def test_secret_is_never_printed(aws_env: None, tmp_path: Path, capsys: pytest.C
     outputs = deploy(principal="user")
     run_main(tmp_path, outputs, "--json")
     captured = capsys.readouterr()
-    assert outputs[names.TEST_USER_SECRET_ACCESS_KEY] not in captured.out + captured.err
-    assert outputs[names.TEST_USER_SECRET_ACCESS_KEY] not in repr(parse_outputs(outputs))
+    assert outputs[contract.TEST_USER_SECRET_ACCESS_KEY] not in captured.out + captured.err
+    assert outputs[contract.TEST_USER_SECRET_ACCESS_KEY] not in repr(parse_outputs(outputs))
 
 
 @pytest.mark.parametrize(
@@ -91,13 +91,13 @@ def test_weakened_deployments_fail_with_exit_1(
 def test_wrong_key_in_outputs_fails(aws_env: None) -> None:
     outputs = deploy(principal="none")
     other = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]
-    outputs[names.KEY_ARN], outputs[names.KEY_ID] = other["Arn"], other["KeyId"]
+    outputs[contract.KEY_ARN], outputs[contract.KEY_ID] = other["Arn"], other["KeyId"]
     findings = verify(Aws(boto3.session.Session(region_name=REGION)), parse_outputs(outputs))
     assert statuses(findings)["table.key"] is Status.FAIL
 
 
 def test_configured_settings_are_compared(aws_env: None) -> None:
-    outputs = deploy(principal="none") | {names.DELETION_PROTECTION: False}
+    outputs = deploy(principal="none") | {contract.DELETION_PROTECTION: False}
     findings = verify(Aws(boto3.session.Session(region_name=REGION)), parse_outputs(outputs))
     assert statuses(findings)["table.deletion_protection"] is Status.FAIL
     assert statuses(findings)["table.point_in_time_recovery"] is Status.PASS
@@ -107,9 +107,11 @@ def test_missing_outputs_exit_2_listing_the_keys(
     aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     outputs = deploy(principal="user")
-    del outputs[names.KEY_ARN], outputs[names.TEST_USER_ACCESS_KEY_ID]
+    del outputs[contract.KEY_ARN], outputs[contract.TEST_USER_ACCESS_KEY_ID]
     assert run_main(tmp_path, outputs) == 2
-    assert f"stack outputs are missing: {names.KEY_ARN}, {names.TEST_USER_ACCESS_KEY_ID}" in capsys.readouterr().err
+    assert (
+        f"stack outputs are missing: {contract.KEY_ARN}, {contract.TEST_USER_ACCESS_KEY_ID}" in capsys.readouterr().err
+    )
 
 
 def test_unreachable_endpoint_exits_2(aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -119,7 +121,7 @@ def test_unreachable_endpoint_exits_2(aws_env: None, tmp_path: Path, capsys: pyt
 
 
 def test_missing_table_fails_and_skips_the_probe(aws_env: None) -> None:
-    outputs = deploy(principal="user") | {names.TABLE_NAME: "gone"}
+    outputs = deploy(principal="user") | {contract.TABLE_NAME: "gone"}
     found = statuses(verify(Aws(boto3.session.Session(region_name=REGION)), parse_outputs(outputs)))
     assert found["table.exists"] is Status.FAIL and found["boundary_probe"] is Status.SKIP
 
@@ -141,7 +143,7 @@ def test_canary_is_removed_when_the_run_is_interrupted(aws_env: None, interrupti
 
 
 def test_probe_result_becomes_the_finding(aws_env: None) -> None:
-    outputs = deploy(principal="user", expected=names.EXPECT_DENIED)
+    outputs = deploy(principal="user", expected=contract.EXPECT_DENIED)
     verdict = ProbeResult(
         True, Attempt(Outcome.KMS_DENIED, "AccessDeniedException: KMS key access denied error"), 3, 12.0
     )
@@ -156,7 +158,7 @@ def test_probe_result_becomes_the_finding(aws_env: None) -> None:
 def test_table_encrypted_through_an_alias_resolves_to_the_key(aws_env: None) -> None:
     outputs = deploy(principal="none")
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    alias_arn = f"arn:aws:kms:{REGION}:{outputs[names.ACCOUNT_ID]}:{outputs[names.KEY_ALIAS]}"
+    alias_arn = f"arn:aws:kms:{REGION}:{outputs[contract.ACCOUNT_ID]}:{outputs[contract.KEY_ALIAS]}"
     dynamodb.create_table(
         TableName="via-alias",
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -166,5 +168,5 @@ def test_table_encrypted_through_an_alias_resolves_to_the_key(aws_env: None) -> 
     )
     reported = dynamodb.describe_table(TableName="via-alias")["Table"]["SSEDescription"]["KMSMasterKeyArn"]
     assert ":alias/" in reported, "the emulator echoes the alias, as the notes say"
-    want = parse_outputs(outputs | {names.TABLE_NAME: "via-alias"})
+    want = parse_outputs(outputs | {contract.TABLE_NAME: "via-alias"})
     assert statuses(verify(Aws(boto3.session.Session(region_name=REGION)), want))["table.key"] is Status.PASS

@@ -23,13 +23,21 @@ In a Principal only "*" is a wildcard, as in AWS.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.policies import as_list, dynamodb_service, iam_wildcard_match, table_encryption_context
+from access.arns import is_account_principal
+from access.documents import (
+    NamedPolicy,
+    action_matches,
+    as_list,
+    iam_wildcard_match,
+    parse_policy,
+    statement_label,
+    statements,
+)
+from access.kms_dynamodb import dynamodb_via_service, table_encryption_context
 
 Context = Mapping[str, str | bool | Sequence[str]]
 
@@ -56,14 +64,6 @@ class Request:
 
 
 @dataclass(frozen=True)
-class NamedPolicy:
-    """A policy document and where it came from (for explanations)."""
-
-    source: str
-    document: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
 class Grant:
     grant_id: str
     grantee_principal: str
@@ -86,11 +86,6 @@ class Decision:
 # -- matching ----------------------------------------------------------------
 
 
-def _action_matches(pattern: str, action: str) -> bool:
-    # Action names are case-insensitive in IAM.
-    return iam_wildcard_match(pattern, action, ignore_case=True)
-
-
 def _arn_matches(pattern: str, arn: str) -> bool:
     """Arn* operators: the six colon-separated parts compared one by one, each with wildcards."""
     if pattern == "*":
@@ -104,10 +99,10 @@ def _arn_matches(pattern: str, arn: str) -> bool:
 def _statement_covers(statement: Mapping[str, Any], request: Request) -> bool:
     """Action/NotAction and Resource/NotResource (a missing Resource means the key itself, as in key policies)."""
     if "Action" in statement:
-        if not any(_action_matches(p, request.action) for p in as_list(statement["Action"])):
+        if not any(action_matches(p, request.action) for p in as_list(statement["Action"])):
             return False
     elif "NotAction" in statement:
-        if any(_action_matches(p, request.action) for p in as_list(statement["NotAction"])):
+        if any(action_matches(p, request.action) for p in as_list(statement["NotAction"])):
             return False
     else:
         return False
@@ -116,10 +111,6 @@ def _statement_covers(statement: Mapping[str, Any], request: Request) -> bool:
     if "NotResource" in statement:
         return not any(iam_wildcard_match(p, request.resource) for p in as_list(statement["NotResource"]))
     return True
-
-
-def _names_account(entry: str, account_id: str) -> bool:
-    return entry == account_id or re.fullmatch(rf"arn:[\w-]+:iam::{re.escape(account_id)}:root", entry) is not None
 
 
 def _principal_entries(value: Any) -> list[str]:
@@ -146,12 +137,12 @@ def _principal_match(statement: Mapping[str, Any], request: Request) -> int:
             return _Match.DIRECT
         if names & set(entries):
             return _Match.DIRECT
-        if any(_names_account(e, request.account_id) for e in entries):
+        if any(is_account_principal(e, request.account_id) for e in entries):
             return _Match.ACCOUNT
         return _Match.NONE
     if "NotPrincipal" in statement:
         entries = _principal_entries(statement["NotPrincipal"])
-        excluded = bool(names & set(entries)) or any(_names_account(e, request.account_id) for e in entries)
+        excluded = bool(names & set(entries)) or any(is_account_principal(e, request.account_id) for e in entries)
         return _Match.NONE if excluded or "*" in entries else _Match.DIRECT
     return _Match.NONE
 
@@ -233,14 +224,6 @@ def conditions_hold(condition: Mapping[str, Any] | None, context: Context, *, fo
 # -- decisions ---------------------------------------------------------------
 
 
-def _statements(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [s for s in as_list(policy.get("Statement")) if isinstance(s, Mapping)]
-
-
-def _label(statement: Mapping[str, Any], position: int) -> str:
-    return f"statement {statement['Sid']!r}" if statement.get("Sid") else f"statement #{position + 1}"
-
-
 @dataclass(frozen=True)
 class _Hit:
     source: str
@@ -248,14 +231,14 @@ class _Hit:
     statement: Mapping[str, Any]
 
     def describe(self) -> str:
-        return f"{self.source} {_label(self.statement, self.position)}"
+        return f"{self.source} statement {statement_label(self.statement, self.position)}"
 
 
 def _hits(
     policy: NamedPolicy, request: Request, effect: str, *, resource_policy: bool, principal: int | None = None
 ) -> list[_Hit]:
     found = []
-    for position, statement in enumerate(_statements(policy.document)):
+    for position, statement in enumerate(statements(policy.document)):
         if statement.get("Effect") != effect or not _statement_covers(statement, request):
             continue
         if resource_policy:
@@ -360,7 +343,6 @@ def dynamodb_decrypt_request(
     region: str,
     account_id: str,
     caller_arn: str = "",
-    dns_suffix: str = "amazonaws.com",
     via_service: str | None = None,
 ) -> Request:
     """The kms:Decrypt request DynamoDB makes, as the caller, to read or write a table's items.
@@ -375,7 +357,7 @@ def dynamodb_decrypt_request(
         "kms:EncryptionContextKeys": sorted(encryption_context),
         **{f"kms:EncryptionContext:{k}": v for k, v in encryption_context.items()},
     }
-    service = dynamodb_service(region, dns_suffix) if via_service is None else via_service
+    service = dynamodb_via_service(region) if via_service is None else via_service
     if service:
         context["kms:ViaService"] = service
     return Request(
@@ -387,12 +369,6 @@ def dynamodb_decrypt_request(
         encryption_context=encryption_context,
         caller_arn=caller_arn,
     )
-
-
-def parse_policy(text: str | Mapping[str, Any], source: str) -> NamedPolicy:
-    """A NamedPolicy from a JSON text (as IAM and KMS return it) or a parsed document."""
-    document = json.loads(text) if isinstance(text, str) else text
-    return NamedPolicy(source, document)
 
 
 __all__ = [

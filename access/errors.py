@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 
 class ConfigError(ValueError):
-    """Bad input to a component or to the stack program.
+    """Bad input to a component, the stack program or a policy builder.
 
     Raised before any resource is registered, so nothing is half-made.
     """

@@ -1,7 +1,10 @@
-"""Stack output names: the program exports with them, the verifier reads them.
+"""The stack's output contract: the program exports with these names, the verifier reads them.
 
-One module, imported by both, so the two cannot drift apart.
+One module, imported by both, so the two cannot drift apart. Standard library
+only (and the access core): the verifier imports it without loading Pulumi.
 """
+
+from access.arns import PRINCIPAL_KINDS
 
 REGION = "region"
 ACCOUNT_ID = "accountId"
@@ -37,5 +40,9 @@ WITH_PRINCIPAL = (TEST_PRINCIPAL_ARN, TEST_PRINCIPAL_EXPECTED_ACCESS)
 WITH_USER = (TEST_USER_ACCESS_KEY_ID, TEST_USER_SECRET_ACCESS_KEY)
 SECRETS = (TEST_USER_SECRET_ACCESS_KEY,)
 
+# Allowed values.
+NO_TEST_PRINCIPAL = "none"
+TEST_PRINCIPAL_KINDS = (*PRINCIPAL_KINDS, NO_TEST_PRINCIPAL)
 EXPECT_DENIED = "denied"
 EXPECT_READ = "read"
+EXPECTED_ACCESS = (EXPECT_DENIED, EXPECT_READ)

@@ -1,4 +1,4 @@
-"""ProbePrincipal: the walkthrough's test principal.
+"""ProbePrincipal: the walkthrough's test principal (a part of the stack program, not of the library).
 
 An IAM role (or user) with the AWS managed AmazonDynamoDBReadOnlyAccess policy
 and no KMS data permission: IAM lets it read the table, so whether it can
@@ -13,9 +13,10 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from access.arns import PRINCIPAL_KINDS
 from components.context import deploy_context
-from components.policies import trust_account_policy
-from components.validation import PRINCIPAL_KINDS, require_choice
+from components.policy_builders import trust_account_policy
+from components.validation import require_choice
 
 TOKEN = "encrypted-dynamodb:index:ProbePrincipal"
 READ_ONLY_POLICY = "AmazonDynamoDBReadOnlyAccess"

@@ -1,86 +1,57 @@
-"""The stack program's configuration: keys, defaults, and their checks.
+"""The stack program's configuration: stack config -> validated component arguments.
 
-The defaults here are the same as the `config:` schema in Pulumi.yaml (a test
-holds the two equal): the CLI applies the schema's, the SDK under mocks does not.
+Every key, its type and its default are declared once, in Pulumi.yaml's `config:`
+block; the Pulumi CLI (and the sandbox's mock runner) applies those defaults, so every
+key has a value here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 
-from components import ConfigError, EncryptedTableArgs
+from access.errors import ConfigError
+from components import EncryptedTableArgs
 from components.encrypted_table import validate_encrypted_table_args
-from components.errors import one_of
+from components.validation import require_choice
+from stack.outputs import TEST_PRINCIPAL_KINDS
 
 TABLE_COMPONENT_NAME = "encrypted"
-TEST_PRINCIPAL_KINDS = ("role", "user", "none")
 GRANT_MODES = ("key-policy", "grant", "iam-policy")
-
-DEFAULTS: dict[str, Any] = {
-    "tableName": "",
-    "partitionKey": "id",
-    "partitionKeyType": "S",
-    "sortKey": "",
-    "sortKeyType": "S",
-    "billingMode": "PAY_PER_REQUEST",
-    "readCapacity": 0,
-    "writeCapacity": 0,
-    "pointInTimeRecovery": True,
-    "deletionProtection": True,
-    "keyAlias": "",
-    "keyAdmins": [],
-    "keyRotationPeriodDays": 365,
-    "keyDeletionWindowDays": 30,
-    "allowIamPolicies": True,
-    "testPrincipal": "role",
-    "grantTestPrincipal": False,
-    "grantMode": "grant",
-}
 
 
 @dataclass(frozen=True)
 class StackConfig:
     table: EncryptedTableArgs
+    point_in_time_recovery: bool
+    deletion_protection: bool
     test_principal: str
     grant_test_principal: bool
     grant_mode: str
 
 
-def _choice(key: str, value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ConfigError(key, f"{value!r} is not supported", one_of(allowed))
-    return value
-
-
 def load_stack_config(config: pulumi.Config) -> StackConfig:
     def text(key: str) -> str:
-        value = config.get(key)
-        return DEFAULTS[key] if value is None else value
+        return config.require(key)
 
     def flag(key: str) -> bool:
         try:
-            value = config.get_bool(key)
+            return config.require_bool(key)
         except pulumi.ConfigTypeError:
             raise ConfigError(key, f"{config.get(key)!r} is not a boolean", "true or false") from None
-        return DEFAULTS[key] if value is None else value
 
     def number(key: str) -> int:
         try:
-            value = config.get_int(key)
+            return config.require_int(key)
         except pulumi.ConfigTypeError:
             raise ConfigError(key, f"{config.get(key)!r} is not a whole number", "an integer, e.g. 30") from None
-        return DEFAULTS[key] if value is None else value
 
     def strings(key: str) -> list[str]:
         try:
-            value = config.get_object(key)
+            value = config.require_object(key)
         except pulumi.ConfigTypeError:
             value = config.get(key)
-        if value is None:
-            return list(DEFAULTS[key])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(key, f"{value!r} is not a list of strings", "a YAML or JSON list of ARNs")
         return value
@@ -113,7 +84,9 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
     validate_encrypted_table_args(TABLE_COMPONENT_NAME, table)
     return StackConfig(
         table=table,
-        test_principal=_choice("testPrincipal", text("testPrincipal"), TEST_PRINCIPAL_KINDS),
+        point_in_time_recovery=flag("pointInTimeRecovery"),
+        deletion_protection=flag("deletionProtection"),
+        test_principal=require_choice("testPrincipal", text("testPrincipal"), TEST_PRINCIPAL_KINDS),
         grant_test_principal=flag("grantTestPrincipal"),
-        grant_mode=_choice("grantMode", text("grantMode"), GRANT_MODES),
+        grant_mode=require_choice("grantMode", text("grantMode"), GRANT_MODES),
     )

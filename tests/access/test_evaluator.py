@@ -11,17 +11,18 @@ from typing import Any
 
 import pytest
 
-from components.evaluator import (
+from access.documents import NamedPolicy
+from access.evaluator import (
     KEY_POLICY,
     Grant,
-    NamedPolicy,
     Request,
     authorize_identity,
     authorize_kms,
     conditions_hold,
     dynamodb_decrypt_request,
 )
-from components.policies import build_key_policy, key_user_identity_policy, table_encryption_context
+from access.kms_dynamodb import table_encryption_context
+from components.policy_builders import build_key_policy, key_user_identity_policy
 
 ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"
@@ -224,7 +225,7 @@ def test_worked_examples(case: Case) -> None:
 def test_the_decision_names_the_deciding_statement() -> None:
     decision = authorize_kms(alice_via_dynamodb(), doc(allow({"AWS": ALICE}), deny({"AWS": ALICE}, sid="NoDecrypt")))
     assert decision.statement is not None and decision.statement["Sid"] == "NoDecrypt"
-    assert decision.reason == "denied explicitly by key policy statement 'NoDecrypt'"
+    assert decision.reason == "denied explicitly by key policy statement NoDecrypt"
 
 
 def test_an_implicit_deny_says_when_an_iam_allow_is_ignored_for_want_of_delegation() -> None:

@@ -1,0 +1,76 @@
+"""Checks on whole policy documents, shared by the components, the verifier and the policy pack.
+
+Each returns the labels (documents.statement_label) of the statements that break
+its rule, so every report names a statement the same way.
+"""
+
+from __future__ import annotations
+
+from access.arns import is_account_principal
+from access.documents import (
+    Document,
+    as_list,
+    condition_keys,
+    statement_allows_action,
+    statement_label,
+    statement_principals,
+    statements,
+)
+from access.kms_dynamodb import KEY_DATA_OPERATIONS
+
+
+def unconditioned_wildcard_statements(policy: Document) -> list[str]:
+    """Allow statements open to any principal with no condition.
+
+    A NotPrincipal Allow is open to everyone but the named, so it counts too.
+    """
+    return [
+        statement_label(statement, position)
+        for position, statement in enumerate(statements(policy))
+        if statement.get("Effect") == "Allow"
+        and not statement.get("Condition")
+        and ("*" in statement_principals(statement) or "NotPrincipal" in statement)
+    ]
+
+
+def unscoped_key_use_statements(policy: Document) -> list[str]:
+    """Key-policy statements that let a principal use the key outside DynamoDB.
+
+    A statement that allows a data operation to anyone but the account itself (the
+    root delegation, which only hands the decision to IAM) must carry kms:ViaService.
+    """
+    found = []
+    for position, statement in enumerate(statements(policy)):
+        if not any(statement_allows_action(statement, action) for action in KEY_DATA_OPERATIONS):
+            continue
+        principals = statement_principals(statement)
+        delegates_only = principals and all(is_account_principal(p) for p in principals)
+        if delegates_only and "NotPrincipal" not in statement:
+            continue
+        if "kms:viaservice" not in condition_keys(statement):
+            found.append(statement_label(statement, position))
+    return found
+
+
+def broad_kms_statements(policy: Document) -> list[str]:
+    """Identity-policy statements that grant kms:* anywhere, or kms:Decrypt on every key."""
+    found = []
+    for position, statement in enumerate(statements(policy)):
+        # "kms:*" as written, or anything that covers it: "*", "k*", a NotAction that spares kms.
+        every_kms_action = statement_allows_action(statement, "kms:*")
+        on_everything = "NotResource" in statement or "*" in as_list(statement.get("Resource"))
+        if every_kms_action or (statement_allows_action(statement, "kms:Decrypt") and on_everything):
+            found.append(statement_label(statement, position))
+    return found
+
+
+def key_policy_administrators(policy: Document) -> list[str]:
+    """The principals a key policy lets change it (kms:PutKeyPolicy), sorted, de-duplicated."""
+    return sorted(
+        {
+            principal
+            for statement in statements(policy)
+            if statement_allows_action(statement, "kms:PutKeyPolicy")
+            for principal in statement_principals(statement)
+        }
+    )

@@ -1,0 +1,110 @@
+"""ARNs this project reads and writes: IAM principals, DynamoDB tables, KMS keys.
+
+Formats from the IAM identifiers reference
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html) and the
+service authorization reference for DynamoDB and KMS. Patterns match the whole value
+(`fullmatch`) with ASCII-only classes: `$` would accept a trailing newline, `\\d` and
+`\\w` non-ASCII digits and letters, none of which AWS accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from access.errors import ConfigError
+
+_PARTITION = r"aws(?:-[a-z]+)*"
+# IAM principals a key policy or grant may name: the account root, a user or a
+# role (with optional path). STS session ARNs are not valid principals.
+_PRINCIPAL_ARN = re.compile(
+    rf"arn:(?P<partition>{_PARTITION}):iam::(?P<account>[0-9]{{12}}):"
+    r"(?P<resource>root|(?P<kind>user|role)(?P<path>/(?:[\x21-\x7e]+/)*)(?P<name>[\w+=,.@-]{1,128}))",
+    re.ASCII,
+)
+_SESSION_ARN = re.compile(rf"arn:{_PARTITION}:sts::[0-9]{{12}}:assumed-role/.+", re.ASCII | re.DOTALL)
+_TABLE_ARN = re.compile(
+    rf"arn:(?P<partition>{_PARTITION}):dynamodb:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{{12}}):"
+    r"table/(?P<name>[A-Za-z0-9_.-]{3,255})",
+    re.ASCII,
+)
+_ACCOUNT_PRINCIPAL = re.compile(rf"[0-9]{{12}}|arn:{_PARTITION}:iam::[0-9]{{12}}:root", re.ASCII)
+
+# The IAM identities a key user can be (and the walkthrough's test principal).
+PRINCIPAL_KINDS = ("role", "user")
+PRINCIPAL_ARN_FORMS = "arn:<partition>:iam::<12-digit account>:root, ...:user/<path/name> or ...:role/<path/name>"
+TABLE_ARN_FORM = "arn:<partition>:dynamodb:<region>:<account>:table/<name>"
+
+
+@dataclass(frozen=True)
+class PrincipalArn:
+    """A parsed IAM principal ARN."""
+
+    arn: str
+    partition: str
+    account: str
+    kind: str  # "root", "user" or "role"
+    name: str  # the user or role name, without path; "" for root
+
+
+@dataclass(frozen=True)
+class TableArn:
+    partition: str
+    region: str
+    account: str
+    name: str
+
+
+def account_root_arn(partition: str, account_id: str) -> str:
+    """The account principal: naming it in a resource policy delegates to the account's IAM policies."""
+    return f"arn:{partition}:iam::{account_id}:root"
+
+
+def is_account_principal(entry: str, account_id: str | None = None) -> bool:
+    """An account id or account root ARN (of this account, when one is given)."""
+    if _ACCOUNT_PRINCIPAL.fullmatch(entry) is None:
+        return False
+    return account_id is None or entry == account_id or entry.endswith(f"::{account_id}:root")
+
+
+def parse_principal_arn(field_name: str, value: object) -> PrincipalArn:
+    if isinstance(value, str) and _SESSION_ARN.fullmatch(value):
+        raise ConfigError(
+            field_name,
+            f"{value!r} is an STS session, which a key policy cannot name; use the role's ARN",
+            PRINCIPAL_ARN_FORMS,
+        )
+    match = _PRINCIPAL_ARN.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(field_name, f"{value!r} is not an IAM principal ARN", PRINCIPAL_ARN_FORMS)
+    return PrincipalArn(str(value), match["partition"], match["account"], match["kind"] or "root", match["name"] or "")
+
+
+def parse_table_arn(field_name: str, value: object) -> TableArn:
+    match = _TABLE_ARN.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(field_name, f"{value!r} is not a DynamoDB table ARN", TABLE_ARN_FORM)
+    return TableArn(match["partition"], match["region"], match["account"], match["name"])
+
+
+def table_arn(partition: str, region: str, account_id: str, table_name: str) -> str:
+    return f"arn:{partition}:dynamodb:{region}:{account_id}:table/{table_name}"
+
+
+def table_name_of(name_or_arn: str) -> str:
+    """A table name from a name or a table (or index, stream) ARN, as DynamoDB accepts either."""
+    if ":table/" not in name_or_arn:
+        return name_or_arn
+    return name_or_arn.split(":table/", 1)[1].split("/", 1)[0]
+
+
+def key_arn(partition: str, region: str, account_id: str, key_id: str) -> str:
+    return f"arn:{partition}:kms:{region}:{account_id}:key/{key_id}"
+
+
+def key_arn_for(key: str, table: str) -> str:
+    """A key ARN from a key ARN or bare key id; the id is placed in the table's account and region."""
+    if key.startswith("arn:"):
+        return key
+    parts = parse_table_arn("table_arn", table)
+    return key_arn(parts.partition, parts.region, parts.account, key)

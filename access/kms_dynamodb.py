@@ -1,0 +1,177 @@
+"""The facts of a DynamoDB table encrypted with a customer-managed KMS key, in one place.
+
+Action sets are composed from smaller ones, as AWS CDK's aws-dynamodb/lib/perms.ts
+builds its read-write lists from its read lists; grant operations are derived from
+the same sets, so a KeyUser's grant and its identity policy cannot disagree.
+
+Sources:
+- How DynamoDB uses KMS (encryption context, kms:ViaService, the key user's actions):
+  https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html
+  and https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html
+- kms:ViaService names: https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+- Grant operations: https://docs.aws.amazon.com/kms/latest/developerguide/grants.html#terms-grant-operations
+- Limits: https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html (key policy
+  32 KB), the CreateKey, ScheduleKeyDeletion, EnableKeyRotation and CreateAlias API references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from access.documents import action_matches
+
+# -- statement ids this project writes, read back by the verifier and the policy pack ------------
+SID_ROOT_DELEGATION = "EnableIamPolicies"
+SID_ADMINISTRATION = "AllowKeyAdministration"
+SID_KEY_USE_VIA_DYNAMODB = "AllowKeyUseThroughDynamoDB"
+SID_IDENTITY_KEY_USE = "UseTableKeyThroughDynamoDB"
+SID_TABLE_ITEMS = "AccessTableItems"
+SID_TRUST_ACCOUNT = "AssumableByThisAccount"
+
+# -- KMS ---------------------------------------------------------------------------------------
+KEY_SPEC = "SYMMETRIC_DEFAULT"  # DynamoDB accepts only symmetric encryption keys
+KEY_USAGE = "ENCRYPT_DECRYPT"
+KEY_MANAGER_CUSTOMER = "CUSTOMER"
+USABLE_KEY_STATE = "Enabled"
+KEY_POLICY_MAX_BYTES = 32 * 1024
+DELETION_WINDOW_DAYS = (7, 30)  # ScheduleKeyDeletion PendingWindowInDays
+ROTATION_PERIOD_DAYS = (90, 2560)  # EnableKeyRotation RotationPeriodInDays
+DEFAULT_ROTATION_PERIOD_DAYS = 365
+ALIAS_PREFIX = "alias/"
+RESERVED_ALIAS_PREFIX = "alias/aws/"
+ALIAS_MAX_LENGTH = 256
+KEY_DESCRIPTION_MAX_LENGTH = 8192  # CreateKey Description
+
+# Management only: spelled out (no "kms:Create*"-style wildcards) so that no data
+# action can slip in. CreateGrant, RevokeGrant and RetireGrant are here because
+# DynamoDB needs the table creator to create its grants, and KeyUser grants are
+# created and retired by the deployer.
+KEY_ADMIN_ACTIONS: tuple[str, ...] = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:CreateGrant",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+
+# A key user's actions, as the DynamoDB guide's key policy writes them (less
+# kms:CreateGrant, which only the table's creator needs).
+KEY_READ_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:DescribeKey")
+KEY_WRITE_ACTIONS: tuple[str, ...] = ("kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+KEY_USER_ACTIONS: tuple[str, ...] = (*KEY_READ_ACTIONS, *KEY_WRITE_ACTIONS)
+
+# Operations that touch plaintext or ciphertext (the KMS cryptographic operations
+# of a symmetric key): an administrator must hold none of them.
+KEY_DATA_OPERATIONS: tuple[str, ...] = (
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+# The KMS operations DynamoDB performs with a table's key on a caller's behalf, as
+# grant operations name them.
+DYNAMODB_KEY_OPERATIONS: tuple[str, ...] = (
+    "Decrypt",
+    "DescribeKey",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+)
+
+
+def covered_operations(actions: Iterable[str], operations: Iterable[str] = DYNAMODB_KEY_OPERATIONS) -> tuple[str, ...]:
+    """The grant operations (of those given) that IAM action patterns cover, in the given order."""
+    patterns = list(actions)
+    return tuple(op for op in operations if any(action_matches(p, f"kms:{op}") for p in patterns))
+
+
+# -- DynamoDB ------------------------------------------------------------------------------------
+TABLE_READ_ACTIONS: tuple[str, ...] = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+)
+TABLE_WRITE_ACTIONS: tuple[str, ...] = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
+
+# The API calls that read or write items: DynamoDB calls kms:Decrypt as the caller for each.
+DATA_PLANE_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
+    }
+)
+
+# -- a KeyUser's access levels, as key actions, grant operations and table actions ----------------
+ACCESS_LEVELS = ("read", "read-write")
+ACCESS_KMS_ACTIONS: dict[str, tuple[str, ...]] = {"read": KEY_READ_ACTIONS, "read-write": KEY_USER_ACTIONS}
+ACCESS_GRANT_OPERATIONS: dict[str, tuple[str, ...]] = {
+    level: covered_operations(actions) for level, actions in ACCESS_KMS_ACTIONS.items()
+}
+ACCESS_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "read": TABLE_READ_ACTIONS,
+    "read-write": (*TABLE_READ_ACTIONS, *TABLE_WRITE_ACTIONS),
+}
+
+# -- what DynamoDB sends to KMS -----------------------------------------------------------------
+CONTEXT_TABLE_NAME = "aws:dynamodb:tableName"
+CONTEXT_SUBSCRIBER_ID = "aws:dynamodb:subscriberId"
+
+
+def table_encryption_context(table_name: str, account_id: str) -> dict[str, str]:
+    """The encryption context DynamoDB sends to KMS for this table's data."""
+    return {CONTEXT_TABLE_NAME: table_name, CONTEXT_SUBSCRIBER_ID: account_id}
+
+
+def dynamodb_via_service(region: str) -> str:
+    """The kms:ViaService value for DynamoDB in a region.
+
+    `.amazonaws.com` in every partition, China's included: the KMS guide's
+    kms:ViaService table says to use that suffix in all AWS partitions, although the
+    service endpoints in aws-cn end in `.amazonaws.com.cn`.
+    """
+    return f"dynamodb.{region}.amazonaws.com"

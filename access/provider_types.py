@@ -1,0 +1,24 @@
+"""The pulumi-aws resource type tokens this project creates, models and checks.
+
+Data only: the policy pack matches resources by them and the sandbox's engine models
+each one, without either importing pulumi_aws. Tokens as the pulumi-aws schema names them.
+"""
+
+PROVIDER = "pulumi:providers:aws"
+KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+KMS_ALIAS = "aws:kms/alias:Alias"
+KMS_GRANT = "aws:kms/grant:Grant"
+DYNAMODB_TABLE = "aws:dynamodb/table:Table"
+IAM_ROLE = "aws:iam/role:Role"
+IAM_USER = "aws:iam/user:User"
+IAM_ACCESS_KEY = "aws:iam/accessKey:AccessKey"
+IAM_POLICY = "aws:iam/policy:Policy"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+IAM_GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+IAM_ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+IAM_USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+
+# Resources whose `policy` input is an identity policy document.
+IDENTITY_POLICY_TYPES = (IAM_POLICY, IAM_ROLE_POLICY, IAM_USER_POLICY, IAM_GROUP_POLICY)

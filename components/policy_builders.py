@@ -1,0 +1,178 @@
+"""The policy documents this project writes, built from plain data: no Pulumi, no boto3.
+
+The facts they are made of (statement ids, action sets, the encryption context,
+kms:ViaService, the size limit) live in access.kms_dynamodb; the checks they must pass
+in access.analyzers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from access.analyzers import unconditioned_wildcard_statements
+from access.arns import account_root_arn
+from access.documents import POLICY_VERSION
+from access.errors import ConfigError
+from access.kms_dynamodb import (
+    ACCESS_KMS_ACTIONS,
+    ACCESS_TABLE_ACTIONS,
+    KEY_ADMIN_ACTIONS,
+    KEY_POLICY_MAX_BYTES,
+    KEY_USER_ACTIONS,
+    SID_ADMINISTRATION,
+    SID_IDENTITY_KEY_USE,
+    SID_KEY_USE_VIA_DYNAMODB,
+    SID_ROOT_DELEGATION,
+    SID_TABLE_ITEMS,
+    SID_TRUST_ACCOUNT,
+    dynamodb_via_service,
+)
+
+
+def via_dynamodb_condition(region: str, account_id: str) -> dict[str, Any]:
+    """Key use only through DynamoDB, on behalf of a caller of this account."""
+    return {
+        "StringEquals": {
+            "kms:ViaService": dynamodb_via_service(region),
+            "kms:CallerAccount": account_id,
+        }
+    }
+
+
+def build_key_policy(
+    *,
+    partition: str,
+    account_id: str,
+    region: str,
+    admin_arns: Sequence[str],
+    key_user_arns: Sequence[str],
+    allow_iam_policies: bool = True,
+    deployer_arn: str | None = None,
+) -> dict[str, Any]:
+    """The key policy of an EncryptedTable's key.
+
+    - allow_iam_policies: the account root gets kms:*, which is how AWS lets IAM
+      identity policies (and so KeyUser's iam-policy mode) grant use of the key.
+    - admin_arns: manage the key, never use it on data.
+    - key_user_arns: use the key, only through DynamoDB of this account and region.
+    - deployer_arn: always kept among the administrators so `pulumi up` can never
+      lock itself out of the key it manages.
+    """
+    admins = list(dict.fromkeys([*admin_arns, *([deployer_arn] if deployer_arn else [])]))
+    if not admins:
+        raise ConfigError(
+            "key_admins",
+            "nobody could administer the key",
+            "at least one IAM role or user ARN (the deploying identity is added when known)",
+        )
+    statements: list[dict[str, Any]] = []
+    if allow_iam_policies:
+        statements.append(
+            {
+                "Sid": SID_ROOT_DELEGATION,
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root_arn(partition, account_id)},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        )
+    statements.append(
+        {
+            "Sid": SID_ADMINISTRATION,
+            "Effect": "Allow",
+            "Principal": {"AWS": admins},
+            "Action": list(KEY_ADMIN_ACTIONS),
+            "Resource": "*",
+        }
+    )
+    users = list(dict.fromkeys(key_user_arns))
+    if users:
+        statements.append(
+            {
+                "Sid": SID_KEY_USE_VIA_DYNAMODB,
+                "Effect": "Allow",
+                "Principal": {"AWS": users},
+                "Action": list(KEY_USER_ACTIONS),
+                "Resource": "*",
+                "Condition": via_dynamodb_condition(region, account_id),
+            }
+        )
+    policy = {"Version": POLICY_VERSION, "Statement": statements}
+    wildcards = unconditioned_wildcard_statements(policy)
+    if wildcards:  # unreachable through validated ARNs; a guard for future edits
+        raise ConfigError(
+            "key policy", f"statements {wildcards} allow any principal unconditionally", "named principals"
+        )
+    return policy
+
+
+def key_policy_json(policy: Mapping[str, Any]) -> str:
+    """Serialise a key policy, refusing one KMS would reject for its size."""
+    text = json.dumps(policy, indent=2)
+    size = len(text.encode())
+    if size > KEY_POLICY_MAX_BYTES:
+        raise ConfigError(
+            "key_users",
+            f"the key policy would be {size} bytes, over the KMS limit of {KEY_POLICY_MAX_BYTES}",
+            "fewer key_users in the key policy; add the others with KeyUser (mode 'grant' or 'iam-policy'), "
+            "which does not grow the key policy",
+        )
+    return text
+
+
+def key_user_identity_policy(
+    *,
+    key_arn: str,
+    region: str,
+    account_id: str,
+    access: str,
+    table_arn: str | None = None,
+) -> dict[str, Any]:
+    """An identity policy for one key user: this key only, through DynamoDB only.
+
+    With table_arn, it also grants the matching DynamoDB actions on the table and
+    its indexes, so one policy makes a working reader or writer.
+    """
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": SID_IDENTITY_KEY_USE,
+            "Effect": "Allow",
+            "Action": list(ACCESS_KMS_ACTIONS[access]),
+            "Resource": key_arn,
+            "Condition": via_dynamodb_condition(region, account_id),
+        }
+    ]
+    if table_arn is not None:
+        statements.append(_table_items_statement(table_arn, access))
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def table_access_policy(*, table_arn: str, access: str) -> dict[str, Any]:
+    """DynamoDB item access on one table and its indexes, no KMS rights."""
+    return {"Version": POLICY_VERSION, "Statement": [_table_items_statement(table_arn, access)]}
+
+
+def _table_items_statement(table_arn: str, access: str) -> dict[str, Any]:
+    return {
+        "Sid": SID_TABLE_ITEMS,
+        "Effect": "Allow",
+        "Action": list(ACCESS_TABLE_ACTIONS[access]),
+        "Resource": [table_arn, f"{table_arn}/index/*"],
+    }
+
+
+def trust_account_policy(partition: str, account_id: str) -> dict[str, Any]:
+    """A role trust policy: principals of this account (with sts:AssumeRole rights) may assume it."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": SID_TRUST_ACCOUNT,
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root_arn(partition, account_id)},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
