@@ -24,11 +24,12 @@ bench: venv
 	$(BIN)/python -m bench
 
 # Static checks first (seconds), then the tests.
-CHECKED := access components stack verify sandbox policy bench
+CHECKED := access components stack verify sandbox policy bench __main__.py
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(CHECKED)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 clean:
