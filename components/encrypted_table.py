@@ -18,7 +18,7 @@ from components.validation import (
     validate_table_args,
 )
 
-TOKEN = "encrypted-dynamodb:index:EncryptedTable"
+TOKEN = "encrypted-dynamodb:index:EncryptedTable"  # noqa: S105 (a Pulumi type token, not a secret)
 
 # Worst-case placeholders for checking the key policy size before deploy, when
 # the account, partition and region are not known yet.

@@ -11,13 +11,14 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from access.arns import key_arn_for, parse_principal_arn, parse_table_arn
+from access.arns import PRINCIPAL_KINDS, key_arn_for, parse_principal_arn, parse_table_arn
+from access.errors import ConfigError, one_of
 from access.kms_dynamodb import ACCESS_GRANT_OPERATIONS, table_encryption_context
 from components.context import deploy_context
 from components.policy_builders import key_user_identity_policy, table_access_policy
 from components.validation import KeyUserSpec, validate_key_user_args
 
-TOKEN = "encrypted-dynamodb:index:KeyUser"
+TOKEN = "encrypted-dynamodb:index:KeyUser"  # noqa: S105 (a Pulumi type token, not a secret)
 
 
 class KeyUserArgs(TypedDict):
@@ -45,7 +46,7 @@ class KeyUserArgs(TypedDict):
 
 def _identity_policy_resource(
     name: str,
-    kind: str,
+    kind: str | None,
     principal_arn: pulumi.Output[str],
     document: pulumi.Output[str],
     opts: pulumi.ResourceOptions,
@@ -53,7 +54,10 @@ def _identity_policy_resource(
     principal_name = principal_arn.apply(lambda arn: parse_principal_arn("principal_arn", arn).name)
     if kind == "role":
         return aws.iam.RolePolicy(name, role=principal_name, policy=document, opts=opts)
-    return aws.iam.UserPolicy(name, user=principal_name, policy=document, opts=opts)
+    if kind == "user":
+        return aws.iam.UserPolicy(name, user=principal_name, policy=document, opts=opts)
+    # validate_key_user_args asks for the kind whenever an identity policy is needed.
+    raise ConfigError("principal_kind", f"{kind!r} cannot own an identity policy", one_of(PRINCIPAL_KINDS))
 
 
 def _checked_table_arn(arn: str) -> str:
@@ -108,7 +112,6 @@ class KeyUser(pulumi.ComponentResource):
             )
             self.grant_id = self.grant.grant_id
             if spec.include_table_access:
-                assert spec.principal_kind is not None  # validate_key_user_args guarantees it
                 document = table_arn.apply(
                     lambda arn: json.dumps(table_access_policy(table_arn=arn, access=spec.access))
                 )
@@ -116,7 +119,6 @@ class KeyUser(pulumi.ComponentResource):
                     f"{name}-table-access", spec.principal_kind, principal_arn, document, child
                 )
         else:
-            assert spec.principal_kind is not None  # validate_key_user_args guarantees it
 
             def render(values: list[Any]) -> str:
                 key, table = values

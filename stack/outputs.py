@@ -19,7 +19,7 @@ TEST_PRINCIPAL_KIND = "testPrincipalKind"
 TEST_PRINCIPAL_ARN = "testPrincipalArn"
 TEST_PRINCIPAL_EXPECTED_ACCESS = "testPrincipalExpectedAccess"
 TEST_USER_ACCESS_KEY_ID = "testUserAccessKeyId"
-TEST_USER_SECRET_ACCESS_KEY = "testUserSecretAccessKey"
+TEST_USER_SECRET_ACCESS_KEY = "testUserSecretAccessKey"  # noqa: S105 (the output's name)
 
 # Exported by every stack, whatever the test principal.
 ALWAYS = (

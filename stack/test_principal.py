@@ -18,7 +18,7 @@ from components.context import deploy_context
 from components.policy_builders import trust_account_policy
 from components.validation import require_choice
 
-TOKEN = "encrypted-dynamodb:index:ProbePrincipal"
+TOKEN = "encrypted-dynamodb:index:ProbePrincipal"  # noqa: S105 (a Pulumi type token, not a secret)
 READ_ONLY_POLICY = "AmazonDynamoDBReadOnlyAccess"
 
 

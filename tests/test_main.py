@@ -34,7 +34,8 @@ def test_default_config_exports_the_table_key_and_a_denied_role() -> None:
     assert out[outputs.KEY_ARN] == result.mocks.one(KEY).state["arn"]
     assert out[outputs.KEY_ID] == result.mocks.one(KEY).state["keyId"]
     table = result.mocks.one("aws:dynamodb/table:Table")
-    assert out[outputs.TABLE_ARN] == table.state["arn"] and out[outputs.TABLE_NAME] == table.state["name"]
+    assert out[outputs.TABLE_ARN] == table.state["arn"]
+    assert out[outputs.TABLE_NAME] == table.state["name"]
     assert table.inputs["serverSideEncryption"]["kmsKeyArn"] == out[outputs.KEY_ARN]
     assert out[outputs.KEY_ALIAS] == "alias/encrypted-dynamodb/dev/encrypted"
     assert (out[outputs.POINT_IN_TIME_RECOVERY], out[outputs.DELETION_PROTECTION]) == (True, True)
@@ -71,7 +72,8 @@ def test_no_principal() -> None:
     result = run(testPrincipal="none", grantTestPrincipal=True)
     assert set(result.outputs) == set(outputs.ALWAYS)
     assert result.outputs[outputs.TEST_PRINCIPAL_KIND] == "none"
-    assert not result.mocks.of_type(GRANT) and not result.mocks.of_type("aws:iam/role:Role")
+    assert not result.mocks.of_type(GRANT)
+    assert not result.mocks.of_type("aws:iam/role:Role")
 
 
 def test_grant_mode_grants_the_test_principal_read() -> None:

@@ -12,11 +12,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from verify.failures import error_text, is_operational
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 CANARY_VALUE_ATTRIBUTE = "verifyCanaryValue"
 
@@ -42,7 +45,7 @@ def canary_key(key_schema: tuple[tuple[str, str], ...], run_id: str) -> dict[str
 
 
 @contextmanager
-def canary_item(dynamodb: Any, table_name: str, key_schema: tuple[tuple[str, str], ...]) -> Iterator[Canary]:
+def canary_item(dynamodb: DynamoDBClient, table_name: str, key_schema: tuple[tuple[str, str], ...]) -> Iterator[Canary]:
     run_id = str(uuid.uuid4())
     canary = Canary(key=canary_key(key_schema, run_id), value=secrets.token_hex(16))
     first_key = key_schema[0][0]
@@ -75,7 +78,7 @@ def canary_item(dynamodb: Any, table_name: str, key_schema: tuple[tuple[str, str
                 canary.removal_error = f"{type(error).__name__}: {error}"
 
 
-def read_canary(dynamodb: Any, table_name: str, canary: Canary) -> str | None:
+def read_canary(dynamodb: DynamoDBClient, table_name: str, canary: Canary) -> str | None:
     """The canary's value as read back strongly consistent, or None if absent."""
     item = dynamodb.get_item(TableName=table_name, Key=canary.key, ConsistentRead=True).get("Item")
     if item is None:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
+
+from verify.failures import error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
 
 
 @dataclass(frozen=True)
@@ -39,27 +45,23 @@ class AliasRecord:
     target_key_arn: str  # "" when the alias does not exist
 
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def resolve_key_arn(kms: Any, key: str) -> str:
+def resolve_key_arn(kms: KMSClient, key: str) -> str:
     """A key ARN for a key id, key ARN or alias (name or ARN), as KMS resolves it."""
     if not key:
         return ""
     try:
         return str(kms.describe_key(KeyId=key)["KeyMetadata"]["Arn"])
     except ClientError as error:
-        if _code(error) in ("NotFoundException", "NotFound"):
+        if error_code(error) in ("NotFoundException", "NotFound"):
             return key
         raise
 
 
-def collect_table(dynamodb: Any, kms: Any, table_name: str) -> TableRecord:
+def collect_table(dynamodb: DynamoDBClient, kms: KMSClient, table_name: str) -> TableRecord:
     try:
         table = dynamodb.describe_table(TableName=table_name)["Table"]
     except ClientError as error:
-        if _code(error) == "ResourceNotFoundException":
+        if error_code(error) == "ResourceNotFoundException":
             return TableRecord(exists=False)
         raise
     sse = table.get("SSEDescription") or {}
@@ -81,11 +83,11 @@ def collect_table(dynamodb: Any, kms: Any, table_name: str) -> TableRecord:
     )
 
 
-def collect_key(kms: Any, key_id: str) -> KeyRecord:
+def collect_key(kms: KMSClient, key_id: str) -> KeyRecord:
     try:
         meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
     except ClientError as error:
-        if _code(error) in ("NotFoundException", "NotFound"):
+        if error_code(error) in ("NotFoundException", "NotFound"):
             return KeyRecord(exists=False)
         raise
     customer_managed = meta.get("KeyManager") == "CUSTOMER"
@@ -103,5 +105,5 @@ def collect_key(kms: Any, key_id: str) -> KeyRecord:
     )
 
 
-def collect_alias(kms: Any, alias_name: str) -> AliasRecord:
+def collect_alias(kms: KMSClient, alias_name: str) -> AliasRecord:
     return AliasRecord(alias_name, resolve_key_arn(kms, alias_name) if alias_name else "")

@@ -11,7 +11,7 @@ session policies are not read).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -19,13 +19,17 @@ from access.arns import parse_principal_arn
 from access.documents import NamedPolicy, parse_policy
 from access.evaluator import Decision, Grant, authorize_kms, dynamodb_decrypt_request
 
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_kms import KMSClient
+
 
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
     for page in client.get_paginator(operation).paginate(**kwargs):
         yield from page.get(key, [])
 
 
-def key_grants(kms: Any, key_arn: str) -> list[Grant]:
+def key_grants(kms: KMSClient, key_arn: str) -> list[Grant]:
     return [
         Grant(
             g["GrantId"],
@@ -37,13 +41,13 @@ def key_grants(kms: Any, key_arn: str) -> list[Grant]:
     ]
 
 
-def _managed(iam: Any, arn: str) -> NamedPolicy:
+def _managed(iam: IAMClient, arn: str) -> NamedPolicy:
     version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
     document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
     return parse_policy(document, f"managed policy {arn.rsplit('/', 1)[-1]}")
 
 
-def identity_policies(iam: Any, principal_arn: str) -> list[NamedPolicy]:
+def identity_policies(iam: IAMClient, principal_arn: str) -> list[NamedPolicy]:
     """Inline and attached policies of a role, or of a user and its groups."""
     principal = parse_principal_arn("principal_arn", principal_arn)
     found: list[NamedPolicy] = []
@@ -65,7 +69,7 @@ def identity_policies(iam: Any, principal_arn: str) -> list[NamedPolicy]:
 
 
 def explain_decrypt(
-    kms: Any, iam: Any, *, principal_arn: str, key_arn: str, table_name: str, region: str, account_id: str
+    kms: KMSClient, iam: IAMClient, *, principal_arn: str, key_arn: str, table_name: str, region: str, account_id: str
 ) -> Decision:
     """The evaluator's decision on kms:Decrypt through DynamoDB for this principal, from live policies."""
     key_policy = kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
@@ -80,7 +84,7 @@ def explain_decrypt(
     )
 
 
-def explanation(kms: Any, iam: Any, **request: str) -> str:
+def explanation(kms: KMSClient, iam: IAMClient, **request: str) -> str:
     """One line for the report; never raises for want of a permission to read the policies."""
     try:
         return f"policy evaluator: {explain_decrypt(kms, iam, **request).reason}"

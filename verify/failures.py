@@ -30,9 +30,11 @@ EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpi
 UNKNOWN_CREDENTIAL_CODES = frozenset(
     {"UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
 )
+# The calls the verifier makes (collect, canary, probe, explain), for the message when one is refused.
 READ_RIGHTS = (
     "dynamodb:DescribeTable, DescribeContinuousBackups, PutItem, GetItem, DeleteItem; kms:DescribeKey, "
-    "GetKeyRotationStatus, GetKeyPolicy, ListAliases, ListGrants; sts:AssumeRole on the test role"
+    "GetKeyRotationStatus, GetKeyPolicy, ListGrants; sts:AssumeRole on the test role; and, to explain a "
+    "probe, iam:GetPolicy, GetPolicyVersion, List*Policies, ListAttached*Policies, Get*Policy, ListGroupsForUser"
 )
 
 

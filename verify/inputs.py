@@ -82,7 +82,7 @@ def read_outputs(*, outputs_file: str | None, stack: str | None, stdin: TextIO =
                 text = handle.read()
         elif stack is not None:
             command = ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack]
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (fixed argv, no shell)
             if done.returncode != 0:
                 raise CannotRunError(f"`pulumi stack output --stack {stack}` failed: {done.stderr.strip()[:500]}")
             text = done.stdout

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from stack.outputs import EXPECT_DENIED
 from verify.canary import CANARY_VALUE_ATTRIBUTE
-from verify.failures import EXPIRED_CODES, THROTTLING_CODES, UNKNOWN_CREDENTIAL_CODES
+from verify.failures import EXPIRED_CODES, THROTTLING_CODES, UNKNOWN_CREDENTIAL_CODES, error_text
 
 NEW_CREDENTIALS_WAIT = 120.0  # seconds: a new access key or role trust becomes usable
 PERMISSION_CHANGE_WAIT = 420.0  # seconds: a policy or grant change takes effect
@@ -70,7 +70,7 @@ def attempt_read(make_client: Callable[[], Any], table_name: str, key: dict[str,
     except ClientError as error:
         err = error.response.get("Error", {})
         code, message = str(err.get("Code", "")), str(err.get("Message", ""))
-        return Attempt(classify_error(code, message), f"{code}: {message}")
+        return Attempt(classify_error(code, message), error_text(error))
     got = (item or {}).get(CANARY_VALUE_ATTRIBUTE, {}).get("S")
     if got == value:
         return Attempt(Outcome.READ, "GetItem returned the canary, decrypted")
@@ -103,7 +103,7 @@ def next_delay(attempt: int, rng: random.Random, waited: float = 0.0) -> float:
     attempt a second; later, the step grows with the wait, never past MAX_DELAY.
     """
     ceiling = min(MAX_DELAY, FIRST_DELAY * 2**attempt)
-    jittered = ceiling / 2 + rng.uniform(0, ceiling / 2)
+    jittered: float = ceiling / 2 + rng.uniform(0, ceiling / 2)
     return min(jittered, max(OVERSHOOT_FLOOR, OVERSHOOT_FRACTION * waited))
 
 
@@ -118,7 +118,7 @@ def wait_for_boundary(
     progress: Callable[[str], None] = lambda _line: None,
 ) -> ProbeResult:
     """Probe until the answer settles or the wait for what is pending runs out."""
-    rng = rng or random.Random()
+    rng = rng or random.Random()  # noqa: S311 (jitter, not cryptography)
     start = clock()
     count = 0
     while True:

@@ -6,7 +6,7 @@ import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -22,6 +22,12 @@ from verify.inputs import StackOutputs
 from verify.judge import judge_key, judge_key_policy, judge_table
 from verify.probe import Outcome, attempt_read, wait_for_boundary
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_sts import STSClient
+
 # Standard retries for throttling; AccessDenied is never retried by botocore,
 # the probe's own loop waits for propagation.
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
@@ -34,8 +40,27 @@ class Aws:
     session: boto3.session.Session
     endpoint_url: str | None = None
 
-    def client(self, service: str, **credentials: Any) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG, **credentials)
+    def dynamodb(self) -> DynamoDBClient:
+        return self.session.client("dynamodb", endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+
+    def kms(self) -> KMSClient:
+        return self.session.client("kms", endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+
+    def iam(self) -> IAMClient:
+        return self.session.client("iam", endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+
+    def sts(self) -> STSClient:
+        return self.session.client("sts", endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+
+    def client(self, service: str) -> Any:
+        """A client by service name, for callers that do not need its type."""
+        clients: dict[str, Callable[[], Any]] = {
+            "dynamodb": self.dynamodb,
+            "kms": self.kms,
+            "iam": self.iam,
+            "sts": self.sts,
+        }
+        return clients[service]()
 
 
 ROUND_TRIP_ADVICE = "the deployer cannot use the key through DynamoDB; check the key, its policy and its grants"
@@ -45,32 +70,31 @@ ROUND_TRIP_ADVICE = "the deployer cannot use the key through DynamoDB; check the
 WRONG_WAY = frozenset({Outcome.READ, Outcome.MISMATCH, Outcome.KMS_DENIED})
 
 
-def principal_client_factory(aws: Aws, want: StackOutputs) -> Callable[[], Any]:
+def _dynamodb_as(aws: Aws, region: str, key_id: str, secret: str, token: str | None = None) -> DynamoDBClient:
+    return boto3.session.Session().client(
+        "dynamodb",
+        region_name=region,
+        endpoint_url=aws.endpoint_url,
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+        config=CLIENT_CONFIG,
+    )
+
+
+def principal_client_factory(aws: Aws, want: StackOutputs) -> Callable[[], DynamoDBClient]:
     """A new DynamoDB client as the test principal, with fresh credentials, per call."""
     if want.principal_kind == "user":
-        return lambda: boto3.session.Session().client(
-            "dynamodb",
-            region_name=want.region,
-            endpoint_url=aws.endpoint_url,
-            aws_access_key_id=want.access_key_id,
-            aws_secret_access_key=want.secret_access_key,
-            config=CLIENT_CONFIG,
-        )
+        return lambda: _dynamodb_as(aws, want.region, str(want.access_key_id), str(want.secret_access_key))
     run_id = uuid.uuid4().hex[:8]
     counter = itertools.count(1)
 
-    def as_role() -> Any:
-        credentials = aws.client("sts").assume_role(
-            RoleArn=want.principal_arn, RoleSessionName=f"verify-{run_id}-{next(counter)}", DurationSeconds=900
+    def as_role() -> DynamoDBClient:
+        credentials = aws.sts().assume_role(
+            RoleArn=str(want.principal_arn), RoleSessionName=f"verify-{run_id}-{next(counter)}", DurationSeconds=900
         )["Credentials"]
-        return boto3.session.Session().client(
-            "dynamodb",
-            region_name=want.region,
-            endpoint_url=aws.endpoint_url,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            config=CLIENT_CONFIG,
+        return _dynamodb_as(
+            aws, want.region, credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
         )
 
     return as_role
@@ -84,7 +108,7 @@ def verify(
     progress: Callable[[str], None] = lambda _line: None,
     probe: Callable[..., Any] = wait_for_boundary,
 ) -> list[Finding]:
-    dynamodb, kms = aws.client("dynamodb"), aws.client("kms")
+    dynamodb, kms = aws.dynamodb(), aws.kms()
     findings: list[Finding] = []
 
     table = collect_table(dynamodb, kms, want.table_name)
@@ -156,8 +180,8 @@ def _probe(
     seen = f"{result.last.outcome.value} after {result.attempts} attempt(s), {result.waited:.0f}s: {result.last.detail}"
     if not result.holds and result.last.outcome in WRONG_WAY:
         seen += "; " + explanation(
-            aws.client("kms"),
-            aws.client("iam"),
+            aws.kms(),
+            aws.iam(),
             principal_arn=str(want.principal_arn),
             key_arn=want.key_arn,
             table_name=want.table_name,

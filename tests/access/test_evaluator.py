@@ -224,7 +224,8 @@ def test_worked_examples(case: Case) -> None:
 
 def test_the_decision_names_the_deciding_statement() -> None:
     decision = authorize_kms(alice_via_dynamodb(), doc(allow({"AWS": ALICE}), deny({"AWS": ALICE}, sid="NoDecrypt")))
-    assert decision.statement is not None and decision.statement["Sid"] == "NoDecrypt"
+    assert decision.statement is not None
+    assert decision.statement["Sid"] == "NoDecrypt"
     assert decision.reason == "denied explicitly by key policy statement NoDecrypt"
 
 

@@ -106,7 +106,8 @@ def test_actionlint_does_catch_a_broken_workflow(tmp_path: Path) -> None:
         "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.evnt.name }}\n"
     )
     done = actionlint(broken)
-    assert done.returncode != 0 and "evnt" in done.stdout
+    assert done.returncode != 0
+    assert "evnt" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -127,7 +128,8 @@ def test_actionlint_reads_the_local_setup_action(tmp_path: Path, path: str, old:
     assert old in changed.read_text()
     changed.write_text(changed.read_text().replace(old, new, 1))
     done = actionlint(*workflows)
-    assert done.returncode != 0 and message in done.stdout, done.stdout + done.stderr
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert message in done.stdout, done.stdout + done.stderr
 
 
 def test_the_setup_actions_steps_pass_actionlint(tmp_path: Path) -> None:
@@ -186,7 +188,8 @@ def test_every_job_sets_up_through_the_local_action(name: str) -> None:
         for step in job_steps:
             assert not str(step.get("uses", "")).startswith("actions/setup-python"), f"{job_name}: {step}"
             run = str(step.get("run", ""))
-            assert "make venv" not in run and "-m venv" not in run and "pip install" not in run, f"{job_name}: {run}"
+            for setup in ("make venv", "-m venv", "pip install"):
+                assert setup not in run, f"{job_name}: {run}"
         # The jobs that run Pulumi with the policy pack get its venv; the others do not build it.
         runs_the_pack = any("policyPacks" in (s.get("with") or {}) for s in job_steps)
         policy_pack = str((job_steps[1].get("with") or {}).get("policy-pack", "false")).lower()
@@ -199,7 +202,8 @@ def test_the_setup_action_installs_python_311_with_a_pip_cache_and_the_venvs() -
     assert action["inputs"]["policy-pack"]["default"] == "false"
     action_steps = action["runs"]["steps"]
     (python,) = [s for s in action_steps if str(s.get("uses", "")).startswith("actions/setup-python@")]
-    assert python["with"]["python-version"] == "3.11" and python["with"]["cache"] == "pip"
+    assert python["with"]["python-version"] == "3.11"
+    assert python["with"]["cache"] == "pip"
     runs = [s.get("run", "").strip() for s in action_steps]
     assert "make venv" in runs
     (policy,) = [s for s in action_steps if "policy/venv" in s.get("run", "")]
@@ -264,7 +268,8 @@ def test_main_deploys_then_verifies_and_uploads_the_junit_report() -> None:
     assert deploy[up]["with"]["policyPacks"] == "policy"
     assert deploy[verify]["run"] == '.venv/bin/python -m verify --stack "$STACK" --junit-xml verify-report.xml'
     assert "continue-on-error" not in deploy[verify], "a failed check must fail the job"
-    assert deploy[upload]["if"] == "always()" and deploy[upload]["with"]["path"] == "verify-report.xml"
+    assert deploy[upload]["if"] == "always()"
+    assert deploy[upload]["with"]["path"] == "verify-report.xml"
 
 
 @pytest.mark.parametrize("path", [*WORKFLOWS, *ACTIONS], ids=lambda p: str(p.relative_to(GITHUB)))

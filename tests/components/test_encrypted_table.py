@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 import pulumi
+import pytest
 
 from access.documents import statement_allows_action, statement_principals
 from access.kms_dynamodb import KEY_DATA_OPERATIONS, SID_ADMINISTRATION, SID_KEY_USE_VIA_DYNAMODB
@@ -34,7 +33,8 @@ def test_table_is_encrypted_with_the_components_own_key_arn(mocks: RecordingMock
     out = deploy(build)
     key, table = mocks.one(KEY), mocks.one(TABLE)
     assert table.inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": key.state["arn"]}
-    assert out["key_arn"] == key.state["arn"] and out["key_arn"].startswith("arn:aws:kms:")
+    assert out["key_arn"] == key.state["arn"]
+    assert out["key_arn"].startswith("arn:aws:kms:")
     assert ":alias/" not in table.inputs["serverSideEncryption"]["kmsKeyArn"]
 
 
@@ -187,7 +187,8 @@ def test_key_user_args_carry_the_tables_values(deploy: Any) -> None:
         }
 
     out = deploy(run)
-    assert out["key"] == out["want_key"] and out["arn"] == out["want_arn"]
+    assert out["key"] == out["want_key"]
+    assert out["arn"] == out["want_arn"]
 
 
 def test_deploy_context_is_asked_once_per_provider(mocks: RecordingMocks, deploy: Any) -> None:
@@ -204,4 +205,5 @@ def test_deploy_context_is_asked_once_per_provider(mocks: RecordingMocks, deploy
     deploy(build)
     tokens = [token for token, _ in mocks.invokes]
     # Four invokes for the default provider, four for the explicit one: not four per component.
-    assert len(tokens) == 8 and len(set(tokens)) == 4
+    assert len(tokens) == 8
+    assert len(set(tokens)) == 4

@@ -44,7 +44,8 @@ def test_grant_names_this_principal_key_operations_and_table_context(
     ]
     assert grant.inputs["retireOnDelete"] is True
     assert grant.inputs["retiringPrincipal"] == ISSUER_ARN
-    assert not mocks.of_type(ROLE_POLICY) and not mocks.of_type(USER_POLICY)
+    assert not mocks.of_type(ROLE_POLICY)
+    assert not mocks.of_type(USER_POLICY)
 
 
 def test_read_grant_cannot_encrypt(mocks: RecordingMocks, deploy: Any) -> None:

@@ -120,7 +120,8 @@ def test_the_folder_is_a_python_component_package() -> None:
     main = (COMPONENTS / "__main__.py").read_text()
     assert "component_provider_host(components=list(HOSTED), name=PACKAGE_NAME)" in main
     requirements = (COMPONENTS / "requirements.txt").read_text()
-    assert "pulumi>=" in requirements and "pulumi-aws>=" in requirements
+    assert "pulumi>=" in requirements
+    assert "pulumi-aws>=" in requirements
 
 
 def test_the_provider_constructs_both_components_from_another_languages_inputs(deploy: Any, mocks: Any) -> None:
@@ -164,7 +165,8 @@ def test_the_provider_constructs_both_components_from_another_languages_inputs(d
     resolved = deploy(build)
     assert sorted(states["table"]) == ["accountId", "aliasName", "keyArn", "keyId", "region", "tableArn", "tableName"]
     assert sorted(states["reader"]) == ["grantId", "keyArn", "principalArn"]
-    assert resolved["table"].startswith("arn:aws:dynamodb:") and resolved["grant"]
+    assert resolved["table"].startswith("arn:aws:dynamodb:")
+    assert resolved["grant"]
     table = mocks.one("aws:dynamodb/table:Table")
     assert (table.inputs["readCapacity"], table.inputs["hashKey"]) == (5, "orderId")
     assert table.inputs["globalSecondaryIndexes"][0]["name"] == "by-day"

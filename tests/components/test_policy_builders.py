@@ -149,7 +149,8 @@ def test_identity_policy_with_table_access_covers_table_and_indexes() -> None:
     )
     items = statement(doc, "AccessTableItems")
     assert items["Resource"] == [table, f"{table}/index/*"]
-    assert "dynamodb:PutItem" in items["Action"] and "dynamodb:GetItem" in items["Action"]
+    assert "dynamodb:PutItem" in items["Action"]
+    assert "dynamodb:GetItem" in items["Action"]
     assert table_access_policy(table_arn=table, access="read")["Statement"][0]["Action"] == [
         a
         for a in items["Action"]

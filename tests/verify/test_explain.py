@@ -84,4 +84,5 @@ def test_the_deployer_sees_an_explanation_even_without_iam_read_rights(emulator:
         region=out[contract.REGION],
         account_id=out[contract.ACCOUNT_ID],
     )
-    assert line.startswith("policy evaluator could not read the policies") and "no iam:List*" in line
+    assert line.startswith("policy evaluator could not read the policies")
+    assert "no iam:List*" in line

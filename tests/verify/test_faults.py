@@ -8,7 +8,6 @@ code and a message that says what to do, and no canary item is left behind.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ USER_ITEM = {"id": {"S": "users-own-item"}, "note": {"S": "untouched"}}
 
 
 @pytest.fixture
-def deployed(emulator: Emulator, stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
+def deployed(emulator: Emulator, stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[Any, Path]:
     """A granted deployment with one item of the user's; the deployer's environment set; the outputs file."""
     out = up(stack, testPrincipal="user", grantTestPrincipal="true").outputs
     emulator.client("dynamodb").put_item(TableName=out[contract.TABLE_NAME], Item=USER_ITEM)
@@ -39,7 +38,7 @@ def deployed(emulator: Emulator, stack: Stack, monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("COLUMNS", "1000")  # one line per finding in the report
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(out))
-    yield out, path
+    return out, path
 
 
 def items(emulator: Emulator, out: dict[str, Any]) -> list[dict[str, Any]]:
@@ -131,7 +130,8 @@ def test_the_key_disabled_before_the_canary_write_fails_the_round_trip(
     disable_key_on(emulator, out, "DynamoDB_20120810.PutItem")
     assert run(path) == 1
     report = capsys.readouterr().out
-    assert "FAIL   round_trip" in report and "the deployer could not write a canary: ValidationException" in report
+    assert "FAIL   round_trip" in report
+    assert "the deployer could not write a canary: ValidationException" in report
     assert "check the key, its policy and its grants" in report
     emulator.client("kms").enable_key(KeyId=out[contract.KEY_ID])
     assert_no_canary(emulator, out)
@@ -144,11 +144,13 @@ def test_the_key_disabled_after_the_canary_write_says_which_item_to_delete(
     disable_key_on(emulator, out, "DynamoDB_20120810.GetItem")
     assert run(path) == 1
     report = capsys.readouterr().out
-    assert "FAIL   canary_removed" in report and "delete the item with key" in report
+    assert "FAIL   canary_removed" in report
+    assert "delete the item with key" in report
     # Nothing can delete it while the key is disabled (AWS neither); once enabled, the advice works.
     emulator.client("kms").enable_key(KeyId=out[contract.KEY_ID])
     canaries = [i for i in items(emulator, out) if CANARY_VALUE_ATTRIBUTE in i]
-    assert len(canaries) == 1 and canaries[0]["id"]["S"] in report
+    assert len(canaries) == 1
+    assert canaries[0]["id"]["S"] in report
 
 
 def test_a_missing_table_fails_and_says_what_to_do(
@@ -159,7 +161,8 @@ def test_a_missing_table_fails_and_says_what_to_do(
     gone.write_text(json.dumps({**out, contract.TABLE_NAME: "no-such-table"}))
     assert run(gone) == 1
     report = capsys.readouterr().out
-    assert "FAIL   table.exists" in report and "->" in report
+    assert "FAIL   table.exists" in report
+    assert "->" in report
     assert_no_canary(emulator, out)
 
 

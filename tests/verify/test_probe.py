@@ -106,13 +106,17 @@ def run(expected: str, *outcomes: Outcome, max_wait: float | None = None) -> tup
 
 def test_denied_waits_through_iam_propagation_then_passes_on_kms_denial() -> None:
     result, fake, lines = run(contract.EXPECT_DENIED, Outcome.IAM_DENIED, Outcome.IAM_DENIED, Outcome.KMS_DENIED)
-    assert result.holds and result.attempts == 3 and result.last.outcome is Outcome.KMS_DENIED
-    assert len(fake.sleeps) == 2 and "refused by IAM" in lines[0]
+    assert result.holds
+    assert result.attempts == 3
+    assert result.last.outcome is Outcome.KMS_DENIED
+    assert len(fake.sleeps) == 2
+    assert "refused by IAM" in lines[0]
 
 
 def test_iam_denial_never_passes_the_denied_check() -> None:
     result, fake, _ = run(contract.EXPECT_DENIED, Outcome.IAM_DENIED)
-    assert not result.holds and result.last.outcome is Outcome.IAM_DENIED
+    assert not result.holds
+    assert result.last.outcome is Outcome.IAM_DENIED
     assert fake.now == pytest.approx(PERMISSION_CHANGE_WAIT), "waited exactly up to the bound, no overshoot"
 
 
@@ -120,17 +124,21 @@ def test_read_waits_for_new_credentials_then_passes() -> None:
     result, _, _ = run(
         contract.EXPECT_READ, Outcome.CREDENTIALS_PENDING, Outcome.THROTTLED, Outcome.KMS_DENIED, Outcome.READ
     )
-    assert result.holds and result.attempts == 4
+    assert result.holds
+    assert result.attempts == 4
 
 
 def test_credentials_that_never_work_stop_at_the_credentials_bound() -> None:
     result, fake, _ = run(contract.EXPECT_READ, Outcome.CREDENTIALS_PENDING)
-    assert not result.holds and fake.now == pytest.approx(NEW_CREDENTIALS_WAIT)
+    assert not result.holds
+    assert fake.now == pytest.approx(NEW_CREDENTIALS_WAIT)
 
 
 def test_reading_when_denied_is_expected_keeps_waiting_then_fails() -> None:
     result, fake, _ = run(contract.EXPECT_DENIED, Outcome.READ, max_wait=30)
-    assert not result.holds and result.last.outcome is Outcome.READ and fake.now == pytest.approx(30)
+    assert not result.holds
+    assert result.last.outcome is Outcome.READ
+    assert fake.now == pytest.approx(30)
 
 
 def test_wrong_plaintext_and_other_errors_fail_at_once() -> None:
@@ -140,13 +148,15 @@ def test_wrong_plaintext_and_other_errors_fail_at_once() -> None:
 
 def test_max_wait_zero_tries_once() -> None:
     result, fake, _ = run(contract.EXPECT_READ, Outcome.KMS_DENIED, max_wait=0)
-    assert result.attempts == 1 and fake.sleeps == []
+    assert result.attempts == 1
+    assert fake.sleeps == []
 
 
 def test_backoff_grows_is_jittered_and_capped() -> None:
     rng = random.Random(1)
     delays = [next_delay(n, rng, waited=10_000) for n in range(10)]
-    assert 0.5 <= delays[0] <= 1.0 and 1.0 <= delays[1] <= 2.0
+    assert 0.5 <= delays[0] <= 1.0
+    assert 1.0 <= delays[1] <= 2.0
     assert all(15.0 <= d <= 30.0 for d in delays[5:])
     assert len(set(delays)) == len(delays)
 

@@ -40,7 +40,8 @@ def test_healthy_deployment_passes_and_leaves_no_canary(
     )
     assert run_main(tmp_path, outputs, "--junit-xml", str(tmp_path / "report.xml")) == 0
     printed = capsys.readouterr().out
-    assert "PASS   boundary_probe.read" in printed and "PASS   table.key " in printed
+    assert "PASS   boundary_probe.read" in printed
+    assert "PASS   table.key " in printed
     assert user_items() == [{"id": {"S": "user-item"}, "v": {"S": "keep"}}], "only the user's item remains, untouched"
     assert 'failures="0"' in (tmp_path / "report.xml").read_text()
 
@@ -123,7 +124,8 @@ def test_unreachable_endpoint_exits_2(aws_env: None, tmp_path: Path, capsys: pyt
 def test_missing_table_fails_and_skips_the_probe(aws_env: None) -> None:
     outputs = deploy(principal="user") | {contract.TABLE_NAME: "gone"}
     found = statuses(verify(Aws(boto3.session.Session(region_name=REGION)), parse_outputs(outputs)))
-    assert found["table.exists"] is Status.FAIL and found["boundary_probe"] is Status.SKIP
+    assert found["table.exists"] is Status.FAIL
+    assert found["boundary_probe"] is Status.SKIP
 
 
 @pytest.mark.parametrize("interruption", [RuntimeError("probe blew up"), KeyboardInterrupt()])
@@ -152,7 +154,8 @@ def test_probe_result_becomes_the_finding(aws_env: None) -> None:
     )
     (probe,) = [f for f in findings if f.check.startswith("boundary_probe")]
     assert (probe.check, probe.status) == ("boundary_probe.denied", Status.PASS)
-    assert "refused by KMS" in probe.seen and "3 attempt(s)" in probe.seen
+    assert "refused by KMS" in probe.seen
+    assert "3 attempt(s)" in probe.seen
 
 
 def test_table_encrypted_through_an_alias_resolves_to_the_key(aws_env: None) -> None:
