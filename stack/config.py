@@ -7,6 +7,7 @@ key has a value here.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
@@ -48,10 +49,11 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
             raise ConfigError(key, f"{config.get(key)!r} is not a whole number", "an integer, e.g. 30") from None
 
     def strings(key: str) -> list[str]:
+        raw = config.require(key)
         try:
-            value = config.require_object(key)
-        except pulumi.ConfigTypeError:
-            value = config.get(key)
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(key, f"{value!r} is not a list of strings", "a YAML or JSON list of ARNs")
         return value

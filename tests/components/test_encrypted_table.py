@@ -173,22 +173,19 @@ def test_region_and_partition_follow_the_provider(deploy: Any, partition: str, r
     assert condition["kms:ViaService"] == f"dynamodb.{region}.amazonaws.com"
 
 
-def test_key_user_args_carry_the_tables_values(deploy: Any) -> None:
+def test_key_user_args_carry_the_tables_values(mocks: RecordingMocks, deploy: Any) -> None:
     def run() -> dict[str, Any]:
         table = EncryptedTable("orders", {"partition_key": "id", "allow_iam_policies": False})
         args = table.key_user_args(READER, mode="grant", access="read-write")
         assert args["key_allows_iam_policies"] is False
         assert (args["mode"], args["access"], args["principal_arn"]) == ("grant", "read-write", READER)
-        return {
-            "key": args["key_arn"],
-            "want_key": table.key_arn,
-            "arn": args["table_arn"],
-            "want_arn": table.table_arn,
-        }
+        return {"key": args["key_arn"], "arn": args["table_arn"], "name": args["table_name"]}
 
     out = deploy(run)
-    assert out["key"] == out["want_key"]
-    assert out["arn"] == out["want_arn"]
+    # What the provider made, not the component's own Outputs: the args must name these resources.
+    assert out["key"] == mocks.one(KEY).state["arn"]
+    table = mocks.one("aws:dynamodb/table:Table")
+    assert (out["arn"], out["name"]) == (table.state["arn"], table.state["name"])
 
 
 def test_deploy_context_is_asked_once_per_provider(mocks: RecordingMocks, deploy: Any) -> None:

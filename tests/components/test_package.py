@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -114,11 +116,21 @@ def test_every_output_with_its_description(
     assert all(spec.get("description") for spec in resource["properties"].values())
 
 
-def test_the_folder_is_a_python_component_package() -> None:
+def test_the_folder_is_a_python_component_package(tmp_path: Path) -> None:
     plugin = yaml.safe_load((COMPONENTS / "PulumiPlugin.yaml").read_text())
     assert plugin["runtime"]["name"] == "python"
-    main = (COMPONENTS / "__main__.py").read_text()
-    assert "component_provider_host(components=list(HOSTED), name=PACKAGE_NAME)" in main
+    # Pulumi runs the plugin's __main__.py from anywhere: it must reach the SDK's provider
+    # host, which asks for the engine's address (argparse usage when given --help).
+    host = subprocess.run(
+        [sys.executable, str(COMPONENTS / "__main__.py"), "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert host.returncode == 0, host.stderr
+    assert "engine" in host.stdout
     requirements = (COMPONENTS / "requirements.txt").read_text()
     assert "pulumi>=" in requirements
     assert "pulumi-aws>=" in requirements
