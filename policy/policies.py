@@ -72,23 +72,33 @@ def key_lifecycle_violations(props: Props) -> list[str]:
     return found
 
 
+# (analyzer, what its statements do and what to do instead), per kind of document.
+KEY_POLICY_CHECKS: tuple[tuple[Callable[[Mapping[str, Any]], list[str]], str], ...] = (
+    (unconditioned_wildcard_statements, "allow any principal with no condition: name the principals"),
+    (
+        unscoped_key_use_statements,
+        "let principals use the key outside DynamoDB: "
+        "add the condition kms:ViaService = dynamodb.<region>.amazonaws.com",
+    ),
+)
+IDENTITY_POLICY_CHECKS: tuple[tuple[Callable[[Mapping[str, Any]], list[str]], str], ...] = (
+    (broad_kms_statements, "grant kms:* or kms:Decrypt on every key: name the key ARNs and the actions (see KeyUser)"),
+)
+
+
+def _document_violations(
+    field: str, text: Any, checks: tuple[tuple[Callable[[Mapping[str, Any]], list[str]], str], ...]
+) -> list[str]:
+    document, problems = _document(text, field)
+    if document is None:
+        return problems
+    return [f"{field} statements {labels} {message}" for check, message in checks if (labels := check(document))]
+
+
 def key_policy_violations(props: Props) -> list[str]:
     if props.get("policy") in (None, ""):
         return []  # AWS's default key policy: the account root only
-    document, problems = _document(props["policy"], "policy")
-    if document is None:
-        return problems
-    found = []
-    wildcards = unconditioned_wildcard_statements(document)
-    if wildcards:
-        found.append(f"statements {wildcards} allow any principal with no condition: name the principals")
-    unscoped = unscoped_key_use_statements(document)
-    if unscoped:
-        found.append(
-            f"statements {unscoped} let principals use the key outside DynamoDB: "
-            "add the condition kms:ViaService = dynamodb.<region>.amazonaws.com"
-        )
-    return found
+    return _document_violations("policy", props["policy"], KEY_POLICY_CHECKS)
 
 
 def grant_violations(props: Props) -> list[str]:
@@ -108,17 +118,7 @@ def identity_policy_violations(props: Props) -> list[str]:
     for index, inline in enumerate(props.get("inlinePolicies") or []):
         if inline.get("policy"):
             documents.append((f"inlinePolicies[{index}]", inline["policy"]))
-    found = []
-    for field, text in documents:
-        document, problems = _document(text, field)
-        found += problems
-        broad = broad_kms_statements(document) if document is not None else []
-        if broad:
-            found.append(
-                f"{field} statements {broad} grant kms:* or kms:Decrypt on every key: name the key ARNs and "
-                "the actions (see KeyUser)"
-            )
-    return found
+    return [found for field, text in documents for found in _document_violations(field, text, IDENTITY_POLICY_CHECKS)]
 
 
 def point_in_time_recovery_violations(props: Props) -> list[str]:
