@@ -37,10 +37,15 @@ KEY_POLICY_MAX_BYTES = 32 * 1024
 DELETION_WINDOW_DAYS = (7, 30)  # ScheduleKeyDeletion PendingWindowInDays
 ROTATION_PERIOD_DAYS = (90, 2560)  # EnableKeyRotation RotationPeriodInDays
 DEFAULT_ROTATION_PERIOD_DAYS = 365
+# Alias names: terraform-provider-aws internal/service/kms/alias.go validates `^alias/[0-9A-Za-z_/-]+$`
+# (the KMS API model also admits ':', which KMS itself and the provider refuse).
 ALIAS_PREFIX = "alias/"
+ALIAS_NAME_CHARACTERS = "a-z, A-Z, 0-9, '/', '_', '-'"
 RESERVED_ALIAS_PREFIX = "alias/aws/"
 ALIAS_MAX_LENGTH = 256
-KEY_DESCRIPTION_MAX_LENGTH = 8192  # CreateKey Description
+# terraform-provider-aws internal/service/kms/key.go: description StringLenBetween(0, 8192),
+# deletion_window_in_days IntBetween(7, 30), rotation_period_in_days IntBetween(90, 2560).
+KEY_DESCRIPTION_MAX_LENGTH = 8192
 
 # Management only: spelled out (no "kms:Create*"-style wildcards) so that no data
 # action can slip in. CreateGrant, RevokeGrant and RetireGrant are here because
@@ -112,6 +117,17 @@ def covered_operations(actions: Iterable[str], operations: Iterable[str] = DYNAM
 
 
 # -- DynamoDB ------------------------------------------------------------------------------------
+# Naming rules (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html)
+# and the CreateTable API reference: table and index names 3-255 of a-z A-Z 0-9 _ - .; key and
+# projected attribute names (AttributeDefinition, TimeToLiveSpecification) 1-255 bytes of UTF-8.
+TABLE_NAME_LENGTH = (3, 255)
+TABLE_NAME_CHARACTERS = "a-z, A-Z, 0-9, '_', '-', '.'"
+KEY_ATTRIBUTE_NAME_BYTES = (1, 255)
+# ProvisionedThroughput Read/WriteCapacityUnits: a Long of at least 1 (API reference). The account's
+# per-table quota (40,000 by default, adjustable) is not a fixed limit, so the API type bounds it here.
+CAPACITY_UNITS = (1, 2**63 - 1)
+# Service quotas: NonKeyAttributes summed over all of a table's secondary indexes.
+MAX_PROJECTED_ATTRIBUTES = 100
 TABLE_READ_ACTIONS: tuple[str, ...] = (
     "dynamodb:BatchGetItem",
     "dynamodb:ConditionCheckItem",

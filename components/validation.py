@@ -17,10 +17,17 @@ from access.errors import ConfigError, one_of
 from access.kms_dynamodb import (
     ACCESS_LEVELS,
     ALIAS_MAX_LENGTH,
+    ALIAS_NAME_CHARACTERS,
     ALIAS_PREFIX,
+    CAPACITY_UNITS,
     DELETION_WINDOW_DAYS,
+    KEY_ATTRIBUTE_NAME_BYTES,
+    KEY_DESCRIPTION_MAX_LENGTH,
+    MAX_PROJECTED_ATTRIBUTES,
     RESERVED_ALIAS_PREFIX,
     ROTATION_PERIOD_DAYS,
+    TABLE_NAME_CHARACTERS,
+    TABLE_NAME_LENGTH,
 )
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
@@ -50,8 +57,9 @@ KEY_USER_DEFAULTS: dict[str, object] = {
     "key_allows_iam_policies": True,
 }
 
-_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
-_ALIAS_CHARS = re.compile(r"[A-Za-z0-9:/_-]+")
+# Matched with fullmatch: `$` would let a trailing newline through; the classes are ASCII.
+_TABLE_NAME = re.compile(rf"[A-Za-z0-9_.-]{{{TABLE_NAME_LENGTH[0]},{TABLE_NAME_LENGTH[1]}}}")
+_ALIAS_CHARS = re.compile(r"[A-Za-z0-9/_-]+")
 
 
 def require_choice(field_name: str, value: object, allowed: Sequence[object]) -> Any:
@@ -109,10 +117,13 @@ def require_int_in_range(field_name: str, value: object, bounds: tuple[int, int]
     return whole
 
 
-def require_positive_int(field_name: str, value: object) -> int:
+def require_capacity(field_name: str, value: object) -> int:
+    low, high = CAPACITY_UNITS
     whole = _whole(value)
-    if whole is None or whole < 1:
-        raise ConfigError(field_name, f"{value!r} is not a positive whole number", "1 or more")
+    if whole is None or not low <= whole <= high:
+        raise ConfigError(
+            field_name, f"{value!r} is not a capacity DynamoDB accepts", f"a whole number from {low} to {high}"
+        )
     return whole
 
 
@@ -121,24 +132,27 @@ def validate_table_name(field_name: str, value: object) -> str:
         raise ConfigError(
             field_name,
             f"{value!r} is not a valid DynamoDB table name",
-            "3 to 255 characters from a-z, A-Z, 0-9, '_', '-', '.'",
+            f"{TABLE_NAME_LENGTH[0]} to {TABLE_NAME_LENGTH[1]} characters from {TABLE_NAME_CHARACTERS}",
         )
     return value
 
 
 def validate_attribute_name(field_name: str, value: object) -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= 255:
-        raise ConfigError(field_name, f"{value!r} is not a valid attribute name", "1 to 255 characters")
+    low, high = KEY_ATTRIBUTE_NAME_BYTES
+    if not isinstance(value, str) or not low <= len(value.encode("utf-8", "surrogatepass")) <= high:
+        raise ConfigError(field_name, f"{value!r} is not a valid attribute name", f"{low} to {high} bytes of UTF-8")
     return value
 
 
 def validate_alias(field_name: str, value: object) -> str:
     allowed = (
-        "'alias/' followed by a-z, A-Z, 0-9, ':', '/', '_', '-', "
-        f"at most {ALIAS_MAX_LENGTH} characters, not starting with 'alias/aws/'"
+        f"'{ALIAS_PREFIX}' followed by {ALIAS_NAME_CHARACTERS}, "
+        f"at most {ALIAS_MAX_LENGTH} characters, not starting with '{RESERVED_ALIAS_PREFIX}'"
     )
-    if not isinstance(value, str) or not value.startswith(ALIAS_PREFIX) or value == ALIAS_PREFIX:
-        raise ConfigError(field_name, f"{value!r} must start with 'alias/'", allowed)
+    if not isinstance(value, str) or not value.startswith(ALIAS_PREFIX):
+        raise ConfigError(field_name, f"{value!r} must start with '{ALIAS_PREFIX}'", allowed)
+    if value == ALIAS_PREFIX:
+        raise ConfigError(field_name, f"{value!r} has no name after '{ALIAS_PREFIX}'", allowed)
     if value.startswith(RESERVED_ALIAS_PREFIX):
         raise ConfigError(field_name, f"{value!r} uses the prefix reserved for AWS managed keys", allowed)
     if not _ALIAS_CHARS.fullmatch(value):
@@ -148,10 +162,19 @@ def validate_alias(field_name: str, value: object) -> str:
     return value
 
 
+def validate_key_description(value: object) -> str:
+    text = require_text("key_description", value)
+    if len(text) > KEY_DESCRIPTION_MAX_LENGTH:
+        raise ConfigError(
+            "key_description", f"is {len(text)} characters long", f"at most {KEY_DESCRIPTION_MAX_LENGTH} characters"
+        )
+    return text
+
+
 def default_alias(project: str, stack: str, name: str) -> str:
     """An alias unique per project, stack and component, so stacks do not collide."""
     raw = f"alias/{project}/{stack}/{name}"
-    return re.sub(r"[^A-Za-z0-9:/_-]", "-", raw)[:ALIAS_MAX_LENGTH]
+    return re.sub(r"[^A-Za-z0-9/_-]", "-", raw)[:ALIAS_MAX_LENGTH]
 
 
 def validate_principal_arns(field_name: str, values: Iterable[object]) -> list[str]:
@@ -196,8 +219,8 @@ def validate_key_args(args: Mapping[str, Any], default_alias_name: str) -> KeySp
         if principals is not None:
             require_plain_or_output(field_name, principals, (list, tuple), "a list of IAM role or user ARNs")
     return KeySpec(
-        description=require_text(
-            "key_description", args.get("key_description") or ENCRYPTED_TABLE_DEFAULTS["key_description"]
+        description=validate_key_description(
+            args.get("key_description") or ENCRYPTED_TABLE_DEFAULTS["key_description"]
         ),
         alias=alias,
         enable_rotation=enable_rotation,
@@ -255,9 +278,7 @@ def _validate_capacities(prefix: str, billing_mode: str, item: Mapping[str, Any]
                 "billing_mode PROVISIONED needs both capacities",
                 "positive whole numbers, or billing_mode PAY_PER_REQUEST",
             )
-        return require_positive_int(f"{prefix}read_capacity", read), require_positive_int(
-            f"{prefix}write_capacity", write
-        )
+        return require_capacity(f"{prefix}read_capacity", read), require_capacity(f"{prefix}write_capacity", write)
     if read is not None or write is not None:
         raise ConfigError(
             f"{prefix}read_capacity/{prefix}write_capacity",
@@ -347,6 +368,13 @@ def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError("global_secondary_indexes", f"duplicate index names {duplicates}", "a unique name per index")
+    projected = sum(len(index.non_key_attributes) for index in indexes)
+    if projected > MAX_PROJECTED_ATTRIBUTES:
+        raise ConfigError(
+            "global_secondary_indexes",
+            f"{projected} non_key_attributes in all, over DynamoDB's limit",
+            f"at most {MAX_PROJECTED_ATTRIBUTES} summed over every index",
+        )
 
     ttl = args.get("ttl_attribute")
     if ttl is not None:

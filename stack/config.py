@@ -8,7 +8,9 @@ key has a value here.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from typing import Any, cast
 
 import pulumi
 
@@ -16,10 +18,40 @@ from access.errors import ConfigError
 from components import EncryptedTableArgs
 from components.encrypted_table import validate_encrypted_table_args
 from components.validation import require_choice
-from stack.outputs import TEST_PRINCIPAL_KINDS
+from stack.outputs import NO_TEST_PRINCIPAL, TEST_PRINCIPAL_KINDS
 
 TABLE_COMPONENT_NAME = "encrypted"
 GRANT_MODES = ("key-policy", "grant", "iam-policy")
+
+# Stack config key -> EncryptedTable argument, by how the key is read.
+_TEXT = (
+    ("tableName", "table_name"),
+    ("partitionKey", "partition_key"),
+    ("partitionKeyType", "partition_key_type"),
+    ("sortKey", "sort_key"),
+    ("sortKeyType", "sort_key_type"),
+    ("billingMode", "billing_mode"),
+    ("keyAlias", "alias"),
+)
+_FLAGS = (
+    ("pointInTimeRecovery", "point_in_time_recovery"),
+    ("deletionProtection", "deletion_protection"),
+    ("allowIamPolicies", "allow_iam_policies"),
+)
+_NUMBERS = (
+    ("readCapacity", "read_capacity"),
+    ("writeCapacity", "write_capacity"),
+    ("keyRotationPeriodDays", "rotation_period_days"),
+    ("keyDeletionWindowDays", "deletion_window_days"),
+)
+_CONFIG_KEY_OF = {argument: key for key, argument in (*_TEXT, *_FLAGS, *_NUMBERS, ("keyAdmins", "key_admins"))}
+_ARGUMENT = re.compile(r"[a-z_]+")
+
+
+def _as_config_keys(field: str) -> str:
+    """A component field as the user wrote it in stack config ('read_capacity/write_capacity' ->
+    'readCapacity/writeCapacity', 'key_admins[2]' -> 'keyAdmins[2]')."""
+    return _ARGUMENT.sub(lambda found: _CONFIG_KEY_OF.get(found[0], found[0]), field)
 
 
 @dataclass(frozen=True)
@@ -58,37 +90,37 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
             raise ConfigError(key, f"{value!r} is not a list of strings", "a YAML or JSON list of ARNs")
         return value
 
-    table: EncryptedTableArgs = {
-        "partition_key": text("partitionKey"),
-        "partition_key_type": text("partitionKeyType"),
-        "billing_mode": text("billingMode"),
-        "point_in_time_recovery": flag("pointInTimeRecovery"),
-        "deletion_protection": flag("deletionProtection"),
-        "rotation_period_days": number("keyRotationPeriodDays"),
-        "deletion_window_days": number("keyDeletionWindowDays"),
-        "allow_iam_policies": flag("allowIamPolicies"),
+    # Empty string / zero mean "not set" (a config schema cannot express "absent").
+    table: dict[str, Any] = {
+        **{argument: text(key) for key, argument in _TEXT if text(key)},
+        **{argument: flag(key) for key, argument in _FLAGS},
+        **{argument: number(key) for key, argument in _NUMBERS if number(key)},
         "key_admins": strings("keyAdmins"),
     }
-    # Empty string / zero mean "not set" (a config schema cannot express "absent").
-    if text("tableName"):
-        table["table_name"] = text("tableName")
-    if text("sortKey"):
-        table["sort_key"] = text("sortKey")
-        table["sort_key_type"] = text("sortKeyType")
-    if text("keyAlias"):
-        table["alias"] = text("keyAlias")
-    if number("readCapacity"):
-        table["read_capacity"] = number("readCapacity")
-    if number("writeCapacity"):
-        table["write_capacity"] = number("writeCapacity")
-
-    # Refuse a bad table before the program creates anything (the test principal comes first).
-    validate_encrypted_table_args(TABLE_COMPONENT_NAME, table)
+    if text("sortKeyType") and not text("sortKey"):
+        raise ConfigError(
+            "sortKeyType",
+            f"is {text('sortKeyType')!r} but sortKey is not set",
+            "set sortKey too, or leave sortKeyType empty",
+        )
+    test_principal = require_choice("testPrincipal", text("testPrincipal"), TEST_PRINCIPAL_KINDS)
+    if flag("grantTestPrincipal") and test_principal == NO_TEST_PRINCIPAL:
+        raise ConfigError(
+            "grantTestPrincipal",
+            f"true needs a test principal, but testPrincipal is {NO_TEST_PRINCIPAL!r}",
+            "false, or testPrincipal 'role' or 'user'",
+        )
+    # Refuse a bad table before the program creates anything (the test principal comes first),
+    # naming the config key the user typed rather than the component's argument.
+    try:
+        validate_encrypted_table_args(TABLE_COMPONENT_NAME, cast(EncryptedTableArgs, table))
+    except ConfigError as error:
+        raise ConfigError(_as_config_keys(error.field), error.problem, error.allowed) from None
     return StackConfig(
-        table=table,
+        table=cast(EncryptedTableArgs, table),
         point_in_time_recovery=flag("pointInTimeRecovery"),
         deletion_protection=flag("deletionProtection"),
-        test_principal=require_choice("testPrincipal", text("testPrincipal"), TEST_PRINCIPAL_KINDS),
+        test_principal=test_principal,
         grant_test_principal=flag("grantTestPrincipal"),
         grant_mode=require_choice("grantMode", text("grantMode"), GRANT_MODES),
     )

@@ -69,7 +69,7 @@ def test_user_principal_exports_its_access_key_and_the_secret_as_a_secret() -> N
 
 
 def test_no_principal() -> None:
-    result = run(testPrincipal="none", grantTestPrincipal=True)
+    result = run(testPrincipal="none")
     assert set(result.outputs) == set(outputs.ALWAYS)
     assert result.outputs[outputs.TEST_PRINCIPAL_KIND] == "none"
     assert not result.mocks.of_type(GRANT)
@@ -142,7 +142,21 @@ def test_config_reaches_the_components() -> None:
         ({"testPrincipal": "group"}, r"testPrincipal: 'group' is not supported \(allowed: 'role', 'user', 'none'\)"),
         ({"grantMode": "acl"}, r"grantMode: 'acl' is not supported \(allowed: 'key-policy', 'grant', 'iam-policy'\)"),
         ({"keyAdmins": "arn:aws:iam::123456789012:role/a"}, r"keyAdmins: .* is not a list of strings"),
-        ({"keyDeletionWindowDays": 3}, r"deletion_window_days: 3 is out of range"),
+        # Errors name the config key the user typed, not the component's argument.
+        ({"keyDeletionWindowDays": 3}, r"^keyDeletionWindowDays: 3 is out of range"),
+        ({"keyAlias": "alias/"}, r"^keyAlias: 'alias/' has no name after 'alias/'"),
+        ({"tableName": "abc\n"}, r"^tableName: 'abc\\n' is not a valid DynamoDB table name"),
+        (
+            {"billingMode": "PROVISIONED", "readCapacity": 5},
+            r"^readCapacity/writeCapacity: billing_mode PROVISIONED needs both capacities",
+        ),
+        ({"keyAdmins": '["arn:aws:iam::123456789012:role/ok", "role/Админ"]'}, r"^keyAdmins\[1\]: 'role/Админ' is not"),
+        # Contradictions the config schema cannot express.
+        ({"sortKeyType": "N"}, r"^sortKeyType: is 'N' but sortKey is not set"),
+        (
+            {"testPrincipal": "none", "grantTestPrincipal": True},
+            r"^grantTestPrincipal: true needs a test principal, but testPrincipal is 'none'",
+        ),
         ({"pointInTimeRecovery": "maybe"}, r"pointInTimeRecovery: 'maybe' is not a boolean \(allowed: true or false\)"),
         ({"readCapacity": "ten"}, r"readCapacity: 'ten' is not a whole number"),
     ],

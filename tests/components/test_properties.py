@@ -94,7 +94,16 @@ def test_the_key_policy_is_valid_json_under_the_limit_or_the_documented_error(in
     if len(json.dumps(policy, indent=2).encode()) > KEY_POLICY_MAX_BYTES:
         with pytest.raises(ConfigError, match="over the KMS limit") as refused:
             key_policy_json(policy)
-        assert refused.value.field == "key_users"
+        # The field named is the list that takes the most room in the policy.
+        room = {
+            field: sum(len(json.dumps(arn)) for arn in set(arns))
+            for field, arns in (
+                ("key_admins", [*inputs["admin_arns"], inputs["deployer_arn"]]),
+                ("key_users", inputs["key_user_arns"]),
+            )
+        }
+        if abs(room["key_admins"] - room["key_users"]) > 1024:  # clear cases; statement overheads differ
+            assert refused.value.field == max(room, key=lambda field: room[field])
         return
     text = key_policy_json(policy)
     assert len(text.encode()) <= KEY_POLICY_MAX_BYTES

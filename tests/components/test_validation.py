@@ -18,6 +18,53 @@ KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-12345678
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/reader"
 
 TABLE_CASES: list[tuple[str, dict[str, Any], str]] = [
+    # Limits of the provider (terraform-provider-aws internal/service/kms/key.go, alias.go) and of
+    # DynamoDB (naming rules, CreateTable API reference, service quotas): refused here, before
+    # `pulumi preview` would fail with the provider's error or `pulumi up` with AWS's half-way.
+    (
+        "table name with a trailing newline",
+        {"table_name": "orders\n"},
+        r"table_name: 'orders\\n' is not a valid DynamoDB table name",
+    ),
+    ("table name not ASCII", {"table_name": "ordérs"}, r"table_name: 'ordérs' is not a valid DynamoDB table name"),
+    (
+        "alias with a colon",
+        {"alias": "alias/team:orders"},
+        r"alias: 'alias/team:orders' contains characters KMS does not accept \(allowed: 'alias/' followed by a-z, "
+        r"A-Z, 0-9, '/', '_', '-'",
+    ),
+    ("alias with a trailing newline", {"alias": "alias/orders\n"}, r"contains characters KMS does not accept"),
+    ("alias prefix only", {"alias": "alias/"}, r"alias: 'alias/' has no name after 'alias/'"),
+    (
+        "key description too long",
+        {"key_description": "d" * 8193},
+        r"key_description: is 8193 characters long \(allowed: at most 8192 characters\)",
+    ),
+    (
+        "attribute name over 255 bytes of UTF-8",
+        {"partition_key": "é" * 128},
+        r"partition_key: .* is not a valid attribute name \(allowed: 1 to 255 bytes of UTF-8\)",
+    ),
+    (
+        "capacity beyond DynamoDB's Long",
+        {"billing_mode": "PROVISIONED", "read_capacity": 10**40, "write_capacity": 1},
+        r"read_capacity: 1{1}0{40} is not a capacity DynamoDB accepts",
+    ),
+    (
+        "too many projected attributes",
+        {
+            "global_secondary_indexes": [
+                {
+                    "name": f"by-{n}",
+                    "partition_key": f"k{n}",
+                    "projection_type": "INCLUDE",
+                    "non_key_attributes": [f"a{n}-{i}" for i in range(51)],
+                }
+                for n in range(2)
+            ]
+        },
+        r"global_secondary_indexes: 102 non_key_attributes in all, over DynamoDB's limit \(allowed: at most 100",
+    ),
     ("empty table name", {"table_name": ""}, r"table_name: '' is not a valid DynamoDB table name \(allowed: 3 to 255"),
     ("bad table name", {"table_name": "my table!"}, r"table_name: 'my table!' is not a valid DynamoDB table name"),
     (
@@ -93,7 +140,7 @@ TABLE_CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "zero capacity",
         {"billing_mode": "PROVISIONED", "read_capacity": 0, "write_capacity": 1},
-        r"read_capacity: 0 is not a positive whole number",
+        r"read_capacity: 0 is not a capacity DynamoDB accepts \(allowed: a whole number from 1 to 9223372036854775807\)",
     ),
     (
         "duplicate index names",
@@ -136,6 +183,11 @@ TABLE_CASES: list[tuple[str, dict[str, Any], str]] = [
         {"key_users": [f"arn:aws:iam::{ACCOUNT}:role/reader-{i:04d}-{'x' * 60}" for i in range(500)]},
         r"key_users: the key policy would be \d+ bytes, over the KMS limit of 32768 \(allowed: .*KeyUser",
     ),
+    (
+        "key policy too large for its administrators",
+        {"key_admins": [f"arn:aws:iam::{ACCOUNT}:role/admin-{i:04d}-{'x' * 60}" for i in range(1000)]},
+        r"key_admins: the key policy would be \d+ bytes, over the KMS limit of 32768 \(allowed: fewer key_admins",
+    ),
     # Found by the property tests: wrong types used to raise TypeError/AttributeError, or pass as truthy.
     ("indexes not a list", {"global_secondary_indexes": True}, r"global_secondary_indexes: True is not a list"),
     (
@@ -148,7 +200,7 @@ TABLE_CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "fractional capacity",  # 5.0 is fine: other Pulumi languages send every number as a float
         {"billing_mode": "PROVISIONED", "read_capacity": 5.5, "write_capacity": 1.0},
-        r"read_capacity: 5.5 is not a positive whole number",
+        r"read_capacity: 5.5 is not a capacity DynamoDB accepts",
     ),
     (
         "non-key attribute not a name",
