@@ -39,3 +39,9 @@ clean:
 STACK ?= dev
 verify: venv
 	$(BIN)/python -m verify --stack $(STACK)
+
+# Regenerate the generated sections of docs/ (component reference, stack config and
+# outputs, policy pack) from the code that owns them; tests/docs fails when they are stale.
+.PHONY: docs
+docs: venv
+	$(BIN)/python -m docs.generate
