@@ -84,6 +84,14 @@ def explain_decrypt(
     )
 
 
+def live_decision(kms: KMSClient, iam: IAMClient, **request: str) -> Decision | None:
+    """explain_decrypt, or None when the policies cannot be read (a missing right is no finding)."""
+    try:
+        return explain_decrypt(kms, iam, **request)
+    except (ClientError, BotoCoreError, ValueError):
+        return None
+
+
 def explanation(kms: KMSClient, iam: IAMClient, **request: str) -> str:
     """One line for the report; never raises for want of a permission to read the policies."""
     try:

@@ -116,8 +116,14 @@ def wait_for_boundary(
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
     progress: Callable[[str], None] = lambda _line: None,
+    conclusive: Callable[[Attempt], bool] = lambda _attempt: False,
 ) -> ProbeResult:
-    """Probe until the answer settles or the wait for what is pending runs out."""
+    """Probe until the answer settles or the wait for what is pending runs out.
+
+    `conclusive(attempt)` may end the wait early on an unsettled answer that no
+    propagation can change (the live policies already explain it): the probe then
+    fails at once instead of waiting out the whole window.
+    """
     rng = rng or random.Random()  # noqa: S311 (jitter, not cryptography)
     start = clock()
     count = 0
@@ -128,6 +134,8 @@ def wait_for_boundary(
         waited = clock() - start
         if verdict is not None:
             return ProbeResult(verdict, result, count, waited)
+        if conclusive(result):
+            return ProbeResult(False, result, count, waited)
         limit = NEW_CREDENTIALS_WAIT if result.outcome is Outcome.CREDENTIALS_PENDING else PERMISSION_CHANGE_WAIT
         if max_wait is not None:
             limit = min(limit, max_wait)

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from sandbox.deploy import Stack
-from sandbox.emulator import Emulator
+from sandbox.emulator.server import Emulator
 from stack import outputs as contract
-from tests.sandbox.conftest import up
+from tests.sandbox.conftest import FakeClock, up
 from verify.explain import explain_decrypt, identity_policies
 from verify.findings import Status
 from verify.inputs import parse_outputs
@@ -86,3 +86,35 @@ def test_the_deployer_sees_an_explanation_even_without_iam_read_rights(emulator:
     )
     assert line.startswith("policy evaluator could not read the policies")
     assert "no iam:List*" in line
+
+
+def test_an_open_boundary_fails_at_once_when_the_live_policies_explain_it(emulator: Emulator, stack: Stack) -> None:
+    # Expected "denied", but a grant lets the test principal read: no propagation will close
+    # that, so the probe fails on its first read instead of waiting out the window (here 10 min).
+    out = up(stack, testPrincipal="user", grantTestPrincipal="true").outputs
+    outputs = parse_outputs({**out, contract.TEST_PRINCIPAL_EXPECTED_ACCESS: contract.EXPECT_DENIED})
+    findings = verify(Aws(emulator.session(), emulator.endpoint_url), outputs, max_wait=600)
+    finding = next(f for f in findings if f.check.startswith("boundary_probe"))
+    assert finding.status is Status.FAIL
+    assert finding.seen.startswith("read the canary's plaintext after 1 attempt(s)")
+    assert "policy evaluator: allowed by grant" in finding.seen
+
+
+def test_a_read_the_live_policies_do_not_explain_keeps_waiting(clean_aws_env: None) -> None:
+    # Expected "denied" and the principal still reads, but the live policies already say denied
+    # (a revoked grant still propagating): the verifier keeps waiting, up to max_wait.
+    clock = FakeClock()
+    with Emulator(propagation_delay=10.0, clock=clock) as emulator:
+        out = up(Stack(emulator), testPrincipal="user", grantTestPrincipal="true").outputs
+        clock.now += 20  # the grant has propagated
+        kms = emulator.client("kms")
+        for grant in kms.list_grants(KeyId=out[contract.KEY_ID])["Grants"]:
+            kms.revoke_grant(KeyId=out[contract.KEY_ID], GrantId=grant["GrantId"])
+        # The emulator's clock stands still: the revocation never propagates during the run.
+        outputs = parse_outputs({**out, contract.TEST_PRINCIPAL_EXPECTED_ACCESS: contract.EXPECT_DENIED})
+        findings = verify(Aws(emulator.session(), emulator.endpoint_url), outputs, max_wait=1.5)
+    finding = next(f for f in findings if f.check.startswith("boundary_probe"))
+    assert finding.status is Status.FAIL
+    assert finding.seen.startswith("read the canary's plaintext after ")
+    assert "after 1 attempt(s)" not in finding.seen
+    assert "policy evaluator: denied" in finding.seen
