@@ -16,7 +16,7 @@ import sys
 import time
 
 from sandbox.deploy import Stack, deploy
-from sandbox.emulator import Emulator
+from sandbox.emulator.server import Emulator
 from verify.findings import EXIT_OK, exit_code
 from verify.inputs import parse_outputs
 from verify.run import Aws, verify

@@ -22,7 +22,7 @@ from typing import Any
 from access.errors import ConfigError
 from sandbox.demo import describe_changes, run_demo
 from sandbox.deploy import Stack, deploy
-from sandbox.emulator import Emulator
+from sandbox.emulator.server import Emulator
 from sandbox.mocks import UnsupportedResourceTypeError
 from sandbox.program import ProgramRun, run_program
 from stack.config import GRANT_MODES

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sandbox.deploy import Action, Change, Deployment, Stack, deploy
-from sandbox.emulator import DEPLOYER_NAME, Emulator
+from sandbox.emulator.server import DEPLOYER_NAME, Emulator
 from stack import outputs
 from verify.findings import EXIT_OK, Finding, exit_code
 from verify.inputs import parse_outputs

@@ -22,7 +22,7 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-from sandbox.emulator import Emulator
+from sandbox.emulator.server import Emulator
 from sandbox.mocks import RecordedResource, RecordingMocks, UnsupportedResourceTypeError
 from sandbox.program import ProgramRun, run_program
 
@@ -509,7 +509,7 @@ class EmulatorMocks(RecordingMocks):
         def client(service: str) -> Any:
             with clients_lock:  # boto3 sessions are not thread-safe; clients are
                 if service not in clients:
-                    clients[service] = emulator.client(service, session)
+                    clients[service] = emulator.client(service, session)  # type: ignore[call-overload]
                 return clients[service]
 
         identity = client("sts").get_caller_identity()

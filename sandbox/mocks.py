@@ -16,9 +16,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
-PARTITION = "aws"
+from sandbox.emulator.account import ACCOUNT_ID, PARTITION, REGION
+
 # The deployer as `aws sts get-caller-identity` shows a CI role: an STS session
 # of a role that has a path. The key policy must name the role, path included.
 CALLER_ARN = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/Deployer/ci-session"

@@ -2,8 +2,8 @@
 
 A Fault matches requests by their X-Amz-Target (e.g. "DynamoDB_20120810.PutItem",
 "TrentService.DescribeKey") and, for its next `times` matches, runs `before`
-(say, disable the key) and/or answers with an error as AWS's JSON protocols do.
-Used by the verifier's fault tests; the demo and serve never add any.
+(say, disable the key) and/or answers with an AWS error. Used by the verifier's
+fault tests; the demo and serve never add any. Nothing here touches moto.
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.enforcement import json_error
+from sandbox.emulator.actions import target
+from sandbox.emulator.errors import AwsError, ExpiredTokenError, ThrottlingError, write_error
 
-THROTTLED = (400, "ThrottlingException", "Rate exceeded")
-EXPIRED_TOKEN = (400, "ExpiredTokenException", "The security token included in the request is expired")
+THROTTLED = ThrottlingError("Rate exceeded")
+EXPIRED_TOKEN = ExpiredTokenError("The security token included in the request is expired")
 
 
 @dataclass
 class Fault:
     target: str
     times: int = 1
-    error: tuple[int, str, str] | None = None  # (HTTP status, error code, message)
+    error: AwsError | None = None
     before: Callable[[], None] | None = None
     seen: int = 0  # matching requests so far
 
@@ -45,19 +46,19 @@ class FaultInjector:
         with self.lock:
             self.faults.clear()
 
-    def _due(self, target: str) -> Fault | None:
+    def _due(self, called: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.target == target and fault.seen < fault.times:
+                if fault.target == called and fault.seen < fault.times:
                     fault.seen += 1
                     return fault
         return None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        fault = self._due(environ.get("HTTP_X_AMZ_TARGET", ""))
+        fault = self._due(target(environ))
         if fault is not None:
             if fault.before is not None:
                 fault.before()
             if fault.error is not None:
-                return json_error(start_response, *fault.error)
+                return write_error(start_response, fault.error)
         return self.app(environ, start_response)

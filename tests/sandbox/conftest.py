@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from sandbox.deploy import Deployment, Stack, deploy
-from sandbox.emulator import Emulator
+from sandbox.emulator.server import Emulator
 from verify.inputs import parse_outputs
 from verify.run import Aws, principal_client_factory
 

@@ -11,7 +11,7 @@ import pytest
 
 from access.kms_dynamodb import SID_KEY_USE_VIA_DYNAMODB
 from sandbox.deploy import Action, EmulatorMocks, Stack
-from sandbox.emulator import Emulator
+from sandbox.emulator.server import Emulator
 from sandbox.program import resolve_under_mocks, use_mocks
 from stack import outputs as contract
 from tests.sandbox.conftest import up
@@ -27,7 +27,8 @@ def test_the_first_deploy_creates_real_resources_with_real_ids(emulator: Emulato
     out = up(stack, testPrincipal="role").outputs
     kms, dynamodb, iam = emulator.client("kms"), emulator.client("dynamodb"), emulator.client("iam")
     key = kms.describe_key(KeyId=out[contract.KEY_ID])["KeyMetadata"]
-    assert key["Arn"] == out[contract.KEY_ARN] and key["KeyManager"] == "CUSTOMER"
+    assert key["Arn"] == out[contract.KEY_ARN]
+    assert key["KeyManager"] == "CUSTOMER"
     assert kms.get_key_rotation_status(KeyId=out[contract.KEY_ID])["KeyRotationEnabled"]
     table = dynamodb.describe_table(TableName=out[contract.TABLE_NAME])["Table"]
     assert table["SSEDescription"]["KMSMasterKeyArn"] == out[contract.KEY_ARN]
@@ -45,10 +46,8 @@ def test_a_second_deploy_keeps_ids_adds_and_removes_like_pulumi_up(emulator: Emu
     key_id = first.outputs[contract.KEY_ID]
 
     granted = up(stack, testPrincipal="role", grantTestPrincipal="true")
-    assert (
-        granted.outputs[contract.KEY_ID] == key_id
-        and granted.outputs[contract.TABLE_NAME] == first.outputs[contract.TABLE_NAME]
-    )
+    assert granted.outputs[contract.KEY_ID] == key_id
+    assert granted.outputs[contract.TABLE_NAME] == first.outputs[contract.TABLE_NAME]
     actions = changes_by_name(granted)
     assert actions["test-principal-key-user-grant"] is Action.CREATE
     assert {a for n, a in actions.items() if n != "test-principal-key-user-grant"} == {Action.SAME}
@@ -57,11 +56,13 @@ def test_a_second_deploy_keeps_ids_adds_and_removes_like_pulumi_up(emulator: Emu
 
     moved = up(stack, testPrincipal="role", grantTestPrincipal="true", grantMode="key-policy")
     actions = changes_by_name(moved)
-    assert actions["encrypted-key"] is Action.UPDATE and actions["test-principal-key-user-grant"] is Action.DELETE
+    assert actions["encrypted-key"] is Action.UPDATE
+    assert actions["test-principal-key-user-grant"] is Action.DELETE
     assert kms.list_grants(KeyId=key_id)["Grants"] == []
     policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
     users = [s for s in policy["Statement"] if s["Sid"] == SID_KEY_USE_VIA_DYNAMODB]
-    assert users and users[0]["Principal"]["AWS"] == [first.outputs[contract.TEST_PRINCIPAL_ARN]]
+    assert users
+    assert users[0]["Principal"]["AWS"] == [first.outputs[contract.TEST_PRINCIPAL_ARN]]
 
 
 def test_a_changed_key_schema_replaces_the_table(emulator: Emulator, stack: Stack) -> None:
@@ -69,7 +70,8 @@ def test_a_changed_key_schema_replaces_the_table(emulator: Emulator, stack: Stac
     replaced = up(stack, testPrincipal="none", partitionKey="pk")
     assert changes_by_name(replaced)["encrypted-table"] is Action.REPLACE
     tables = emulator.client("dynamodb").list_tables()["TableNames"]
-    assert tables == [replaced.outputs[contract.TABLE_NAME]] and old not in tables
+    assert tables == [replaced.outputs[contract.TABLE_NAME]]
+    assert old not in tables
 
 
 def test_an_in_place_update_keeps_the_table(emulator: Emulator, stack: Stack) -> None:

@@ -10,8 +10,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.emulator import Emulator
-from sandbox.enforcement import INACCESSIBLE_TABLE_STATUS, table_actions
+from sandbox.emulator.actions import table_actions
+from sandbox.emulator.decisions import INACCESSIBLE_TABLE_STATUS
+from sandbox.emulator.server import Emulator
 from stack import outputs as contract
 from tests.sandbox.conftest import FakeClock, principal_dynamodb, up
 from verify.inputs import parse_outputs
@@ -60,7 +61,8 @@ def test_a_read_only_key_user_reads_by_every_read_api(emulator: Emulator, stack:
     assert client.execute_statement(Statement=f'SELECT * FROM "{table}"')["Items"] == [ITEM]
     assert client.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": KEY}}])["Responses"]
     refused = error_of(lambda: client.execute_statement(Statement=f"DELETE FROM \"{table}\" WHERE id = 'item-1'"))
-    assert refused is not None and "dynamodb:PartiQLDelete" in refused[1]
+    assert refused is not None
+    assert "dynamodb:PartiQLDelete" in refused[1]
 
 
 def data_plane_calls(table: str) -> dict[str, Callable[[Any], Any]]:
@@ -148,7 +150,8 @@ def test_an_explicit_deny_in_an_identity_policy_beats_the_grant(emulator: Emulat
         ),
     )
     refused = error_of(lambda: principal_dynamodb(emulator, out).scan(TableName=out[contract.TABLE_NAME]))
-    assert refused is not None and "with an explicit deny in an identity-based policy" in refused[1]
+    assert refused is not None
+    assert "with an explicit deny in an identity-based policy" in refused[1]
 
 
 def test_the_deployer_reads_through_root_delegation_and_tables_without_a_cmk_are_not_gated(
@@ -176,7 +179,8 @@ def test_credentials_the_emulator_did_not_issue_are_refused(emulator: Emulator) 
         aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     )
     refused = error_of(stranger.list_tables)
-    assert refused is not None and "InvalidClientTokenId" in refused[1]
+    assert refused is not None
+    assert "InvalidClientTokenId" in refused[1]
 
 
 @pytest.mark.parametrize("make_unusable", ["disable_key", "schedule_key_deletion"])
@@ -193,7 +197,9 @@ def test_a_disabled_or_deleted_key_makes_the_data_inaccessible(
     )
 
     refused = error_of(lambda: dynamodb.get_item(TableName=out[contract.TABLE_NAME], Key=KEY))
-    assert refused is not None and refused[0] == "ValidationException" and "inaccessible" in refused[1]
+    assert refused is not None
+    assert refused[0] == "ValidationException"
+    assert "inaccessible" in refused[1]
     described = dynamodb.describe_table(TableName=out[contract.TABLE_NAME])["Table"]
     assert described["TableStatus"] == INACCESSIBLE_TABLE_STATUS
     assert "InaccessibleEncryptionDateTime" in described["SSEDescription"]
@@ -224,7 +230,8 @@ def test_changes_take_effect_only_after_the_propagation_delay(clean_aws_env: Non
         up(stack, testPrincipal="user", grantTestPrincipal="true")
         clock.now += 29
         still = error_of(lambda: client.get_item(TableName=table, Key=KEY))
-        assert still is not None and still[1].startswith("KMS key access denied")
+        assert still is not None
+        assert still[1].startswith("KMS key access denied")
         clock.now += 2
         assert error_of(lambda: client.get_item(TableName=table, Key=KEY)) is None
 
@@ -252,4 +259,5 @@ def test_a_client_cannot_claim_the_layers_authorization(emulator: Emulator, stac
             BillingMode="PAY_PER_REQUEST",
         )
     )
-    assert refused is not None and "dynamodb:CreateTable" in refused[1]
+    assert refused is not None
+    assert "dynamodb:CreateTable" in refused[1]

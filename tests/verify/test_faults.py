@@ -16,8 +16,8 @@ from botocore.config import Config
 
 import verify.run
 from sandbox.deploy import Stack
-from sandbox.emulator import Emulator
-from sandbox.faults import EXPIRED_TOKEN, THROTTLED, Fault
+from sandbox.emulator.faults import EXPIRED_TOKEN, THROTTLED, Fault
+from sandbox.emulator.server import Emulator
 from stack import outputs as contract
 from tests.sandbox.conftest import up
 from verify.__main__ import main

@@ -1,0 +1,77 @@
+"""Every change the sandbox makes to moto's own code and settings, made on start and undone on stop.
+
+- auth on: moto checks every request's credentials and identity policies
+  (settings.INITIAL_NO_AUTH_ACTION_COUNT = 0, its request counter reset);
+- moto's role-trust check is replaced by one that knows what trusting the account
+  root means (decisions.trust_decision): moto compares the trust policy's principal
+  with the caller's ARN literally;
+- moto's identity-policy check stands aside for the data-plane requests the
+  middleware authorized: moto judges dynamodb:<Operation> against Resource "*", the
+  middleware judges the action AWS authorizes (dynamodb:PartiQLSelect for a SELECT,
+  dynamodb:GetItem per item of a transaction) on the table's ARN.
+
+One of the three modules that touch moto (5.2.x, pinned). moto keeps all of this in
+module and class globals, so one emulator runs per process at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto import settings as moto_settings
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.iam.access_control import IAMRequestBase
+
+from sandbox.emulator.decisions import trust_decision
+from sandbox.emulator.middleware import AUTHORIZED_HEADER
+from sandbox.emulator.state import resolve_caller
+
+
+def _trust_check(request: Any, role_arn: str) -> bool:
+    """moto's IAMRequestBase._check_role_trust_relationship, as AWS decides it."""
+    caller = resolve_caller(
+        request.account_id, request._access_key._access_key_id, request._headers.get("X-Amz-Security-Token")
+    )
+    return caller is not None and trust_decision(request.account_id, caller, role_arn).allowed
+
+
+def _permission_check(original: Callable[[Any, str], None], token: str) -> Callable[[Any, str], None]:
+    """moto's IAMRequestBase.check_action_permitted, skipped for requests the middleware authorized."""
+
+    def check(request: Any, resource: str) -> None:
+        if request._headers.get(AUTHORIZED_HEADER) == token:
+            return
+        original(request, resource)
+
+    return check
+
+
+@dataclass
+class MotoPatches:
+    """The changes, for one running emulator: `apply()` on start, `undo()` on stop (safe to repeat)."""
+
+    token: str  # the middleware's mark on the requests it authorized
+    _saved: dict[str, Any] = field(default_factory=dict)
+
+    def apply(self) -> None:
+        self._saved = {
+            "no_auth": moto_settings.INITIAL_NO_AUTH_ACTION_COUNT,
+            "trust_check": IAMRequestBase._check_role_trust_relationship,
+            "permission_check": IAMRequestBase.check_action_permitted,
+        }
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+        ActionAuthenticatorMixin.request_count = 0
+        IAMRequestBase._check_role_trust_relationship = _trust_check  # type: ignore[method-assign,assignment]
+        IAMRequestBase.check_action_permitted = _permission_check(  # type: ignore[method-assign,assignment]
+            self._saved["permission_check"], self.token
+        )
+
+    def undo(self) -> None:
+        if not self._saved:
+            return
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = self._saved["no_auth"]
+        IAMRequestBase._check_role_trust_relationship = self._saved["trust_check"]  # type: ignore[method-assign]
+        IAMRequestBase.check_action_permitted = self._saved["permission_check"]  # type: ignore[method-assign]
+        self._saved = {}
