@@ -15,9 +15,15 @@ The decision names what decided it (a statement, a grant, or nothing), so a
 probe that went the wrong way can be explained. Used by the sandbox to
 enforce key access and by the verifier to explain it on real AWS.
 
-Conditions: the String*, Arn*, Bool and Null operators, with IfExists and the
-ForAnyValue/ForAllValues set qualifiers. Any other operator is not evaluated:
-it never makes an Allow apply and always makes a Deny apply (fail closed).
+Conditions: the operators of `access.conditions` (String, Arn, Numeric, Date,
+Bool, Binary, IP address, Null; IfExists; ForAllValues/ForAnyValue). Any other
+operator is not evaluated: it never makes an Allow apply and always makes a Deny
+apply (fail closed). Policy variables (`${key}`, `${key, 'default'}`, `${*}`,
+`${?}`, `${$}`) are substituted in Resource/NotResource and in String and Arn
+condition values of documents of Version "2012-10-17" (`access.variables`); the
+request context gets aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType,
+aws:username (IAM users), aws:CurrentTime and aws:EpochTime derived when the
+caller does not give them (`access.context`).
 In a Principal only "*" is a wildcard, as in AWS.
 """
 
@@ -28,18 +34,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from access.arns import is_account_principal
+from access.conditions import UnsupportedConditionError, conditions_hold
+from access.context import Context, derived_context
 from access.documents import (
     NamedPolicy,
     action_matches,
     as_list,
-    iam_wildcard_match,
     parse_policy,
     statement_label,
     statements,
 )
 from access.kms_dynamodb import dynamodb_via_service, table_encryption_context
-
-Context = Mapping[str, str | bool | Sequence[str]]
+from access.variables import resolve, substitutes
 
 
 @dataclass(frozen=True)
@@ -86,30 +92,35 @@ class Decision:
 # -- matching ----------------------------------------------------------------
 
 
-def _arn_matches(pattern: str, arn: str) -> bool:
-    """Arn* operators: the six colon-separated parts compared one by one, each with wildcards."""
-    if pattern == "*":
-        return True
-    wanted, got = pattern.split(":", 5), arn.split(":", 5)
-    if len(wanted) != 6 or len(got) != 6:
-        return False
-    return all(iam_wildcard_match(w, g) for w, g in zip(wanted, got, strict=True))
+@dataclass(frozen=True)
+class _Evaluation:
+    """What every statement of one decision is matched against."""
+
+    request: Request
+    context: Context
 
 
-def _statement_covers(statement: Mapping[str, Any], request: Request) -> bool:
+def _resource_matches(entry: Any, evaluation: _Evaluation, variables: bool) -> bool:
+    pattern = resolve(str(entry), evaluation.context, variables=variables)
+    # "the resource that includes a policy variable with no value will not match any resource"
+    return pattern is not None and pattern.matches(evaluation.request.resource)
+
+
+def _statement_covers(statement: Mapping[str, Any], evaluation: _Evaluation, *, variables: bool) -> bool:
     """Action/NotAction and Resource/NotResource (a missing Resource means the key itself, as in key policies)."""
+    action = evaluation.request.action
     if "Action" in statement:
-        if not any(action_matches(p, request.action) for p in as_list(statement["Action"])):
+        if not any(action_matches(p, action) for p in as_list(statement["Action"])):
             return False
     elif "NotAction" in statement:
-        if any(action_matches(p, request.action) for p in as_list(statement["NotAction"])):
+        if any(action_matches(p, action) for p in as_list(statement["NotAction"])):
             return False
     else:
         return False
     if "Resource" in statement:
-        return any(iam_wildcard_match(p, request.resource) for p in as_list(statement["Resource"]))
+        return any(_resource_matches(p, evaluation, variables) for p in as_list(statement["Resource"]))
     if "NotResource" in statement:
-        return not any(iam_wildcard_match(p, request.resource) for p in as_list(statement["NotResource"]))
+        return not any(_resource_matches(p, evaluation, variables) for p in as_list(statement["NotResource"]))
     return True
 
 
@@ -147,80 +158,6 @@ def _principal_match(statement: Mapping[str, Any], request: Request) -> int:
     return _Match.NONE
 
 
-# -- conditions --------------------------------------------------------------
-
-_STRING_TESTS = {
-    "StringEquals": lambda want, got: want == got,
-    "StringEqualsIgnoreCase": lambda want, got: want.lower() == got.lower(),
-    "StringLike": iam_wildcard_match,
-    "ArnEquals": _arn_matches,
-    "ArnLike": _arn_matches,
-}
-_NEGATED = {
-    "StringNotEquals": "StringEquals",
-    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
-    "StringNotLike": "StringLike",
-    "ArnNotEquals": "ArnEquals",
-    "ArnNotLike": "ArnLike",
-}
-
-
-class UnsupportedConditionError(ValueError):
-    """A condition operator the evaluator does not implement."""
-
-
-def _context_values(context: Context, key: str) -> list[str] | None:
-    for name, value in context.items():
-        if name.lower() == key.lower():  # condition keys are case-insensitive
-            if isinstance(value, bool):
-                return ["true" if value else "false"]
-            return [str(v) for v in as_list(value)]
-    return None
-
-
-def _operator_holds(operator: str, key: str, wanted: list[str], context: Context) -> bool:
-    qualifier, _, name = operator.rpartition(":")
-    if_exists = name.endswith("IfExists")
-    base = name.removesuffix("IfExists")
-    if base not in _STRING_TESTS and base not in _NEGATED and base not in ("Bool", "Null"):
-        raise UnsupportedConditionError(operator)
-    got = _context_values(context, key)
-
-    if base == "Null":
-        want_absent = str(wanted[0]).lower() == "true" if wanted else True
-        return (got is None or got == []) is want_absent
-    if got is None or (qualifier == "ForAnyValue" and got == []):
-        if qualifier == "ForAllValues":
-            return True  # vacuously true for an empty set
-        if if_exists:
-            return True
-        return base in _NEGATED  # a missing key matches only "not" operators
-
-    def test_one(value: str) -> bool:
-        if base == "Bool":
-            return any(value.lower() == str(w).lower() for w in wanted)
-        if base in _STRING_TESTS:
-            return any(_STRING_TESTS[base](str(w), value) for w in wanted)
-        return not any(_STRING_TESTS[_NEGATED[base]](str(w), value) for w in wanted)
-
-    if qualifier == "ForAllValues":
-        return all(test_one(v) for v in got)
-    return any(test_one(v) for v in got)  # ForAnyValue, and single-valued keys
-
-
-def conditions_hold(condition: Mapping[str, Any] | None, context: Context, *, for_deny: bool = False) -> bool:
-    """Every operator and every key in it must hold; values listed for one key are alternatives."""
-    for operator, tests in (condition or {}).items():
-        for key, wanted in tests.items():
-            try:
-                if not _operator_holds(operator, key, [str(w) for w in as_list(wanted)], context):
-                    return False
-            except UnsupportedConditionError:
-                if not for_deny:
-                    return False
-    return True
-
-
 # -- decisions ---------------------------------------------------------------
 
 
@@ -235,19 +172,31 @@ class _Hit:
 
 
 def _hits(
-    policy: NamedPolicy, request: Request, effect: str, *, resource_policy: bool, principal: int | None = None
+    policy: NamedPolicy, evaluation: _Evaluation, effect: str, *, resource_policy: bool, principal: int | None = None
 ) -> list[_Hit]:
+    variables = substitutes(policy.document.get("Version"))
     found = []
     for position, statement in enumerate(statements(policy.document)):
-        if statement.get("Effect") != effect or not _statement_covers(statement, request):
+        if statement.get("Effect") != effect or not _statement_covers(statement, evaluation, variables=variables):
             continue
         if resource_policy:
-            match = _principal_match(statement, request)
+            match = _principal_match(statement, evaluation.request)
             if match == _Match.NONE or (principal is not None and match != principal):
                 continue
-        if conditions_hold(statement.get("Condition"), request.context, for_deny=effect == "Deny"):
+        condition = statement.get("Condition")
+        if conditions_hold(condition, evaluation.context, for_deny=effect == "Deny", variables=variables):
             found.append(_Hit(policy.source, position, statement))
     return found
+
+
+def _evaluation(request: Request) -> _Evaluation:
+    context = derived_context(
+        request.context,
+        principal_arn=request.principal_arn,
+        account_id=request.account_id,
+        caller_arn=request.caller_arn,
+    )
+    return _Evaluation(request, context)
 
 
 def _grant_allows(grant: Grant, request: Request) -> bool:
@@ -278,21 +227,22 @@ def authorize_resource(
     lets an identity policy decide; an explicit Deny in either wins. Grants (KMS
     only) are the last way in.
     """
+    evaluation = _evaluation(request)
     label = resource_policy.source
-    denies = _hits(resource_policy, request, "Deny", resource_policy=True)
+    denies = _hits(resource_policy, evaluation, "Deny", resource_policy=True)
     for policy in identity_policies:
-        denies += _hits(policy, request, "Deny", resource_policy=False)
+        denies += _hits(policy, evaluation, "Deny", resource_policy=False)
     if denies:
         hit = denies[0]
         return Decision(False, f"denied explicitly by {hit.describe()}", hit.source, hit.statement)
 
-    direct = _hits(resource_policy, request, "Allow", resource_policy=True, principal=_Match.DIRECT)
+    direct = _hits(resource_policy, evaluation, "Allow", resource_policy=True, principal=_Match.DIRECT)
     if direct:
         hit = direct[0]
         return Decision(True, f"allowed by {hit.describe()}", hit.source, hit.statement)
 
-    delegation = _hits(resource_policy, request, "Allow", resource_policy=True, principal=_Match.ACCOUNT)
-    identity_allows = [hit for p in identity_policies for hit in _hits(p, request, "Allow", resource_policy=False)]
+    delegation = _hits(resource_policy, evaluation, "Allow", resource_policy=True, principal=_Match.ACCOUNT)
+    identity_allows = [hit for p in identity_policies for hit in _hits(p, evaluation, "Allow", resource_policy=False)]
     if delegation and identity_allows:
         hit = identity_allows[0]
         return Decision(
@@ -326,10 +276,11 @@ def authorize_kms(
 
 def authorize_identity(request: Request, identity_policies: Sequence[NamedPolicy]) -> Decision:
     """Same-account access to a resource without a resource policy: identity policies alone decide."""
-    denies = [hit for p in identity_policies for hit in _hits(p, request, "Deny", resource_policy=False)]
+    evaluation = _evaluation(request)
+    denies = [hit for p in identity_policies for hit in _hits(p, evaluation, "Deny", resource_policy=False)]
     if denies:
         return Decision(False, f"denied explicitly by {denies[0].describe()}", denies[0].source, denies[0].statement)
-    allows = [hit for p in identity_policies for hit in _hits(p, request, "Allow", resource_policy=False)]
+    allows = [hit for p in identity_policies for hit in _hits(p, evaluation, "Allow", resource_policy=False)]
     if allows:
         return Decision(True, f"allowed by {allows[0].describe()}", allows[0].source, allows[0].statement)
     return Decision(False, f"denied: no identity policy allows {request.action} for {request.shown_caller}")
@@ -373,10 +324,12 @@ def dynamodb_decrypt_request(
 
 __all__ = [
     "KEY_POLICY",
+    "Context",
     "Decision",
     "Grant",
     "NamedPolicy",
     "Request",
+    "UnsupportedConditionError",
     "authorize_identity",
     "authorize_kms",
     "authorize_resource",

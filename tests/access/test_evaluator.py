@@ -202,13 +202,14 @@ CASES = [
     Case("a Service principal never matches a user", doc(allow({"Service": "dynamodb.amazonaws.com"})), False, ""),
     Case(
         "an unsupported operator never makes an Allow apply",
-        doc(allow({"AWS": ALICE}, Condition={"NumericLessThan": {"kms:GrantConstraintType": "1"}})),
+        # Numeric and Date operators are evaluated now: an operator IAM does not have stands in.
+        doc(allow({"AWS": ALICE}, Condition={"StringMatchesRegex": {"kms:ViaService": "dynamodb[.].*"}})),
         False,
         "",
     ),
     Case(
         "an unsupported operator always makes a Deny apply",
-        doc(allow({"AWS": ALICE}), deny({"AWS": ALICE}, Condition={"DateGreaterThan": {"aws:CurrentTime": "2020"}})),
+        doc(allow({"AWS": ALICE}), deny({"AWS": ALICE}, Condition={"DateAfter": {"aws:CurrentTime": "2999"}})),
         False,
         KEY_POLICY,
     ),
