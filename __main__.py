@@ -20,11 +20,28 @@ granted = probe is not None and settings.grant_test_principal
 key_users = [probe.arn] if probe is not None and granted and settings.grant_mode == "key-policy" else []
 table = EncryptedTable(TABLE_COMPONENT_NAME, {**settings.table, "key_users": key_users})
 
+key_user_grants = []
 if probe is not None and granted and settings.grant_mode != "key-policy":
-    KeyUser(
-        "test-principal-key-user",
-        table.key_user_args(probe.arn, mode=settings.grant_mode, access="read", principal_kind=probe.kind),
+    key_user_grants.append(
+        KeyUser(
+            "test-principal-key-user",
+            table.key_user_args(probe.arn, mode=settings.grant_mode, access="read", principal_kind=probe.kind),
+        )
     )
+
+# Who the stack means to read or write the data, for the verifier's access audit. The key policy's
+# key users may use the key for reads and writes; a KeyUser, as its access says.
+intended = pulumi.Output.all(
+    table.key_user_arns.apply(
+        lambda arns: [{outputs.INTENDED_PRINCIPAL: a, outputs.INTENDED_ACCESS: "read-write"} for a in arns]
+    ),
+    *[
+        pulumi.Output.all(user.principal_arn, user.access).apply(
+            lambda values: [{outputs.INTENDED_PRINCIPAL: values[0], outputs.INTENDED_ACCESS: values[1]}]
+        )
+        for user in key_user_grants
+    ],
+).apply(lambda groups: [entry for group in groups for entry in group])
 
 pulumi.export(outputs.REGION, table.region)
 pulumi.export(outputs.ACCOUNT_ID, table.account_id)
@@ -37,6 +54,9 @@ pulumi.export(outputs.KEY_ALIAS, table.alias_name)
 pulumi.export(outputs.POINT_IN_TIME_RECOVERY, settings.point_in_time_recovery)
 pulumi.export(outputs.DELETION_PROTECTION, settings.deletion_protection)
 pulumi.export(outputs.TEST_PRINCIPAL_KIND, settings.test_principal)
+pulumi.export(outputs.INTENDED_KEY_USERS, intended)
+pulumi.export(outputs.KEY_ADMIN_ARNS, table.key_admin_arns)
+pulumi.export(outputs.DEPLOYER_ARN, table.deployer_arn)
 if probe is not None:
     pulumi.export(outputs.TEST_PRINCIPAL_ARN, probe.arn)
     pulumi.export(outputs.TEST_PRINCIPAL_EXPECTED_ACCESS, outputs.EXPECT_READ if granted else outputs.EXPECT_DENIED)

@@ -6,6 +6,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from access.kms_dynamodb import KEY_SPEC, KEY_USAGE
 from components.context import deploy_context
 from components.key_user import KeyUserArgs
 from components.policy_builders import build_key_policy, key_policy_json
@@ -210,6 +211,12 @@ class EncryptedTable(pulumi.ComponentResource):
     """Region of the key and the table."""
     account_id: pulumi.Output[str]
     """Account that owns the key and the table."""
+    key_admin_arns: pulumi.Output[list[str]]
+    """Who administers the key (never uses it): key_admins and the deploying identity."""
+    key_user_arns: pulumi.Output[list[str]]
+    """Who the key policy names as key users (through DynamoDB only); KeyUsers come on top."""
+    deployer_arn: pulumi.Output[str]
+    """The deploying identity, as the key policy names it (the role behind an STS session)."""
 
     def __init__(self, name: str, args: EncryptedTableArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Every check on plain values runs before anything, this component included, is registered.
@@ -235,8 +242,8 @@ class EncryptedTable(pulumi.ComponentResource):
         self.key: aws.kms.Key = aws.kms.Key(
             f"{name}-key",
             description=key_spec.description,
-            customer_master_key_spec="SYMMETRIC_DEFAULT",
-            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec=KEY_SPEC,
+            key_usage=KEY_USAGE,
             enable_key_rotation=key_spec.enable_rotation,
             rotation_period_in_days=key_spec.rotation_period_days,
             deletion_window_in_days=key_spec.deletion_window_days,
@@ -267,10 +274,20 @@ class EncryptedTable(pulumi.ComponentResource):
         self.table_arn = self.table.arn
         self.region = where.region
         self.account_id = where.account_id
+        self.key_admin_arns = pulumi.Output.all(where.deployer_arn, pulumi.Output.from_input(admins_in)).apply(
+            lambda values: validate_principal_arns("key_admins", [*values[1], values[0]])
+        )
+        self.deployer_arn = where.deployer_arn
+        self.key_user_arns = pulumi.Output.from_input(users_in).apply(
+            lambda users: validate_principal_arns("key_users", users)
+        )
         self.register_outputs(
             {
                 "region": self.region,
                 "account_id": self.account_id,
+                "key_admin_arns": self.key_admin_arns,
+                "key_user_arns": self.key_user_arns,
+                "deployer_arn": self.deployer_arn,
                 "key_id": self.key_id,
                 "key_arn": self.key_arn,
                 "alias_name": self.alias_name,

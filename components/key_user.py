@@ -76,6 +76,8 @@ class KeyUser(pulumi.ComponentResource):
     """The key it may use."""
     grant_id: pulumi.Output[str] | None
     """Id of the KMS grant (mode 'grant')."""
+    access: pulumi.Output[str]
+    """'read' or 'read-write': what the principal may do with the table's data."""
 
     def __init__(self, name: str, args: KeyUserArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec: KeyUserSpec = validate_key_user_args(args)  # before anything is registered
@@ -140,7 +142,8 @@ class KeyUser(pulumi.ComponentResource):
 
         self.principal_arn = principal_arn
         self.key_arn = key_arn
-        outputs: dict[str, Any] = {"principal_arn": principal_arn, "key_arn": key_arn}
+        self.access = pulumi.Output.from_input(spec.access)
+        outputs: dict[str, Any] = {"principal_arn": principal_arn, "key_arn": key_arn, "access": self.access}
         if self.grant_id is not None:
             outputs["grant_id"] = self.grant_id
         self.register_outputs(outputs)

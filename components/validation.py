@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from access.arns import PRINCIPAL_KINDS, parse_principal_arn
+from access.arns import ALIAS_NAME_PATTERN, PRINCIPAL_KINDS, TABLE_NAME_PATTERN, parse_principal_arn
 from access.errors import ConfigError, one_of
 from access.kms_dynamodb import (
     ACCESS_LEVELS,
@@ -56,10 +56,6 @@ KEY_USER_DEFAULTS: dict[str, object] = {
     "include_table_access": False,
     "key_allows_iam_policies": True,
 }
-
-# Matched with fullmatch: `$` would let a trailing newline through; the classes are ASCII.
-_TABLE_NAME = re.compile(rf"[A-Za-z0-9_.-]{{{TABLE_NAME_LENGTH[0]},{TABLE_NAME_LENGTH[1]}}}")
-_ALIAS_CHARS = re.compile(r"[A-Za-z0-9/_-]+")
 
 
 def require_choice(field_name: str, value: object, allowed: Sequence[object]) -> Any:
@@ -128,7 +124,7 @@ def require_capacity(field_name: str, value: object) -> int:
 
 
 def validate_table_name(field_name: str, value: object) -> str:
-    if not isinstance(value, str) or not _TABLE_NAME.fullmatch(value):
+    if not isinstance(value, str) or not TABLE_NAME_PATTERN.fullmatch(value):
         raise ConfigError(
             field_name,
             f"{value!r} is not a valid DynamoDB table name",
@@ -155,7 +151,7 @@ def validate_alias(field_name: str, value: object) -> str:
         raise ConfigError(field_name, f"{value!r} has no name after '{ALIAS_PREFIX}'", allowed)
     if value.startswith(RESERVED_ALIAS_PREFIX):
         raise ConfigError(field_name, f"{value!r} uses the prefix reserved for AWS managed keys", allowed)
-    if not _ALIAS_CHARS.fullmatch(value):
+    if not ALIAS_NAME_PATTERN.fullmatch(value):
         raise ConfigError(field_name, f"{value!r} contains characters KMS does not accept", allowed)
     if len(value) > ALIAS_MAX_LENGTH:
         raise ConfigError(field_name, f"alias is {len(value)} characters long", allowed)

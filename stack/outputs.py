@@ -5,6 +5,7 @@ only (and the access core): the verifier imports it without loading Pulumi.
 """
 
 from access.arns import PRINCIPAL_KINDS
+from access.kms_dynamodb import ACCESS_LEVELS
 
 REGION = "region"
 ACCOUNT_ID = "accountId"
@@ -20,6 +21,11 @@ TEST_PRINCIPAL_ARN = "testPrincipalArn"
 TEST_PRINCIPAL_EXPECTED_ACCESS = "testPrincipalExpectedAccess"
 TEST_USER_ACCESS_KEY_ID = "testUserAccessKeyId"
 TEST_USER_SECRET_ACCESS_KEY = "testUserSecretAccessKey"  # noqa: S105 (the output's name)
+# Who the stack means to hold which rights on the data, for the access audit (verify --audit):
+# [{"principal": <ARN>, "access": "read" | "read-write"}, ...], the deployer and the key administrators.
+INTENDED_KEY_USERS = "intendedKeyUsers"
+KEY_ADMIN_ARNS = "keyAdminArns"
+DEPLOYER_ARN = "deployerArn"
 
 # Exported by every stack, whatever the test principal.
 ALWAYS = (
@@ -39,6 +45,10 @@ WITH_PRINCIPAL = (TEST_PRINCIPAL_ARN, TEST_PRINCIPAL_EXPECTED_ACCESS)
 # Exported for kind "user" only.
 WITH_USER = (TEST_USER_ACCESS_KEY_ID, TEST_USER_SECRET_ACCESS_KEY)
 SECRETS = (TEST_USER_SECRET_ACCESS_KEY,)
+# Exported by this program; optional for the verifier, which audits access when they are present.
+FOR_THE_AUDIT = (INTENDED_KEY_USERS, KEY_ADMIN_ARNS, DEPLOYER_ARN)
+INTENDED_PRINCIPAL = "principal"
+INTENDED_ACCESS = "access"
 
 # Allowed values.
 NO_TEST_PRINCIPAL = "none"
@@ -46,3 +56,4 @@ TEST_PRINCIPAL_KINDS = (*PRINCIPAL_KINDS, NO_TEST_PRINCIPAL)
 EXPECT_DENIED = "denied"
 EXPECT_READ = "read"
 EXPECTED_ACCESS = (EXPECT_DENIED, EXPECT_READ)
+INTENDED_ACCESS_LEVELS = ACCESS_LEVELS  # "read", "read-write"

@@ -12,8 +12,8 @@ import yaml
 from access.documents import statement_principals
 from access.errors import ConfigError
 from access.kms_dynamodb import SID_KEY_USE_VIA_DYNAMODB
-from sandbox.mocks import ACCOUNT_ID, RecordingMocks
-from sandbox.program import ProgramRun, run_program
+from sandbox.emulator.account import ACCOUNT_ID
+from sandbox.harness import ISSUER_ARN, ProgramRun, RecordingMocks, run_program
 from stack import outputs
 from stack.project import config_schema
 from tests.conftest import policy_of, statement
@@ -29,7 +29,7 @@ def run(**config: Any) -> ProgramRun:
 def test_default_config_exports_the_table_key_and_a_denied_role() -> None:
     result = run()
     out = result.outputs
-    assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL)
+    assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL) | set(outputs.FOR_THE_AUDIT)
     assert (out[outputs.REGION], out[outputs.ACCOUNT_ID]) == ("us-east-1", ACCOUNT_ID)
     assert out[outputs.KEY_ARN] == result.mocks.one(KEY).state["arn"]
     assert out[outputs.KEY_ID] == result.mocks.one(KEY).state["keyId"]
@@ -60,7 +60,9 @@ def test_test_role_is_read_only_on_dynamodb_with_no_kms_rights() -> None:
 def test_user_principal_exports_its_access_key_and_the_secret_as_a_secret() -> None:
     result = run(testPrincipal="user")
     out = result.outputs
-    assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL) | set(outputs.WITH_USER)
+    assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL) | set(outputs.FOR_THE_AUDIT) | set(
+        outputs.WITH_USER
+    )
     key = result.mocks.one("aws:iam/accessKey:AccessKey")
     assert out[outputs.TEST_USER_ACCESS_KEY_ID] == key.id
     assert out[outputs.TEST_USER_SECRET_ACCESS_KEY] == key.state["secret"]
@@ -68,9 +70,23 @@ def test_user_principal_exports_its_access_key_and_the_secret_as_a_secret() -> N
     assert key.inputs["user"] == result.mocks.one("aws:iam/user:User").state["name"]
 
 
+def test_intended_key_users_name_the_granted_test_principal_with_its_access() -> None:
+    denied = run().outputs
+    assert denied[outputs.INTENDED_KEY_USERS] == []
+    granted = run(grantTestPrincipal=True).outputs
+    assert granted[outputs.INTENDED_KEY_USERS] == [{"principal": granted[outputs.TEST_PRINCIPAL_ARN], "access": "read"}]
+    in_policy = run(grantTestPrincipal=True, grantMode="key-policy").outputs
+    # Named in the key policy, a key user may use the key for writes as well.
+    assert in_policy[outputs.INTENDED_KEY_USERS] == [
+        {"principal": in_policy[outputs.TEST_PRINCIPAL_ARN], "access": "read-write"}
+    ]
+    assert granted[outputs.DEPLOYER_ARN] == ISSUER_ARN
+    assert granted[outputs.KEY_ADMIN_ARNS] == [ISSUER_ARN]
+
+
 def test_no_principal() -> None:
     result = run(testPrincipal="none")
-    assert set(result.outputs) == set(outputs.ALWAYS)
+    assert set(result.outputs) == set(outputs.ALWAYS) | set(outputs.FOR_THE_AUDIT)
     assert result.outputs[outputs.TEST_PRINCIPAL_KIND] == "none"
     assert not result.mocks.of_type(GRANT)
     assert not result.mocks.of_type("aws:iam/role:Role")

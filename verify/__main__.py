@@ -1,67 +1,161 @@
 """python -m verify: prove a deployment's encryption and key-user boundary from its stack outputs.
 
-Exit codes: 0 every check passed (or was skipped), 1 a check failed,
-2 the verification could not run (bad or missing outputs, no credentials,
-unreachable endpoint, throttled, expired credentials), 130 interrupted.
+Exit codes (verify/findings.py): 0 every check passed (or was skipped), 1 a check failed,
+2 the verification could not run (bad or missing outputs or arguments, no credentials,
+unreachable endpoint, throttled, expired credentials), 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM, as `timeout`, `docker stop` and CI timeouts send).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import signal
 import sys
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from verify.canary import Canary
 from verify.failures import cannot_run_message
-from verify.findings import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, exit_code
+from verify.findings import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_TERMINATED, exit_code
 from verify.inputs import CannotRunError, parse_outputs, read_outputs
 from verify.report import as_json, as_junit, as_table
 from verify.run import Aws, verify
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that every finally (the canary's delete) runs."""
+
+
+def _terminate(_signal: int, _frame: FrameType | None) -> None:
+    raise Terminated
+
+
+def max_wait_seconds(text: str) -> float:
+    """--max-wait: a finite number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds, 0 or more")
+    return value
+
+
+def endpoint_url(text: str) -> str:
+    """--endpoint-url: an http(s) URL with a host, as botocore needs it."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL, e.g. http://127.0.0.1:4566")
+    return text
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Bad arguments are exit 2 with one line saying what is wrong, as every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_CANNOT_RUN, f"verify: cannot run: {message} (see python -m verify --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m verify", description=__doc__.split("\n", 1)[0])
+    parser = _OneLineParser(prog="python -m verify", description=(__doc__ or "").split("\n", 1)[0])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--stack", help="read outputs with `pulumi stack output --json --show-secrets --stack NAME`")
     source.add_argument("--outputs", metavar="FILE", help="outputs JSON file, or - for standard input")
     parser.add_argument("--profile", help="AWS profile (default: the standard boto3 credential chain)")
     parser.add_argument(
         "--endpoint-url",
-        default=os.environ.get("AWS_ENDPOINT_URL"),
+        type=endpoint_url,
+        default=None,
         help="AWS-compatible endpoint, e.g. an emulator (default: $AWS_ENDPOINT_URL)",
     )
-    parser.add_argument("--max-wait", type=float, help="cap, in seconds, on waiting for IAM/KMS propagation")
+    parser.add_argument("--max-wait", type=max_wait_seconds, help="cap, in seconds, on waiting for IAM/KMS propagation")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON instead of a table")
     parser.add_argument("--junit-xml", metavar="PATH", help="also write the findings as JUnit XML")
     return parser
 
 
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.endpoint_url is None and os.environ.get("AWS_ENDPOINT_URL"):
+            args.endpoint_url = endpoint_url(os.environ["AWS_ENDPOINT_URL"])
+    except argparse.ArgumentTypeError as error:
+        parser.error(f"AWS_ENDPOINT_URL: {error}")
+    return args
+
+
+def _check_report_path(path: str | None) -> None:
+    """Refuse an unwritable --junit-xml before anything runs, not after every check passed."""
+    if path is None:
+        return
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise CannotRunError(f"--junit-xml {path}: the folder {folder} does not exist")
+    if Path(path).is_dir():
+        raise CannotRunError(f"--junit-xml {path}: is a directory; give a file name")
+    if not os.access(folder, os.W_OK):
+        raise CannotRunError(f"--junit-xml {path}: the folder {folder} is not writable")
+
+
+def _canary_line(canaries: list[Canary]) -> str:
+    left = [c for c in canaries if c.left_behind]
+    if not left:
+        return "the canary item was deleted, nothing of ours is left" if canaries else "no canary was written"
+    canary = left[0]
+    why = f" ({canary.removal_error})" if canary.removal_error else ""
+    return (
+        f"the canary item may still be in {canary.table_name}{why}, key {canary.key}; "
+        f"delete it with: {canary.delete_command()}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = _parse(argv)
+    except SystemExit as stop:  # argparse: usage on stderr, exit 2
+        return int(stop.code or 0)
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    canaries: list[Canary] = []
     try:
+        _check_report_path(args.junit_xml)
         want = parse_outputs(read_outputs(outputs_file=args.outputs, stack=args.stack))
         session = boto3.session.Session(profile_name=args.profile, region_name=want.region)
         if session.get_credentials() is None:
             raise NoCredentialsError()
-        findings = verify(Aws(session, args.endpoint_url), want, max_wait=args.max_wait, progress=progress)
+        findings = verify(
+            Aws(session, args.endpoint_url), want, max_wait=args.max_wait, progress=progress, canaries=canaries
+        )
     except KeyboardInterrupt:
-        # canary_item deletes the canary on the way out; a failure to do so is raised, not hidden.
-        print("verify: interrupted; the canary item was deleted, nothing of ours is left", file=sys.stderr)
+        print(f"verify: interrupted; {_canary_line(canaries)}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print(f"verify: terminated; {_canary_line(canaries)}", file=sys.stderr)
+        return EXIT_TERMINATED
     except (CannotRunError, BotoCoreError, ClientError) as error:
         print(f"verify: cannot run: {cannot_run_message(error, args.endpoint_url)}", file=sys.stderr)
         return EXIT_CANNOT_RUN
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
     print(as_json(findings) if args.json else as_table(findings))
     if args.junit_xml:
-        with open(args.junit_xml, "w", encoding="utf-8") as handle:
-            handle.write(as_junit(findings))
+        try:
+            Path(args.junit_xml).write_text(as_junit(findings), encoding="utf-8")
+        except OSError as error:
+            print(f"verify: cannot write --junit-xml {args.junit_xml}: {error.strerror}", file=sys.stderr)
+            return EXIT_CANNOT_RUN
     return exit_code(findings)
 
 

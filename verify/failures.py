@@ -7,6 +7,8 @@ with exit code 2 and a message that says what to do.
 
 from __future__ import annotations
 
+import re
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -38,14 +40,31 @@ READ_RIGHTS = (
 )
 
 
+_XML_CODE = re.compile(r"<Code>([^<]*)</Code>")
+_XML_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
+
+
+def aws_error(error: ClientError) -> tuple[str, str]:
+    """(code, message) of an AWS error. A JSON-protocol client that receives a query-protocol XML
+    error body (an emulator's auth layer does that) sees only the HTTP status as the code and the
+    raw XML as the message: read the real code and message out of it."""
+    err = error.response.get("Error", {})
+    code, message = str(err.get("Code", "")), str(err.get("Message", ""))
+    if code.isdigit() and message.lstrip().startswith("<"):
+        found_code, found_message = _XML_CODE.search(message), _XML_MESSAGE.search(message)
+        if found_code:
+            return found_code.group(1), found_message.group(1) if found_message else ""
+    return code, message
+
+
 def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
+    return aws_error(error)[0]
 
 
 def error_text(error: ClientError) -> str:
     """'Code: Message', as the report shows what AWS answered."""
-    err = error.response.get("Error", {})
-    return f"{err.get('Code')}: {err.get('Message')}"
+    code, message = aws_error(error)
+    return f"{code}: {message}"
 
 
 def is_operational(error: ClientError) -> bool:
@@ -75,8 +94,8 @@ def cannot_run_message(error: BaseException, endpoint_url: str | None = None) ->
         if code in UNKNOWN_CREDENTIAL_CODES:
             return f"AWS does not know these credentials ({code} on {operation}): check the profile and the account"
         if code in ("AccessDenied", "AccessDeniedException"):
-            return f"the verifying identity may not call {operation} ({error}): it needs {READ_RIGHTS}"
-        return f"AWS answered {code} to {operation}: {error}"
+            return f"the verifying identity may not call {operation} ({error_text(error)}): it needs {READ_RIGHTS}"
+        return f"AWS answered {error_text(error)} to {operation}"
     if isinstance(error, BotoCoreError):
         return f"the AWS client failed ({error}): check the configuration and run again"
     return str(error)

@@ -38,7 +38,8 @@ def expect(check: str, ok: bool, seen: str, advice: str) -> Finding:
 
 
 EXIT_OK, EXIT_FAILED, EXIT_CANNOT_RUN = 0, 1, 2
-EXIT_INTERRUPTED = 130  # as a shell reports a run stopped by Ctrl-C
+EXIT_INTERRUPTED = 130  # as a shell reports a run stopped by Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def exit_code(findings: list[Finding]) -> int:

@@ -1,17 +1,42 @@
-"""The stack outputs the verifier runs on, read with the program's own output outputs."""
+"""The stack outputs the verifier runs on: read, decoded and checked before any AWS call.
+
+Every way the input can be wrong ends in CannotRunError with one line saying what to
+do (exit code 2): never a traceback, never a probe with a value that cannot be right.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
-from access.arns import PRINCIPAL_KINDS
-from access.errors import one_of
+from access.arns import (
+    ALIAS_NAME_PATTERN,
+    KEY_ARN_PATTERN,
+    PRINCIPAL_KINDS,
+    TABLE_NAME_PATTERN,
+    parse_principal_arn,
+    parse_table_arn,
+)
+from access.errors import ConfigError, one_of
 from stack import outputs
+
+# `pulumi stack output --json` of one stack is a few kilobytes; more is not an outputs file.
+MAX_OUTPUTS_BYTES = 1024 * 1024
+# What `pulumi stack output --json` prints for a secret without --show-secrets.
+MASKED_SECRET = "[secret]"  # noqa: S105 (the mask, not a secret)
+
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+", re.ASCII)
+_ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
+_KEY_ID = re.compile(r"[A-Za-z0-9-]{1,2048}", re.ASCII)
+_ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}", re.ASCII)
+_SECRET = re.compile(r"[A-Za-z0-9/+=]{16,128}", re.ASCII)
 
 
 class CannotRunError(Exception):
@@ -36,6 +61,68 @@ class StackOutputs:
     secret_access_key: str | None = field(default=None, repr=False)
 
 
+def _pattern(pattern: re.Pattern[str], shape: str) -> Callable[[str, object], str]:
+    def check(name: str, value: object) -> str:
+        if not isinstance(value, str) or pattern.fullmatch(value) is None:
+            raise CannotRunError(f"output {name} is {_shown(value)}; expected {shape}")
+        return value
+
+    return check
+
+
+def _via(parse: Callable[[str, object], object], shape: str) -> Callable[[str, object], str]:
+    def check(name: str, value: object) -> str:
+        try:
+            parse(name, value)
+        except ConfigError:
+            raise CannotRunError(f"output {name} is {_shown(value)}; expected {shape}") from None
+        return str(value)
+
+    return check
+
+
+def _secret(name: str, value: object) -> str:
+    if value == MASKED_SECRET:
+        raise CannotRunError(
+            f"output {name} is masked ({MASKED_SECRET!r}): read the outputs with "
+            "`pulumi stack output --json --show-secrets`"
+        )
+    if not isinstance(value, str) or _SECRET.fullmatch(value) is None:
+        # Never echo what might be a secret.
+        raise CannotRunError(
+            f"output {name} is not a secret access key (a {type(value).__name__}"
+            f"{', with whitespace' if isinstance(value, str) and value != value.strip() else ''}): "
+            "export the stack outputs again with --show-secrets"
+        )
+    return value
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+_CHECKS: dict[str, Callable[[str, object], str]] = {
+    outputs.REGION: _pattern(_REGION, "an AWS region name such as us-east-1"),
+    outputs.ACCOUNT_ID: _pattern(_ACCOUNT, "a 12-digit AWS account id"),
+    outputs.TABLE_NAME: _pattern(TABLE_NAME_PATTERN, "a DynamoDB table name"),
+    outputs.TABLE_ARN: _via(parse_table_arn, "a DynamoDB table ARN"),
+    outputs.KEY_ID: _pattern(_KEY_ID, "a KMS key id"),
+    outputs.KEY_ARN: _pattern(KEY_ARN_PATTERN, "a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)"),
+    outputs.KEY_ALIAS: _pattern(ALIAS_NAME_PATTERN, "a KMS alias name ('alias/...')"),
+    outputs.TEST_PRINCIPAL_ARN: _via(parse_principal_arn, "an IAM role or user ARN"),
+    outputs.TEST_USER_ACCESS_KEY_ID: _pattern(_ACCESS_KEY_ID, "an access key id"),
+    outputs.TEST_USER_SECRET_ACCESS_KEY: _secret,
+}
+
+
+def _flag(data: Mapping[str, Any], name: str) -> bool | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise CannotRunError(f"output {name} is {_shown(value)}; expected true or false")
+    return value
+
+
 def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
     required = list(outputs.ALWAYS)
     kind = data.get(outputs.TEST_PRINCIPAL_KIND)
@@ -48,52 +135,100 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
         raise CannotRunError(f"stack outputs are missing: {', '.join(missing)}")
     if kind not in outputs.TEST_PRINCIPAL_KINDS:
         raise CannotRunError(
-            f"{outputs.TEST_PRINCIPAL_KIND} is {kind!r}; expected {one_of(outputs.TEST_PRINCIPAL_KINDS)}"
+            f"output {outputs.TEST_PRINCIPAL_KIND} is {_shown(kind)}; expected {one_of(outputs.TEST_PRINCIPAL_KINDS)}"
         )
     expected = data.get(outputs.TEST_PRINCIPAL_EXPECTED_ACCESS)
     if expected is not None and expected not in outputs.EXPECTED_ACCESS:
-        allowed = one_of(outputs.EXPECTED_ACCESS)
-        raise CannotRunError(f"{outputs.TEST_PRINCIPAL_EXPECTED_ACCESS} is {expected!r}; expected {allowed}")
+        raise CannotRunError(
+            f"output {outputs.TEST_PRINCIPAL_EXPECTED_ACCESS} is {_shown(expected)}; "
+            f"expected {one_of(outputs.EXPECTED_ACCESS)}"
+        )
+    checked = {name: check(name, data[name]) for name, check in _CHECKS.items() if data.get(name) is not None}
     return StackOutputs(
-        region=data[outputs.REGION],
-        account_id=str(data[outputs.ACCOUNT_ID]),
-        table_name=data[outputs.TABLE_NAME],
-        table_arn=data[outputs.TABLE_ARN],
-        key_id=data[outputs.KEY_ID],
-        key_arn=data[outputs.KEY_ARN],
-        key_alias=data[outputs.KEY_ALIAS],
-        principal_kind=kind,
-        point_in_time_recovery=data.get(outputs.POINT_IN_TIME_RECOVERY),
-        deletion_protection=data.get(outputs.DELETION_PROTECTION),
-        principal_arn=data.get(outputs.TEST_PRINCIPAL_ARN),
+        region=checked[outputs.REGION],
+        account_id=checked[outputs.ACCOUNT_ID],
+        table_name=checked[outputs.TABLE_NAME],
+        table_arn=checked[outputs.TABLE_ARN],
+        key_id=checked[outputs.KEY_ID],
+        key_arn=checked[outputs.KEY_ARN],
+        key_alias=checked[outputs.KEY_ALIAS],
+        principal_kind=str(kind),
+        point_in_time_recovery=_flag(data, outputs.POINT_IN_TIME_RECOVERY),
+        deletion_protection=_flag(data, outputs.DELETION_PROTECTION),
+        principal_arn=checked.get(outputs.TEST_PRINCIPAL_ARN),
         expected_access=expected,
-        access_key_id=data.get(outputs.TEST_USER_ACCESS_KEY_ID),
-        secret_access_key=data.get(outputs.TEST_USER_SECRET_ACCESS_KEY),
+        access_key_id=checked.get(outputs.TEST_USER_ACCESS_KEY_ID),
+        secret_access_key=checked.get(outputs.TEST_USER_SECRET_ACCESS_KEY),
     )
 
 
-def read_outputs(*, outputs_file: str | None, stack: str | None, stdin: TextIO = sys.stdin) -> dict[str, Any]:
-    """The outputs JSON from a file, standard input ('-'), or `pulumi stack output`."""
+def decode_outputs(raw: bytes, where: str) -> dict[str, Any]:
+    """The outputs JSON object from bytes: UTF-8 (a BOM allowed) or UTF-16 with a BOM (what
+    Windows PowerShell 5's `>` writes); anything else is refused with what to do."""
+    encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
     try:
-        if outputs_file == "-":
-            text = stdin.read()
-        elif outputs_file is not None:
-            with open(outputs_file, encoding="utf-8") as handle:
-                text = handle.read()
-        elif stack is not None:
-            command = ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack]
-            done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (fixed argv, no shell)
-            if done.returncode != 0:
-                raise CannotRunError(f"`pulumi stack output --stack {stack}` failed: {done.stderr.strip()[:500]}")
-            text = done.stdout
-        else:
-            raise CannotRunError("say where the outputs are: --stack NAME, --outputs FILE or --outputs -")
-    except FileNotFoundError as missing:
-        raise CannotRunError(f"cannot read {missing.filename}: no such file (is the Pulumi CLI installed?)") from None
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise CannotRunError(
+            f"{where} is not UTF-8 text: save the outputs as UTF-8 "
+            "(PowerShell: `pulumi stack output --json --show-secrets | Out-File -Encoding utf8 FILE`)"
+        ) from None
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CannotRunError(f"the outputs are not JSON ({error})") from None
+    except RecursionError:
+        raise CannotRunError(f"{where} is nested too deeply to be stack outputs") from None
+    except ValueError as error:
+        raise CannotRunError(f"{where} is not JSON ({error})") from None
     if not isinstance(data, dict):
-        raise CannotRunError("the outputs JSON must be an object of output names to values")
+        raise CannotRunError(f"{where} must be a JSON object of output names to values")
     return data
+
+
+def _read_capped(handle: BinaryIO, where: str) -> bytes:
+    raw = handle.read(MAX_OUTPUTS_BYTES + 1)
+    if len(raw) > MAX_OUTPUTS_BYTES:
+        raise CannotRunError(f"{where} is over {MAX_OUTPUTS_BYTES} bytes: it is not a stack's outputs")
+    return raw
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise CannotRunError(f"cannot read {path}: no such file") from None
+    except OSError as error:
+        raise CannotRunError(f"cannot read {path}: {error.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise CannotRunError(f"cannot read {path}: it is a directory; give the outputs JSON file")
+    if not stat.S_ISREG(info.st_mode):
+        raise CannotRunError(f"cannot read {path}: not a regular file; give the outputs JSON file")
+    try:
+        with open(path, "rb") as handle:
+            return _read_capped(handle, path)
+    except OSError as error:
+        raise CannotRunError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _from_pulumi(stack: str) -> bytes:
+    command = ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack]
+    try:
+        done = subprocess.run(command, capture_output=True, check=False)  # noqa: S603 (fixed argv, no shell)
+    except FileNotFoundError:
+        raise CannotRunError(
+            "the Pulumi CLI is not on PATH: install it, or pass the outputs with --outputs FILE"
+        ) from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()[:500]
+        raise CannotRunError(f"`pulumi stack output --stack {stack}` failed: {detail}")
+    return bytes(done.stdout)
+
+
+def read_outputs(*, outputs_file: str | None, stack: str | None, stdin: BinaryIO | None = None) -> dict[str, Any]:
+    """The outputs JSON from a file, standard input ('-'), or `pulumi stack output`."""
+    if outputs_file == "-":
+        return decode_outputs(_read_capped(stdin or sys.stdin.buffer, "standard input"), "standard input")
+    if outputs_file is not None:
+        return decode_outputs(_read_file(outputs_file), outputs_file)
+    if stack is not None:
+        return decode_outputs(_from_pulumi(stack), f"the outputs of stack {stack}")
+    raise CannotRunError("say where the outputs are: --stack NAME, --outputs FILE or --outputs -")

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from stack.outputs import EXPECT_DENIED
 from verify.canary import CANARY_VALUE_ATTRIBUTE
-from verify.failures import EXPIRED_CODES, THROTTLING_CODES, UNKNOWN_CREDENTIAL_CODES, error_text
+from verify.failures import EXPIRED_CODES, THROTTLING_CODES, UNKNOWN_CREDENTIAL_CODES, aws_error, error_text
 
 NEW_CREDENTIALS_WAIT = 120.0  # seconds: a new access key or role trust becomes usable
 PERMISSION_CHANGE_WAIT = 420.0  # seconds: a policy or grant change takes effect
@@ -68,8 +68,7 @@ def attempt_read(make_client: Callable[[], Any], table_name: str, key: dict[str,
         client = make_client()
         item = client.get_item(TableName=table_name, Key=key, ConsistentRead=True).get("Item")
     except ClientError as error:
-        err = error.response.get("Error", {})
-        code, message = str(err.get("Code", "")), str(err.get("Message", ""))
+        code, message = aws_error(error)
         return Attempt(classify_error(code, message), error_text(error))
     got = (item or {}).get(CANARY_VALUE_ATTRIBUTE, {}).get("S")
     if got == value:

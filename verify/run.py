@@ -13,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from stack.outputs import EXPECT_DENIED
-from verify.canary import CanaryWriteError, canary_item, read_canary
+from verify.canary import Canary, CanaryWriteError, canary_item, new_canary, read_canary
 from verify.collect import collect_alias, collect_key, collect_table
 from verify.explain import explanation, live_decision
 from verify.failures import error_text, is_operational
@@ -107,7 +107,10 @@ def verify(
     max_wait: float | None = None,
     progress: Callable[[str], None] = lambda _line: None,
     probe: Callable[..., Any] = wait_for_boundary,
+    canaries: list[Canary] | None = None,
 ) -> list[Finding]:
+    """Every check, in order. `canaries` receives the run's canary as soon as it exists, so a
+    caller interrupted mid-run can still say whether it was removed and how to remove it."""
     dynamodb, kms = aws.dynamodb(), aws.kms()
     findings: list[Finding] = []
 
@@ -124,10 +127,13 @@ def verify(
         return findings
 
     progress("writing a canary item as the deployer")
+    canary = new_canary(want.table_name, want.region, table.key_schema)
+    if canaries is not None:
+        canaries.append(canary)
     try:
-        with canary_item(dynamodb, want.table_name, table.key_schema) as canary:
+        with canary_item(dynamodb, canary):
             try:
-                got: str | None = read_canary(dynamodb, want.table_name, canary)
+                got: str | None = read_canary(dynamodb, canary)
                 seen = f"canary read back as {'nothing' if got is None else 'another value'}"
             except ClientError as error:
                 if is_operational(error):
@@ -153,7 +159,7 @@ def verify(
             "canary_removed",
             canary.removed,
             "canary item deleted" if canary.removed else f"canary not deleted: {canary.removal_error}",
-            f"delete the item with key {canary.key} from {want.table_name} by hand",
+            f"once the key is usable again, delete it: {canary.delete_command()}",
         )
     )
     return findings
@@ -162,7 +168,7 @@ def verify(
 def _probe(
     aws: Aws,
     want: StackOutputs,
-    canary: Any,
+    canary: Canary,
     max_wait: float | None,
     progress: Callable[[str], None],
     probe: Callable[..., Any],

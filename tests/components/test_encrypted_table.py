@@ -10,8 +10,8 @@ import pytest
 from access.documents import statement_allows_action, statement_principals
 from access.kms_dynamodb import KEY_DATA_OPERATIONS, SID_ADMINISTRATION, SID_KEY_USE_VIA_DYNAMODB
 from components import EncryptedTable, KeyUser
-from sandbox.mocks import ACCOUNT_ID, ISSUER_ARN, RecordingMocks
-from sandbox.program import use_mocks
+from sandbox.emulator.account import ACCOUNT_ID
+from sandbox.harness import ISSUER_ARN, RecordingMocks, use_mocks
 from tests.conftest import policy_of, statement
 
 KEY, ALIAS, TABLE = "aws:kms/key:Key", "aws:kms/alias:Alias", "aws:dynamodb/table:Table"

@@ -9,7 +9,8 @@ import pulumi
 import pytest
 
 from components import KeyUser
-from sandbox.mocks import ACCOUNT_ID, ISSUER_ARN, RecordingMocks
+from sandbox.emulator.account import ACCOUNT_ID
+from sandbox.harness import ISSUER_ARN, RecordingMocks
 from tests.conftest import policy_of, statement
 
 TABLE_ARN = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT_ID}:table/orders"

@@ -101,10 +101,32 @@ def test_structural_inputs_are_plain_and_principals_may_be_outputs(schema: dict[
     [
         (
             TABLE,
-            ["accountId", "aliasName", "keyArn", "keyId", "region", "tableArn", "tableName"],
-            ["accountId", "aliasName", "keyArn", "keyId", "region", "tableArn", "tableName"],
+            [
+                "accountId",
+                "aliasName",
+                "deployerArn",
+                "keyAdminArns",
+                "keyArn",
+                "keyId",
+                "keyUserArns",
+                "region",
+                "tableArn",
+                "tableName",
+            ],
+            [
+                "accountId",
+                "aliasName",
+                "deployerArn",
+                "keyAdminArns",
+                "keyArn",
+                "keyId",
+                "keyUserArns",
+                "region",
+                "tableArn",
+                "tableName",
+            ],
         ),
-        (KEY_USER, ["grantId", "keyArn", "principalArn"], ["keyArn", "principalArn"]),
+        (KEY_USER, ["access", "grantId", "keyArn", "principalArn"], ["access", "keyArn", "principalArn"]),
     ],
 )
 def test_every_output_with_its_description(
@@ -175,8 +197,19 @@ def test_the_provider_constructs_both_components_from_another_languages_inputs(d
         return {"table": table.state["tableArn"], "grant": reader.state["grantId"]}
 
     resolved = deploy(build)
-    assert sorted(states["table"]) == ["accountId", "aliasName", "keyArn", "keyId", "region", "tableArn", "tableName"]
-    assert sorted(states["reader"]) == ["grantId", "keyArn", "principalArn"]
+    assert sorted(states["table"]) == [
+        "accountId",
+        "aliasName",
+        "deployerArn",
+        "keyAdminArns",
+        "keyArn",
+        "keyId",
+        "keyUserArns",
+        "region",
+        "tableArn",
+        "tableName",
+    ]
+    assert sorted(states["reader"]) == ["access", "grantId", "keyArn", "principalArn"]
     assert resolved["table"].startswith("arn:aws:dynamodb:")
     assert resolved["grant"]
     table = mocks.one("aws:dynamodb/table:Table")

@@ -29,8 +29,7 @@ from components.encrypted_table import EncryptedTableArgs, validate_encrypted_ta
 from components.key_user import KeyUserArgs
 from components.policy_builders import build_key_policy, key_policy_json
 from components.validation import validate_key_user_args
-from sandbox.mocks import RecordingMocks
-from sandbox.program import stack_config, use_mocks
+from sandbox.harness import RecordingMocks, stack_config, use_mocks
 from stack.config import load_stack_config
 from stack.project import config_schema
 

@@ -10,7 +10,7 @@ import pytest
 from access.arns import parse_principal_arn
 from components import ConfigError, EncryptedTable, KeyUser
 from components.validation import default_alias
-from sandbox.mocks import RecordingMocks
+from sandbox.harness import RecordingMocks
 
 ACCOUNT = "123456789012"
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.deploy import Stack
 from sandbox.emulator.server import Emulator
+from sandbox.engine import Stack
 from stack import outputs as contract
 from tests.sandbox.conftest import FakeClock, up
 from verify.explain import explain_decrypt, identity_policies

@@ -8,20 +8,25 @@ code and a message that says what to do, and no canary item is left behind.
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.config import Config
 
+import verify.canary
 import verify.run
-from sandbox.deploy import Stack
 from sandbox.emulator.faults import EXPIRED_TOKEN, THROTTLED, Fault
 from sandbox.emulator.server import Emulator
+from sandbox.engine import Stack
 from stack import outputs as contract
 from tests.sandbox.conftest import up
 from verify.__main__ import main
-from verify.canary import CANARY_VALUE_ATTRIBUTE
+from verify.canary import CANARY_MARKER_ATTRIBUTE, CANARY_VALUE_ATTRIBUTE
 
 pytestmark = pytest.mark.emulator
 
@@ -145,7 +150,7 @@ def test_the_key_disabled_after_the_canary_write_says_which_item_to_delete(
     assert run(path) == 1
     report = capsys.readouterr().out
     assert "FAIL   canary_removed" in report
-    assert "delete the item with key" in report
+    assert "once the key is usable again, delete it: aws dynamodb delete-item" in report
     # Nothing can delete it while the key is disabled (AWS neither); once enabled, the advice works.
     emulator.client("kms").enable_key(KeyId=out[contract.KEY_ID])
     canaries = [i for i in items(emulator, out) if CANARY_VALUE_ATTRIBUTE in i]
@@ -180,3 +185,94 @@ def test_an_interrupted_run_exits_130_and_leaves_no_canary(
     assert run(path) == 130
     assert "interrupted; the canary item was deleted" in capsys.readouterr().err
     assert_no_canary(emulator, out)
+
+
+# -- the canary is never lost silently: interrupted mid-write, terminated, or left by a failed delete --
+
+
+class InterruptedAfterPut:
+    """A DynamoDB client whose PutItem reaches the table, then the caller is interrupted (Ctrl-C
+    while the request is in flight: the item landed, the answer never arrived)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        self._client.put_item(**kwargs)
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_the_canary_write_is_in_flight_still_removes_it(
+    emulator: Emulator, deployed: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, path = deployed
+    real = verify.run.Aws.dynamodb
+    monkeypatch.setattr(verify.run.Aws, "dynamodb", lambda self: InterruptedAfterPut(real(self)))
+    assert run(path) == 130
+    assert "interrupted; the canary item was deleted, nothing of ours is left" in capsys.readouterr().err
+    assert_no_canary(emulator, out)
+
+
+def test_sigterm_is_handled_like_ctrl_c_with_exit_143(
+    emulator: Emulator, deployed: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, path = deployed
+    real_read = verify.run.read_canary
+
+    def read_then_sigterm(*args: Any) -> Any:
+        value = real_read(*args)
+        os.kill(os.getpid(), signal.SIGTERM)  # what `timeout`, `docker stop` and CI send
+        return value
+
+    monkeypatch.setattr(verify.run, "read_canary", read_then_sigterm)
+    assert run(path) == 143
+    assert "terminated; the canary item was deleted, nothing of ours is left" in capsys.readouterr().err
+    assert_no_canary(emulator, out)
+    assert signal.getsignal(signal.SIGTERM) is not None  # the previous handler is back
+
+
+def test_ctrl_c_after_a_failed_delete_prints_the_key_and_a_command_that_deletes_it(
+    emulator: Emulator, deployed: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, path = deployed
+    disable_key_on(emulator, out, "DynamoDB_20120810.DeleteItem")  # the delete fails: the key is disabled
+    real_remove = verify.canary.remove
+
+    def remove_then_ctrl_c(*args: Any) -> None:
+        real_remove(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(verify.canary, "remove", remove_then_ctrl_c)
+    assert run(path) == 130
+    err = capsys.readouterr().err
+    assert f"the canary item may still be in {out[contract.TABLE_NAME]}" in err
+    # Once the key is usable again, the printed command removes it (the AWS CLI, as a user would run it).
+    emulator.client("kms").enable_key(KeyId=out[contract.KEY_ID])
+    (left,) = [i for i in items(emulator, out) if CANARY_VALUE_ATTRIBUTE in i]
+    assert left["id"]["S"] in err
+    command = err.split("delete it with: ", 1)[1].strip()
+    done = subprocess.run(
+        shlex.split(command), env={**os.environ, **emulator.environment()}, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert_no_canary(emulator, out)
+
+
+def test_the_canary_carries_a_marker_stream_consumers_can_skip(
+    emulator: Emulator, deployed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, path = deployed
+    seen: list[dict[str, Any]] = []
+    real_read = verify.run.read_canary
+
+    def read_and_look(client: Any, canary: Any) -> Any:
+        seen.extend(i for i in items(emulator, out) if CANARY_VALUE_ATTRIBUTE in i)
+        return real_read(client, canary)
+
+    monkeypatch.setattr(verify.run, "read_canary", read_and_look)
+    assert run(path) == 0
+    assert len(seen) == 1
+    assert seen[0][CANARY_MARKER_ATTRIBUTE] == {"BOOL": True}
