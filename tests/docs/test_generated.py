@@ -39,7 +39,7 @@ def test_check_mode_agrees() -> None:
 
 def _row(reference: str, title: str, schema_name: str, python_name: str) -> str:
     """The table row of one input of one component, from the generated reference."""
-    section = reference.split(f"### {title}\n", 1)[1].split("\n### ", 1)[0]
+    section = reference.split(f"### {title}\n", 1)[1].split("\n### ", 1)[0].split("\nOutputs:", 1)[0]
     prefix = f"| `{schema_name}` (`{python_name}`) |"
     [row] = [line for line in section.splitlines() if line.startswith(prefix)]
     return row
