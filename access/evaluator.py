@@ -1,30 +1,57 @@
-"""Who may use a KMS key: the IAM/KMS authorization logic, as plain functions.
+"""Who may use a KMS key (or assume a role, or use a table): the IAM/KMS authorization logic, as plain functions.
 
-`authorize_kms(request, key_policy, identity_policies, grants)` answers as KMS
-does for one principal of the key's own account:
+`authorize_kms(request, key_policy, identity_policies, grants)` answers as KMS does:
 
 1. an explicit Deny in the key policy or an identity policy wins;
-2. the key policy allows the principal directly (its ARN, or "*" with conditions);
-3. the key policy delegates to the account (root principal) and an identity
-   policy of the principal allows;
+2. for a principal of the key's own account:
+   a. the key policy allows the principal directly (its ARN, or "*" with conditions);
+   b. the key policy delegates to the account (root principal) and an identity
+      policy of the principal allows;
+3. for a principal of another account (`Request.resource_account`), the key
+   policy must allow it (its account or the principal itself) AND an identity
+   policy in its own account must allow it;
 4. a grant to the principal covers the operation and its encryption-context
-   constraint matches the request;
+   constraint matches the request (constraints are ignored for DescribeKey and
+   RetireGrant); a grant needs no identity policy, in any account;
 5. otherwise an implicit deny.
 
-The decision names what decided it (a statement, a grant, or nothing), so a
-probe that went the wrong way can be explained. Used by the sandbox to
-enforce key access and by the verifier to explain it on real AWS.
+`authorize_resource` does the same for any resource policy, of a kind
+(`ResourcePolicyKind`): a KMS key policy (statements without Resource or Action
+have no effect; the policy must allow even in the same account), a role's trust
+policy (no Resource element; the policy must allow even in the same account), or
+a DynamoDB table policy (in the same account the table policy or an identity
+policy suffices). Across accounts, every kind needs both.
+`authorize_identity` decides from identity policies alone (a resource without a
+resource policy, same account).
 
-Conditions: the operators of `access.conditions` (String, Arn, Numeric, Date,
-Bool, Binary, IP address, Null; IfExists; ForAllValues/ForAnyValue). Any other
-operator is not evaluated: it never makes an Allow apply and always makes a Deny
-apply (fail closed). Policy variables (`${key}`, `${key, 'default'}`, `${*}`,
-`${?}`, `${$}`) are substituted in Resource/NotResource and in String and Arn
-condition values of documents of Version "2012-10-17" (`access.variables`); the
-request context gets aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType,
-aws:username (IAM users), aws:CurrentTime and aws:EpochTime derived when the
-caller does not give them (`access.context`).
-In a Principal only "*" is a wildcard, as in AWS.
+The decision names what decided it (a statement, a grant, or nothing), so a
+probe that went the wrong way can be explained. Used by the sandbox to enforce
+key access and by the verifier to explain it on real AWS.
+
+Policy language modelled: Effect, Action/NotAction, Resource/NotResource,
+Principal/NotPrincipal (AWS principals; in a Principal only "*" is a wildcard,
+as in AWS; a role ARN matches its STS sessions), Condition with the operators of
+`access.conditions` (String, Arn, Numeric, Date, Bool, Binary, IP address,
+Null; IfExists; ForAllValues/ForAnyValue), and policy variables (`${key}`,
+`${key, 'default'}`, `${*}`, `${?}`, `${$}`) in Resource/NotResource and in
+String and Arn condition values, in documents of Version "2012-10-17" only
+(`access.variables`). The request context gets aws:PrincipalArn,
+aws:PrincipalAccount, aws:PrincipalType, aws:username (IAM users),
+aws:CurrentTime and aws:EpochTime derived when the caller does not give them
+(`access.context`).
+
+NOT modelled (a decision here can differ from AWS's when they are in play):
+service control policies and resource control policies (AWS Organizations),
+permissions boundaries, session policies, VPC endpoint policies, S3-style ACLs,
+the implicit deny of a NotPrincipal Deny for principals with a permissions
+boundary, attribute-based access control beyond the variables and context keys
+the caller supplies (principal, resource and request tags are not looked up),
+aws:userid and other keys that need IAM's records, Service/Federated/
+CanonicalUser principals (they never match an IAM user or role), federated and
+anonymous callers, KMS grant tokens, grants with CreateGrant's narrowing rules,
+key state (disabled, pending deletion) and key spec/usage checks, the KMS key
+policy lockout safety check, and policy validation (a document AWS would refuse
+is evaluated as written, not rejected).
 """
 
 from __future__ import annotations
@@ -57,16 +84,26 @@ class Request:
     action: str
     resource: str
     account_id: str
-    """The principal's account; the key is assumed to be in it."""
+    """The principal's account."""
     context: Context = field(default_factory=dict)
     """Condition keys of the request (kms:ViaService, aws:PrincipalArn, ...)."""
     encryption_context: Mapping[str, str] = field(default_factory=dict)
     caller_arn: str = ""
     """As the caller is shown in errors: the STS session ARN for a role. Defaults to principal_arn."""
+    resource_account: str = ""
+    """The account that owns the resource (the key, the role, the table). Defaults to account_id."""
 
     @property
     def shown_caller(self) -> str:
         return self.caller_arn or self.principal_arn
+
+    @property
+    def owner_account(self) -> str:
+        return self.resource_account or self.account_id
+
+    @property
+    def cross_account(self) -> bool:
+        return self.owner_account != self.account_id
 
 
 @dataclass(frozen=True)
@@ -89,6 +126,40 @@ class Decision:
     """The deciding statement, when a statement decided."""
 
 
+@dataclass(frozen=True)
+class ResourcePolicyKind:
+    """How a kind of resource policy takes part in a decision."""
+
+    name: str
+    statements_need_action_and_resource: bool
+    """A statement without an Action or a Resource element has no effect (KMS key policies)."""
+    must_allow_in_own_account: bool
+    """In the resource's own account the policy must allow (directly, or by naming the account so that
+    identity policies decide): KMS key policies and role trust policies. Otherwise (most resource
+    policies, DynamoDB's included) an identity policy alone suffices there."""
+
+
+KEY_POLICY = "key policy"
+
+# PutKeyPolicy API reference (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html):
+# "If either of the required Resource or Action elements are missing from a key policy statement, the
+# policy statement has no effect." The KMS guide (key-policy-overview.html) adds that CreateKey and
+# PutKeyPolicy accept such a statement all the same.
+KMS_KEY_POLICY = ResourcePolicyKind(
+    KEY_POLICY, statements_need_action_and_resource=True, must_allow_in_own_account=True
+)
+# A role trust policy has no Resource element: the statement applies to the role it is attached to.
+TRUST_POLICY = ResourcePolicyKind(
+    "trust policy", statements_need_action_and_resource=False, must_allow_in_own_account=True
+)
+# "If the IAM principal is from the same account as the resource owner, a resource-based policy is
+# sufficient ... For cross-account access, you must explicitly allow access in both the identity and
+# resource policies." (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-auth-iam-id-based-policies-DDB.html)
+TABLE_POLICY = ResourcePolicyKind(
+    "table resource policy", statements_need_action_and_resource=False, must_allow_in_own_account=False
+)
+
+
 # -- matching ----------------------------------------------------------------
 
 
@@ -106,19 +177,23 @@ def _resource_matches(entry: Any, evaluation: _Evaluation, variables: bool) -> b
     return pattern is not None and pattern.matches(evaluation.request.resource)
 
 
-def _statement_covers(statement: Mapping[str, Any], evaluation: _Evaluation, *, variables: bool) -> bool:
-    """Action/NotAction and Resource/NotResource (a missing Resource means the key itself, as in key policies)."""
+def _statement_covers(
+    statement: Mapping[str, Any], evaluation: _Evaluation, *, variables: bool, need_action_and_resource: bool
+) -> bool:
+    """Action/NotAction and Resource/NotResource; a missing Resource means the resource the policy is on."""
     action = evaluation.request.action
     if "Action" in statement:
         if not any(action_matches(p, action) for p in as_list(statement["Action"])):
             return False
-    elif "NotAction" in statement:
+    elif "NotAction" in statement and not need_action_and_resource:
         if any(action_matches(p, action) for p in as_list(statement["NotAction"])):
             return False
     else:
         return False
     if "Resource" in statement:
         return any(_resource_matches(p, evaluation, variables) for p in as_list(statement["Resource"]))
+    if need_action_and_resource:
+        return False
     if "NotResource" in statement:
         return not any(_resource_matches(p, evaluation, variables) for p in as_list(statement["NotResource"]))
     return True
@@ -139,6 +214,10 @@ class _Match:
     NONE, DIRECT, ACCOUNT = 0, 1, 2
 
 
+def _is_root(request: Request) -> bool:
+    return is_account_principal(request.principal_arn, request.account_id)
+
+
 def _principal_match(statement: Mapping[str, Any], request: Request) -> int:
     names = {request.principal_arn, request.shown_caller}
     if "Principal" in statement:
@@ -152,10 +231,31 @@ def _principal_match(statement: Mapping[str, Any], request: Request) -> int:
             return _Match.ACCOUNT
         return _Match.NONE
     if "NotPrincipal" in statement:
-        entries = _principal_entries(statement["NotPrincipal"])
-        excluded = bool(names & set(entries)) or any(is_account_principal(e, request.account_id) for e in entries)
-        return _Match.NONE if excluded or "*" in entries else _Match.DIRECT
+        return _Match.DIRECT if _not_principal_applies(statement, request) else _Match.NONE
     return _Match.NONE
+
+
+def _not_principal_applies(statement: Mapping[str, Any], request: Request) -> bool:
+    """Does a NotPrincipal statement apply to the request's principal?
+
+    IAM NotPrincipal (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html):
+    an account in NotPrincipal stands for the account principal only, not for its
+    users and roles. In a Deny, "you must also specify the account ARN of the
+    not-denied principal. Otherwise, the policy might deny access to the entire
+    account containing the principal": AWS may check the account, then the role,
+    then the session, so a principal is spared only when every one of them is
+    named. In an Allow, the statement applies to every principal but those named.
+    """
+    entries = set(_principal_entries(statement["NotPrincipal"]))
+    if "*" in entries:
+        return False
+    account_named = any(is_account_principal(e, request.account_id) for e in entries)
+    identity_named = account_named if _is_root(request) else request.principal_arn in entries
+    session = request.caller_arn if request.caller_arn not in ("", request.principal_arn) else ""
+    if statement.get("Effect") == "Deny":
+        spared = account_named and identity_named and (not session or session in entries)
+        return not spared
+    return not (identity_named or (session and session in entries))
 
 
 # -- decisions ---------------------------------------------------------------
@@ -172,14 +272,26 @@ class _Hit:
 
 
 def _hits(
-    policy: NamedPolicy, evaluation: _Evaluation, effect: str, *, resource_policy: bool, principal: int | None = None
+    policy: NamedPolicy,
+    evaluation: _Evaluation,
+    effect: str,
+    *,
+    kind: ResourcePolicyKind | None = None,
+    principal: int | None = None,
 ) -> list[_Hit]:
+    """The statements of a policy with this effect that apply to the request.
+
+    kind is None for an identity policy (no Principal element), else the kind of resource policy.
+    """
     variables = substitutes(policy.document.get("Version"))
+    need_both = kind is not None and kind.statements_need_action_and_resource
     found = []
     for position, statement in enumerate(statements(policy.document)):
-        if statement.get("Effect") != effect or not _statement_covers(statement, evaluation, variables=variables):
+        if statement.get("Effect") != effect:
             continue
-        if resource_policy:
+        if not _statement_covers(statement, evaluation, variables=variables, need_action_and_resource=need_both):
+            continue
+        if kind is not None:
             match = _principal_match(statement, evaluation.request)
             if match == _Match.NONE or (principal is not None and match != principal):
                 continue
@@ -187,6 +299,30 @@ def _hits(
         if conditions_hold(condition, evaluation.context, for_deny=effect == "Deny", variables=variables):
             found.append(_Hit(policy.source, position, statement))
     return found
+
+
+# Grant constraints "are not applied to operations that do not support an encryption context, such as
+# ... management operations, such as DescribeKey or RetireGrant"
+# (https://docs.aws.amazon.com/kms/latest/APIReference/API_GrantConstraints.html).
+UNCONSTRAINED_GRANT_OPERATIONS = frozenset({"DescribeKey", "RetireGrant"})
+
+
+def _grant_allows(grant: Grant, request: Request) -> bool:
+    if grant.grantee_principal not in (request.principal_arn, request.shown_caller):
+        return False
+    operation = request.action.split(":", 1)[-1]
+    if operation not in grant.operations:
+        return False
+    if operation in UNCONSTRAINED_GRANT_OPERATIONS:
+        return True
+    # "in a grant constraint, the key in each key-value pair is not case sensitive, but the value is
+    # case sensitive" (GrantConstraints API reference).
+    given = {k.lower(): v for k, v in request.encryption_context.items()}
+    subset = grant.constraints.get("EncryptionContextSubset")
+    if subset is not None and any(given.get(k.lower()) != v for k, v in subset.items()):
+        return False
+    equals = grant.constraints.get("EncryptionContextEquals")
+    return equals is None or given == {k.lower(): v for k, v in equals.items()}
 
 
 def _evaluation(request: Request) -> _Evaluation:
@@ -199,20 +335,10 @@ def _evaluation(request: Request) -> _Evaluation:
     return _Evaluation(request, context)
 
 
-def _grant_allows(grant: Grant, request: Request) -> bool:
-    if grant.grantee_principal not in (request.principal_arn, request.shown_caller):
-        return False
-    operation = request.action.split(":", 1)[-1]
-    if operation not in grant.operations:
-        return False
-    subset = grant.constraints.get("EncryptionContextSubset")
-    if subset is not None and any(request.encryption_context.get(k) != v for k, v in subset.items()):
-        return False
-    equals = grant.constraints.get("EncryptionContextEquals")
-    return equals is None or dict(request.encryption_context) == dict(equals)
-
-
-KEY_POLICY = "key policy"
+def _kind_of(resource_policy: NamedPolicy, kind: ResourcePolicyKind | None) -> ResourcePolicyKind:
+    if kind is not None:
+        return kind
+    return KMS_KEY_POLICY if resource_policy.source == KEY_POLICY else TRUST_POLICY
 
 
 def authorize_resource(
@@ -220,35 +346,55 @@ def authorize_resource(
     resource_policy: NamedPolicy,
     identity_policies: Sequence[NamedPolicy] = (),
     grants: Sequence[Grant] = (),
+    *,
+    kind: ResourcePolicyKind | None = None,
 ) -> Decision:
-    """Same-account access to a resource whose own policy must allow (a KMS key, a role's trust).
+    """Access to a resource with a resource policy (a KMS key, a role's trust, a table).
 
-    The resource policy allows the principal directly, or names the account and
-    lets an identity policy decide; an explicit Deny in either wins. Grants (KMS
-    only) are the last way in.
+    An explicit Deny in either policy wins. In the resource's account, the
+    resource policy allows the principal directly, or names the account and lets
+    an identity policy decide (or, for kinds that need not allow, an identity
+    policy alone suffices). For a principal of another account, both the resource
+    policy (naming the principal or its account) and an identity policy must
+    allow. Grants (KMS only) are the last way in. kind defaults to the KMS key
+    policy kind for a policy named KEY_POLICY and to the trust policy kind otherwise.
     """
+    kind = _kind_of(resource_policy, kind)
     evaluation = _evaluation(request)
     label = resource_policy.source
-    denies = _hits(resource_policy, evaluation, "Deny", resource_policy=True)
+    denies = _hits(resource_policy, evaluation, "Deny", kind=kind)
     for policy in identity_policies:
-        denies += _hits(policy, evaluation, "Deny", resource_policy=False)
+        denies += _hits(policy, evaluation, "Deny")
     if denies:
         hit = denies[0]
         return Decision(False, f"denied explicitly by {hit.describe()}", hit.source, hit.statement)
 
-    direct = _hits(resource_policy, evaluation, "Allow", resource_policy=True, principal=_Match.DIRECT)
-    if direct:
-        hit = direct[0]
-        return Decision(True, f"allowed by {hit.describe()}", hit.source, hit.statement)
+    direct = _hits(resource_policy, evaluation, "Allow", kind=kind, principal=_Match.DIRECT)
+    delegation = _hits(resource_policy, evaluation, "Allow", kind=kind, principal=_Match.ACCOUNT)
+    identity_allows = [hit for p in identity_policies for hit in _hits(p, evaluation, "Allow")]
 
-    delegation = _hits(resource_policy, evaluation, "Allow", resource_policy=True, principal=_Match.ACCOUNT)
-    identity_allows = [hit for p in identity_policies for hit in _hits(p, evaluation, "Allow", resource_policy=False)]
-    if delegation and identity_allows:
-        hit = identity_allows[0]
+    if not request.cross_account:
+        if direct:
+            hit = direct[0]
+            return Decision(True, f"allowed by {hit.describe()}", hit.source, hit.statement)
+        if identity_allows and delegation:
+            hit = identity_allows[0]
+            return Decision(
+                True,
+                f"allowed by {hit.describe()}, which counts because the {label} "
+                f"delegates to the account ({delegation[0].describe()})",
+                hit.source,
+                hit.statement,
+            )
+        if identity_allows and not kind.must_allow_in_own_account:
+            hit = identity_allows[0]
+            return Decision(True, f"allowed by {hit.describe()}", hit.source, hit.statement)
+    elif (direct or delegation) and identity_allows:
+        hit, resource_hit = identity_allows[0], (direct or delegation)[0]
         return Decision(
             True,
-            f"allowed by {hit.describe()}, which counts because the {label} "
-            f"delegates to the account ({delegation[0].describe()})",
+            f"allowed by {hit.describe()} and {resource_hit.describe()}: a principal of account "
+            f"{request.account_id} needs both to use a resource of account {request.owner_account}",
             hit.source,
             hit.statement,
         )
@@ -257,9 +403,20 @@ def authorize_resource(
         if _grant_allows(grant, request):
             return Decision(True, f"allowed by grant {grant.grant_id}", f"grant {grant.grant_id}")
 
-    ways_in = "statement or grant" if grants or label == KEY_POLICY else "statement"
+    ways_in = "statement or grant" if grants or kind is KMS_KEY_POLICY else "statement"
     why = f"no {ways_in} allows {request.action} for {request.shown_caller}"
-    if identity_allows and not delegation:
+    if request.cross_account:
+        if direct or delegation:
+            why += (
+                f" ({(direct or delegation)[0].describe()} allows it, but no identity policy of the principal's "
+                f"account {request.account_id} does, and a principal of another account needs both)"
+            )
+        elif identity_allows:
+            why += (
+                f" ({identity_allows[0].describe()} allows it, but the {label} of account {request.owner_account} "
+                f"allows neither the principal nor its account {request.account_id})"
+            )
+    elif identity_allows and not delegation:
         why += f" ({identity_allows[0].describe()} allows it, but the {label} does not delegate to the account)"
     return Decision(False, f"denied: {why}")
 
@@ -271,16 +428,18 @@ def authorize_kms(
     grants: Sequence[Grant] = (),
 ) -> Decision:
     """May request.principal_arn perform request.action on the key? See the module docstring."""
-    return authorize_resource(request, NamedPolicy(KEY_POLICY, key_policy), identity_policies, grants)
+    return authorize_resource(
+        request, NamedPolicy(KEY_POLICY, key_policy), identity_policies, grants, kind=KMS_KEY_POLICY
+    )
 
 
 def authorize_identity(request: Request, identity_policies: Sequence[NamedPolicy]) -> Decision:
     """Same-account access to a resource without a resource policy: identity policies alone decide."""
     evaluation = _evaluation(request)
-    denies = [hit for p in identity_policies for hit in _hits(p, evaluation, "Deny", resource_policy=False)]
+    denies = [hit for p in identity_policies for hit in _hits(p, evaluation, "Deny")]
     if denies:
         return Decision(False, f"denied explicitly by {denies[0].describe()}", denies[0].source, denies[0].statement)
-    allows = [hit for p in identity_policies for hit in _hits(p, evaluation, "Allow", resource_policy=False)]
+    allows = [hit for p in identity_policies for hit in _hits(p, evaluation, "Allow")]
     if allows:
         return Decision(True, f"allowed by {allows[0].describe()}", allows[0].source, allows[0].statement)
     return Decision(False, f"denied: no identity policy allows {request.action} for {request.shown_caller}")
@@ -295,12 +454,16 @@ def dynamodb_decrypt_request(
     account_id: str,
     caller_arn: str = "",
     via_service: str | None = None,
+    resource_account: str = "",
 ) -> Request:
     """The kms:Decrypt request DynamoDB makes, as the caller, to read or write a table's items.
 
     via_service=None means through DynamoDB; pass "" for a direct call to KMS.
+    account_id is the caller's account; resource_account the account of the table
+    and its key (the encryption context's subscriber id), by default the caller's.
     """
-    encryption_context = table_encryption_context(table_name, account_id)
+    owner = resource_account or account_id
+    encryption_context = table_encryption_context(table_name, owner)
     context: dict[str, str | bool | Sequence[str]] = {
         "kms:CallerAccount": account_id,
         "aws:PrincipalArn": principal_arn,
@@ -319,16 +482,22 @@ def dynamodb_decrypt_request(
         context=context,
         encryption_context=encryption_context,
         caller_arn=caller_arn,
+        resource_account=resource_account,
     )
 
 
 __all__ = [
     "KEY_POLICY",
+    "KMS_KEY_POLICY",
+    "TABLE_POLICY",
+    "TRUST_POLICY",
+    "UNCONSTRAINED_GRANT_OPERATIONS",
     "Context",
     "Decision",
     "Grant",
     "NamedPolicy",
     "Request",
+    "ResourcePolicyKind",
     "UnsupportedConditionError",
     "authorize_identity",
     "authorize_kms",
