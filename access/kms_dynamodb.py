@@ -143,6 +143,46 @@ TABLE_WRITE_ACTIONS: tuple[str, ...] = (
     "dynamodb:UpdateItem",
 )
 
+# The IAM actions that read or write a table's items, as DynamoDB authorizes each API call (PartiQL
+# by its verb): https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
+ITEM_READ_ACTIONS: tuple[str, ...] = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:PartiQLSelect",
+)
+ITEM_WRITE_ACTIONS: tuple[str, ...] = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+)
+
+# Who holds one of these on the key can move the boundary: rewrite who may use it, add a
+# way in, or make the data unreadable for everyone.
+KEY_BOUNDARY_ACTIONS: tuple[str, ...] = (
+    "kms:PutKeyPolicy",
+    "kms:CreateGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
+)
+# ... and who may rewrite a key user's own identity policies, by the kind of principal.
+IDENTITY_POLICY_WRITE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "role": ("iam:PutRolePolicy", "iam:AttachRolePolicy"),
+    "user": ("iam:PutUserPolicy", "iam:AttachUserPolicy", "iam:AddUserToGroup"),
+}
+
+
+# DynamoDB's own grants on a table's key: grantee and retiring principal are the service in the
+# table's region (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html).
+def dynamodb_service_principal(region: str) -> str:
+    return f"dynamodb.{region}.amazonaws.com"
+
+
 # The API calls that read or write items: DynamoDB calls kms:Decrypt as the caller for each.
 DATA_PLANE_OPERATIONS: frozenset[str] = frozenset(
     {

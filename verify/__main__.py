@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from verify.audit.report import as_matrix, rows_as_json
+from verify.audit.run import run_audit
 from verify.canary import Canary
 from verify.failures import cannot_run_message
 from verify.findings import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_TERMINATED, exit_code
@@ -76,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="AWS-compatible endpoint, e.g. an emulator (default: $AWS_ENDPOINT_URL)",
     )
     parser.add_argument("--max-wait", type=max_wait_seconds, help="cap, in seconds, on waiting for IAM/KMS propagation")
+    audit = parser.add_mutually_exclusive_group()
+    audit.add_argument(
+        "--audit",
+        action="store_true",
+        help="only the access audit: every principal of the account, both layers (default: after the checks, "
+        "when the outputs declare the intended key users)",
+    )
+    audit.add_argument("--no-audit", action="store_true", help="skip the access audit")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON instead of a table")
     parser.add_argument("--junit-xml", metavar="PATH", help="also write the findings as JUnit XML")
     return parser
@@ -134,9 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         session = boto3.session.Session(profile_name=args.profile, region_name=want.region)
         if session.get_credentials() is None:
             raise NoCredentialsError()
-        findings = verify(
-            Aws(session, args.endpoint_url), want, max_wait=args.max_wait, progress=progress, canaries=canaries
-        )
+        aws = Aws(session, args.endpoint_url)
+        findings = [] if args.audit else verify(aws, want, max_wait=args.max_wait, progress=progress, canaries=canaries)
+        audited = None
+        if args.audit or (want.intent.declared and not args.no_audit):
+            progress("auditing who can read the table, by IAM and by KMS")
+            audited = run_audit(aws, want)
+            findings += audited.findings
     except KeyboardInterrupt:
         print(f"verify: interrupted; {_canary_line(canaries)}", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -149,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
 
-    print(as_json(findings) if args.json else as_table(findings))
+    if args.json:
+        print(as_json(findings, rows_as_json(audited.rows) if audited else None))
+    else:
+        print(as_table(findings))
+        if audited is not None:
+            print()
+            print(as_matrix(audited.rows))
     if args.junit_xml:
         try:
             Path(args.junit_xml).write_text(as_junit(findings), encoding="utf-8")

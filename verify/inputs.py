@@ -26,6 +26,7 @@ from access.arns import (
 )
 from access.errors import ConfigError, one_of
 from stack import outputs
+from verify.audit.model import Intent
 
 # `pulumi stack output --json` of one stack is a few kilobytes; more is not an outputs file.
 MAX_OUTPUTS_BYTES = 1024 * 1024
@@ -59,6 +60,7 @@ class StackOutputs:
     expected_access: str | None = None
     access_key_id: str | None = None
     secret_access_key: str | None = field(default=None, repr=False)
+    intent: Intent = field(default_factory=Intent)
 
 
 def _pattern(pattern: re.Pattern[str], shape: str) -> Callable[[str, object], str]:
@@ -123,6 +125,45 @@ def _flag(data: Mapping[str, Any], name: str) -> bool | None:
     return value
 
 
+def _principal_list(name: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise CannotRunError(f"output {name} is {_shown(value)}; expected a list of IAM role or user ARNs")
+    return tuple(_CHECKS[outputs.TEST_PRINCIPAL_ARN](f"{name}[{i}]", v) for i, v in enumerate(value))
+
+
+def parse_intent(data: Mapping[str, Any]) -> Intent:
+    """Whom the stack means to read and write, administer and deploy (outputs.FOR_THE_AUDIT); an
+    Intent with declared=False when the outputs carry none (a stack older than the audit)."""
+    raw = data.get(outputs.INTENDED_KEY_USERS)
+    if raw is None:
+        return Intent()
+    if not isinstance(raw, list):
+        raise CannotRunError(f"output {outputs.INTENDED_KEY_USERS} is {_shown(raw)}; expected a list")
+    key_users: dict[str, str] = {}
+    for index, entry in enumerate(raw):
+        where = f"{outputs.INTENDED_KEY_USERS}[{index}]"
+        if not isinstance(entry, Mapping):
+            raise CannotRunError(f"output {where} is {_shown(entry)}; expected {{principal, access}}")
+        principal = _CHECKS[outputs.TEST_PRINCIPAL_ARN](
+            f"{where}.{outputs.INTENDED_PRINCIPAL}", entry.get(outputs.INTENDED_PRINCIPAL)
+        )
+        access = entry.get(outputs.INTENDED_ACCESS)
+        if access not in outputs.INTENDED_ACCESS_LEVELS:
+            raise CannotRunError(
+                f"output {where}.{outputs.INTENDED_ACCESS} is {_shown(access)}; "
+                f"expected {one_of(outputs.INTENDED_ACCESS_LEVELS)}"
+            )
+        # The widest access declared for a principal counts.
+        key_users[principal] = "read-write" if "read-write" in (access, key_users.get(principal)) else str(access)
+    deployer = data.get(outputs.DEPLOYER_ARN)
+    return Intent(
+        key_users=key_users,
+        key_admins=_principal_list(outputs.KEY_ADMIN_ARNS, data.get(outputs.KEY_ADMIN_ARNS, [])),
+        deployer=_CHECKS[outputs.TEST_PRINCIPAL_ARN](outputs.DEPLOYER_ARN, deployer) if deployer else "",
+        declared=True,
+    )
+
+
 def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
     required = list(outputs.ALWAYS)
     kind = data.get(outputs.TEST_PRINCIPAL_KIND)
@@ -159,6 +200,7 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
         expected_access=expected,
         access_key_id=checked.get(outputs.TEST_USER_ACCESS_KEY_ID),
         secret_access_key=checked.get(outputs.TEST_USER_SECRET_ACCESS_KEY),
+        intent=parse_intent(data),
     )
 
 

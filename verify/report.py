@@ -27,11 +27,11 @@ def as_table(findings: list[Finding]) -> str:
     return "\n".join(lines)
 
 
-def as_json(findings: list[Finding]) -> str:
-    return json.dumps(
-        {"findings": [{**asdict(f), "status": f.status.value} for f in findings]},
-        indent=2,
-    )
+def as_json(findings: list[Finding], principals: list[dict[str, object]] | None = None) -> str:
+    document: dict[str, object] = {"findings": [{**asdict(f), "status": f.status.value} for f in findings]}
+    if principals is not None:
+        document["principals"] = principals
+    return json.dumps(document, indent=2)
 
 
 def as_junit(findings: list[Finding], suite: str = "encrypted-dynamodb-verify") -> str:

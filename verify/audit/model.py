@@ -1,0 +1,94 @@
+"""The audit's records: what it reads of the account, and what it concludes. Plain data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from access.documents import NamedPolicy
+from access.evaluator import Grant
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An IAM identity of the account, with every identity policy that applies to it."""
+
+    arn: str
+    kind: str  # "role" or "user"
+    name: str
+    unique_id: str
+    policies: tuple[NamedPolicy, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeyGrant:
+    grant: Grant
+    retiring_principal: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """Everything the two layers depend on, read once from the live account."""
+
+    account_id: str
+    partition: str
+    region: str
+    table_name: str
+    table_arn: str
+    key_arn: str
+    key_policy: Mapping[str, Any]
+    grants: tuple[KeyGrant, ...]
+    principals: tuple[Principal, ...]
+    table_policy: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What the stack declares (its outputs): who should read or write, who administers, who deploys."""
+
+    key_users: Mapping[str, str] = field(default_factory=dict)  # principal ARN -> "read" | "read-write"
+    key_admins: tuple[str, ...] = ()
+    deployer: str = ""
+    declared: bool = False  # False: the outputs carry no intent, so every reader is unexplained
+
+
+class Verdict(StrEnum):
+    PLAINTEXT_READER = "plaintext reader"
+    WRITER = "writer"
+    BLOCKED_BY_KMS = "blocked by KMS"
+    BLOCKED_BY_IAM = "blocked by IAM"
+    NO_ACCESS = "no access"
+
+
+class Role(StrEnum):
+    """What a principal is to this stack."""
+
+    DEPLOYER = "deployer"
+    KEY_ADMIN = "key administrator"
+    DECLARED = "declared key user"
+    ACCOUNT_ROOT = "account root"
+    OTHER = "-"
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    """One principal, both layers judged separately, and what follows."""
+
+    principal: str
+    kind: str
+    role: Role
+    iam_read: bool
+    iam_write: bool
+    kms_decrypt: bool
+    verdict: Verdict
+    iam_reason: str
+    kms_reason: str
+    boundary: tuple[str, ...] = ()  # the rights it holds to move the boundary
+
+    @property
+    def touches_data(self) -> bool:
+        return self.verdict is not Verdict.NO_ACCESS or bool(self.boundary)

@@ -1,0 +1,71 @@
+"""The audit as a picture: principal x IAM layer x KMS layer x verdict x what decided.
+
+Only principals that reach the data (or can move the boundary) get a row; the rest are
+counted. JSON carries every row.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from verify.audit.model import AccessRow, Verdict
+
+
+def _layer(allowed: bool, what: str) -> str:
+    return what if allowed else "-"
+
+
+def _iam(row: AccessRow) -> str:
+    return {(True, True): "read+write", (True, False): "read", (False, True): "write"}.get(
+        (row.iam_read, row.iam_write), "-"
+    )
+
+
+# The layer that decided the verdict: KMS when the key let the principal in (or alone kept it out).
+_KMS_DECIDES = (Verdict.PLAINTEXT_READER, Verdict.WRITER, Verdict.BLOCKED_BY_KMS)
+
+
+def as_matrix(rows: Sequence[AccessRow]) -> str:
+    shown = [r for r in rows if r.touches_data]
+    width = max(100, shutil.get_terminal_size((160, 20)).columns)
+    principal_width = max([len(r.principal) for r in shown] + [9])
+    header = f"{'PRINCIPAL':<{principal_width}}  {'IS':<18} {'IAM':<10} {'KMS':<8} {'VERDICT':<16} DECIDED BY"
+    lines = [header, "-" * min(width, len(header) + 40)]
+    reason_width = max(30, width - principal_width - 58)
+    for row in shown:
+        iam = (
+            "read+write"
+            if row.iam_read and row.iam_write
+            else _layer(row.iam_read, "read")
+            if row.iam_read
+            else _layer(row.iam_write, "write")
+        )
+        decided = (
+            row.kms_reason
+            if row.verdict in (Verdict.PLAINTEXT_READER, Verdict.WRITER, Verdict.BLOCKED_BY_IAM)
+            else row.iam_reason
+        )
+        if row.boundary:
+            decided += f"; can change the boundary: {', '.join(row.boundary)}"
+        wrapped = textwrap.wrap(decided, reason_width, break_on_hyphens=False, break_long_words=False) or [""]
+        lines.append(
+            f"{row.principal:<{principal_width}}  {row.role.value:<18} {iam:<10} "
+            f"{_layer(row.kms_decrypt, 'decrypt'):<8} {row.verdict.value:<16} {wrapped[0]}"
+        )
+        lines += [f"{'':<{principal_width + 56}} {more}" for more in wrapped[1:]]
+    hidden = len(rows) - len(shown)
+    lines.append("")
+    lines.append(f"{len(rows)} principals judged; {hidden} with no access to the data are not listed")
+    return "\n".join(lines)
+
+
+def rows_as_json(rows: Sequence[AccessRow]) -> list[dict[str, object]]:
+    return [{**asdict(r), "role": r.role.value, "verdict": r.verdict.value, "boundary": list(r.boundary)} for r in rows]
+
+
+def as_json(rows: Sequence[AccessRow]) -> str:
+    return json.dumps({"principals": rows_as_json(rows)}, indent=2)
