@@ -49,7 +49,7 @@ def machine() -> dict[str, Any]:
 def run(command: list[str]) -> tuple[float, str]:
     """(wall seconds, stdout) of a command in a fresh process; stops the bench if it fails."""
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603 (this module's own commands)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")

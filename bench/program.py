@@ -2,7 +2,7 @@
 
 Run as `python -m bench.program N [--default-gc]` in a fresh process: prints one
 JSON object with the seconds the evaluation took (interpreter start and imports
-excluded) and the resources registered. The evaluation is sandbox.program's, which
+excluded) and the resources registered. The evaluation is sandbox.harness's, which
 pauses the cyclic GC while a program runs (see cyclic_gc_paused); --default-gc
 leaves CPython's collector on, for comparison.
 """
@@ -14,8 +14,7 @@ import sys
 import time
 
 from components import EncryptedTable, KeyUser
-from sandbox.mocks import RecordingMocks
-from sandbox.program import resolve_under_mocks, use_mocks
+from sandbox.harness import RecordingMocks, resolve_under_mocks, use_mocks
 
 KEY_USERS_PER_TABLE = 3
 ACCOUNT = "123456789012"

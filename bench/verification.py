@@ -15,8 +15,9 @@ import json
 import sys
 import time
 
-from sandbox.deploy import Stack, deploy
 from sandbox.emulator.server import Emulator
+from sandbox.engine import Stack
+from sandbox.harness import deploy
 from verify.findings import EXIT_OK, exit_code
 from verify.inputs import parse_outputs
 from verify.run import Aws, verify

@@ -21,10 +21,9 @@ from typing import Any
 
 from access.errors import ConfigError
 from sandbox.demo import describe_changes, run_demo
-from sandbox.deploy import Stack, deploy
 from sandbox.emulator.server import Emulator
-from sandbox.mocks import UnsupportedResourceTypeError
-from sandbox.program import ProgramRun, run_program
+from sandbox.engine import NotModelledError, Stack
+from sandbox.harness import ProgramRun, deploy, run_program
 from stack.config import GRANT_MODES
 
 DEFAULT_OUTPUTS_FILE = "sandbox-outputs.json"
@@ -126,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         print(render_plan(run_program(_parse_config(args.config), stack=args.stack)))
         return 0
-    except (ConfigError, UnsupportedResourceTypeError) as error:
+    except (ConfigError, NotModelledError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

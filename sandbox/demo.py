@@ -16,8 +16,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sandbox.deploy import Action, Change, Deployment, Stack, deploy
 from sandbox.emulator.server import DEPLOYER_NAME, Emulator
+from sandbox.engine import Action, Change, Stack
+from sandbox.harness import Deployment, deploy
 from stack import outputs
 from verify.findings import EXIT_OK, Finding, exit_code
 from verify.inputs import parse_outputs

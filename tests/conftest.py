@@ -1,6 +1,6 @@
 """Pulumi mocks for every test: a recording mock per test, a clean root stack, no network.
 
-RecordingMocks (sandbox/mocks.py) records each resource's type, name, parent and
+RecordingMocks (sandbox/harness/mocks.py) records each resource's type, name, parent and
 camelCase inputs, fills only computed values (arn, id, keyId, name), and answers
 every invoke the components use; an unmodelled type or invoke is an error, never
 a silent None.
@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from sandbox.mocks import RecordedResource, RecordingMocks
-from sandbox.program import resolve_under_mocks, use_mocks
+from sandbox.harness import RecordedResource, RecordingMocks, resolve_under_mocks, use_mocks
 
 # Property tests: the same examples on every run by default, so the suite never flakes;
 # HYPOTHESIS_PROFILE=explore searches far wider (run it after touching validation or policies).

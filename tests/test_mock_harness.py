@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from components import EncryptedTable
-from sandbox.mocks import RecordingMocks
+from sandbox.harness import RecordingMocks
 
 
 def test_failed_assertion_inside_apply_fails_the_test(mocks: RecordingMocks) -> None:
@@ -38,7 +38,9 @@ def test_the_runner_pauses_the_cyclic_gc_only_while_a_program_runs(mocks: Record
     seen: list[bool] = []
     assert gc.isenabled()
     deploy(lambda: seen.append(gc.isenabled()) or {})
-    assert seen == [False] and gc.isenabled() and gc.get_freeze_count() == 0
+    assert seen == [False]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
     gc.disable()
     try:
         deploy(lambda: {})

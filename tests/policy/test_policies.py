@@ -14,7 +14,7 @@ from access.provider_types import KMS_GRANT as GRANT
 from access.provider_types import KMS_KEY as KEY
 from access.provider_types import KMS_KEY_POLICY as KEY_POLICY
 from policy.policies import POLICIES
-from sandbox.program import run_program
+from sandbox.harness import run_program
 
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ROOT = "arn:aws:iam::111122223333:root"

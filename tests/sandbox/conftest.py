@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from sandbox.deploy import Deployment, Stack, deploy
 from sandbox.emulator.server import Emulator
+from sandbox.engine import Stack
+from sandbox.harness import Deployment, deploy
 from verify.inputs import parse_outputs
 from verify.run import Aws, principal_client_factory
 

@@ -10,9 +10,10 @@ from sandbox.__main__ import main
 def test_plan_lists_resources_and_outputs_and_hides_secrets(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--config", "testPrincipal=user"]) == 0
     printed = capsys.readouterr().out
-    assert "aws:kms/key:Key" in printed and "aws:dynamodb/table:Table" in printed
+    assert "aws:kms/key:Key" in printed
+    assert "aws:dynamodb/table:Table" in printed
     assert "testUserSecretAccessKey        [secret]" in printed
-    from sandbox.program import run_program
+    from sandbox.harness import run_program
 
     secret = run_program({"testPrincipal": "user"}).outputs["testUserSecretAccessKey"]
     assert secret not in printed

@@ -14,11 +14,11 @@ from typing import Any
 import pulumi
 from pulumi.runtime.settings import get_root_resource
 
-from sandbox.mocks import RecordingMocks, RecordingMonitor
+from sandbox.harness.mocks import RecordingMocks, RecordingMonitor
 from stack.project import config_defaults, project_name
 
 PROJECT = project_name()
-PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
+PROGRAM = Path(__file__).resolve().parents[2] / "__main__.py"
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def resolve_under_mocks(
     resolved: dict[str, Any] = {}
     secret: set[str] = set()
 
-    @pulumi.runtime.test
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def program() -> pulumi.Output[Any]:
         values = dict(build() or {})
 

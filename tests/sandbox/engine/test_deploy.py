@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -10,9 +11,9 @@ import pulumi_aws as aws
 import pytest
 
 from access.kms_dynamodb import SID_KEY_USE_VIA_DYNAMODB
-from sandbox.deploy import Action, EmulatorMocks, Stack
 from sandbox.emulator.server import Emulator
-from sandbox.program import resolve_under_mocks, use_mocks
+from sandbox.engine import Action, Change, EmulatorBackend, Stack
+from sandbox.harness import deploying_mocks, resolve_under_mocks, use_mocks
 from stack import outputs as contract
 from tests.sandbox.conftest import up
 
@@ -99,9 +100,39 @@ def test_removing_the_test_principal_deletes_it(emulator: Emulator, stack: Stack
 
 
 def test_a_resource_type_the_sandbox_does_not_model_stops_with_its_token(emulator: Emulator, stack: Stack) -> None:
-    mocks = EmulatorMocks.for_stack(stack)
-    use_mocks(mocks, {})
+    use_mocks(deploying_mocks(EmulatorBackend.for_stack(stack)), {})
     with pytest.raises(Exception, match=r"resource type 'aws:sqs/queue:Queue' .*not supported by the sandbox"):
         resolve_under_mocks(lambda: {"queue": aws.sqs.Queue("jobs").id})
     assert stack.resources == {}
     pulumi.runtime.reset_options()
+
+
+def up_program(stack: Stack, build: Callable[[], dict[str, Any]]) -> list[Change]:
+    """`pulumi up` of a build function into the stack; the changes."""
+    backend = EmulatorBackend.for_stack(stack)
+    use_mocks(deploying_mocks(backend), {})
+    try:
+        resolve_under_mocks(build)
+        backend.finish()
+    finally:
+        pulumi.runtime.reset_options()
+    return backend.changes
+
+
+def test_a_change_the_sandbox_does_not_model_stops_the_deploy(emulator: Emulator, stack: Stack) -> None:
+    def user(team: str, path: str = "/") -> Callable[[], dict[str, Any]]:
+        return lambda: {"arn": aws.iam.User("probe", tags={"team": team}, path=path).arn}
+
+    up_program(stack, user("a"))
+    (before,) = stack.resources.values()
+    with pytest.raises(Exception, match=r"resource 'probe' \(aws:iam/user:User\).* a change to tags "):
+        up_program(stack, user("b"))
+    tags = emulator.client("iam").list_user_tags(UserName=before.id)["Tags"]
+    assert tags == [{"Key": "team", "Value": "a"}], "the emulator keeps what it had"
+    assert list(stack.resources.values()) == [before], "and so does the stack's state"
+
+    # A change the provider replaces on is modelled: the new user gets the new tags.
+    changes = up_program(stack, user("b", path="/probes/"))
+    assert [(c.action, c.detail) for c in changes] == [(Action.REPLACE, "path")]
+    (after,) = stack.resources.values()
+    assert emulator.client("iam").list_user_tags(UserName=after.id)["Tags"] == [{"Key": "team", "Value": "b"}]

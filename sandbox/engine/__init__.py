@@ -1,0 +1,34 @@
+"""`pulumi up` semantics for the sandbox: one handler per resource type, diff, replace, delete, the Stack.
+
+- `model`: the handler contract (invent / create / update / delete / state) and Deployed;
+- `kms`, `dynamodb`, `iam`, `handlers`: the handlers, and the registry by type token;
+- `plan`: create, keep, update in place or replace, and the error for a change no
+  handler models;
+- `backends`: invented facts for the plain mocks, and the emulator backend that
+  deploys into a Stack.
+
+The engine runs no program (sandbox.harness does) and touches no moto internals:
+it calls the emulator through boto3.
+"""
+
+from sandbox.engine.backends import EmulatorBackend, InventedBackend, Stack
+from sandbox.engine.errors import NotModelledError, UnmodelledChangeError, UnsupportedResourceTypeError
+from sandbox.engine.handlers import HANDLERS, handler_for
+from sandbox.engine.model import Deployed, Handler, Where
+from sandbox.engine.plan import Action, Change
+
+__all__ = [
+    "HANDLERS",
+    "Action",
+    "Change",
+    "Deployed",
+    "EmulatorBackend",
+    "Handler",
+    "InventedBackend",
+    "NotModelledError",
+    "Stack",
+    "UnmodelledChangeError",
+    "UnsupportedResourceTypeError",
+    "Where",
+    "handler_for",
+]

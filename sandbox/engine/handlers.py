@@ -1,0 +1,77 @@
+"""The resource types the sandbox models: one handler each, found by type token."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from access import provider_types
+from sandbox.engine.dynamodb import TableHandler
+from sandbox.engine.errors import UnsupportedResourceTypeError
+from sandbox.engine.iam import (
+    AccessKeyHandler,
+    RoleHandler,
+    RolePolicyAttachmentHandler,
+    RolePolicyHandler,
+    UserHandler,
+    UserPolicyAttachmentHandler,
+    UserPolicyHandler,
+)
+from sandbox.engine.kms import AliasHandler, GrantHandler, KeyHandler
+from sandbox.engine.model import Cloud, Deployed, Handler, Inputs, Where, uuid_like
+
+
+@dataclass(frozen=True)
+class ProviderFacts:
+    id: str
+
+
+class ProviderHandler(Handler[ProviderFacts]):
+    """An explicit aws provider (e.g. another region): nothing to compute, and the emulator is one
+    account and region, so nothing to create. Any change to its inputs stops the deploy."""
+
+    typ = provider_types.PROVIDER
+    fixed_name_input = ""
+
+    def invent(self, name: str, inputs: Inputs, where: Where) -> ProviderFacts:
+        return ProviderFacts(uuid_like("provider", name))
+
+    def create(self, name: str, inputs: Inputs, cloud: Cloud) -> ProviderFacts:
+        return ProviderFacts(str(uuid.uuid4()))
+
+    def delete(self, old: Deployed, cloud: Cloud) -> None:
+        pass
+
+    def state(self, facts: ProviderFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
+        return facts.id, {}
+
+
+HANDLERS: Mapping[str, Handler[Any]] = {
+    handler.typ: handler
+    for handler in (
+        ProviderHandler(),
+        KeyHandler(),
+        AliasHandler(),
+        GrantHandler(),
+        TableHandler(),
+        RoleHandler(),
+        UserHandler(),
+        AccessKeyHandler(),
+        RolePolicyHandler(),
+        UserPolicyHandler(),
+        RolePolicyAttachmentHandler(),
+        UserPolicyAttachmentHandler(),
+    )
+}
+
+
+def handler_for(typ: str, name: str) -> Handler[Any]:
+    handler = HANDLERS.get(typ)
+    if handler is None:
+        raise UnsupportedResourceTypeError(
+            f"resource type {typ!r} (resource {name!r}) is not modelled (not supported by the sandbox); "
+            f"supported: {', '.join(sorted(HANDLERS))}"
+        )
+    return handler

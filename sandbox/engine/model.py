@@ -1,0 +1,129 @@
+"""The contract of a resource handler, and what the engine keeps of each deployed resource.
+
+A handler models one resource type once, for both ways the sandbox runs a program:
+- `invent(name, inputs, where)`: the physical facts the provider would produce
+  (ids, ARNs, generated names), invented deterministically, for the plain mocks of
+  the unit tests and `python -m sandbox plan`;
+- `create` / `update` / `delete`: the same facts made real in the emulator with boto3;
+- `state(facts, inputs)`: the resource's id and what the provider adds to its inputs,
+  the same function of the facts whichever way they were obtained.
+
+Each handler also declares which inputs force a replacement (`replace_on`, as the
+provider does) and which it updates in place (`updates`); a change to any other
+input stops the deploy (engine.plan).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, cast
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_kms import KMSClient
+
+Inputs = Mapping[str, Any]  # as the program sent them, in the provider's camelCase names
+
+
+def digest(*parts: str, length: int = 8) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def uuid_like(*parts: str) -> str:
+    h = digest(*parts, length=32)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+@dataclass(frozen=True)
+class Where:
+    """The account, region and partition the plain mocks invent resources in."""
+
+    account_id: str
+    region: str
+    partition: str
+
+    def autoname(self, name: str) -> str:
+        """A physical name as Pulumi makes one, with a suffix that is the same on every run."""
+        return f"{name}-{digest(name, length=7)}"
+
+
+class Cloud(Protocol):
+    """Where create, update and delete happen: boto3 clients of the emulator."""
+
+    @property
+    def kms(self) -> KMSClient: ...
+    @property
+    def dynamodb(self) -> DynamoDBClient: ...
+    @property
+    def iam(self) -> IAMClient: ...
+    def autoname(self, name: str) -> str:
+        """A physical name as Pulumi makes one: the logical name and a random suffix."""
+        ...
+
+
+@dataclass
+class Deployed:
+    """A resource in the sandbox's state, as Pulumi's state keeps it, with its handler's facts."""
+
+    urn: str
+    typ: str
+    name: str
+    inputs: dict[str, Any]
+    id: str
+    state: dict[str, Any]
+    facts: Any  # the handler's facts; each handler knows its own type
+
+
+F = TypeVar("F")
+
+
+class Handler(ABC, Generic[F]):
+    """One resource type: its facts invented, or made real in the emulator, and its state from them."""
+
+    typ: ClassVar[str]
+    # Inputs whose change makes the provider replace the resource.
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+    # Inputs whose change update() applies in place (or that only delete() reads).
+    updates: ClassVar[frozenset[str]] = frozenset()
+    # Replacing deletes the old resource first when this input fixes its physical name.
+    fixed_name_input: ClassVar[str] = "name"
+
+    @abstractmethod
+    def invent(self, name: str, inputs: Inputs, where: Where) -> F:
+        """The facts the provider would produce, invented deterministically (plain mocks)."""
+
+    @abstractmethod
+    def create(self, name: str, inputs: Inputs, cloud: Cloud) -> F:
+        """Create the resource in the emulator; its facts."""
+
+    def update(self, old: Deployed, inputs: Inputs, changed: frozenset[str], cloud: Cloud) -> F:
+        """Apply the changed inputs (all of them in `updates`) in place; the new facts.
+
+        Default: nothing to call, the facts stay (inputs only delete() reads).
+        """
+        return cast(F, old.facts)
+
+    @abstractmethod
+    def delete(self, old: Deployed, cloud: Cloud) -> None:
+        """Delete the resource from the emulator."""
+
+    @abstractmethod
+    def state(self, facts: F, inputs: Inputs) -> tuple[str, dict[str, Any]]:
+        """(id, what the provider adds to the inputs) of a resource with these facts."""
+
+
+def physical_name(name: str, inputs: Inputs, namer: Where | Cloud) -> str:
+    """The `name` input if the program gave one, else a name Pulumi would generate."""
+    return str(inputs.get("name") or namer.autoname(name))
+
+
+def tag_list(inputs: Inputs, key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
+    return [{key: k, value: str(v)} for k, v in (inputs.get("tags") or {}).items()]
+
+
+def as_int(value: Any) -> int:
+    return int(value)  # the SDK hands numbers over as floats
