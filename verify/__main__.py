@@ -9,13 +9,14 @@ unreachable endpoint, throttled, expired credentials), 130 interrupted (Ctrl-C),
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import boto3
@@ -25,8 +26,9 @@ from verify.audit.report import as_matrix, rows_as_json
 from verify.audit.run import run_audit
 from verify.canary import Canary
 from verify.failures import cannot_run_message
-from verify.findings import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_TERMINATED, exit_code
-from verify.inputs import CannotRunError, parse_outputs, read_outputs
+from verify.findings import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, exit_code
+from verify.inputs import CannotRunError, StackOutputs, parse_outputs, read_outputs
+from verify.permissions import verifier_policy
 from verify.report import as_json, as_junit, as_table
 from verify.run import Aws, verify
 
@@ -86,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         "when the outputs declare the intended key users)",
     )
     audit.add_argument("--no-audit", action="store_true", help="skip the access audit")
+    parser.add_argument(
+        "--print-policy",
+        action="store_true",
+        help="print the IAM policy document the verifier needs for this stack, and exit",
+    )
     parser.add_argument("--json", action="store_true", help="print the findings as JSON instead of a table")
     parser.add_argument("--junit-xml", metavar="PATH", help="also write the findings as JUnit XML")
     return parser
@@ -115,6 +122,17 @@ def _check_report_path(path: str | None) -> None:
         raise CannotRunError(f"--junit-xml {path}: the folder {folder} is not writable")
 
 
+def policy_for(want: StackOutputs) -> dict[str, Any]:
+    role = want.principal_arn if want.principal_kind == "role" else None
+    return verifier_policy(
+        table_arn=want.table_arn,
+        key_arn=want.key_arn,
+        region=want.region,
+        account_id=want.account_id,
+        test_role_arn=role,
+    )
+
+
 def _canary_line(canaries: list[Canary]) -> str:
     left = [c for c in canaries if c.left_behind]
     if not left:
@@ -141,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_report_path(args.junit_xml)
         want = parse_outputs(read_outputs(outputs_file=args.outputs, stack=args.stack))
+        if args.print_policy:
+            print(json.dumps(policy_for(want), indent=2))
+            return EXIT_OK
         session = boto3.session.Session(profile_name=args.profile, region_name=want.region)
         if session.get_credentials() is None:
             raise NoCredentialsError()

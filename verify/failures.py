@@ -18,6 +18,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from verify.permissions import rights_summary
+
 THROTTLING_CODES = frozenset(
     {
         "Throttling",
@@ -32,14 +34,6 @@ EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpi
 UNKNOWN_CREDENTIAL_CODES = frozenset(
     {"UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
 )
-# The calls the verifier makes (collect, canary, probe, explain), for the message when one is refused.
-READ_RIGHTS = (
-    "dynamodb:DescribeTable, DescribeContinuousBackups, PutItem, GetItem, DeleteItem; kms:DescribeKey, "
-    "GetKeyRotationStatus, GetKeyPolicy, ListGrants; sts:AssumeRole on the test role; and, to explain a "
-    "probe, iam:GetPolicy, GetPolicyVersion, List*Policies, ListAttached*Policies, Get*Policy, ListGroupsForUser"
-)
-
-
 _XML_CODE = re.compile(r"<Code>([^<]*)</Code>")
 _XML_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
 
@@ -94,7 +88,10 @@ def cannot_run_message(error: BaseException, endpoint_url: str | None = None) ->
         if code in UNKNOWN_CREDENTIAL_CODES:
             return f"AWS does not know these credentials ({code} on {operation}): check the profile and the account"
         if code in ("AccessDenied", "AccessDeniedException"):
-            return f"the verifying identity may not call {operation} ({error_text(error)}): it needs {READ_RIGHTS}"
+            return (
+                f"the verifying identity may not call {operation} ({error_text(error)}): it needs "
+                f"{rights_summary()} (python -m verify --print-policy prints the policy)"
+            )
         return f"AWS answered {error_text(error)} to {operation}"
     if isinstance(error, BotoCoreError):
         return f"the AWS client failed ({error}): check the configuration and run again"

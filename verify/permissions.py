@@ -1,0 +1,74 @@
+"""The rights `python -m verify` needs, as an IAM policy document: attach it to the identity that verifies.
+
+One place for them: the "cannot run" message lists them, `python -m verify --print-policy` prints
+the document for a stack, and a test runs the verifier in the sandbox as a principal that holds
+only this policy (tests/verify/test_audit.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from access.documents import POLICY_VERSION
+from access.kms_dynamodb import KEY_USER_ACTIONS, dynamodb_via_service
+
+# Table checks, the canary round trip, the table's resource policy (for the audit).
+TABLE_ACTIONS = (
+    "dynamodb:DescribeTable",
+    "dynamodb:DescribeContinuousBackups",
+    "dynamodb:GetResourcePolicy",
+    "dynamodb:PutItem",
+    "dynamodb:GetItem",
+    "dynamodb:DeleteItem",
+)
+# Key checks and the key's grants (explanations, the audit).
+KEY_ACTIONS = ("kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy", "kms:ListGrants")
+# The audit reads every principal in one paged call; explanations read one principal's policies.
+IAM_ACTIONS = (
+    "iam:GetAccountAuthorizationDetails",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:GetRolePolicy",
+    "iam:GetUserPolicy",
+    "iam:GetGroupPolicy",
+    "iam:ListRolePolicies",
+    "iam:ListUserPolicies",
+    "iam:ListGroupPolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListAttachedGroupPolicies",
+    "iam:ListGroupsForUser",
+)
+PROBE_ACTIONS = ("sts:AssumeRole",)
+
+
+def verifier_policy(
+    *, table_arn: str, key_arn: str, region: str, account_id: str, test_role_arn: str | None = None
+) -> dict[str, Any]:
+    """Least privilege for one stack: its table and key only, key use through DynamoDB only."""
+    statements: list[dict[str, Any]] = [
+        {"Sid": "TableChecksAndCanary", "Effect": "Allow", "Action": list(TABLE_ACTIONS), "Resource": table_arn},
+        {"Sid": "KeyChecks", "Effect": "Allow", "Action": list(KEY_ACTIONS), "Resource": key_arn},
+        {
+            # The canary's write and read: DynamoDB uses the key as the verifier.
+            "Sid": "CanaryThroughDynamoDB",
+            "Effect": "Allow",
+            "Action": list(KEY_USER_ACTIONS),
+            "Resource": key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": dynamodb_via_service(region), "kms:CallerAccount": account_id}
+            },
+        },
+        # IAM's read calls take no narrower resource than the account's principals and policies.
+        {"Sid": "ReadPrincipalsAndPolicies", "Effect": "Allow", "Action": list(IAM_ACTIONS), "Resource": "*"},
+    ]
+    if test_role_arn:
+        statements.append(
+            {"Sid": "ProbeAsTheTestRole", "Effect": "Allow", "Action": list(PROBE_ACTIONS), "Resource": test_role_arn}
+        )
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def rights_summary() -> str:
+    """The actions, for a one-line message."""
+    return ", ".join((*TABLE_ACTIONS, *KEY_ACTIONS, *PROBE_ACTIONS, *IAM_ACTIONS))
