@@ -14,10 +14,10 @@ import sys
 import time
 
 from components import EncryptedTable, KeyUser
+from sandbox.emulator.account import ACCOUNT_ID
 from sandbox.harness import RecordingMocks, resolve_under_mocks, use_mocks
 
 KEY_USERS_PER_TABLE = 3
-ACCOUNT = "123456789012"
 
 
 def build(tables: int) -> dict[str, object]:
@@ -25,7 +25,7 @@ def build(tables: int) -> dict[str, object]:
     for i in range(tables):
         table = EncryptedTable(f"table-{i}", {"partition_key": "id", "deletion_protection": False})
         for j in range(KEY_USERS_PER_TABLE):
-            reader = f"arn:aws:iam::{ACCOUNT}:role/readers/reader-{i}-{j}"
+            reader = f"arn:aws:iam::{ACCOUNT_ID}:role/readers/reader-{i}-{j}"
             KeyUser(f"table-{i}-reader-{j}", table.key_user_args(reader))
         exports[f"table-{i}"] = table.table_arn
     return exports

@@ -6,6 +6,9 @@
    refused by KMS; the verification step proves it (expects "denied");
 4. the test principal made a key user (re-deploy with the grant);
 5. it reads the items, decrypted; the verification step proves it (expects "read").
+
+The only part of the sandbox that joins the emulator, the engine and harness, the
+verifier and the stack program.
 """
 
 from __future__ import annotations

@@ -174,14 +174,6 @@ class Emulator:
         return self.running.endpoint_url
 
     @property
-    def deployer(self) -> Credentials:
-        return self.running.deployer
-
-    @property
-    def authority(self) -> Authority:
-        return self.running.authority
-
-    @property
     def faults(self) -> FaultInjector:
         """Fault injection for tests; nothing is injected unless added."""
         return self.running.faults
@@ -192,16 +184,17 @@ class Emulator:
         """The deployer's environment, as the AWS CLI and boto3 read it."""
         return {
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": self.deployer.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": self.deployer.secret_access_key,
+            "AWS_ACCESS_KEY_ID": self.running.deployer.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.running.deployer.secret_access_key,
             "AWS_DEFAULT_REGION": self.region,
         }
 
     def session(self) -> boto3.session.Session:
         """A boto3 session as the deployer."""
+        deployer = self.running.deployer
         return boto3.session.Session(
-            aws_access_key_id=self.deployer.access_key_id,
-            aws_secret_access_key=self.deployer.secret_access_key,
+            aws_access_key_id=deployer.access_key_id,
+            aws_secret_access_key=deployer.secret_access_key,
             region_name=self.region,
         )
 

@@ -10,15 +10,7 @@ from typing import Any
 from access import provider_types
 from sandbox.engine.dynamodb import TableHandler
 from sandbox.engine.errors import UnsupportedResourceTypeError
-from sandbox.engine.iam import (
-    AccessKeyHandler,
-    RoleHandler,
-    RolePolicyAttachmentHandler,
-    RolePolicyHandler,
-    UserHandler,
-    UserPolicyAttachmentHandler,
-    UserPolicyHandler,
-)
+from sandbox.engine.iam import AccessKeyHandler, InlinePolicyHandler, PolicyAttachmentHandler, RoleHandler, UserHandler
 from sandbox.engine.kms import AliasHandler, GrantHandler, KeyHandler
 from sandbox.engine.model import Cloud, Deployed, Handler, Inputs, Where, uuid_like
 
@@ -59,10 +51,10 @@ HANDLERS: Mapping[str, Handler[Any]] = {
         RoleHandler(),
         UserHandler(),
         AccessKeyHandler(),
-        RolePolicyHandler(),
-        UserPolicyHandler(),
-        RolePolicyAttachmentHandler(),
-        UserPolicyAttachmentHandler(),
+        InlinePolicyHandler(provider_types.IAM_ROLE_POLICY, owner_input="role"),
+        InlinePolicyHandler(provider_types.IAM_USER_POLICY, owner_input="user"),
+        PolicyAttachmentHandler(provider_types.IAM_ROLE_POLICY_ATTACHMENT, owner_input="role"),
+        PolicyAttachmentHandler(provider_types.IAM_USER_POLICY_ATTACHMENT, owner_input="user"),
     )
 }
 

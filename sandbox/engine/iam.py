@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -16,6 +15,23 @@ class PrincipalFacts:
     name: str
     arn: str
     unique_id: str
+
+
+@dataclass(frozen=True)
+class AccessKeyFacts:
+    access_key_id: str
+    secret: str
+    status: str
+
+
+@dataclass(frozen=True)
+class InlinePolicyFacts:
+    name: str
+
+
+@dataclass(frozen=True)
+class AttachmentFacts:
+    suffix: str  # the provider's id is the owner's name and a generated suffix
 
 
 class _PrincipalHandler(Handler[PrincipalFacts]):
@@ -81,13 +97,6 @@ class UserHandler(_PrincipalHandler):
         cloud.iam.delete_user(UserName=old.id)
 
 
-@dataclass(frozen=True)
-class AccessKeyFacts:
-    access_key_id: str
-    secret: str
-    status: str
-
-
 class AccessKeyHandler(Handler[AccessKeyFacts]):
     typ = provider_types.IAM_ACCESS_KEY
     replace_on = frozenset({"user", "pgpKey"})
@@ -109,116 +118,67 @@ class AccessKeyHandler(Handler[AccessKeyFacts]):
         return facts.access_key_id, {"secret": facts.secret, "status": facts.status}
 
 
-@dataclass(frozen=True)
-class InlinePolicyFacts:
-    name: str
+def _owner_call(cloud: Cloud, action: str, owner_input: str, owner: str, **args: str) -> None:
+    """An IAM call on a role's or a user's policies: IAM names them alike.
+
+    put_role_policy(RoleName=...) and put_user_policy(UserName=...), attach_role_policy
+    and attach_user_policy, ...: `action` is put, delete, attach or detach.
+    """
+    call = getattr(cloud.iam, f"{action}_{owner_input}_policy")
+    call(**{f"{owner_input.capitalize()}Name": owner}, **args)
 
 
-class _InlinePolicyHandler(Handler[InlinePolicyFacts]):
-    """RolePolicy and UserPolicy: an inline policy of a role or user, named by its owner's input."""
+class InlinePolicyHandler(Handler[InlinePolicyFacts]):
+    """RolePolicy or UserPolicy: an inline policy of the role or user its `role` or `user` input names."""
 
-    owner_input: ClassVar[str]  # "role" or "user"
     updates = frozenset({"policy"})
 
-    @abstractmethod
-    def _put(self, cloud: Cloud, owner: str, policy_name: str, document: str) -> None: ...
+    def __init__(self, typ: str, owner_input: str) -> None:
+        self.typ, self.owner_input = typ, owner_input
+        self.replace_on = frozenset({"name", "namePrefix", owner_input})
 
-    @abstractmethod
-    def _remove(self, cloud: Cloud, owner: str, policy_name: str) -> None: ...
+    def _put(self, cloud: Cloud, inputs: Inputs, policy_name: str) -> None:
+        owner = inputs[self.owner_input]
+        _owner_call(cloud, "put", self.owner_input, owner, PolicyName=policy_name, PolicyDocument=inputs["policy"])
 
     def invent(self, name: str, inputs: Inputs, where: Where) -> InlinePolicyFacts:
         return InlinePolicyFacts(physical_name(name, inputs, where))
 
     def create(self, name: str, inputs: Inputs, cloud: Cloud) -> InlinePolicyFacts:
         facts = InlinePolicyFacts(physical_name(name, inputs, cloud))
-        self._put(cloud, inputs[self.owner_input], facts.name, inputs["policy"])
+        self._put(cloud, inputs, facts.name)
         return facts
 
     def update(self, old: Deployed, inputs: Inputs, changed: frozenset[str], cloud: Cloud) -> InlinePolicyFacts:
-        self._put(cloud, inputs[self.owner_input], old.facts.name, inputs["policy"])
+        self._put(cloud, inputs, old.facts.name)
         return super().update(old, inputs, changed, cloud)
 
     def delete(self, old: Deployed, cloud: Cloud) -> None:
-        self._remove(cloud, old.inputs[self.owner_input], old.facts.name)
+        _owner_call(cloud, "delete", self.owner_input, old.inputs[self.owner_input], PolicyName=old.facts.name)
 
     def state(self, facts: InlinePolicyFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
         return f"{inputs.get(self.owner_input)}:{facts.name}", {"name": facts.name}
 
 
-class RolePolicyHandler(_InlinePolicyHandler):
-    typ = provider_types.IAM_ROLE_POLICY
-    owner_input = "role"
-    replace_on = frozenset({"name", "namePrefix", "role"})
+class PolicyAttachmentHandler(Handler[AttachmentFacts]):
+    """RolePolicyAttachment or UserPolicyAttachment: a managed policy attached to a role or user."""
 
-    def _put(self, cloud: Cloud, owner: str, policy_name: str, document: str) -> None:
-        cloud.iam.put_role_policy(RoleName=owner, PolicyName=policy_name, PolicyDocument=document)
-
-    def _remove(self, cloud: Cloud, owner: str, policy_name: str) -> None:
-        cloud.iam.delete_role_policy(RoleName=owner, PolicyName=policy_name)
-
-
-class UserPolicyHandler(_InlinePolicyHandler):
-    typ = provider_types.IAM_USER_POLICY
-    owner_input = "user"
-    replace_on = frozenset({"name", "namePrefix", "user"})
-
-    def _put(self, cloud: Cloud, owner: str, policy_name: str, document: str) -> None:
-        cloud.iam.put_user_policy(UserName=owner, PolicyName=policy_name, PolicyDocument=document)
-
-    def _remove(self, cloud: Cloud, owner: str, policy_name: str) -> None:
-        cloud.iam.delete_user_policy(UserName=owner, PolicyName=policy_name)
-
-
-@dataclass(frozen=True)
-class AttachmentFacts:
-    suffix: str  # the provider's id is the owner's name and a generated suffix
-
-
-class _AttachmentHandler(Handler[AttachmentFacts]):
-    """RolePolicyAttachment and UserPolicyAttachment: a managed policy attached to its owner."""
-
-    owner_input: ClassVar[str]  # "role" or "user"
     fixed_name_input = ""
 
-    @abstractmethod
-    def _attach(self, cloud: Cloud, owner: str, policy_arn: str) -> None: ...
-
-    @abstractmethod
-    def _detach(self, cloud: Cloud, owner: str, policy_arn: str) -> None: ...
+    def __init__(self, typ: str, owner_input: str) -> None:
+        self.typ, self.owner_input = typ, owner_input
+        self.replace_on = frozenset({owner_input, "policyArn"})
 
     def invent(self, name: str, inputs: Inputs, where: Where) -> AttachmentFacts:
         return AttachmentFacts(digest(name))
 
     def create(self, name: str, inputs: Inputs, cloud: Cloud) -> AttachmentFacts:
-        self._attach(cloud, inputs[self.owner_input], inputs["policyArn"])
+        _owner_call(cloud, "attach", self.owner_input, inputs[self.owner_input], PolicyArn=inputs["policyArn"])
         return AttachmentFacts(uuid.uuid4().hex[:8])
 
     def delete(self, old: Deployed, cloud: Cloud) -> None:
-        self._detach(cloud, old.inputs[self.owner_input], old.inputs["policyArn"])
+        owner = old.inputs[self.owner_input]
+        _owner_call(cloud, "detach", self.owner_input, owner, PolicyArn=old.inputs["policyArn"])
 
     def state(self, facts: AttachmentFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
         return f"{inputs.get(self.owner_input)}-{facts.suffix}", {}
-
-
-class RolePolicyAttachmentHandler(_AttachmentHandler):
-    typ = provider_types.IAM_ROLE_POLICY_ATTACHMENT
-    owner_input = "role"
-    replace_on = frozenset({"role", "policyArn"})
-
-    def _attach(self, cloud: Cloud, owner: str, policy_arn: str) -> None:
-        cloud.iam.attach_role_policy(RoleName=owner, PolicyArn=policy_arn)
-
-    def _detach(self, cloud: Cloud, owner: str, policy_arn: str) -> None:
-        cloud.iam.detach_role_policy(RoleName=owner, PolicyArn=policy_arn)
-
-
-class UserPolicyAttachmentHandler(_AttachmentHandler):
-    typ = provider_types.IAM_USER_POLICY_ATTACHMENT
-    owner_input = "user"
-    replace_on = frozenset({"user", "policyArn"})
-
-    def _attach(self, cloud: Cloud, owner: str, policy_arn: str) -> None:
-        cloud.iam.attach_user_policy(UserName=owner, PolicyArn=policy_arn)
-
-    def _detach(self, cloud: Cloud, owner: str, policy_arn: str) -> None:
-        cloud.iam.detach_user_policy(UserName=owner, PolicyArn=policy_arn)

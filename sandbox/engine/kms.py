@@ -19,6 +19,18 @@ class KeyFacts:
     arn: str
 
 
+@dataclass(frozen=True)
+class AliasFacts:
+    arn: str
+    target_key_arn: str
+
+
+@dataclass(frozen=True)
+class GrantFacts:
+    grant_id: str
+    grant_token: str
+
+
 class KeyHandler(Handler[KeyFacts]):
     typ = provider_types.KMS_KEY
     replace_on = frozenset({"customerMasterKeySpec", "keyUsage", "multiRegion"})
@@ -79,12 +91,6 @@ class KeyHandler(Handler[KeyFacts]):
         return facts.key_id, {"keyId": facts.key_id, "arn": facts.arn}
 
 
-@dataclass(frozen=True)
-class AliasFacts:
-    arn: str
-    target_key_arn: str
-
-
 def _alias_facts(target_key_arn: str, inputs: Inputs) -> AliasFacts:
     """An alias's ARN is its key's, with the alias name in place of `key/<id>`."""
     return AliasFacts(target_key_arn.split(":key/")[0] + f":{inputs['name']}", target_key_arn)
@@ -115,12 +121,6 @@ class AliasHandler(Handler[AliasFacts]):
 
     def state(self, facts: AliasFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
         return inputs["name"], {"arn": facts.arn, "targetKeyArn": facts.target_key_arn}
-
-
-@dataclass(frozen=True)
-class GrantFacts:
-    grant_id: str
-    grant_token: str
 
 
 class GrantHandler(Handler[GrantFacts]):

@@ -19,7 +19,7 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -84,13 +84,13 @@ F = TypeVar("F")
 class Handler(ABC, Generic[F]):
     """One resource type: its facts invented, or made real in the emulator, and its state from them."""
 
-    typ: ClassVar[str]
+    typ: str
     # Inputs whose change makes the provider replace the resource.
-    replace_on: ClassVar[frozenset[str]] = frozenset()
+    replace_on: frozenset[str] = frozenset()
     # Inputs whose change update() applies in place (or that only delete() reads).
-    updates: ClassVar[frozenset[str]] = frozenset()
+    updates: frozenset[str] = frozenset()
     # Replacing deletes the old resource first when this input fixes its physical name.
-    fixed_name_input: ClassVar[str] = "name"
+    fixed_name_input: str = "name"
 
     @abstractmethod
     def invent(self, name: str, inputs: Inputs, where: Where) -> F:

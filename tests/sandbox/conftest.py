@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sandbox.emulator.account import REGION
 from sandbox.emulator.server import Emulator
 from sandbox.engine import Stack
 from sandbox.harness import Deployment, deploy
@@ -32,7 +33,7 @@ def clean_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No ambient credentials or endpoint: every client here says who it is."""
     for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
 
 
 @pytest.fixture
