@@ -9,18 +9,18 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from sandbox.engine.handlers import handler_for
 from sandbox.engine.model import Deployed, Where
 from sandbox.engine.plan import Action, Change, plan
 
 if TYPE_CHECKING:
+    from boto3.session import Session
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_kms import KMSClient
-
-    from sandbox.emulator.server import Emulator
+    from mypy_boto3_sts import STSClient
 
 
 class InventedBackend:
@@ -34,11 +34,27 @@ class InventedBackend:
         return resource_id, {**inputs, **computed}
 
 
+class Endpoint(Protocol):
+    """Where the engine deploys, as the deployer: sandbox.emulator.server.Emulator."""
+
+    @property
+    def region(self) -> str: ...
+    def session(self) -> Session: ...
+    @overload
+    def client(self, service: Literal["dynamodb"], session: Session | None = None) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["iam"], session: Session | None = None) -> IAMClient: ...
+    @overload
+    def client(self, service: Literal["kms"], session: Session | None = None) -> KMSClient: ...
+    @overload
+    def client(self, service: Literal["sts"], session: Session | None = None) -> STSClient: ...
+
+
 @dataclass
 class Stack:
     """What is deployed in the emulator, by URN, in creation order: the sandbox's `pulumi` state."""
 
-    emulator: Emulator
+    emulator: Endpoint
     name: str = "dev"
     resources: dict[str, Deployed] = field(default_factory=dict)
 
@@ -46,7 +62,7 @@ class Stack:
 class EmulatorCloud:
     """The handlers' clients of the emulator, as the deployer; made up front (boto3 sessions are not thread-safe)."""
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Endpoint) -> None:
         session = emulator.session()
         self.kms: KMSClient = emulator.client("kms", session)
         self.dynamodb: DynamoDBClient = emulator.client("dynamodb", session)
