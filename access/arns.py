@@ -1,4 +1,4 @@
-"""ARNs this project reads and writes: IAM principals, DynamoDB tables, KMS keys.
+"""ARNs and names this project reads and writes: IAM principals, DynamoDB tables, KMS keys and aliases.
 
 Formats from the IAM identifiers reference
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html) and the
@@ -15,6 +15,14 @@ from dataclasses import dataclass
 from access.errors import ConfigError
 
 _PARTITION = r"aws(?:-[a-z]+)*"
+_TABLE_NAME = r"[A-Za-z0-9_.-]{3,255}"  # DynamoDB naming rules: tables and indexes
+# Whole-value patterns of the identifiers this project reads (use fullmatch).
+TABLE_NAME_PATTERN = re.compile(_TABLE_NAME, re.ASCII)
+KEY_ARN_PATTERN = re.compile(rf"arn:{_PARTITION}:kms:[a-z0-9-]+:[0-9]{{12}}:key/[A-Za-z0-9-]+", re.ASCII)
+# Region names as AWS spells them (us-east-1, ap-southeast-2, us-gov-west-1, cn-north-1, us-isob-east-1).
+REGION_PATTERN = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+", re.ASCII)
+# terraform-provider-aws internal/service/kms/alias.go: `^alias/[0-9A-Za-z_/-]+$`
+ALIAS_NAME_PATTERN = re.compile(r"alias/[A-Za-z0-9/_-]+", re.ASCII)
 # IAM principals a key policy or grant may name: the account root, a user or a
 # role (with optional path). STS session ARNs are not valid principals.
 _PRINCIPAL_ARN = re.compile(
@@ -25,7 +33,7 @@ _PRINCIPAL_ARN = re.compile(
 _SESSION_ARN = re.compile(rf"arn:{_PARTITION}:sts::[0-9]{{12}}:assumed-role/.+", re.ASCII | re.DOTALL)
 _TABLE_ARN = re.compile(
     rf"arn:(?P<partition>{_PARTITION}):dynamodb:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{{12}}):"
-    r"table/(?P<name>[A-Za-z0-9_.-]{3,255})",
+    rf"table/(?P<name>{_TABLE_NAME})",
     re.ASCII,
 )
 _ACCOUNT_PRINCIPAL = re.compile(rf"[0-9]{{12}}|arn:{_PARTITION}:iam::[0-9]{{12}}:root", re.ASCII)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import signal
@@ -19,24 +20,66 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from access.arns import PRINCIPAL_KINDS, REGION_PATTERN
 from access.errors import ConfigError
 from sandbox.demo import describe_changes, run_demo
+from sandbox.emulator.account import REGION
 from sandbox.emulator.server import Emulator
 from sandbox.engine import NotModelledError, Stack
 from sandbox.harness import ProgramRun, deploy, run_program
 from stack.config import GRANT_MODES
+from stack.project import check_declared
 
 DEFAULT_OUTPUTS_FILE = "sandbox-outputs.json"
 
 
 def _parse_config(pairs: list[str]) -> dict[str, Any]:
+    """--config KEY=VALUE pairs, checked as the Pulumi CLI checks stack config: declared keys only."""
     config: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise SystemExit(f"--config expects key=value, got {pair!r}")
+            raise ConfigError("--config", f"{pair!r} is not KEY=VALUE", "e.g. --config testPrincipal=user")
         config[key] = value
+    check_declared(config)
+    if "aws:region" in config:
+        try:
+            region_name(config["aws:region"])
+        except argparse.ArgumentTypeError as error:
+            raise ConfigError("aws:region", str(error), "e.g. us-east-1") from None
     return config
+
+
+def _region(config: dict[str, Any]) -> str:
+    return str(config.get("aws:region") or REGION)
+
+
+def seconds(text: str) -> float:
+    """A delay: a finite number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds, 0 or more")
+    return value
+
+
+def region_name(text: str) -> str:
+    if REGION_PATTERN.fullmatch(text) is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a region name, e.g. us-east-1")
+    return text
+
+
+def port(text: str) -> int:
+    """A TCP port on 127.0.0.1: 0 (a free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (0 for a free one, up to 65535)")
+    return value
 
 
 def render_plan(run: ProgramRun) -> str:
@@ -57,20 +100,36 @@ def export_lines(environment: dict[str, str]) -> str:
     return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in environment.items())
 
 
+def check_outputs_path(path: Path) -> None:
+    """Refuse an outputs file that cannot be written, before anything is deployed."""
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise ConfigError("--outputs-file", f"the folder {folder} does not exist", "a path in an existing folder")
+    if path.is_dir():
+        raise ConfigError("--outputs-file", f"{path} is a directory", "a file name")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError("--outputs-file", f"the folder {folder} is not writable", "a writable folder")
+
+
 def write_outputs(path: Path, outputs: dict[str, Any]) -> None:
-    """The outputs as `pulumi stack output --json --show-secrets` prints them; readable by the owner only."""
-    path.write_text(json.dumps(outputs, indent=2) + "\n", encoding="utf-8")
-    os.chmod(path, 0o600)
+    """The outputs as `pulumi stack output --json --show-secrets` prints them; readable by the owner only,
+    from the moment the file exists (it holds a secret access key with testPrincipal=user)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing file keeps its mode on open: narrow it before writing
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(outputs, indent=2) + "\n")
 
 
 def _serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Emulator(propagation_delay=args.propagation_delay, port=args.port) as emulator:
-        deployment = deploy(Stack(emulator), _parse_config(args.config))
+    config = _parse_config(args.config)
+    path = Path(args.outputs_file)
+    check_outputs_path(path)
+    with Emulator(region=_region(config), propagation_delay=args.propagation_delay, port=args.port) as emulator:
+        deployment = deploy(Stack(emulator), config)
         for line in describe_changes(deployment.changes):
             print(line, file=sys.stderr)
-        path = Path(args.outputs_file)
         write_outputs(path, deployment.outputs)
         print(f"# stack outputs: {path.resolve()}", file=sys.stderr)
         print("# the deployer's environment (eval these lines, then use the AWS CLI or boto3):", file=sys.stderr)
@@ -91,21 +150,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="tell the whole story and verify both halves (exit 0 when both pass)")
-    demo.add_argument("--principal", choices=("role", "user"), default="role", help="kind of test principal")
+    demo.add_argument("--principal", choices=PRINCIPAL_KINDS, default="role", help="kind of test principal")
     demo.add_argument("--grant-mode", choices=GRANT_MODES, default="grant", help="how it becomes a key user")
     demo.add_argument(
         "--propagation-delay",
-        type=float,
+        type=seconds,
         default=0.0,
         metavar="SECONDS",
         help="policy and grant changes wait this long",
     )
 
+    demo.add_argument("--region", type=region_name, default=REGION, help="the emulator's region (default %(default)s)")
+
     serve = commands.add_parser("serve", help="deploy, write the outputs, print the environment, stay up")
     serve.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="stack config (repeatable)")
     serve.add_argument("--outputs-file", default=DEFAULT_OUTPUTS_FILE, metavar="PATH")
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    serve.add_argument("--propagation-delay", type=float, default=0.0, metavar="SECONDS")
+    serve.add_argument("--port", type=port, default=0, help="port on 127.0.0.1 (default: a free one)")
+    serve.add_argument("--propagation-delay", type=seconds, default=0.0, metavar="SECONDS")
 
     plan = commands.add_parser("plan", help="run the program under plain mocks and print the planned resources")
     plan.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="stack config (repeatable)")
@@ -118,7 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             result = run_demo(
-                principal=args.principal, grant_mode=args.grant_mode, propagation_delay=args.propagation_delay
+                principal=args.principal,
+                grant_mode=args.grant_mode,
+                propagation_delay=args.propagation_delay,
+                region=args.region,
             )
             return 0 if result.passed else 1
         if args.command == "serve":

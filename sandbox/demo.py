@@ -5,7 +5,8 @@
 3. the test principal, with DynamoDB read-only rights and no KMS permission,
    refused by KMS; the verification step proves it (expects "denied");
 4. the test principal made a key user (re-deploy with the grant);
-5. it reads the items, decrypted; the verification step proves it (expects "read").
+5. it reads the items, decrypted; the verification step proves it (expects "read");
+6. the access audit: every principal of the account, both layers, before and after.
 
 The only part of the sandbox that joins the emulator, the engine and harness, the
 verifier and the stack program.
@@ -19,10 +20,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sandbox.emulator.account import REGION
 from sandbox.emulator.server import DEPLOYER_NAME, Emulator
 from sandbox.engine import Action, Change, Stack
 from sandbox.harness import Deployment, deploy
 from stack import outputs
+from verify.audit.report import as_matrix
+from verify.audit.run import AuditResult, run_audit
 from verify.findings import EXIT_OK, Finding, exit_code
 from verify.inputs import parse_outputs
 from verify.report import as_table
@@ -41,10 +45,20 @@ DEMO_CONFIG = {"deletionProtection": "false", "keyDeletionWindowDays": "7"}
 class DemoResult:
     denied_findings: list[Finding]
     read_findings: list[Finding]
+    audit_before: AuditResult
+    audit_after: AuditResult
 
     @property
     def passed(self) -> bool:
-        return exit_code(self.denied_findings) == EXIT_OK and exit_code(self.read_findings) == EXIT_OK
+        return all(
+            exit_code(findings) == EXIT_OK
+            for findings in (
+                self.denied_findings,
+                self.read_findings,
+                self.audit_before.findings,
+                self.audit_after.findings,
+            )
+        )
 
 
 def describe_changes(changes: list[Change]) -> list[str]:
@@ -95,10 +109,11 @@ def run_demo(
     principal: str = "role",
     grant_mode: str = "grant",
     propagation_delay: float = 0.0,
+    region: str = REGION,
     say: Callable[[str], None] = print,
 ) -> DemoResult:
     max_wait = None if propagation_delay <= 0 else max(60.0, 3 * propagation_delay)
-    with Emulator(propagation_delay=propagation_delay) as emulator:
+    with Emulator(region=region, propagation_delay=propagation_delay) as emulator:
         aws = Aws(emulator.session(), emulator.endpoint_url)
         say(f"1. Emulator up at {emulator.endpoint_url} (moto, with KMS key access enforced).")
         say(f"   Deploying as IAM user {DEPLOYER_NAME}; test principal: a {principal}; grant mode: {grant_mode}.")
@@ -128,6 +143,7 @@ def run_demo(
         say("   Verification, expecting the test principal to be denied:")
         denied = verify(aws, parse_outputs(first.outputs), max_wait=max_wait, progress=lambda line: say(f"   {line}"))
         say(_indent(as_table(denied)))
+        audit_before = run_audit(aws, parse_outputs(first.outputs))
 
         say("")
         say(f"5. pulumi up with grantTestPrincipal=true: the test principal becomes a key user ({grant_mode}):")
@@ -140,13 +156,22 @@ def run_demo(
         say("   The test principal scans the table again:")
         for line in try_read_as_principal(aws, second):
             say(line)
+        audit_after = run_audit(aws, parse_outputs(second.outputs))
 
-    result = DemoResult(denied, read)
+        say("")
+        say("6. Who in this account can read the table's plaintext, by which layer? The access audit,")
+        say("   before the grant (the test principal is blocked by KMS):")
+        say(_indent(as_matrix(audit_before.rows)))
+        say("   and after it (a declared plaintext reader):")
+        say(_indent(as_matrix(audit_after.rows)))
+        say(_indent(as_table(audit_after.findings)))
+
+    result = DemoResult(denied, read, audit_before, audit_after)
     say("")
     if result.passed:
         say("Both verifications passed: without the key, DynamoDB read rights read nothing; as a key user, the data.")
     else:
-        say("A verification failed: see the FAIL lines above.")
+        say("A verification or the audit failed: see the FAIL lines above.")
     return result
 
 

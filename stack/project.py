@@ -9,11 +9,14 @@ generated from it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from access.errors import ConfigError
 
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
@@ -50,3 +53,17 @@ def config_schema() -> dict[str, ConfigKey]:
 def config_defaults() -> dict[str, Any]:
     """Each declared key's default, as the CLI hands it to a program when the stack sets none."""
     return {name: key.default for name, key in config_schema().items() if key.default is not None}
+
+
+def check_declared(config: Mapping[str, Any]) -> None:
+    """Refuse a project config key the `config:` block does not declare, as the Pulumi CLI does for a
+    project with a config schema (a typo such as `grantTestPrincipall` is an error, not a no-op).
+    Keys of other namespaces (`aws:region`, ...) belong to providers and pass."""
+    declared = config_schema()
+    project = project_name()
+    for key in config:
+        namespace, _, name = key.rpartition(":")
+        if namespace in ("", project) and name not in declared:
+            raise ConfigError(
+                key, f"is not declared in Pulumi.yaml's config (project {project})", ", ".join(sorted(declared))
+            )

@@ -20,6 +20,7 @@ from access.arns import (
     ALIAS_NAME_PATTERN,
     KEY_ARN_PATTERN,
     PRINCIPAL_KINDS,
+    REGION_PATTERN,
     TABLE_NAME_PATTERN,
     parse_principal_arn,
     parse_table_arn,
@@ -33,7 +34,6 @@ MAX_OUTPUTS_BYTES = 1024 * 1024
 # What `pulumi stack output --json` prints for a secret without --show-secrets.
 MASKED_SECRET = "[secret]"  # noqa: S105 (the mask, not a secret)
 
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+", re.ASCII)
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 _KEY_ID = re.compile(r"[A-Za-z0-9-]{1,2048}", re.ASCII)
 _ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}", re.ASCII)
@@ -105,7 +105,7 @@ def _shown(value: object) -> str:
 
 
 _CHECKS: dict[str, Callable[[str, object], str]] = {
-    outputs.REGION: _pattern(_REGION, "an AWS region name such as us-east-1"),
+    outputs.REGION: _pattern(REGION_PATTERN, "an AWS region name such as us-east-1"),
     outputs.ACCOUNT_ID: _pattern(_ACCOUNT, "a 12-digit AWS account id"),
     outputs.TABLE_NAME: _pattern(TABLE_NAME_PATTERN, "a DynamoDB table name"),
     outputs.TABLE_ARN: _via(parse_table_arn, "a DynamoDB table ARN"),

@@ -14,8 +14,9 @@ from typing import Any
 import pulumi
 from pulumi.runtime.settings import get_root_resource
 
+from sandbox.emulator.account import REGION
 from sandbox.harness.mocks import RecordingMocks, RecordingMonitor
-from stack.project import config_defaults, project_name
+from stack.project import check_declared, config_defaults, project_name
 
 PROJECT = project_name()
 PROGRAM = Path(__file__).resolve().parents[2] / "__main__.py"
@@ -36,7 +37,9 @@ def _config_text(value: Any) -> str:
 
 
 def stack_config(config: Mapping[str, Any]) -> dict[str, str]:
-    """The config a program sees: the given values over Pulumi.yaml's defaults, as the CLI applies them."""
+    """The config a program sees: the given values over Pulumi.yaml's defaults, as the CLI applies them
+    (and, as the CLI does, an undeclared project key is refused)."""
+    check_declared(config)
     merged = {**config_defaults(), **config}
     return {key if ":" in key else f"{PROJECT}:{key}": _config_text(value) for key, value in merged.items()}
 
@@ -106,7 +109,7 @@ def resolve_under_mocks(
 
 def run_program(config: dict[str, Any], mocks: RecordingMocks | None = None, *, stack: str = "dev") -> ProgramRun:
     """Run __main__.py as `pulumi up` would, and resolve its exports."""
-    mocks = mocks or RecordingMocks()
+    mocks = mocks or RecordingMocks(region=str(config.get("aws:region") or REGION))
     use_mocks(mocks, config, stack=stack)
 
     def program() -> dict[str, Any]:
