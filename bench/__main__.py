@@ -153,11 +153,61 @@ def bench_verification(repeat: int) -> list[Figure]:
     return figures
 
 
+def bench_open_boundary(repeat: int) -> list[Figure]:
+    """Time to a FAIL verdict when the test principal reads although it should be refused."""
+    results = [last_json(run([PYTHON, "-m", "bench.verdict"])[1]) for _ in range(repeat)]
+    if not all(r["failed"] for r in results):
+        raise SystemExit("the open boundary was not reported as a failure")
+    worst = max(r["seconds"] for r in results)
+    return [
+        Figure(
+            "verify.open_boundary.seconds",
+            round(statistics.median(r["seconds"] for r in results), 2),
+            "s",
+            {"runs": repeat, "worst": round(worst, 2), "max_wait": "default (420 s)"},
+            "< 3 s",
+            worst < 3,
+        )
+    ]
+
+
+# (roles, users, groups, grants): the account the issue names, and a tenth of it.
+AUDIT_ACCOUNTS = ((100, 20, 2, 20), (1000, 200, 20, 200))
+
+
+def bench_audit(repeat: int) -> list[Figure]:
+    """The access audit end to end (collect + judge) against an account of ~120 and ~1,200 principals."""
+    figures, seconds = [], {}
+    for roles, users, groups, grants in AUDIT_ACCOUNTS:
+        runs = 1 if roles >= 1000 else repeat
+        args = [str(n) for n in (roles, users, groups, grants)]
+        results = [last_json(run([PYTHON, "-m", "bench.audit", *args])[1]) for _ in range(runs)]
+        seconds[roles] = statistics.median(r["seconds"] for r in results)
+        params = {"roles": roles, "users": users, "groups": groups, "grants": grants, "runs": runs}
+        params["principals"] = results[0]["principals"]
+        target, met = ("< 10 s", seconds[roles] < 10) if roles >= 1000 else ("", None)
+        figures.append(Figure(f"audit.{roles}_roles.seconds", round(seconds[roles], 2), "s", params, target, met))
+    ratio = seconds[1000] / seconds[100]
+    # Ten times the principals: linear growth is a ratio of about 10 (fixed costs make it less).
+    figures.append(Figure("audit.ratio_1000_100", round(ratio, 2), "x", {}, "<= 11", ratio <= 11))
+    return figures
+
+
+def bench_startup(repeat: int) -> list[Figure]:
+    """How long `python -m verify` takes to import (a fresh interpreter, no AWS call)."""
+    times = [run([PYTHON, "-c", "import verify.__main__"])[0] for _ in range(max(repeat, 3))]
+    median = statistics.median(times)
+    return [Figure("verify.import.seconds", round(median, 2), "s", {"runs": len(times)}, "< 1 s", median < 1)]
+
+
 BENCHMARKS: dict[str, Callable[[int], list[Figure]]] = {
     "program": bench_program,
     "tests": bench_tests,
     "demo": bench_demo,
     "verification": bench_verification,
+    "open-boundary": bench_open_boundary,
+    "audit": bench_audit,
+    "startup": bench_startup,
 }
 
 
