@@ -54,7 +54,7 @@ def mocks() -> RecordingMocks:
 
 
 @pytest.fixture
-def deploy(mocks: RecordingMocks) -> Callable[[Callable[[], Mapping[str, Any] | None]], dict[str, Any]]:
+def resolve(mocks: RecordingMocks) -> Callable[[Callable[[], Mapping[str, Any] | None]], dict[str, Any]]:
     """Run a build function as a program (preview=False); return its Outputs resolved."""
 
     def run(build: Callable[[], Mapping[str, Any] | None]) -> dict[str, Any]:

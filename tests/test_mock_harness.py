@@ -25,25 +25,25 @@ def test_failed_assertion_inside_apply_fails_the_test(mocks: RecordingMocks) -> 
         wrong_expectation()
 
 
-def test_unmodelled_resource_types_are_errors_not_silent(mocks: RecordingMocks, deploy: Any) -> None:
+def test_unmodelled_resource_types_are_errors_not_silent(mocks: RecordingMocks, resolve: Any) -> None:
     import pulumi_aws as aws
 
     with pytest.raises(Exception, match=r"resource type 'aws:sqs/queue:Queue' .* is not modelled"):
-        deploy(lambda: {"id": aws.sqs.Queue("q").id})
+        resolve(lambda: {"id": aws.sqs.Queue("q").id})
 
 
-def test_the_runner_pauses_the_cyclic_gc_only_while_a_program_runs(mocks: RecordingMocks, deploy: Any) -> None:
+def test_the_runner_pauses_the_cyclic_gc_only_while_a_program_runs(mocks: RecordingMocks, resolve: Any) -> None:
     import gc
 
     seen: list[bool] = []
     assert gc.isenabled()
-    deploy(lambda: seen.append(gc.isenabled()) or {})
+    resolve(lambda: seen.append(gc.isenabled()) or {})
     assert seen == [False]
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0
     gc.disable()
     try:
-        deploy(lambda: {})
+        resolve(lambda: {})
         assert not gc.isenabled(), "a collector that was off stays off"
     finally:
         gc.enable()

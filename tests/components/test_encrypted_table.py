@@ -29,8 +29,8 @@ def build(args: dict[str, Any] | None = None) -> dict[str, Any]:
     }
 
 
-def test_table_is_encrypted_with_the_components_own_key_arn(mocks: RecordingMocks, deploy: Any) -> None:
-    out = deploy(build)
+def test_table_is_encrypted_with_the_components_own_key_arn(mocks: RecordingMocks, resolve: Any) -> None:
+    out = resolve(build)
     key, table = mocks.one(KEY), mocks.one(TABLE)
     assert table.inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": key.state["arn"]}
     assert out["key_arn"] == key.state["arn"]
@@ -38,8 +38,8 @@ def test_table_is_encrypted_with_the_components_own_key_arn(mocks: RecordingMock
     assert ":alias/" not in table.inputs["serverSideEncryption"]["kmsKeyArn"]
 
 
-def test_key_is_symmetric_and_rotates_by_default(mocks: RecordingMocks, deploy: Any) -> None:
-    deploy(build)
+def test_key_is_symmetric_and_rotates_by_default(mocks: RecordingMocks, resolve: Any) -> None:
+    resolve(build)
     key = mocks.one(KEY)
     assert key.inputs["customerMasterKeySpec"] == "SYMMETRIC_DEFAULT"
     assert key.inputs["keyUsage"] == "ENCRYPT_DECRYPT"
@@ -48,8 +48,8 @@ def test_key_is_symmetric_and_rotates_by_default(mocks: RecordingMocks, deploy: 
     assert "bypassPolicyLockoutSafetyCheck" not in key.inputs
 
 
-def test_key_options_reach_the_key(mocks: RecordingMocks, deploy: Any) -> None:
-    deploy(
+def test_key_options_reach_the_key(mocks: RecordingMocks, resolve: Any) -> None:
+    resolve(
         lambda: build(
             {"rotation_period_days": 180, "deletion_window_days": 7, "key_description": "orders", "tags": {"team": "a"}}
         )
@@ -60,15 +60,15 @@ def test_key_options_reach_the_key(mocks: RecordingMocks, deploy: Any) -> None:
     assert key.inputs["tags"] == {"team": "a"} == mocks.one(TABLE).inputs["tags"]
 
 
-def test_alias_targets_the_key_and_defaults_to_the_stack(mocks: RecordingMocks, deploy: Any) -> None:
-    out = deploy(build)
+def test_alias_targets_the_key_and_defaults_to_the_stack(mocks: RecordingMocks, resolve: Any) -> None:
+    out = resolve(build)
     alias, key = mocks.one(ALIAS), mocks.one(KEY)
     assert alias.inputs["targetKeyId"] == key.state["keyId"]
     assert alias.inputs["name"] == "alias/encrypted-dynamodb/dev/orders" == out["alias_name"]
 
 
-def test_children_are_parented_to_the_component(mocks: RecordingMocks, deploy: Any) -> None:
-    deploy(build)
+def test_children_are_parented_to_the_component(mocks: RecordingMocks, resolve: Any) -> None:
+    resolve(build)
     (component,) = [r for r in mocks.resources if r.typ == "encrypted-dynamodb:index:EncryptedTable"]
     children = [r for r in mocks.resources if r.custom]
     assert {r.typ for r in children} == {KEY, ALIAS, TABLE}
@@ -77,8 +77,8 @@ def test_children_are_parented_to_the_component(mocks: RecordingMocks, deploy: A
     assert [r.name for r in children if r.typ == KEY] == ["orders-key"]
 
 
-def test_table_defaults_are_safe(mocks: RecordingMocks, deploy: Any) -> None:
-    deploy(build)
+def test_table_defaults_are_safe(mocks: RecordingMocks, resolve: Any) -> None:
+    resolve(build)
     table = mocks.one(TABLE)
     assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
@@ -88,8 +88,8 @@ def test_table_defaults_are_safe(mocks: RecordingMocks, deploy: Any) -> None:
     assert "name" not in table.inputs, "no name given: Pulumi auto-names the table"
 
 
-def test_table_options(mocks: RecordingMocks, deploy: Any) -> None:
-    deploy(
+def test_table_options(mocks: RecordingMocks, resolve: Any) -> None:
+    resolve(
         lambda: build(
             {
                 "table_name": "orders",
@@ -131,17 +131,17 @@ def test_table_options(mocks: RecordingMocks, deploy: Any) -> None:
     assert (index["projectionType"], index["readCapacity"]) == ("ALL", 1)
 
 
-def test_key_policy_admins_cannot_decrypt_and_deployer_role_is_admin(mocks: RecordingMocks, deploy: Any) -> None:
+def test_key_policy_admins_cannot_decrypt_and_deployer_role_is_admin(mocks: RecordingMocks, resolve: Any) -> None:
     admin_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/security/KeyAdmin"
-    deploy(lambda: build({"key_admins": [admin_arn]}))
+    resolve(lambda: build({"key_admins": [admin_arn]}))
     admin = statement(policy_of(mocks.one(KEY)), SID_ADMINISTRATION)
     # The deployer is an STS session in the mocks; the policy must name its role, path included.
     assert statement_principals(admin) == [admin_arn, ISSUER_ARN]
     assert not [op for op in KEY_DATA_OPERATIONS if statement_allows_action(admin, op)]
 
 
-def test_key_users_from_outputs_carry_the_via_service_condition(mocks: RecordingMocks, deploy: Any) -> None:
-    deploy(lambda: build({"key_users": [pulumi.Output.from_input(READER)]}))
+def test_key_users_from_outputs_carry_the_via_service_condition(mocks: RecordingMocks, resolve: Any) -> None:
+    resolve(lambda: build({"key_users": [pulumi.Output.from_input(READER)]}))
     use = statement(policy_of(mocks.one(KEY)), SID_KEY_USE_VIA_DYNAMODB)
     assert statement_principals(use) == [READER]
     assert use["Condition"]["StringEquals"] == {
@@ -160,10 +160,10 @@ def test_key_users_from_outputs_carry_the_via_service_condition(mocks: Recording
         ("aws-iso-b", "us-isob-east-1"),
     ],
 )
-def test_region_and_partition_follow_the_provider(deploy: Any, partition: str, region: str) -> None:
+def test_region_and_partition_follow_the_provider(resolve: Any, partition: str, region: str) -> None:
     recorder = RecordingMocks(region=region, partition=partition)
     use_mocks(recorder, {})
-    deploy(lambda: build({"key_users": [f"arn:{partition}:iam::{ACCOUNT_ID}:role/reader"]}))
+    resolve(lambda: build({"key_users": [f"arn:{partition}:iam::{ACCOUNT_ID}:role/reader"]}))
     policy = policy_of(recorder.one(KEY))
     assert statement(policy, "EnableIamPolicies")["Principal"] == {"AWS": f"arn:{partition}:iam::{ACCOUNT_ID}:root"}
     condition = statement(policy, SID_KEY_USE_VIA_DYNAMODB)["Condition"]["StringEquals"]
@@ -173,7 +173,7 @@ def test_region_and_partition_follow_the_provider(deploy: Any, partition: str, r
     assert condition["kms:ViaService"] == f"dynamodb.{region}.amazonaws.com"
 
 
-def test_key_user_args_carry_the_tables_values(mocks: RecordingMocks, deploy: Any) -> None:
+def test_key_user_args_carry_the_tables_values(mocks: RecordingMocks, resolve: Any) -> None:
     def run() -> dict[str, Any]:
         table = EncryptedTable("orders", {"partition_key": "id", "allow_iam_policies": False})
         args = table.key_user_args(READER, mode="grant", access="read-write")
@@ -181,14 +181,14 @@ def test_key_user_args_carry_the_tables_values(mocks: RecordingMocks, deploy: An
         assert (args["mode"], args["access"], args["principal_arn"]) == ("grant", "read-write", READER)
         return {"key": args["key_arn"], "arn": args["table_arn"], "name": args["table_name"]}
 
-    out = deploy(run)
+    out = resolve(run)
     # What the provider made, not the component's own Outputs: the args must name these resources.
     assert out["key"] == mocks.one(KEY).state["arn"]
     table = mocks.one("aws:dynamodb/table:Table")
     assert (out["arn"], out["name"]) == (table.state["arn"], table.state["name"])
 
 
-def test_deploy_context_is_asked_once_per_provider(mocks: RecordingMocks, deploy: Any) -> None:
+def test_deploy_context_is_asked_once_per_provider(mocks: RecordingMocks, resolve: Any) -> None:
     import pulumi_aws as aws
 
     def build() -> dict[str, Any]:
@@ -199,7 +199,7 @@ def test_deploy_context_is_asked_once_per_provider(mocks: RecordingMocks, deploy
         third = EncryptedTable("third", {"partition_key": "id"}, pulumi.ResourceOptions(providers=[elsewhere]))
         return {"arns": [first.key_arn, second.key_arn, third.key_arn]}
 
-    deploy(build)
+    resolve(build)
     tokens = [token for token, _ in mocks.invokes]
     # Four invokes for the default provider, four for the explicit one: not four per component.
     assert len(tokens) == 8

@@ -57,9 +57,9 @@ WRITE_ITEMS = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutIt
 
 @pytest.mark.parametrize("access", ["read", "read-write"])
 def test_grant_names_this_principal_key_operations_and_table_context(
-    mocks: RecordingMocks, deploy: Any, access: str
+    mocks: RecordingMocks, resolve: Any, access: str
 ) -> None:
-    deploy(key_user(access=access))
+    resolve(key_user(access=access))
     grant = mocks.one(GRANT)
     assert grant.inputs["granteePrincipal"] == ROLE
     assert grant.inputs["keyId"] == KEY_ARN
@@ -73,18 +73,18 @@ def test_grant_names_this_principal_key_operations_and_table_context(
     assert not mocks.of_type(USER_POLICY)
 
 
-def test_read_grant_cannot_encrypt(mocks: RecordingMocks, deploy: Any) -> None:
-    deploy(key_user())
+def test_read_grant_cannot_encrypt(mocks: RecordingMocks, resolve: Any) -> None:
+    resolve(key_user())
     assert set(mocks.one(GRANT).inputs["operations"]) == {"Decrypt", "DescribeKey"}
 
 
-def test_bare_key_id_becomes_the_tables_region_key_arn(mocks: RecordingMocks, deploy: Any) -> None:
-    deploy(key_user(key_arn=KEY_ID))
+def test_bare_key_id_becomes_the_tables_region_key_arn(mocks: RecordingMocks, resolve: Any) -> None:
+    resolve(key_user(key_arn=KEY_ID))
     assert mocks.one(GRANT).inputs["keyId"] == KEY_ARN
 
 
-def test_children_are_parented_to_the_key_user(mocks: RecordingMocks, deploy: Any) -> None:
-    deploy(key_user(include_table_access=True))
+def test_children_are_parented_to_the_key_user(mocks: RecordingMocks, resolve: Any) -> None:
+    resolve(key_user(include_table_access=True))
     (component,) = [r for r in mocks.resources if r.typ == "encrypted-dynamodb:index:KeyUser"]
     children = [r for r in mocks.resources if r.custom]
     assert {r.typ for r in children} == {GRANT, ROLE_POLICY}
@@ -95,9 +95,9 @@ def test_children_are_parented_to_the_key_user(mocks: RecordingMocks, deploy: An
     ("principal", "typ", "field", "name"), [(ROLE, ROLE_POLICY, "role", "reader"), (USER, USER_POLICY, "user", "alice")]
 )
 def test_iam_policy_mode_attaches_to_the_principal_for_this_key_only(
-    mocks: RecordingMocks, deploy: Any, principal: str, typ: str, field: str, name: str
+    mocks: RecordingMocks, resolve: Any, principal: str, typ: str, field: str, name: str
 ) -> None:
-    deploy(key_user(principal_arn=principal, mode="iam-policy"))
+    resolve(key_user(principal_arn=principal, mode="iam-policy"))
     attached = mocks.one(typ)
     assert attached.inputs[field] == name
     (kms,) = policy_of(attached)["Statement"]
@@ -110,21 +110,21 @@ def test_iam_policy_mode_attaches_to_the_principal_for_this_key_only(
     assert not mocks.of_type(GRANT)
 
 
-def test_iam_policy_mode_with_table_access(mocks: RecordingMocks, deploy: Any) -> None:
-    deploy(key_user(mode="iam-policy", access="read-write", include_table_access=True))
+def test_iam_policy_mode_with_table_access(mocks: RecordingMocks, resolve: Any) -> None:
+    resolve(key_user(mode="iam-policy", access="read-write", include_table_access=True))
     items = statement(policy_of(mocks.one(ROLE_POLICY)), "AccessTableItems")
     assert items["Action"] == READ_ITEMS + WRITE_ITEMS
     assert items["Resource"] == [TABLE_ARN, f"{TABLE_ARN}/index/*"]
 
 
-def test_grant_mode_with_table_access_adds_only_dynamodb_rights(mocks: RecordingMocks, deploy: Any) -> None:
-    deploy(key_user(include_table_access=True))
+def test_grant_mode_with_table_access_adds_only_dynamodb_rights(mocks: RecordingMocks, resolve: Any) -> None:
+    resolve(key_user(include_table_access=True))
     (items,) = json.loads(mocks.one(ROLE_POLICY).inputs["policy"])["Statement"]
     assert items["Action"] == READ_ITEMS
     assert not [a for a in items["Action"] if a.startswith("kms:")]
 
 
-def test_output_principal_with_declared_kind(mocks: RecordingMocks, deploy: Any) -> None:
-    out = deploy(key_user(principal_arn=pulumi.Output.from_input(USER), principal_kind="user", mode="iam-policy"))
+def test_output_principal_with_declared_kind(mocks: RecordingMocks, resolve: Any) -> None:
+    out = resolve(key_user(principal_arn=pulumi.Output.from_input(USER), principal_kind="user", mode="iam-policy"))
     assert out["principal"] == USER
     assert mocks.one(USER_POLICY).inputs["user"] == "alice"

@@ -158,7 +158,7 @@ def test_the_folder_is_a_python_component_package(tmp_path: Path) -> None:
     assert "pulumi-aws>=" in requirements
 
 
-def test_the_provider_constructs_both_components_from_another_languages_inputs(deploy: Any, mocks: Any) -> None:
+def test_the_provider_constructs_both_components_from_another_languages_inputs(resolve: Any, mocks: Any) -> None:
     """What `new encrypted.EncryptedTable(...)` in TypeScript reaches: camelCase inputs, numbers as floats."""
     from pulumi.provider.experimental.component import ComponentProvider
 
@@ -196,7 +196,7 @@ def test_the_provider_constructs_both_components_from_another_languages_inputs(d
         states["reader"] = reader.state
         return {"table": table.state["tableArn"], "grant": reader.state["grantId"]}
 
-    resolved = deploy(build)
+    resolved = resolve(build)
     assert sorted(states["table"]) == [
         "accountId",
         "aliasName",

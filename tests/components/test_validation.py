@@ -140,7 +140,8 @@ TABLE_CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "zero capacity",
         {"billing_mode": "PROVISIONED", "read_capacity": 0, "write_capacity": 1},
-        r"read_capacity: 0 is not a capacity DynamoDB accepts \(allowed: a whole number from 1 to 9223372036854775807\)",
+        r"read_capacity: 0 is not a capacity DynamoDB accepts "
+        r"\(allowed: a whole number from 1 to 9223372036854775807\)",
     ),
     (
         "duplicate index names",
@@ -216,10 +217,10 @@ TABLE_CASES: list[tuple[str, dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("case", "args", "message"), TABLE_CASES, ids=[c[0] for c in TABLE_CASES])
 def test_encrypted_table_refuses_bad_input_before_registering_anything(
-    mocks: RecordingMocks, deploy: Any, case: str, args: dict[str, Any], message: str
+    mocks: RecordingMocks, resolve: Any, case: str, args: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ConfigError, match=message):
-        deploy(lambda: EncryptedTable("orders", {"partition_key": "id", **args}))
+        resolve(lambda: EncryptedTable("orders", {"partition_key": "id", **args}))
     assert mocks.resources == [], f"{case}: resources registered before the error"
 
 
@@ -257,28 +258,28 @@ KEY_USER_CASES: list[tuple[str, dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("case", "args", "message"), KEY_USER_CASES, ids=[c[0] for c in KEY_USER_CASES])
 def test_key_user_refuses_bad_input_before_registering_anything(
-    mocks: RecordingMocks, deploy: Any, case: str, args: dict[str, Any], message: str
+    mocks: RecordingMocks, resolve: Any, case: str, args: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ConfigError, match=message):
-        deploy(lambda: KeyUser("reader", {**KEY_USER_BASE, **args}))
+        resolve(lambda: KeyUser("reader", {**KEY_USER_BASE, **args}))
     assert mocks.resources == [], f"{case}: resources registered before the error"
 
 
-def test_identity_policy_for_an_output_arn_needs_the_principal_kind(deploy: Any) -> None:
+def test_identity_policy_for_an_output_arn_needs_the_principal_kind(resolve: Any) -> None:
     with pytest.raises(
         ConfigError, match=r"principal_kind: needed to attach an identity policy .*\(allowed: 'role', 'user'\)"
     ):
-        deploy(
+        resolve(
             lambda: KeyUser(
                 "reader", {**KEY_USER_BASE, "principal_arn": pulumi.Output.from_input(ROLE), "mode": "iam-policy"}
             )
         )
 
 
-def test_malformed_output_arn_fails_the_deployment(deploy: Any) -> None:
+def test_malformed_output_arn_fails_the_deployment(resolve: Any) -> None:
     """An ARN known only at deploy time is checked when it resolves (Pulumi wraps the error)."""
     with pytest.raises(ValueError, match=r"key_users\[0\]: 'arn:aws:iam::1:user/x' is not an IAM principal ARN"):
-        deploy(
+        resolve(
             lambda: EncryptedTable(
                 "orders", {"partition_key": "id", "key_users": [pulumi.Output.from_input("arn:aws:iam::1:user/x")]}
             )

@@ -28,7 +28,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def deploy(
+def moto_deployment(
     *,
     encrypt: str = "cmk",  # "cmk", "aws-managed" or "none"
     rotation: bool = True,

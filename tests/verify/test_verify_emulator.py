@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from stack import outputs as contract
-from tests.verify.conftest import REGION, deploy, user_items
+from tests.verify.conftest import REGION, moto_deployment, user_items
 from verify.__main__ import main
 from verify.findings import Status
 from verify.inputs import parse_outputs
@@ -34,7 +34,7 @@ def statuses(findings: list[Any]) -> dict[str, Status]:
 def test_healthy_deployment_passes_and_leaves_no_canary(
     aws_env: None, tmp_path: Path, principal: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    outputs = deploy(principal=principal, expected=contract.EXPECT_READ)
+    outputs = moto_deployment(principal=principal, expected=contract.EXPECT_READ)
     boto3.client("dynamodb", region_name=REGION).put_item(
         TableName="orders", Item={"id": {"S": "user-item"}, "v": {"S": "keep"}}
     )
@@ -47,7 +47,7 @@ def test_healthy_deployment_passes_and_leaves_no_canary(
 
 
 def test_secret_is_never_printed(aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    outputs = deploy(principal="user")
+    outputs = moto_deployment(principal="user")
     run_main(tmp_path, outputs, "--json")
     captured = capsys.readouterr()
     assert outputs[contract.TEST_USER_SECRET_ACCESS_KEY] not in captured.out + captured.err
@@ -82,7 +82,7 @@ def test_secret_is_never_printed(aws_env: None, tmp_path: Path, capsys: pytest.C
 def test_weakened_deployments_fail_with_exit_1(
     aws_env: None, tmp_path: Path, deployment: dict[str, Any], failing: set[str]
 ) -> None:
-    outputs = deploy(principal="none", **deployment)
+    outputs = moto_deployment(principal="none", **deployment)
     want = parse_outputs(outputs)
     findings = verify(Aws(boto3.session.Session(region_name=REGION)), want)
     assert {c for c, s in statuses(findings).items() if s is Status.FAIL} == failing
@@ -90,7 +90,7 @@ def test_weakened_deployments_fail_with_exit_1(
 
 
 def test_wrong_key_in_outputs_fails(aws_env: None) -> None:
-    outputs = deploy(principal="none")
+    outputs = moto_deployment(principal="none")
     other = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]
     outputs[contract.KEY_ARN], outputs[contract.KEY_ID] = other["Arn"], other["KeyId"]
     findings = verify(Aws(boto3.session.Session(region_name=REGION)), parse_outputs(outputs))
@@ -98,7 +98,7 @@ def test_wrong_key_in_outputs_fails(aws_env: None) -> None:
 
 
 def test_configured_settings_are_compared(aws_env: None) -> None:
-    outputs = deploy(principal="none") | {contract.DELETION_PROTECTION: False}
+    outputs = moto_deployment(principal="none") | {contract.DELETION_PROTECTION: False}
     findings = verify(Aws(boto3.session.Session(region_name=REGION)), parse_outputs(outputs))
     assert statuses(findings)["table.deletion_protection"] is Status.FAIL
     assert statuses(findings)["table.point_in_time_recovery"] is Status.PASS
@@ -107,7 +107,7 @@ def test_configured_settings_are_compared(aws_env: None) -> None:
 def test_missing_outputs_exit_2_listing_the_keys(
     aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    outputs = deploy(principal="user")
+    outputs = moto_deployment(principal="user")
     del outputs[contract.KEY_ARN], outputs[contract.TEST_USER_ACCESS_KEY_ID]
     assert run_main(tmp_path, outputs) == 2
     assert (
@@ -116,13 +116,13 @@ def test_missing_outputs_exit_2_listing_the_keys(
 
 
 def test_unreachable_endpoint_exits_2(aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    outputs = deploy(principal="none")
+    outputs = moto_deployment(principal="none")
     assert run_main(tmp_path, outputs, "--endpoint-url", "http://127.0.0.1:9") == 2
     assert "cannot run" in capsys.readouterr().err
 
 
 def test_missing_table_fails_and_skips_the_probe(aws_env: None) -> None:
-    outputs = deploy(principal="user") | {contract.TABLE_NAME: "gone"}
+    outputs = moto_deployment(principal="user") | {contract.TABLE_NAME: "gone"}
     found = statuses(verify(Aws(boto3.session.Session(region_name=REGION)), parse_outputs(outputs)))
     assert found["table.exists"] is Status.FAIL
     assert found["boundary_probe"] is Status.SKIP
@@ -130,7 +130,7 @@ def test_missing_table_fails_and_skips_the_probe(aws_env: None) -> None:
 
 @pytest.mark.parametrize("interruption", [RuntimeError("probe blew up"), KeyboardInterrupt()])
 def test_canary_is_removed_when_the_run_is_interrupted(aws_env: None, interruption: BaseException) -> None:
-    outputs = deploy(principal="user")
+    outputs = moto_deployment(principal="user")
     boto3.client("dynamodb", region_name=REGION).put_item(TableName="orders", Item={"id": {"S": "user-item"}})
     seen_during: list[int] = []
 
@@ -145,7 +145,7 @@ def test_canary_is_removed_when_the_run_is_interrupted(aws_env: None, interrupti
 
 
 def test_probe_result_becomes_the_finding(aws_env: None) -> None:
-    outputs = deploy(principal="user", expected=contract.EXPECT_DENIED)
+    outputs = moto_deployment(principal="user", expected=contract.EXPECT_DENIED)
     verdict = ProbeResult(
         True, Attempt(Outcome.KMS_DENIED, "AccessDeniedException: KMS key access denied error"), 3, 12.0
     )
@@ -159,7 +159,7 @@ def test_probe_result_becomes_the_finding(aws_env: None) -> None:
 
 
 def test_table_encrypted_through_an_alias_resolves_to_the_key(aws_env: None) -> None:
-    outputs = deploy(principal="none")
+    outputs = moto_deployment(principal="none")
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     alias_arn = f"arn:aws:kms:{REGION}:{outputs[contract.ACCOUNT_ID]}:{outputs[contract.KEY_ALIAS]}"
     dynamodb.create_table(
