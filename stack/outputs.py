@@ -24,6 +24,13 @@ TEST_USER_SECRET_ACCESS_KEY = "testUserSecretAccessKey"  # noqa: S105 (the outpu
 # Who the stack means to hold which rights on the data, for the access audit (verify --audit):
 # [{"principal": <ARN>, "access": "read" | "read-write"}, ...], the deployer and the key administrators.
 INTENDED_KEY_USERS = "intendedKeyUsers"
+# Global tables: one entry per replica region (the primary region is the stack's `region`):
+# [{"region": ..., "keyArn": <that region's CMK>, "keyAlias": ..., "replicaArn": <the replica table>}, ...]
+REPLICAS = "replicas"
+REPLICA_REGION = "region"
+REPLICA_KEY_ARN = "keyArn"
+REPLICA_KEY_ALIAS = "keyAlias"
+REPLICA_ARN = "replicaArn"
 KEY_ADMIN_ARNS = "keyAdminArns"
 DEPLOYER_ARN = "deployerArn"
 
@@ -47,6 +54,8 @@ WITH_USER = (TEST_USER_ACCESS_KEY_ID, TEST_USER_SECRET_ACCESS_KEY)
 SECRETS = (TEST_USER_SECRET_ACCESS_KEY,)
 # Exported by this program; optional for the verifier, which audits access when they are present.
 FOR_THE_AUDIT = (INTENDED_KEY_USERS, KEY_ADMIN_ARNS, DEPLOYER_ARN)
+# Exported by this program (an empty list without replicas); optional for the verifier.
+FOR_REPLICAS = (REPLICAS,)
 INTENDED_PRINCIPAL = "principal"
 INTENDED_ACCESS = "access"
 
