@@ -19,6 +19,51 @@ _TABLE_NAME = r"[A-Za-z0-9_.-]{3,255}"  # DynamoDB naming rules: tables and inde
 # Whole-value patterns of the identifiers this project reads (use fullmatch).
 TABLE_NAME_PATTERN = re.compile(_TABLE_NAME, re.ASCII)
 KEY_ARN_PATTERN = re.compile(rf"arn:{_PARTITION}:kms:[a-z0-9-]+:[0-9]{{12}}:key/[A-Za-z0-9-]+", re.ASCII)
+# The regions of each partition (the AWS General Reference's region list, as of 2026): replicas of a
+# global table live in one partition, and a name not here is refused before anything is created.
+REGIONS_BY_PARTITION: dict[str, tuple[str, ...]] = {
+    "aws": (
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "mx-central-1",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+    ),
+    "aws-cn": ("cn-north-1", "cn-northwest-1"),
+    "aws-us-gov": ("us-gov-east-1", "us-gov-west-1"),
+    "aws-iso": ("us-iso-east-1", "us-iso-west-1"),
+    "aws-iso-b": ("us-isob-east-1",),
+}
+PARTITION_OF_REGION = {region: partition for partition, regions in REGIONS_BY_PARTITION.items() for region in regions}
 # Region names as AWS spells them (us-east-1, ap-southeast-2, us-gov-west-1, cn-north-1, us-isob-east-1).
 REGION_PATTERN = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+", re.ASCII)
 # terraform-provider-aws internal/service/kms/alias.go: `^alias/[0-9A-Za-z_/-]+$`

@@ -1,11 +1,13 @@
 """EncryptedTable: a customer-managed KMS key, its alias, and a DynamoDB table encrypted with it."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from access.arns import table_arn
+from access.errors import ConfigError
 from access.kms_dynamodb import KEY_SPEC, KEY_USAGE
 from components.context import deploy_context
 from components.key_user import KeyUserArgs
@@ -49,6 +51,19 @@ class GlobalSecondaryIndexArgs(TypedDict):
     """Read capacity units; required with billing mode PROVISIONED."""
     write_capacity: NotRequired[int]
     """Write capacity units; required with billing mode PROVISIONED."""
+
+
+class ReplicaArgs(TypedDict):
+    """One replica of a global table, with its own options."""
+
+    region: str
+    """Region of the replica; the replica's own customer-managed key is created there."""
+    point_in_time_recovery: NotRequired[bool]
+    """Point-in-time recovery for the replica. Default: the table's setting."""
+    deletion_protection: NotRequired[bool]
+    """Deletion protection for the replica. Default: the table's setting."""
+    propagate_tags: NotRequired[bool]
+    """Copy the table's tags to the replica."""
 
 
 class EncryptedTableArgs(TypedDict):
@@ -98,6 +113,14 @@ class EncryptedTableArgs(TypedDict):
     """Let IAM identity policies grant use of the key (account-root delegation)."""
     tags: NotRequired[pulumi.Input[dict[str, pulumi.Input[str]]]]
     """Tags for the key and the table."""
+    replica_regions: NotRequired[list[str]]
+    """Regions of replicas (a global table, version 2019.11.21), each encrypted with a key of its own region."""
+    replicas: NotRequired[list[ReplicaArgs]]
+    """Replicas with their own options; the same as replica_regions, region by region."""
+    multi_region_key: NotRequired[bool]
+    """One multi-Region key (a primary key and a replica key in each replica region) instead of independent keys."""
+    primary_region: NotRequired[str]
+    """The table's own region, to refuse it as a replica before deploy. Default: the stack's aws:region."""
 
 
 def _all_plain(values: Any) -> bool:
@@ -148,6 +171,9 @@ def validate_encrypted_table_args(name: str, args: EncryptedTableArgs) -> tuple[
     A program can call it first to refuse bad input before creating anything else.
     """
     key_spec = validate_key_args(args, default_alias(pulumi.get_project(), pulumi.get_stack(), name))
+    configured_region = pulumi.Config("aws").get("region")
+    if "primary_region" not in args and configured_region and (args.get("replica_regions") or args.get("replicas")):
+        args = {**args, "primary_region": configured_region}
     table_spec = validate_table_args(args)
     _check_policy_size_now(key_spec, args.get("key_admins") or [], args.get("key_users") or [])
     return key_spec, table_spec
@@ -217,10 +243,33 @@ class EncryptedTable(pulumi.ComponentResource):
     """Who the key policy names as key users (through DynamoDB only); KeyUsers come on top."""
     deployer_arn: pulumi.Output[str]
     """The deploying identity, as the key policy names it (the role behind an STS session)."""
+    replica_key_arns: pulumi.Output[dict[str, str]]
+    """Each replica region's key ARN, by region (empty without replicas)."""
+    replica_alias_names: pulumi.Output[dict[str, str]]
+    """Each replica region's key alias, by region."""
+    replica_arns: pulumi.Output[dict[str, str]]
+    """Each replica's table ARN, by region."""
 
-    def __init__(self, name: str, args: EncryptedTableArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: EncryptedTableArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        region_providers: Mapping[str, pulumi.ProviderResource] | None = None,
+    ) -> None:
+        """region_providers (Python only): an aws provider per replica region, for replicas that need other
+        credentials than the component's provider. Without one, a replica's key and alias are managed by the
+        component's own provider with the resource's `region` argument (pulumi-aws 7), which keeps its
+        credentials, profile and assumed role, and creates no provider of its own."""
         # Every check on plain values runs before anything, this component included, is registered.
         key_spec, table_spec = validate_encrypted_table_args(name, args)
+        providers = dict(region_providers or {})
+        unknown = sorted(set(providers) - {r.region for r in table_spec.replicas})
+        if unknown:
+            raise ConfigError(
+                "region_providers", f"{unknown} are not replica regions", "one provider per replica region"
+            )
         admins_in = args.get("key_admins") or []
         users_in = args.get("key_users") or []
         super().__init__(TOKEN, name, None, opts)
@@ -247,10 +296,64 @@ class EncryptedTable(pulumi.ComponentResource):
             enable_key_rotation=key_spec.enable_rotation,
             rotation_period_in_days=key_spec.rotation_period_days,
             deletion_window_in_days=key_spec.deletion_window_days,
+            multi_region=True if key_spec.multi_region else None,
             policy=policy,
             tags=tags,
             opts=child,
         )
+        # A key in each replica's region: DynamoDB encrypts a replica with a key of its own region and
+        # calls KMS there, as the caller (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+        # globaltables-security.html). Each key policy scopes use to DynamoDB of ITS region: that key is
+        # only ever used there, so the guide's sample `dynamodb.*.amazonaws.com` would allow more than needed.
+        self.replica_keys: dict[str, aws.kms.Key | aws.kms.ReplicaKey] = {}
+        self.replica_aliases: dict[str, aws.kms.Alias] = {}
+        for replica in table_spec.replicas:
+            region = replica.region
+            in_region = pulumi.ResourceOptions(parent=self, provider=providers.get(region))
+            region_argument = None if region in providers else region
+            region_policy = pulumi.Output.all(
+                where.partition,
+                where.account_id,
+                pulumi.Output.from_input(region),
+                where.deployer_arn,
+                pulumi.Output.from_input(admins_in),
+                pulumi.Output.from_input(users_in),
+            ).apply(lambda values: _render_key_policy(key_spec, *values))
+            replica_key: aws.kms.Key | aws.kms.ReplicaKey
+            if key_spec.multi_region:
+                # Rotation is the primary's: a multi-Region key's replicas rotate with it.
+                replica_key = aws.kms.ReplicaKey(
+                    f"{name}-key-{region}",
+                    primary_key_arn=self.key.arn,
+                    description=key_spec.description,
+                    deletion_window_in_days=key_spec.deletion_window_days,
+                    policy=region_policy,
+                    tags=tags,
+                    region=region_argument,
+                    opts=in_region,
+                )
+            else:
+                replica_key = aws.kms.Key(
+                    f"{name}-key-{region}",
+                    description=key_spec.description,
+                    customer_master_key_spec=KEY_SPEC,
+                    key_usage=KEY_USAGE,
+                    enable_key_rotation=key_spec.enable_rotation,
+                    rotation_period_in_days=key_spec.rotation_period_days,
+                    deletion_window_in_days=key_spec.deletion_window_days,
+                    policy=region_policy,
+                    tags=tags,
+                    region=region_argument,
+                    opts=in_region,
+                )
+            self.replica_keys[region] = replica_key
+            self.replica_aliases[region] = aws.kms.Alias(
+                f"{name}-alias-{region}",
+                name=key_spec.alias,
+                target_key_id=replica_key.key_id,
+                region=region_argument,
+                opts=in_region,
+            )
         self.alias: aws.kms.Alias = aws.kms.Alias(
             f"{name}-alias",
             name=key_spec.alias,
@@ -262,6 +365,19 @@ class EncryptedTable(pulumi.ComponentResource):
             name=table_spec.name,
             # The key ARN, never an alias: an alias makes the provider diff forever.
             server_side_encryption={"enabled": True, "kms_key_arn": self.key.arn},
+            # Changing a replica's key recreates that replica (terraform-provider-aws PR 29102): its data is
+            # copied again from the other regions.
+            replicas=[
+                {
+                    "region_name": r.region,
+                    "kms_key_arn": self.replica_keys[r.region].arn,
+                    "point_in_time_recovery": r.point_in_time_recovery,
+                    "deletion_protection_enabled": r.deletion_protection,
+                    "propagate_tags": r.propagate_tags,
+                }
+                for r in table_spec.replicas
+            ]
+            or None,
             tags=tags,
             opts=child,
             **_table_inputs(table_spec),
@@ -281,6 +397,18 @@ class EncryptedTable(pulumi.ComponentResource):
         self.key_user_arns = pulumi.Output.from_input(users_in).apply(
             lambda users: validate_principal_arns("key_users", users)
         )
+        self.replica_regions = [r.region for r in table_spec.replicas]
+        self.region_providers = providers
+        self.replica_key_arns = pulumi.Output.all(
+            **{region: key.arn for region, key in self.replica_keys.items()}
+        ).apply(lambda arns: dict(arns))
+        self.replica_alias_names = pulumi.Output.all(
+            **{region: alias.name for region, alias in self.replica_aliases.items()}
+        ).apply(lambda names: dict(names))
+        # A replica has the table's name in its own region.
+        self.replica_arns = pulumi.Output.all(where.partition, where.account_id, self.table.name).apply(
+            lambda values: {r: table_arn(values[0], r, values[1], values[2]) for r in self.replica_regions}
+        )
         self.register_outputs(
             {
                 "region": self.region,
@@ -293,6 +421,9 @@ class EncryptedTable(pulumi.ComponentResource):
                 "alias_name": self.alias_name,
                 "table_name": self.table_name,
                 "table_arn": self.table_arn,
+                "replica_key_arns": self.replica_key_arns,
+                "replica_alias_names": self.replica_alias_names,
+                "replica_arns": self.replica_arns,
             }
         )
 
@@ -316,6 +447,8 @@ class EncryptedTable(pulumi.ComponentResource):
             "include_table_access": include_table_access,
             "key_allows_iam_policies": self.allow_iam_policies,
         }
+        if self.replica_keys:
+            args["replica_key_arns"] = {region: key.arn for region, key in self.replica_keys.items()}
         if principal_kind is not None:
             args["principal_kind"] = principal_kind
         return args

@@ -6,6 +6,7 @@ It adds a KMS grant (mode "grant") or an identity policy on the principal
 """
 
 import json
+from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -40,6 +41,11 @@ class KeyUserArgs(TypedDict):
     """'read': Decrypt, DescribeKey; 'read-write': also Encrypt, GenerateDataKey*, ReEncrypt*."""
     include_table_access: NotRequired[bool]
     """Also allow the matching DynamoDB actions on the table and its indexes."""
+    replica_key_arns: NotRequired[dict[str, pulumi.Input[str]]]
+    """A global table's replica keys, by region (EncryptedTable.replica_key_arns); regions known before deploy."""
+    regions: NotRequired[list[str]]
+    """Replica regions where the principal may use the table's keys. Default: every replica region;
+    an empty list grants the primary region only (AWS CDK TableV2's choice). The primary is always granted."""
     key_allows_iam_policies: NotRequired[bool]
     """Whether the key policy delegates to IAM; 'iam-policy' mode is refused when false."""
 
@@ -79,10 +85,20 @@ class KeyUser(pulumi.ComponentResource):
     access: pulumi.Output[str]
     """'read' or 'read-write': what the principal may do with the table's data."""
 
-    def __init__(self, name: str, args: KeyUserArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: KeyUserArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        region_providers: Mapping[str, pulumi.ProviderResource] | None = None,
+    ) -> None:
+        """region_providers (Python only): as EncryptedTable's, a provider per replica region for the grants."""
         spec: KeyUserSpec = validate_key_user_args(args)  # before anything is registered
         super().__init__(TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        providers = dict(region_providers or {})
+        replica_keys = {r: pulumi.Output.from_input(args["replica_key_arns"][r]) for r in spec.regions}
 
         table_arn = pulumi.Output.from_input(args["table_arn"]).apply(_checked_table_arn)
         principal_arn = pulumi.Output.from_input(args["principal_arn"]).apply(
@@ -94,6 +110,7 @@ class KeyUser(pulumi.ComponentResource):
 
         where = deploy_context(self)
         self.grant: aws.kms.Grant | None = None
+        self.replica_grants: dict[str, aws.kms.Grant] = {}
         self.grant_id = None
         self.policy: aws.iam.RolePolicy | aws.iam.UserPolicy | None = None
         if spec.mode == "grant":
@@ -113,9 +130,26 @@ class KeyUser(pulumi.ComponentResource):
                 opts=child,
             )
             self.grant_id = self.grant.grant_id
+            # One grant per replica region, on that region's key, constrained to the same table context.
+            self.replica_grants = {
+                region: aws.kms.Grant(
+                    f"{name}-grant-{region}",
+                    key_id=replica_key,
+                    grantee_principal=principal_arn,
+                    operations=list(ACCESS_GRANT_OPERATIONS[spec.access]),
+                    constraints=[{"encryption_context_subset": context}],
+                    retiring_principal=where.deployer_arn,
+                    retire_on_delete=True,
+                    region=None if region in providers else region,
+                    opts=pulumi.ResourceOptions(parent=self, provider=providers.get(region)),
+                )
+                for region, replica_key in replica_keys.items()
+            }
             if spec.include_table_access:
                 document = table_arn.apply(
-                    lambda arn: json.dumps(table_access_policy(table_arn=arn, access=spec.access))
+                    lambda arn: json.dumps(
+                        table_access_policy(table_arn=arn, access=spec.access, replica_regions=spec.regions)
+                    )
                 )
                 self.policy = _identity_policy_resource(
                     f"{name}-table-access", spec.principal_kind, principal_arn, document, child
@@ -123,7 +157,7 @@ class KeyUser(pulumi.ComponentResource):
         else:
 
             def render(values: list[Any]) -> str:
-                key, table = values
+                key, table, replicas = values
                 parts = parse_table_arn("table_arn", table)
                 return json.dumps(
                     key_user_identity_policy(
@@ -132,10 +166,11 @@ class KeyUser(pulumi.ComponentResource):
                         account_id=parts.account,
                         access=spec.access,
                         table_arn=table if spec.include_table_access else None,
+                        replica_keys=replicas,
                     )
                 )
 
-            document = pulumi.Output.all(key_arn, table_arn).apply(render)
+            document = pulumi.Output.all(key_arn, table_arn, pulumi.Output.all(**replica_keys)).apply(render)
             self.policy = _identity_policy_resource(
                 f"{name}-policy", spec.principal_kind, principal_arn, document, child
             )

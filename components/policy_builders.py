@@ -31,11 +31,12 @@ from access.kms_dynamodb import (
 )
 
 
-def via_dynamodb_condition(region: str, account_id: str) -> dict[str, Any]:
-    """Key use only through DynamoDB, on behalf of a caller of this account."""
+def via_dynamodb_condition(region: str | Sequence[str], account_id: str) -> dict[str, Any]:
+    """Key use only through DynamoDB (of this region, or of any of these), for a caller of this account."""
+    services = [dynamodb_via_service(r) for r in ([region] if isinstance(region, str) else region)]
     return {
         "StringEquals": {
-            "kms:ViaService": dynamodb_via_service(region),
+            "kms:ViaService": services[0] if len(services) == 1 else services,
             "kms:CallerAccount": account_id,
         }
     }
@@ -142,37 +143,49 @@ def key_user_identity_policy(
     account_id: str,
     access: str,
     table_arn: str | None = None,
+    replica_keys: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An identity policy for one key user: this key only, through DynamoDB only.
+    """An identity policy for one key user: this table's keys only, through DynamoDB only.
 
-    With table_arn, it also grants the matching DynamoDB actions on the table and
-    its indexes, so one policy makes a working reader or writer.
+    replica_keys (region -> key ARN): a global table's replicas, each encrypted with its own
+    region's key, are used through DynamoDB of their region. With table_arn, it also grants
+    the matching DynamoDB actions on the table (and its replicas) and their indexes, so one
+    policy makes a working reader or writer in every region.
     """
+    keys = {region: key_arn, **(replica_keys or {})}
     statements: list[dict[str, Any]] = [
         {
             "Sid": SID_IDENTITY_KEY_USE,
             "Effect": "Allow",
             "Action": list(ACCESS_KMS_ACTIONS[access]),
-            "Resource": key_arn,
-            "Condition": via_dynamodb_condition(region, account_id),
+            "Resource": key_arn if len(keys) == 1 else list(keys.values()),
+            "Condition": via_dynamodb_condition(list(keys), account_id),
         }
     ]
     if table_arn is not None:
-        statements.append(_table_items_statement(table_arn, access))
+        tables = [table_arn, *(_in_region(table_arn, r) for r in keys if r != region)]
+        statements.append(_table_items_statement(tables, access))
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
-def table_access_policy(*, table_arn: str, access: str) -> dict[str, Any]:
-    """DynamoDB item access on one table and its indexes, no KMS rights."""
-    return {"Version": POLICY_VERSION, "Statement": [_table_items_statement(table_arn, access)]}
+def _in_region(arn: str, region: str) -> str:
+    """The same table's ARN in another region (a global table's replica has the table's name)."""
+    parts = arn.split(":", 5)
+    return ":".join([*parts[:3], region, *parts[4:]])
 
 
-def _table_items_statement(table_arn: str, access: str) -> dict[str, Any]:
+def table_access_policy(*, table_arn: str, access: str, replica_regions: Sequence[str] = ()) -> dict[str, Any]:
+    """DynamoDB item access on one table (and its replicas) and their indexes, no KMS rights."""
+    tables = [table_arn, *(_in_region(table_arn, r) for r in replica_regions)]
+    return {"Version": POLICY_VERSION, "Statement": [_table_items_statement(tables, access)]}
+
+
+def _table_items_statement(tables: Sequence[str], access: str) -> dict[str, Any]:
     return {
         "Sid": SID_TABLE_ITEMS,
         "Effect": "Allow",
         "Action": list(ACCESS_TABLE_ACTIONS[access]),
-        "Resource": [table_arn, f"{table_arn}/index/*"],
+        "Resource": [arn for table in tables for arn in (table, f"{table}/index/*")],
     }
 
 

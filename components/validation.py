@@ -12,7 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from access.arns import ALIAS_NAME_PATTERN, PRINCIPAL_KINDS, TABLE_NAME_PATTERN, parse_principal_arn
+from access.arns import (
+    ALIAS_NAME_PATTERN,
+    PARTITION_OF_REGION,
+    PRINCIPAL_KINDS,
+    TABLE_NAME_PATTERN,
+    parse_principal_arn,
+)
 from access.errors import ConfigError, one_of
 from access.kms_dynamodb import (
     ACCESS_LEVELS,
@@ -48,7 +54,9 @@ ENCRYPTED_TABLE_DEFAULTS: dict[str, object] = {
     "enable_key_rotation": True,
     "deletion_window_days": 30,
     "allow_iam_policies": True,
+    "multi_region_key": False,
 }
+REPLICA_DEFAULTS: dict[str, object] = {"propagate_tags": True}
 INDEX_DEFAULTS: dict[str, object] = {"partition_key_type": "S", "sort_key_type": "S", "projection_type": "ALL"}
 KEY_USER_DEFAULTS: dict[str, object] = {
     "mode": "grant",
@@ -183,6 +191,7 @@ def validate_principal_arns(field_name: str, values: Iterable[object]) -> list[s
 
 @dataclass(frozen=True)
 class KeySpec:
+    multi_region: bool
     description: str
     alias: str
     enable_rotation: bool
@@ -215,6 +224,9 @@ def validate_key_args(args: Mapping[str, Any], default_alias_name: str) -> KeySp
         if principals is not None:
             require_plain_or_output(field_name, principals, (list, tuple), "a list of IAM role or user ARNs")
     return KeySpec(
+        multi_region=require_bool(
+            "multi_region_key", args.get("multi_region_key", ENCRYPTED_TABLE_DEFAULTS["multi_region_key"])
+        ),
         description=validate_key_description(
             args.get("key_description") or ENCRYPTED_TABLE_DEFAULTS["key_description"]
         ),
@@ -253,6 +265,77 @@ class TableSpec:
     ttl_attribute: str | None
     stream_view_type: str | None
     indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
+    replicas: tuple[ReplicaSpec, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ReplicaSpec:
+    region: str
+    point_in_time_recovery: bool
+    deletion_protection: bool
+    propagate_tags: bool
+
+
+GLOBAL_TABLE_STREAM_VIEW = "NEW_AND_OLD_IMAGES"
+
+
+def validate_region(field_name: str, value: object) -> str:
+    if not isinstance(value, str) or value not in PARTITION_OF_REGION:
+        raise ConfigError(field_name, f"{value!r} is not an AWS region", "a region name such as 'eu-west-1'")
+    return value
+
+
+def _replica(field_name: str, raw: object, table_pitr: bool, table_protection: bool) -> ReplicaSpec:
+    if isinstance(raw, str):
+        raw = {"region": raw}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            field_name, f"{raw!r} is not a replica", "a region name, or {region, point_in_time_recovery, ...}"
+        )
+    return ReplicaSpec(
+        region=validate_region(f"{field_name}.region", raw.get("region")),
+        point_in_time_recovery=require_bool(
+            f"{field_name}.point_in_time_recovery", raw.get("point_in_time_recovery", table_pitr)
+        ),
+        deletion_protection=require_bool(
+            f"{field_name}.deletion_protection", raw.get("deletion_protection", table_protection)
+        ),
+        propagate_tags=require_bool(
+            f"{field_name}.propagate_tags", raw.get("propagate_tags", REPLICA_DEFAULTS["propagate_tags"])
+        ),
+    )
+
+
+def validate_replicas(args: Mapping[str, Any], table_pitr: bool, table_protection: bool) -> tuple[ReplicaSpec, ...]:
+    """replica_regions (names) and replicas (with options), as one list: each region once, one partition,
+    never the primary region (when it is known before deploy: primary_region, or the stack's aws:region)."""
+    replicas = [
+        _replica(f"replica_regions[{i}]", raw, table_pitr, table_protection)
+        for i, raw in enumerate(require_sequence("replica_regions", args.get("replica_regions") or ()))
+    ]
+    replicas += [
+        _replica(f"replicas[{i}]", raw, table_pitr, table_protection)
+        for i, raw in enumerate(require_sequence("replicas", args.get("replicas") or ()))
+    ]
+    regions = [r.region for r in replicas]
+    twice = sorted({r for r in regions if regions.count(r) > 1})
+    if twice:
+        raise ConfigError("replica_regions", f"{twice} given twice", "each replica region once")
+    primary = args.get("primary_region")
+    if primary is not None:
+        validate_region("primary_region", primary)
+        if primary in regions:
+            raise ConfigError(
+                "replica_regions", f"{primary!r} is the table's own region", "other regions than the primary"
+            )
+    partitions = {PARTITION_OF_REGION[r] for r in [*regions, *([primary] if primary else [])]}
+    if len(partitions) > 1:
+        raise ConfigError(
+            "replica_regions", f"regions of several partitions ({sorted(partitions)})", "regions of one partition"
+        )
+    # With PROVISIONED billing every replica takes the table's (and its indexes') capacities: the
+    # capacity checks of validate_table_args refuse a table without them, replicas or not.
+    return tuple(replicas)
 
 
 def _add_attribute(attributes: dict[str, str], field_name: str, name: str, kind: object) -> None:
@@ -378,6 +461,24 @@ def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
     stream = args.get("stream_view_type")
     if stream is not None:
         require_choice("stream_view_type", stream, STREAM_VIEW_TYPES)
+    point_in_time_recovery = require_bool(
+        "point_in_time_recovery",
+        args.get("point_in_time_recovery", ENCRYPTED_TABLE_DEFAULTS["point_in_time_recovery"]),
+    )
+    deletion_protection = require_bool(
+        "deletion_protection", args.get("deletion_protection", ENCRYPTED_TABLE_DEFAULTS["deletion_protection"])
+    )
+    replicas = validate_replicas(args, point_in_time_recovery, deletion_protection)
+    if replicas:
+        # Global tables (version 2019.11.21) replicate through the table's stream, with both images:
+        # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables_reqs_bestpractices.html
+        if stream not in (None, GLOBAL_TABLE_STREAM_VIEW):
+            raise ConfigError(
+                "stream_view_type",
+                f"{stream!r} cannot carry a global table's replication",
+                f"{GLOBAL_TABLE_STREAM_VIEW!r} (the default with replicas)",
+            )
+        stream = GLOBAL_TABLE_STREAM_VIEW
 
     return TableSpec(
         name=table_name,
@@ -387,21 +488,18 @@ def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
         billing_mode=billing_mode,
         read_capacity=read,
         write_capacity=write,
-        point_in_time_recovery=require_bool(
-            "point_in_time_recovery",
-            args.get("point_in_time_recovery", ENCRYPTED_TABLE_DEFAULTS["point_in_time_recovery"]),
-        ),
-        deletion_protection=require_bool(
-            "deletion_protection", args.get("deletion_protection", ENCRYPTED_TABLE_DEFAULTS["deletion_protection"])
-        ),
+        point_in_time_recovery=point_in_time_recovery,
+        deletion_protection=deletion_protection,
         ttl_attribute=ttl,
         stream_view_type=stream,
         indexes=indexes,
+        replicas=replicas,
     )
 
 
 @dataclass(frozen=True)
 class KeyUserSpec:
+    regions: tuple[str, ...]  # replica regions granted (the primary always is)
     mode: str
     access: str
     include_table_access: bool
@@ -448,4 +546,29 @@ def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
             "needed to attach an identity policy when principal_arn is not known before deploy",
             one_of(PRINCIPAL_KINDS),
         )
-    return KeyUserSpec(mode, access, include_table_access, kind if needs_identity_policy else None)
+    return KeyUserSpec(
+        validate_key_user_regions(args), mode, access, include_table_access, kind if needs_identity_policy else None
+    )
+
+
+def validate_key_user_regions(args: Mapping[str, Any]) -> tuple[str, ...]:
+    """The replica regions a KeyUser covers: a subset of the table's replica regions, each once."""
+    replica_keys = args.get("replica_key_arns") or {}
+    if not isinstance(replica_keys, Mapping):
+        raise ConfigError(
+            "replica_key_arns", f"{replica_keys!r} is not a mapping", "region -> key ARN, known before deploy"
+        )
+    for region in replica_keys:
+        validate_region(f"replica_key_arns[{region!r}]", region)
+    wanted = args.get("regions")
+    if wanted is None:
+        return tuple(replica_keys)
+    regions = [validate_region(f"regions[{i}]", r) for i, r in enumerate(require_sequence("regions", wanted))]
+    unknown = sorted(set(regions) - set(replica_keys))
+    if unknown:
+        raise ConfigError("regions", f"{unknown} have no replica key", one_of(replica_keys) or "no replica region")
+    if len(set(regions)) != len(regions):
+        raise ConfigError(
+            "regions", f"{sorted(r for r in set(regions) if regions.count(r) > 1)} given twice", "each region once"
+        )
+    return tuple(regions)

@@ -16,6 +16,7 @@ COMPONENTS = Path(__file__).resolve().parents[2] / "components"
 TABLE = f"{PACKAGE_NAME}:index:EncryptedTable"
 KEY_USER = f"{PACKAGE_NAME}:index:KeyUser"
 INDEX = f"{PACKAGE_NAME}:index:GlobalSecondaryIndexArgs"
+REPLICA = f"{PACKAGE_NAME}:index:ReplicaArgs"
 
 TABLE_INPUTS = {
     "partitionKey": "string",
@@ -40,6 +41,10 @@ TABLE_INPUTS = {
     "keyUsers": "array",
     "allowIamPolicies": "boolean",
     "tags": "object",
+    "replicaRegions": "array",
+    "replicas": "array",
+    "multiRegionKey": "boolean",
+    "primaryRegion": "string",
 }
 KEY_USER_INPUTS = {
     "keyArn": "string",
@@ -51,6 +56,8 @@ KEY_USER_INPUTS = {
     "access": "string",
     "includeTableAccess": "boolean",
     "keyAllowsIamPolicies": "boolean",
+    "replicaKeyArns": "object",
+    "regions": "array",
 }
 
 
@@ -63,7 +70,7 @@ def test_both_components_and_nothing_else(schema: dict[str, Any]) -> None:
     assert schema["name"] == PACKAGE_NAME
     assert set(schema["resources"]) == {TABLE, KEY_USER}
     assert all(r["isComponent"] for r in schema["resources"].values())
-    assert set(schema["types"]) == {INDEX}
+    assert set(schema["types"]) == {INDEX, REPLICA}
     assert not schema.get("dependencies"), "inputs and outputs are plain types: no provider dependency"
 
 
@@ -110,6 +117,9 @@ def test_structural_inputs_are_plain_and_principals_may_be_outputs(schema: dict[
                 "keyId",
                 "keyUserArns",
                 "region",
+                "replicaAliasNames",
+                "replicaArns",
+                "replicaKeyArns",
                 "tableArn",
                 "tableName",
             ],
@@ -122,6 +132,9 @@ def test_structural_inputs_are_plain_and_principals_may_be_outputs(schema: dict[
                 "keyId",
                 "keyUserArns",
                 "region",
+                "replicaAliasNames",
+                "replicaArns",
+                "replicaKeyArns",
                 "tableArn",
                 "tableName",
             ],
@@ -206,6 +219,9 @@ def test_the_provider_constructs_both_components_from_another_languages_inputs(r
         "keyId",
         "keyUserArns",
         "region",
+        "replicaAliasNames",
+        "replicaArns",
+        "replicaKeyArns",
         "tableArn",
         "tableName",
     ]
