@@ -8,7 +8,9 @@
 - moto's identity-policy check stands aside for the data-plane requests the
   middleware authorized: moto judges dynamodb:<Operation> against Resource "*", the
   middleware judges the action AWS authorizes (dynamodb:PartiQLSelect for a SELECT,
-  dynamodb:GetItem per item of a transaction) on the table's ARN.
+  dynamodb:GetItem per item of a transaction) on the table's ARN;
+- moto's UpdateTable applies SSESpecification, which it otherwise ignores
+  (table_updates.with_encryption_updates).
 
 One of the three modules that touch moto (5.2.x, pinned). moto keeps all of this in
 module and class globals, so one emulator runs per process at a time.
@@ -22,11 +24,13 @@ from typing import Any
 
 from moto import settings as moto_settings
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.dynamodb.responses import DynamoHandler
 from moto.iam.access_control import IAMRequestBase
 
 from sandbox.emulator.decisions import trust_decision
 from sandbox.emulator.middleware import AUTHORIZED_HEADER
 from sandbox.emulator.state import resolve_caller
+from sandbox.emulator.table_updates import with_encryption_updates
 
 
 def _trust_check(request: Any, role_arn: str) -> bool:
@@ -60,12 +64,16 @@ class MotoPatches:
             "no_auth": moto_settings.INITIAL_NO_AUTH_ACTION_COUNT,
             "trust_check": IAMRequestBase._check_role_trust_relationship,
             "permission_check": IAMRequestBase.check_action_permitted,
+            "update_table": DynamoHandler.update_table,
         }
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
         IAMRequestBase._check_role_trust_relationship = _trust_check  # type: ignore[method-assign,assignment]
         IAMRequestBase.check_action_permitted = _permission_check(  # type: ignore[method-assign,assignment]
             self._saved["permission_check"], self.token
+        )
+        DynamoHandler.update_table = with_encryption_updates(  # type: ignore[method-assign,assignment]
+            self._saved["update_table"]
         )
 
     def undo(self) -> None:
@@ -74,4 +82,5 @@ class MotoPatches:
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = self._saved["no_auth"]
         IAMRequestBase._check_role_trust_relationship = self._saved["trust_check"]  # type: ignore[method-assign]
         IAMRequestBase.check_action_permitted = self._saved["permission_check"]  # type: ignore[method-assign]
+        DynamoHandler.update_table = self._saved["update_table"]  # type: ignore[method-assign]
         self._saved = {}
