@@ -33,11 +33,11 @@ from typing import Any
 from pulumi.provider.experimental.util import camel_case
 
 from components.encrypted_table import TOKEN as TABLE_TOKEN
-from components.encrypted_table import EncryptedTable, EncryptedTableArgs, GlobalSecondaryIndexArgs
+from components.encrypted_table import EncryptedTable, EncryptedTableArgs, GlobalSecondaryIndexArgs, ReplicaArgs
 from components.key_user import TOKEN as KEY_USER_TOKEN
 from components.key_user import KeyUser, KeyUserArgs
 from components.package import PACKAGE_NAME, package_schema
-from components.validation import ENCRYPTED_TABLE_DEFAULTS, INDEX_DEFAULTS, KEY_USER_DEFAULTS
+from components.validation import ENCRYPTED_TABLE_DEFAULTS, INDEX_DEFAULTS, KEY_USER_DEFAULTS, REPLICA_DEFAULTS
 from policy.policies import POLICIES
 from stack import outputs
 from stack.project import config_schema
@@ -183,6 +183,7 @@ def component_shapes() -> list[Shape]:
             INDEX_DEFAULTS,
             None,
         ),
+        Shape("ReplicaArgs", f"{PACKAGE_NAME}:index:ReplicaArgs", ReplicaArgs, REPLICA_DEFAULTS, None),
         Shape("KeyUser", KEY_USER_TOKEN, KeyUserArgs, KEY_USER_DEFAULTS, KeyUser),
     ]
 

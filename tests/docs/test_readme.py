@@ -28,13 +28,13 @@ def test_readme_links_every_page_of_the_docs() -> None:
 
 
 @pytest.mark.parametrize("page", [README, DOCS / "components.md"], ids=lambda p: p.name)
-def test_the_python_example_runs_under_mocks(page: Path, deploy: Deploy, mocks: Any) -> None:
+def test_the_python_example_runs_under_mocks(page: Path, resolve: Deploy, mocks: Any) -> None:
     [example] = code_blocks(page.read_text(encoding="utf-8"), "python")
 
     def build() -> None:
         exec(compile(example, str(page), "exec"), {"__name__": "example"})  # noqa: S102 (our own page)
 
-    deploy(build)
+    resolve(build)
     types = {resource.typ for resource in mocks.resources}
     # The table, its key and alias, and the reader's grant plus its table rights.
     assert {KMS_KEY, KMS_ALIAS, DYNAMODB_TABLE, KMS_GRANT, IAM_ROLE_POLICY} <= types
