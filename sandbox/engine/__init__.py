@@ -1,9 +1,11 @@
 """`pulumi up` semantics for the sandbox: one handler per resource type, diff, replace, delete, the Stack.
 
 - `model`: the handler contract (invent / create / update / delete / state) and Deployed;
+- `provider_rules`: the one table of what the real provider replaces on, updates in
+  place and only stores, per type token, each entry with its source;
 - `kms`, `dynamodb`, `iam`, `handlers`: the handlers, and the registry by type token;
-- `plan`: create, keep, update in place or replace, and the error for a change no
-  handler models;
+- `plan`: create, keep, update in place or replace, as the provider rules say, and the
+  error for a change the sandbox does not model;
 - `backends`: invented facts for the plain mocks, and the emulator backend that
   deploys into a Stack.
 

@@ -101,23 +101,25 @@ class EmulatorBackend:
         handler = handler_for(typ, name)
         before = self.stack.resources.get(urn)
         step = plan(handler, before, name, inputs)
+        recorded = dict(step.inputs)  # as the provider records them
         if before is None:
-            facts = handler.create(name, inputs, self.cloud)
+            facts = handler.create(name, recorded, self.cloud)
         elif step.action is Action.SAME:
             facts = before.facts
         elif step.action is Action.REPLACE:
-            if handler.fixed_name_input and inputs.get(handler.fixed_name_input):
-                handler.delete(before, self.cloud)  # the name is taken until the old one goes
+            fixed_name = handler.fixed_name_input and recorded.get(handler.fixed_name_input)
+            if fixed_name or handler.rules.delete_before_replace:
+                handler.delete(before, self.cloud)  # a fixed name is taken until the old one goes
             else:
                 with self.lock:
                     self.replaced.append(before)
-            facts = handler.create(name, inputs, self.cloud)
+            facts = handler.create(name, recorded, self.cloud)
         else:
-            facts = handler.update(before, inputs, step.changed, self.cloud)
-        resource_id, computed = handler.state(facts, inputs)
-        state = {**inputs, **computed}
+            facts = handler.update(before, recorded, step.changed, self.cloud)
+        resource_id, computed = handler.state(facts, recorded)
+        state = {**recorded, **computed}
         with self.lock:
-            self.stack.resources[urn] = Deployed(urn, typ, name, inputs, resource_id, state, facts)
+            self.stack.resources[urn] = Deployed(urn, typ, name, recorded, resource_id, state, facts)
             self.seen.add(urn)
             self.changes.append(Change(step.action, typ, name, step.detail))
         return resource_id, state

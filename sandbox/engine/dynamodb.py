@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from access import provider_types
 from access.arns import table_arn
-from sandbox.engine.model import Cloud, Deployed, Handler, Inputs, Where, as_int, physical_name, tag_list
+from sandbox.engine.model import Cloud, Deployed, Handler, Inputs, Where, as_int, physical_name, tag_change, tag_list
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import SSESpecificationTypeDef
 
 PROVISIONED = "PROVISIONED"
 
@@ -21,22 +26,10 @@ class TableFacts:
 
 class TableHandler(Handler[TableFacts]):
     typ = provider_types.DYNAMODB_TABLE
-    # The sandbox replaces the table on an index change, where AWS would update it in place.
-    replace_on = frozenset(
-        {"name", "hashKey", "rangeKey", "attributes", "globalSecondaryIndexes", "localSecondaryIndexes"}
-    )
-    # Not serverSideEncryption: moto's UpdateTable ignores SSESpecification, so a new
-    # key on an existing table would be recorded but not applied. Nor tags.
-    updates = frozenset(
+    not_modelled = MappingProxyType(
         {
-            "deletionProtectionEnabled",
-            "billingMode",
-            "readCapacity",
-            "writeCapacity",
-            "streamEnabled",
-            "streamViewType",
-            "pointInTimeRecovery",
-            "ttl",
+            "tableClass": "moto 5.2.5 has no table classes",
+            "replicas": "moto 5.2.5 has no table replicas (global tables version 2019)",
         }
     )
 
@@ -61,11 +54,8 @@ class TableHandler(Handler[TableFacts]):
         }
         if billing == PROVISIONED:
             args["ProvisionedThroughput"] = self._throughput(inputs)
-        sse = inputs.get("serverSideEncryption") or {}
-        if sse.get("enabled"):
-            args["SSESpecification"] = {"Enabled": True, "SSEType": "KMS"}
-            if sse.get("kmsKeyArn"):
-                args["SSESpecification"]["KMSMasterKeyId"] = sse["kmsKeyArn"]
+        if (inputs.get("serverSideEncryption") or {}).get("enabled"):
+            args["SSESpecification"] = self._encryption(inputs)
         if inputs.get("streamEnabled"):
             args["StreamSpecification"] = self._streams(inputs)
         if inputs.get("globalSecondaryIndexes"):
@@ -119,12 +109,15 @@ class TableHandler(Handler[TableFacts]):
             )
 
     def update(self, old: Deployed, inputs: Inputs, changed: frozenset[str], cloud: Cloud) -> TableFacts:
+        """As the provider's Update: one UpdateTable for the table's own settings, one per index change,
+        then encryption, backups, TTL and tags, each by its own call."""
         args: dict[str, Any] = {}
+        billing = inputs.get("billingMode", PROVISIONED)
         if "deletionProtectionEnabled" in changed:
             args["DeletionProtectionEnabled"] = bool(inputs.get("deletionProtectionEnabled"))
         if {"billingMode", "readCapacity", "writeCapacity"} & changed:
-            args["BillingMode"] = inputs.get("billingMode", PROVISIONED)
-            if args["BillingMode"] == PROVISIONED:
+            args["BillingMode"] = billing
+            if billing == PROVISIONED:
                 args["ProvisionedThroughput"] = self._throughput(inputs)
         if {"streamEnabled", "streamViewType"} & changed:
             args["StreamSpecification"] = self._streams(inputs)
@@ -133,11 +126,73 @@ class TableHandler(Handler[TableFacts]):
             described = cloud.dynamodb.update_table(TableName=old.id, **args)["TableDescription"]
             if "StreamSpecification" in args:
                 facts = replace(facts, stream_arn=described.get("LatestStreamArn", ""))
+        if "globalSecondaryIndexes" in changed:
+            for index_update in self._index_updates(old.inputs, inputs, billing):
+                self._update_index(old.id, index_update, inputs, cloud)
+        if "serverSideEncryption" in changed:
+            cloud.dynamodb.update_table(TableName=old.id, SSESpecification=self._encryption(inputs))
         if "pointInTimeRecovery" in changed:
             self._backups(old.id, inputs, cloud)
         if "ttl" in changed:
             self._ttl(old.id, inputs, cloud)
+        if "tags" in changed:
+            tags = tag_change(old.inputs, inputs)
+            if tags.removed:
+                cloud.dynamodb.untag_resource(ResourceArn=facts.arn, TagKeys=tags.removed)
+            if tags.set:
+                cloud.dynamodb.tag_resource(ResourceArn=facts.arn, Tags=tags.tags())
         return facts
+
+    @staticmethod
+    def _encryption(inputs: Inputs) -> SSESpecificationTypeDef:
+        """SSESpecification: the customer-managed key if one is given, else the AWS managed key;
+        disabled means the AWS owned key."""
+        sse = inputs.get("serverSideEncryption") or {}
+        if not sse.get("enabled"):
+            return {"Enabled": False}
+        spec: SSESpecificationTypeDef = {"Enabled": True, "SSEType": "KMS"}
+        if sse.get("kmsKeyArn"):
+            spec["KMSMasterKeyId"] = sse["kmsKeyArn"]
+        return spec
+
+    def _index_updates(self, old: Inputs, new: Inputs, billing: str) -> list[dict[str, Any]]:
+        """GlobalSecondaryIndexUpdates as the provider computes them (updateDiffGSI): new indexes created,
+        gone ones deleted, one whose keys or projection changed deleted and created again, a
+        provisioned index whose capacity alone changed updated."""
+        before = {index["name"]: index for index in old.get("globalSecondaryIndexes") or []}
+        after = {index["name"]: index for index in new.get("globalSecondaryIndexes") or []}
+        updates: list[dict[str, Any]] = [
+            {"Create": self._index(index, billing)} for name, index in after.items() if name not in before
+        ]
+        for name, was in before.items():
+            now = after.get(name)
+            if now is None:
+                updates.append({"Delete": {"IndexName": name}})
+            elif _index_shape(was) != _index_shape(now):
+                updates += [{"Delete": {"IndexName": name}}, {"Create": self._index(now, billing)}]
+            elif billing == PROVISIONED and self._throughput(was) != self._throughput(now):
+                updates.append({"Update": {"IndexName": name, "ProvisionedThroughput": self._throughput(now)}})
+        return updates
+
+    @staticmethod
+    def _update_index(table: str, index_update: dict[str, Any], inputs: Inputs, cloud: Cloud) -> None:
+        """One index change, one UpdateTable (DynamoDB creates or deletes one index per call).
+
+        A new index brings the definitions of its key attributes; those the table has keep
+        their deployed type (the provider never changes an attribute's type).
+        """
+        args: dict[str, Any] = {"TableName": table, "GlobalSecondaryIndexUpdates": [index_update]}
+        if "Create" in index_update:
+            defined = cloud.dynamodb.describe_table(TableName=table)["Table"]["AttributeDefinitions"]
+            known = {a["AttributeName"] for a in defined}
+            keys = {k["AttributeName"] for k in index_update["Create"]["KeySchema"]}
+            added = [
+                {"AttributeName": a["name"], "AttributeType": a["type"]}
+                for a in inputs.get("attributes") or []
+                if a["name"] in keys and a["name"] not in known
+            ]
+            args["AttributeDefinitions"] = [*defined, *added]
+        cloud.dynamodb.update_table(**args)
 
     def delete(self, old: Deployed, cloud: Cloud) -> None:
         # Deletion protection stops this, as it stops the provider.
@@ -148,3 +203,12 @@ class TableHandler(Handler[TableFacts]):
         if facts.stream_arn:
             computed["streamArn"] = facts.stream_arn
         return facts.name, computed
+
+
+def _index_shape(index: Mapping[str, Any]) -> tuple[list[tuple[str, str]], str, list[str]]:
+    """What recreates an index when it changes: its keys and projection (not its capacity)."""
+    return (
+        [(k["attributeName"], k["keyType"]) for k in index.get("keySchemas") or []],
+        index.get("projectionType", "ALL"),
+        sorted(index.get("nonKeyAttributes") or []),
+    )

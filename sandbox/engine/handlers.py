@@ -13,6 +13,9 @@ from sandbox.engine.errors import UnsupportedResourceTypeError
 from sandbox.engine.iam import AccessKeyHandler, InlinePolicyHandler, PolicyAttachmentHandler, RoleHandler, UserHandler
 from sandbox.engine.kms import AliasHandler, GrantHandler, KeyHandler
 from sandbox.engine.model import Cloud, Deployed, Handler, Inputs, Where, uuid_like
+from sandbox.engine.provider_rules import ProviderRules
+
+NO_CHANGE_MODELLED = ProviderRules()
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,11 @@ class ProviderHandler(Handler[ProviderFacts]):
 
     typ = provider_types.PROVIDER
     fixed_name_input = ""
+
+    @property
+    def rules(self) -> ProviderRules:
+        # Not a resource of the provider, so not in its table: the sandbox models no change to it.
+        return NO_CHANGE_MODELLED
 
     def invent(self, name: str, inputs: Inputs, where: Where) -> ProviderFacts:
         return ProviderFacts(uuid_like("provider", name))

@@ -8,7 +8,18 @@ from typing import Any
 from access import provider_types
 from access.arns import key_arn
 from access.kms_dynamodb import KEY_SPEC, KEY_USAGE
-from sandbox.engine.model import Cloud, Deployed, Handler, Inputs, Where, as_int, digest, tag_list, uuid_like
+from sandbox.engine.model import (
+    Cloud,
+    Deployed,
+    Handler,
+    Inputs,
+    Where,
+    as_int,
+    digest,
+    tag_change,
+    tag_list,
+    uuid_like,
+)
 
 DEFAULT_DELETION_WINDOW_DAYS = 30  # the provider's default
 
@@ -33,17 +44,6 @@ class GrantFacts:
 
 class KeyHandler(Handler[KeyFacts]):
     typ = provider_types.KMS_KEY
-    replace_on = frozenset({"customerMasterKeySpec", "keyUsage", "multiRegion"})
-    updates = frozenset(
-        {
-            "policy",
-            "description",
-            "enableKeyRotation",
-            "rotationPeriodInDays",
-            "isEnabled",
-            "deletionWindowInDays",  # read by delete() only
-        }
-    )
     fixed_name_input = ""
 
     def invent(self, name: str, inputs: Inputs, where: Where) -> KeyFacts:
@@ -60,8 +60,12 @@ class KeyHandler(Handler[KeyFacts]):
         }
         if inputs.get("policy"):
             args["Policy"] = inputs["policy"]
+        if inputs.get("multiRegion"):
+            args["MultiRegion"] = True
         meta = cloud.kms.create_key(**args)["KeyMetadata"]
         self._rotation(meta["KeyId"], inputs, cloud)
+        if inputs.get("isEnabled", True) is False:
+            cloud.kms.disable_key(KeyId=meta["KeyId"])
         return KeyFacts(meta["KeyId"], meta["Arn"])
 
     @staticmethod
@@ -81,6 +85,12 @@ class KeyHandler(Handler[KeyFacts]):
             self._rotation(old.id, inputs, cloud)
         if "isEnabled" in changed:
             (cloud.kms.enable_key if inputs.get("isEnabled", True) else cloud.kms.disable_key)(KeyId=old.id)
+        if "tags" in changed:
+            tags = tag_change(old.inputs, inputs)
+            if tags.removed:
+                cloud.kms.untag_resource(KeyId=old.id, TagKeys=tags.removed)
+            if tags.set:
+                cloud.kms.tag_resource(KeyId=old.id, Tags=tags.tags("TagKey", "TagValue"))
         return super().update(old, inputs, changed, cloud)
 
     def delete(self, old: Deployed, cloud: Cloud) -> None:
@@ -98,8 +108,6 @@ def _alias_facts(target_key_arn: str, inputs: Inputs) -> AliasFacts:
 
 class AliasHandler(Handler[AliasFacts]):
     typ = provider_types.KMS_ALIAS
-    replace_on = frozenset({"name", "namePrefix"})
-    updates = frozenset({"targetKeyId"})
 
     def invent(self, name: str, inputs: Inputs, where: Where) -> AliasFacts:
         target = key_arn(where.partition, where.region, where.account_id, str(inputs.get("targetKeyId")))
@@ -124,15 +132,13 @@ class AliasHandler(Handler[AliasFacts]):
 
 
 class GrantHandler(Handler[GrantFacts]):
+    """A grant cannot be changed: every argument forces a new one, retireOnDelete included.
+
+    retireOnDelete decides how the grant goes: retired (RetireGrant) or revoked (RevokeGrant).
+    """
+
     typ = provider_types.KMS_GRANT
-    # Every argument of a grant forces a new one: grants cannot be changed.
-    replace_on = frozenset(
-        {"keyId", "granteePrincipal", "operations", "constraints", "retiringPrincipal", "grantCreationTokens", "name"}
-    )
-    # Read by delete() only (retire rather than revoke). The provider replaces on it
-    # too; the sandbox keeps its replace rules as they were until they are sourced.
-    updates = frozenset({"retireOnDelete"})
-    fixed_name_input = ""
+    fixed_name_input = ""  # grant names are not unique
 
     def invent(self, name: str, inputs: Inputs, where: Where) -> GrantFacts:
         return GrantFacts(digest("grant", name, length=64), digest("token", name, length=64))

@@ -8,9 +8,10 @@ A handler models one resource type once, for both ways the sandbox runs a progra
 - `state(facts, inputs)`: the resource's id and what the provider adds to its inputs,
   the same function of the facts whichever way they were obtained.
 
-Each handler also declares which inputs force a replacement (`replace_on`, as the
-provider does) and which it updates in place (`updates`); a change to any other
-input stops the deploy (engine.plan).
+Which inputs force a replacement and which are updated in place is the provider's,
+read from one table (engine.provider_rules) by `Handler.rules`; a handler adds only
+`not_modelled`, the in-place updates it cannot make in the emulator. A change to any
+other input, or to one of those, stops the deploy (engine.plan).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
+
+from sandbox.engine.provider_rules import PROVIDER_RULES, ProviderRules
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -85,12 +89,16 @@ class Handler(ABC, Generic[F]):
     """One resource type: its facts invented, or made real in the emulator, and its state from them."""
 
     typ: str
-    # Inputs whose change makes the provider replace the resource.
-    replace_on: frozenset[str] = frozenset()
-    # Inputs whose change update() applies in place (or that only delete() reads).
-    updates: frozenset[str] = frozenset()
+    # Inputs the provider updates in place that this handler cannot change in the
+    # emulator, with why: a change to one stops the deploy.
+    not_modelled: Mapping[str, str] = MappingProxyType({})
     # Replacing deletes the old resource first when this input fixes its physical name.
     fixed_name_input: str = "name"
+
+    @property
+    def rules(self) -> ProviderRules:
+        """What the provider replaces on, updates in place and only stores (engine.provider_rules)."""
+        return PROVIDER_RULES[self.typ]
 
     @abstractmethod
     def invent(self, name: str, inputs: Inputs, where: Where) -> F:
@@ -101,9 +109,9 @@ class Handler(ABC, Generic[F]):
         """Create the resource in the emulator; its facts."""
 
     def update(self, old: Deployed, inputs: Inputs, changed: frozenset[str], cloud: Cloud) -> F:
-        """Apply the changed inputs (all of them in `updates`) in place; the new facts.
+        """Apply the changed inputs (all of them in `rules.in_place`) in place; the new facts.
 
-        Default: nothing to call, the facts stay (inputs only delete() reads).
+        Default: nothing to call, the facts stay (inputs the provider only stores).
         """
         return cast(F, old.facts)
 
@@ -123,6 +131,26 @@ def physical_name(name: str, inputs: Inputs, namer: Where | Cloud) -> str:
 
 def tag_list(inputs: Inputs, key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
     return [{key: k, value: str(v)} for k, v in (inputs.get("tags") or {}).items()]
+
+
+@dataclass(frozen=True)
+class TagChange:
+    """What the provider's tag update calls: tag with the new or changed tags, untag the removed keys."""
+
+    set: dict[str, str]
+    removed: list[str]
+
+    def tags(self, key: str = "Key", value: str = "Value") -> list[Any]:
+        """As each service's TagResource takes them (boto3 types each service's tags apart)."""
+        return [{key: k, value: v} for k, v in self.set.items()]
+
+
+def tag_change(old: Inputs, new: Inputs) -> TagChange:
+    before = {k: str(v) for k, v in (old.get("tags") or {}).items()}
+    after = {k: str(v) for k, v in (new.get("tags") or {}).items()}
+    return TagChange(
+        {k: v for k, v in after.items() if before.get(k) != v}, sorted(k for k in before if k not in after)
+    )
 
 
 def as_int(value: Any) -> int:

@@ -12,10 +12,11 @@ import pytest
 
 from access.kms_dynamodb import SID_KEY_USE_VIA_DYNAMODB
 from sandbox.emulator.server import Emulator
-from sandbox.engine import Action, Change, EmulatorBackend, Stack
+from sandbox.engine import Action, EmulatorBackend, Stack
 from sandbox.harness import deploying_mocks, resolve_under_mocks, use_mocks
 from stack import outputs as contract
 from tests.sandbox.conftest import up
+from tests.sandbox.engine.programs import up_program
 
 pytestmark = pytest.mark.emulator
 
@@ -107,32 +108,39 @@ def test_a_resource_type_the_sandbox_does_not_model_stops_with_its_token(emulato
     pulumi.runtime.reset_options()
 
 
-def up_program(stack: Stack, build: Callable[[], dict[str, Any]]) -> list[Change]:
-    """`pulumi up` of a build function into the stack; the changes."""
-    backend = EmulatorBackend.for_stack(stack)
-    use_mocks(deploying_mocks(backend), {})
-    try:
-        resolve_under_mocks(build)
-        backend.finish()
-    finally:
-        pulumi.runtime.reset_options()
-    return backend.changes
-
-
 def test_a_change_the_sandbox_does_not_model_stops_the_deploy(emulator: Emulator, stack: Stack) -> None:
-    def user(team: str, path: str = "/") -> Callable[[], dict[str, Any]]:
-        return lambda: {"arn": aws.iam.User("probe", tags={"team": team}, path=path).arn}
+    def user(name: str, team: str = "a") -> Callable[[], dict[str, Any]]:
+        return lambda: {"arn": aws.iam.User("probe", name=name, tags={"team": team}).arn}
 
-    up_program(stack, user("a"))
+    up_program(stack, user("probe-a"))
     (before,) = stack.resources.values()
-    with pytest.raises(Exception, match=r"resource 'probe' \(aws:iam/user:User\).* a change to tags "):
-        up_program(stack, user("b"))
-    tags = emulator.client("iam").list_user_tags(UserName=before.id)["Tags"]
-    assert tags == [{"Key": "team", "Value": "a"}], "the emulator keeps what it had"
-    assert list(stack.resources.values()) == [before], "and so does the stack's state"
+    # The provider renames a user in place (UpdateUser); the sandbox does not follow its keys and policies.
+    with pytest.raises(Exception, match=r"resource 'probe' \(aws:iam/user:User\).* a change to name \(the provider"):
+        up_program(stack, user("probe-b", team="b"))
+    iam = emulator.client("iam")
+    assert [u["UserName"] for u in iam.list_users()["Users"] if u["UserName"].startswith("probe")] == ["probe-a"]
+    assert iam.list_user_tags(UserName="probe-a")["Tags"] == [{"Key": "team", "Value": "a"}], "nothing applied"
+    assert list(stack.resources.values()) == [before], "and the stack's state is as it was"
 
-    # A change the provider replaces on is modelled: the new user gets the new tags.
-    changes = up_program(stack, user("b", path="/probes/"))
+
+def test_a_change_the_provider_replaces_on_makes_a_new_resource(emulator: Emulator, stack: Stack) -> None:
+    def role(path: str) -> Callable[[], dict[str, Any]]:
+        trust = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        )
+        return lambda: {"arn": aws.iam.Role("probe", assume_role_policy=trust, path=path, tags={"team": "b"}).arn}
+
+    up_program(stack, role("/"))
+    (before,) = stack.resources.values()
+    changes = up_program(stack, role("/probes/"))
     assert [(c.action, c.detail) for c in changes] == [(Action.REPLACE, "path")]
     (after,) = stack.resources.values()
-    assert emulator.client("iam").list_user_tags(UserName=after.id)["Tags"] == [{"Key": "team", "Value": "b"}]
+    roles = emulator.client("iam").list_roles()["Roles"]
+    assert [r["Arn"] for r in roles] == [after.state["arn"]]
+    assert after.state["arn"].endswith(f":role/probes/{after.id}")
+    assert before.id != after.id

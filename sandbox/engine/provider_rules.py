@@ -1,0 +1,171 @@
+"""What the real provider does when an input changes, per resource type: the one table the engine plans by.
+
+For each type token: the inputs whose change replaces the resource (terraform-provider-aws
+marks them `ForceNew`; pulumi-aws could add more, and for these types adds none:
+provider/resource_overrides.go @ 015d3438), the inputs its Update function changes in
+place with an API call, and those it only records in the state (read at delete). Each
+entry names its source. The handlers read their entry (Handler.rules) and declare no
+sets of their own; sandbox.engine.plan decides from it.
+
+An input its type's entry does not name is not modelled: a change to it stops the deploy
+(UnmodelledChangeError), rather than be recorded while the emulator keeps the old value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from access import provider_types
+
+
+@dataclass(frozen=True)
+class KeyedSet:
+    """A list input the provider keeps as a set keyed by `key`, whose existing items it never changes.
+
+    Read refills the items from AWS, and CustomizeDiff clears a change that keeps the
+    same keys: an item whose other fields changed is planned as no change, and the
+    resource keeps the deployed item. Items added or removed are a change.
+    """
+
+    key: str
+    why: str  # shown with the change that is planned away
+
+
+@dataclass(frozen=True)
+class ProviderRules:
+    replace_on: frozenset[str] = frozenset()
+    updates: frozenset[str] = frozenset()  # changed in place by an API call
+    stored: frozenset[str] = frozenset()  # changed in the state only: no call (read at delete)
+    keyed_sets: Mapping[str, KeyedSet] = field(default_factory=lambda: MappingProxyType({}))
+    # pulumi-aws deletes the old resource before creating its replacement.
+    delete_before_replace: bool = False
+
+    def __post_init__(self) -> None:
+        overlap = (self.replace_on & self.updates) | (self.replace_on & self.stored) | (self.updates & self.stored)
+        if overlap:
+            raise ValueError(f"inputs both replaced on and updated: {sorted(overlap)}")
+
+    @property
+    def in_place(self) -> frozenset[str]:
+        """Every input a change to which keeps the resource."""
+        return self.updates | self.stored
+
+
+def _inputs(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+PROVIDER_RULES: Mapping[str, ProviderRules] = MappingProxyType(
+    {
+        # terraform-provider-aws internal/service/kms/key.go @ 00a35305dc1b297a6fcdecdfbba33f1e63c3da39
+        provider_types.KMS_KEY: ProviderRules(
+            replace_on=_inputs("customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"),
+            updates=_inputs("isEnabled", "enableKeyRotation", "rotationPeriodInDays", "description", "policy", "tags"),
+            stored=_inputs("deletionWindowInDays", "bypassPolicyLockoutSafetyCheck"),
+        ),
+        # terraform-provider-aws internal/service/kms/alias.go
+        provider_types.KMS_ALIAS: ProviderRules(
+            replace_on=_inputs("name", "namePrefix"),
+            updates=_inputs("targetKeyId"),
+        ),
+        # terraform-provider-aws internal/service/kms/grant.go @ 01f431114674c27cf790fafb67ac274bf8f765e1: no Update,
+        # every argument is ForceNew (retireOnDelete included).
+        provider_types.KMS_GRANT: ProviderRules(
+            replace_on=_inputs(
+                "constraints",
+                "grantCreationTokens",
+                "granteePrincipal",
+                "keyId",
+                "name",
+                "operations",
+                "retireOnDelete",
+                "retiringPrincipal",
+            ),
+        ),
+        # terraform-provider-aws internal/service/dynamodb/table.go
+        # @ f583d818dd34f1ee2cdd6664b33ef588c860412a (the newest stored version).
+        # Indexes: added and removed in place (UpdateTable GlobalSecondaryIndexUpdates); a
+        # changed index's keys or projection recreate that index only. `attributes` never
+        # replaces: a change of an attribute's type alone is cleared in CustomizeDiff
+        # (pulumi/pulumi-aws#1057, hashicorp/terraform-provider-aws#759, #14889, #22852); new
+        # attributes go with the index that uses them. `replicas`: a changed kmsKeyArn
+        # recreates that replica only (terraform-provider-aws PR 29102).
+        provider_types.DYNAMODB_TABLE: ProviderRules(
+            replace_on=_inputs(
+                "name",
+                "hashKey",
+                "rangeKey",
+                "localSecondaryIndexes",
+                "restoreDateTime",
+                "restoreToLatestTime",
+                "restoreSourceName",
+                "restoreSourceTableArn",
+            ),
+            updates=_inputs(
+                "attributes",
+                "globalSecondaryIndexes",
+                "serverSideEncryption",
+                "streamEnabled",
+                "streamViewType",
+                "billingMode",
+                "readCapacity",
+                "writeCapacity",
+                "deletionProtectionEnabled",
+                "tableClass",
+                "ttl",
+                "pointInTimeRecovery",
+                "tags",
+                "replicas",
+            ),
+            keyed_sets=MappingProxyType(
+                {"attributes": KeyedSet("name", "attribute types are not updated by the provider")}
+            ),
+        ),
+        # terraform-provider-aws internal/service/iam/role.go
+        provider_types.IAM_ROLE: ProviderRules(
+            replace_on=_inputs("name", "namePrefix", "path"),
+            updates=_inputs(
+                "assumeRolePolicy",
+                "description",
+                "maxSessionDuration",
+                "permissionsBoundary",
+                "inlinePolicies",
+                "managedPolicyArns",
+                "tags",
+            ),
+            stored=_inputs("forceDetachPolicies"),
+        ),
+        # terraform-provider-aws internal/service/iam/user.go: name and path by UpdateUser.
+        provider_types.IAM_USER: ProviderRules(
+            updates=_inputs("name", "path", "permissionsBoundary", "tags"),
+            stored=_inputs("forceDestroy"),
+        ),
+        # terraform-provider-aws internal/service/iam/access_key.go
+        provider_types.IAM_ACCESS_KEY: ProviderRules(
+            replace_on=_inputs("user", "pgpKey"),
+            updates=_inputs("status"),
+        ),
+        # terraform-provider-aws internal/service/iam/role_policy.go
+        provider_types.IAM_ROLE_POLICY: ProviderRules(
+            replace_on=_inputs("name", "namePrefix", "role"),
+            updates=_inputs("policy"),
+        ),
+        # terraform-provider-aws internal/service/iam/user_policy.go
+        provider_types.IAM_USER_POLICY: ProviderRules(
+            replace_on=_inputs("name", "namePrefix", "user"),
+            updates=_inputs("policy"),
+        ),
+        # terraform-provider-aws internal/service/iam/role_policy_attachment.go;
+        # pulumi-aws gives it DeleteBeforeReplace.
+        provider_types.IAM_ROLE_POLICY_ATTACHMENT: ProviderRules(
+            replace_on=_inputs("role", "policyArn"),
+            delete_before_replace=True,
+        ),
+        # terraform-provider-aws internal/service/iam/user_policy_attachment.go
+        provider_types.IAM_USER_POLICY_ATTACHMENT: ProviderRules(
+            replace_on=_inputs("user", "policyArn"),
+        ),
+    }
+)
