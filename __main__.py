@@ -57,6 +57,20 @@ pulumi.export(outputs.TEST_PRINCIPAL_KIND, settings.test_principal)
 pulumi.export(outputs.INTENDED_KEY_USERS, intended)
 pulumi.export(outputs.KEY_ADMIN_ARNS, table.key_admin_arns)
 pulumi.export(outputs.DEPLOYER_ARN, table.deployer_arn)
+pulumi.export(
+    outputs.REPLICAS,
+    pulumi.Output.all(table.replica_key_arns, table.replica_alias_names, table.replica_arns).apply(
+        lambda values: [
+            {
+                outputs.REPLICA_REGION: region,
+                outputs.REPLICA_KEY_ARN: values[0][region],
+                outputs.REPLICA_KEY_ALIAS: values[1][region],
+                outputs.REPLICA_ARN: values[2][region],
+            }
+            for region in table.replica_regions
+        ]
+    ),
+)
 if probe is not None:
     pulumi.export(outputs.TEST_PRINCIPAL_ARN, probe.arn)
     pulumi.export(outputs.TEST_PRINCIPAL_EXPECTED_ACCESS, outputs.EXPECT_READ if granted else outputs.EXPECT_DENIED)

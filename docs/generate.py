@@ -225,6 +225,7 @@ def outputs_reference() -> str:
         **dict.fromkeys(outputs.WITH_PRINCIPAL, "with a test principal"),
         **dict.fromkeys(outputs.WITH_USER, "with a test principal of kind `user`"),
         **dict.fromkeys(outputs.FOR_THE_AUDIT, "always (optional for the verifier: the access audit)"),
+        **dict.fromkeys(outputs.FOR_REPLICAS, "always, `[]` without replicas (optional for the verifier)"),
     }
     values = {
         outputs.TEST_PRINCIPAL_KIND: outputs.TEST_PRINCIPAL_KINDS,

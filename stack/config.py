@@ -34,6 +34,7 @@ _TEXT = (
     ("keyAlias", "alias"),
 )
 _FLAGS = (
+    ("multiRegionKey", "multi_region_key"),
     ("pointInTimeRecovery", "point_in_time_recovery"),
     ("deletionProtection", "deletion_protection"),
     ("allowIamPolicies", "allow_iam_policies"),
@@ -44,7 +45,8 @@ _NUMBERS = (
     ("keyRotationPeriodDays", "rotation_period_days"),
     ("keyDeletionWindowDays", "deletion_window_days"),
 )
-_CONFIG_KEY_OF = {argument: key for key, argument in (*_TEXT, *_FLAGS, *_NUMBERS, ("keyAdmins", "key_admins"))}
+_LISTS = (("keyAdmins", "key_admins"), ("replicaRegions", "replica_regions"))
+_CONFIG_KEY_OF = {argument: key for key, argument in (*_TEXT, *_FLAGS, *_NUMBERS, *_LISTS)}
 _ARGUMENT = re.compile(r"[a-z_]+")
 
 
@@ -87,7 +89,7 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
         except ValueError:
             value = raw
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(key, f"{value!r} is not a list of strings", "a YAML or JSON list of ARNs")
+            raise ConfigError(key, f"{value!r} is not a list of strings", "a YAML or JSON list of strings")
         return value
 
     # Empty string / zero mean "not set" (a config schema cannot express "absent").
@@ -95,7 +97,7 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
         **{argument: text(key) for key, argument in _TEXT if text(key)},
         **{argument: flag(key) for key, argument in _FLAGS},
         **{argument: number(key) for key, argument in _NUMBERS if number(key)},
-        "key_admins": strings("keyAdmins"),
+        **{argument: strings(key) for key, argument in _LISTS if strings(key)},
     }
     if text("sortKeyType") and not text("sortKey"):
         raise ConfigError(

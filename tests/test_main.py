@@ -29,7 +29,9 @@ def run(**config: Any) -> ProgramRun:
 def test_default_config_exports_the_table_key_and_a_denied_role() -> None:
     result = run()
     out = result.outputs
-    assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL) | set(outputs.FOR_THE_AUDIT)
+    assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL) | set(outputs.FOR_THE_AUDIT) | set(
+        outputs.FOR_REPLICAS
+    )
     assert (out[outputs.REGION], out[outputs.ACCOUNT_ID]) == ("us-east-1", ACCOUNT_ID)
     assert out[outputs.KEY_ARN] == result.mocks.one(KEY).state["arn"]
     assert out[outputs.KEY_ID] == result.mocks.one(KEY).state["keyId"]
@@ -61,8 +63,8 @@ def test_user_principal_exports_its_access_key_and_the_secret_as_a_secret() -> N
     result = run(testPrincipal="user")
     out = result.outputs
     assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL) | set(outputs.FOR_THE_AUDIT) | set(
-        outputs.WITH_USER
-    )
+        outputs.FOR_REPLICAS
+    ) | set(outputs.WITH_USER)
     key = result.mocks.one("aws:iam/accessKey:AccessKey")
     assert out[outputs.TEST_USER_ACCESS_KEY_ID] == key.id
     assert out[outputs.TEST_USER_SECRET_ACCESS_KEY] == key.state["secret"]
@@ -84,9 +86,22 @@ def test_intended_key_users_name_the_granted_test_principal_with_its_access() ->
     assert granted[outputs.KEY_ADMIN_ARNS] == [ISSUER_ARN]
 
 
+def test_replica_regions_give_a_key_per_region_and_a_grant_per_region() -> None:
+    result = run(replicaRegions='["eu-west-1"]', grantTestPrincipal=True)
+    (replica,) = result.outputs[outputs.REPLICAS]
+    keys = {r.name: r for r in result.mocks.of_type(KEY)}
+    assert replica["region"] == "eu-west-1"
+    assert replica["keyArn"] == keys["encrypted-key-eu-west-1"].state["arn"]
+    assert replica["keyAlias"] == result.outputs[outputs.KEY_ALIAS]
+    assert replica["replicaArn"].startswith("arn:aws:dynamodb:eu-west-1:")
+    grants = {g.name: g for g in result.mocks.of_type(GRANT)}
+    assert set(grants) == {"test-principal-key-user-grant", "test-principal-key-user-grant-eu-west-1"}
+    assert run().outputs[outputs.REPLICAS] == []  # the walkthrough: one region
+
+
 def test_no_principal() -> None:
     result = run(testPrincipal="none")
-    assert set(result.outputs) == set(outputs.ALWAYS) | set(outputs.FOR_THE_AUDIT)
+    assert set(result.outputs) == set(outputs.ALWAYS) | set(outputs.FOR_THE_AUDIT) | set(outputs.FOR_REPLICAS)
     assert result.outputs[outputs.TEST_PRINCIPAL_KIND] == "none"
     assert not result.mocks.of_type(GRANT)
     assert not result.mocks.of_type("aws:iam/role:Role")
@@ -167,6 +182,8 @@ def test_config_reaches_the_components() -> None:
             r"^readCapacity/writeCapacity: billing_mode PROVISIONED needs both capacities",
         ),
         ({"keyAdmins": '["arn:aws:iam::123456789012:role/ok", "role/Админ"]'}, r"^keyAdmins\[1\]: 'role/Админ' is not"),
+        ({"replicaRegions": '["eu-west-1", "eu-west-1"]'}, r"^replicaRegions: \['eu-west-1'\] given twice"),
+        ({"replicaRegions": '["mars-1"]'}, r"^replicaRegions\[0\].region: 'mars-1' is not an AWS region"),
         # Contradictions the config schema cannot express.
         ({"sortKeyType": "N"}, r"^sortKeyType: is 'N' but sortKey is not set"),
         (
