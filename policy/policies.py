@@ -9,18 +9,17 @@ verifier judge a key policy the same way.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 from access.analyzers import broad_kms_statements, unconditioned_wildcard_statements, unscoped_key_use_statements
+from access.arns import KEY_ARN_PATTERN
 from access.documents import PolicyParseError, parse_document
 from access.kms_dynamodb import DELETION_WINDOW_DAYS
 from access.provider_types import DYNAMODB_TABLE, IAM_ROLE, IDENTITY_POLICY_TYPES, KMS_GRANT, KMS_KEY, KMS_KEY_POLICY
 
-_KEY_ARN = re.compile(r"arn:[\w-]+:kms:[\w-]+:[0-9]{12}:key/[\w-]+", re.ASCII)
 MIN_DELETION_WINDOW_DAYS = DELETION_WINDOW_DAYS[0]
 
 Props = Mapping[str, Any]
@@ -52,12 +51,36 @@ def table_key_violations(props: Props) -> list[str]:
     if "alias/" in key:
         what = "the AWS managed key" if "alias/aws/" in key else "an alias"
         return [f"serverSideEncryption.kmsKeyArn names {what} ({key}): give a customer-managed key's ARN"]
-    if not _KEY_ARN.fullmatch(key):
+    if not KEY_ARN_PATTERN.fullmatch(key):
         return [
             f"serverSideEncryption.kmsKeyArn {key!r} is not a KMS key ARN "
             "(arn:<partition>:kms:<region>:<account>:key/<id>)"
         ]
     return []
+
+
+def replica_key_violations(props: Props) -> list[str]:
+    """Each replica of a global table with a customer-managed key of ITS region: DynamoDB encrypts a
+    replica with a key in the replica's region (a key of another region cannot serve it)."""
+    found = []
+    for replica in props.get("replicas") or []:
+        region = replica.get("regionName")
+        key = replica.get("kmsKeyArn")
+        if not key:
+            found.append(f"the replica in {region} uses the AWS managed key: set its kmsKeyArn to a CMK of {region}")
+        elif "alias/" in key or not KEY_ARN_PATTERN.fullmatch(key):
+            found.append(f"the replica in {region} names {key!r}: give a customer-managed key's ARN, not an alias")
+        elif key.split(":")[3] != region:
+            found.append(f"the replica in {region} names a key of {key.split(':')[3]}: give a key of {region}")
+    return found
+
+
+def replica_point_in_time_recovery_violations(props: Props) -> list[str]:
+    return [
+        f"point-in-time recovery is off on the replica in {replica.get('regionName')}"
+        for replica in props.get("replicas") or []
+        if replica.get("pointInTimeRecovery") is not True
+    ]
 
 
 def key_lifecycle_violations(props: Props) -> list[str]:
@@ -160,6 +183,20 @@ POLICIES: list[Policy] = [
         (DYNAMODB_TABLE,),
         table_key_violations,
         MANDATORY,
+    ),
+    _policy(
+        "dynamodb-replica-customer-managed-key-in-region",
+        "Every replica of a global table is encrypted with a customer-managed key of the replica's region.",
+        (DYNAMODB_TABLE,),
+        replica_key_violations,
+        MANDATORY,
+    ),
+    _policy(
+        "dynamodb-replica-point-in-time-recovery",
+        "Every replica of a global table keeps continuous backups (point-in-time recovery).",
+        (DYNAMODB_TABLE,),
+        replica_point_in_time_recovery_violations,
+        ADVISORY,
     ),
     _policy(
         "kms-key-rotation-and-deletion-window",

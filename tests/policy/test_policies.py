@@ -51,6 +51,7 @@ CONFIGS = [
     {"testPrincipal": "user", "grantTestPrincipal": "true", "grantMode": "iam-policy"},
     {"testPrincipal": "role", "grantTestPrincipal": "true", "grantMode": "key-policy"},
     {"testPrincipal": "user", "grantTestPrincipal": "true", "grantMode": "key-policy", "allowIamPolicies": "false"},
+    {"testPrincipal": "role", "grantTestPrincipal": "true", "replicaRegions": '["eu-west-1", "ap-southeast-2"]'},
 ]
 
 
@@ -107,7 +108,29 @@ def identity(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"policy": key_policy(*statements)}
 
 
+EU_KEY = KEY_ARN.replace(":us-east-1:", ":eu-west-1:")
+
+
+def with_replica(**replica: Any) -> dict[str, Any]:
+    return {**GOOD_TABLE, "replicas": [{"regionName": "eu-west-1", "pointInTimeRecovery": True, **replica}]}
+
+
 CASES = [
+    (None, TABLE, with_replica(kmsKeyArn=EU_KEY), ""),
+    ("dynamodb-replica-customer-managed-key-in-region", TABLE, with_replica(), "AWS managed key"),
+    ("dynamodb-replica-customer-managed-key-in-region", TABLE, with_replica(kmsKeyArn=KEY_ARN), "a key of us-east-1"),
+    (
+        "dynamodb-replica-customer-managed-key-in-region",
+        TABLE,
+        with_replica(kmsKeyArn="arn:aws:kms:eu-west-1:111122223333:alias/orders"),
+        "not an alias",
+    ),
+    (
+        "dynamodb-replica-point-in-time-recovery",
+        TABLE,
+        with_replica(kmsKeyArn=EU_KEY, pointInTimeRecovery=False),
+        "replica in eu-west-1",
+    ),
     # (policy expected to fire or None, resource type, props, a word the message must carry)
     (None, TABLE, GOOD_TABLE, ""),
     ("dynamodb-table-customer-managed-key", TABLE, {**GOOD_TABLE, "serverSideEncryption": None}, "AWS-owned"),
@@ -258,7 +281,11 @@ def test_each_rule_passes_and_fails(fires: str | None, resource_type: str, props
 def test_every_rule_has_a_failing_case_and_the_mandatory_ones_are_mandatory() -> None:
     assert {c[0] for c in CASES if c[0]} == set(BY_NAME)
     advisory = {n for n, p in BY_NAME.items() if p.enforcement_level is EnforcementLevel.ADVISORY}
-    assert advisory == {"dynamodb-table-point-in-time-recovery", "dynamodb-table-deletion-protection"}
+    assert advisory == {
+        "dynamodb-table-point-in-time-recovery",
+        "dynamodb-table-deletion-protection",
+        "dynamodb-replica-point-in-time-recovery",
+    }
 
 
 def test_the_pack_builds_its_policy_pack_only_in_its_main() -> None:
