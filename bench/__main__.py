@@ -95,6 +95,25 @@ def bench_program(repeat: int) -> list[Figure]:
     return figures
 
 
+REPLICA_REGIONS = "eu-west-1,ap-southeast-2"
+
+
+def bench_global_tables(repeat: int) -> list[Figure]:
+    """The program with 100 tables in 3 regions each (a key per region, a grant per region per key user)."""
+    results = [
+        last_json(run([PYTHON, "-m", "bench.program", "100", "--replicas", REPLICA_REGIONS])[1]) for _ in range(repeat)
+    ]
+    seconds = statistics.median(r["seconds"] for r in results)
+    params = {"tables": 100, "regions": 3, "resources": results[0]["resources"], "runs": repeat}
+    return [
+        Figure("program.global.100x3.seconds", round(seconds, 2), "s", params),
+        # The deploy context is asked once per provider, not per component or region: 4 invokes a run.
+        Figure(
+            "program.global.100x3.invokes", results[0]["invokes"], "invokes", params, "== 4", results[0]["invokes"] == 4
+        ),
+    ]
+
+
 def bench_tests(repeat: int) -> list[Figure]:
     """Wall time of the unit suite (everything but the emulator tests), and of the whole suite for reference."""
     unit = statistics.median(run([PYTHON, "-m", "pytest", "-m", "not emulator", "-q"])[0] for _ in range(repeat))
@@ -208,6 +227,7 @@ BENCHMARKS: dict[str, Callable[[int], list[Figure]]] = {
     "open-boundary": bench_open_boundary,
     "audit": bench_audit,
     "startup": bench_startup,
+    "global-tables": bench_global_tables,
 }
 
 
