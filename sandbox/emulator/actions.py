@@ -1,6 +1,6 @@
-"""What a request to the emulator is: its DynamoDB operation, the IAM actions it needs, who signed it.
+"""What a classified request needs: the IAM action AWS authorizes per table it touches; does it move key access.
 
-Pure functions of a WSGI environ and body; nothing here touches moto.
+Pure functions of a request's operation and parameters; nothing here touches moto.
 """
 
 from __future__ import annotations
@@ -9,12 +9,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-DYNAMODB_TARGET = "DynamoDB_20120810."
-KMS_TARGET = "TrentService."
+from sandbox.emulator.requests import Call
 
 _PARTIQL_TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?([A-Za-z0-9_.\-]+)"?', re.IGNORECASE)
-_CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
-_QUERY_ACTION = re.compile(rb"Action=(\w+)")
 _PARTIQL_ACTIONS = {
     "SELECT": "PartiQLSelect",
     "INSERT": "PartiQLInsert",
@@ -34,20 +31,6 @@ _READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Generate", "Encrypt", "Decryp
 def target(environ: Mapping[str, Any]) -> str:
     """The X-Amz-Target of a JSON-protocol request (DynamoDB, KMS), e.g. "DynamoDB_20120810.PutItem"."""
     return str(environ.get("HTTP_X_AMZ_TARGET", ""))
-
-
-def dynamodb_operation(environ: Mapping[str, Any]) -> str:
-    """The DynamoDB API operation of a request ("GetItem", ...), "" for any other service."""
-    called = target(environ)
-    return called[len(DYNAMODB_TARGET) :] if called.startswith(DYNAMODB_TARGET) else ""
-
-
-def signer(environ: Mapping[str, Any]) -> tuple[str, str | None] | None:
-    """(access key id, session token) a SigV4 request was signed with; None if unsigned."""
-    found = _CREDENTIAL.search(str(environ.get("HTTP_AUTHORIZATION", "")))
-    if not found:
-        return None
-    return found.group(1), environ.get("HTTP_X_AMZ_SECURITY_TOKEN")
 
 
 def _partiql(statement: str) -> list[tuple[str, str]]:
@@ -82,16 +65,6 @@ def table_actions(operation: str, body: Mapping[str, Any]) -> list[tuple[str, st
     return [(body["TableName"], f"dynamodb:{operation}")] if "TableName" in body else []
 
 
-def changes_key_access(environ: Mapping[str, Any], body: bytes) -> bool:
+def changes_key_access(call: Call) -> bool:
     """Does this IAM or KMS request change something key access depends on?"""
-    called = target(environ)
-    if called.startswith(KMS_TARGET):
-        action = called[len(KMS_TARGET) :]
-    elif b"Action=" in body and "iam" in str(environ.get("HTTP_AUTHORIZATION", "")):
-        found = _QUERY_ACTION.search(body)
-        if found is None:
-            return False
-        action = found.group(1).decode()
-    else:
-        return False
-    return not action.startswith(_READ_ONLY_PREFIXES)
+    return call.service.name in ("iam", "kms") and not call.operation.startswith(_READ_ONLY_PREFIXES)

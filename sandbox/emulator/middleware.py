@@ -1,11 +1,20 @@
-"""The WSGI middleware in front of moto's app: KMS key access enforced on DynamoDB's data plane.
+"""The WSGI middleware in front of moto's app: every request classified or refused, signed, then authorized.
 
-Before a data-plane call, the Authority decides (IAM on each DynamoDB action, then
-kms:Decrypt on each table's customer-managed key) and a refusal is answered as AWS
-answers it: HTTP 400 AccessDeniedException, "KMS key access denied error: ...". A
-disabled or pending-deletion key makes the table's data inaccessible, and
-DescribeTable then reports it. Every IAM or KMS change is recorded for the
-propagation delay.
+In order, for every request, before moto sees it:
+1. its shape: POST / with no query string, as every served API is called (`requests`);
+   moto's own /moto-api and every other path are refused;
+2. its signature: a SigV4 Authorization header for the emulator's region, signed with the
+   secret the emulator issued for that access key id or session (`signatures`); an unknown
+   key is UnrecognizedClientException, a wrong signature InvalidSignatureException (query
+   protocol: InvalidClientTokenId, SignatureDoesNotMatch), and nothing else is decided;
+3. its operation, exactly as AWS parses it (`requests.classify`): anything else is answered
+   as AWS answers it (UnknownOperationException, SerializationException, InvalidAction);
+4. before a data-plane call, the Authority decides (IAM on each DynamoDB action, then
+   kms:Decrypt on each table's customer-managed key) and a refusal is answered as AWS
+   answers it: HTTP 400 AccessDeniedException, "KMS key access denied error: ...". A
+   disabled or pending-deletion key makes the table's data inaccessible, and
+   DescribeTable then reports it.
+Every IAM or KMS change is recorded for the propagation delay.
 
 Nothing here touches moto: it wraps moto's WSGI app as any WSGI app.
 """
@@ -21,23 +30,49 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from access.kms_dynamodb import DATA_PLANE_OPERATIONS, USABLE_KEY_STATE
-from sandbox.emulator.actions import changes_key_access, dynamodb_operation, signer, table_actions
+from sandbox.emulator.actions import changes_key_access, table_actions
 from sandbox.emulator.decisions import INACCESSIBLE_TABLE_STATUS, Authority
-from sandbox.emulator.errors import DYNAMODB_ERROR_PREFIX, write_error
-from sandbox.emulator.state import Caller, resolve_caller
+from sandbox.emulator.errors import (
+    BAD_SIGNATURE,
+    CORAL_ERROR_PREFIX,
+    DYNAMODB_ERROR_PREFIX,
+    INVALID_TOKEN,
+    AwsError,
+    ExpiredTokenError,
+    IncompleteSignatureError,
+    InvalidSignatureError,
+    MissingAuthenticationTokenError,
+    UnrecognizedClientError,
+    write_error,
+)
+from sandbox.emulator.requests import Call, check_shape, classify, protocol_of
+from sandbox.emulator.signatures import (
+    IncompleteSignatureHeaderError,
+    Signed,
+    header,
+    read_authorization,
+    signature_matches,
+)
+from sandbox.emulator.state import Caller, issued_credentials
 
-# Set on a data-plane request this layer has authorized (IAM and KMS), so that moto's
-# own identity check, which knows only API operation names (dynamodb:ExecuteStatement
-# rather than dynamodb:PartiQLSelect), does not judge it again. Never taken from a client.
+# Set on a request this layer has authorized, so that moto's own identity check, which knows
+# only API operation names (dynamodb:ExecuteStatement rather than dynamodb:PartiQLSelect) and
+# judges them against Resource "*", does not judge it again. Never taken from a client.
 AUTHORIZED_ENVIRON = "HTTP_X_SANDBOX_AUTHORIZED"
 AUTHORIZED_HEADER = "X-Sandbox-Authorized"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+@dataclass(frozen=True)
+class _Admitted:
+    caller: Caller
+    call: Call
+
+
 @dataclass
 class KmsEnforcement:
-    """WSGI middleware: the emulator's app, with KMS key access enforced on DynamoDB data."""
+    """WSGI middleware: the emulator's app, with every request classified, authenticated and authorized."""
 
     app: WsgiApp
     authority: Authority
@@ -47,29 +82,64 @@ class KmsEnforcement:
         environ.pop(AUTHORIZED_ENVIRON, None)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
+        # moto reads exactly the bytes judged here.
         environ["wsgi.input"] = io.BytesIO(body)
-        operation = dynamodb_operation(environ)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        signing_name = ""
+        try:
+            check_shape(environ)
+            signed = read_authorization(environ)
+            if signed is None:
+                raise MissingAuthenticationTokenError("Request is missing Authentication Token")
+            signing_name = signed.service
+            if signed.region != self.authority.region:
+                raise InvalidSignatureError(f"Credential should be scoped to a valid region, not {signed.region!r}")
+            admitted = self._admit(environ, body, signed)
+        except IncompleteSignatureHeaderError as incomplete:
+            return self._refuse(start_response, IncompleteSignatureError(str(incomplete)), signing_name)
+        except AwsError as refused:
+            return self._refuse(start_response, refused, signing_name)
+        return self._serve(environ, start_response, admitted)
 
-        if operation in DATA_PLANE_OPERATIONS:
-            caller = self._caller(environ)
-            if caller is not None:  # unknown credentials: moto's own check refuses them
-                refused = self.authority.refusal(caller, table_actions(operation, json.loads(body or b"{}")))
-                if refused is not None:
-                    return write_error(start_response, refused, prefix=DYNAMODB_ERROR_PREFIX)
-                environ[AUTHORIZED_ENVIRON] = self.token
-        if operation == "DescribeTable":
-            return self._describe_table(environ, start_response, json.loads(body or b"{}"))
+    def _admit(self, environ: dict[str, Any], body: bytes, signed: Signed) -> _Admitted:
+        """Who signed the request (the signature verified first), and what it is."""
+        issued = issued_credentials(
+            self.authority.account_id, signed.access_key_id, header(environ, "x-amz-security-token")
+        )
+        if issued is None:
+            raise UnrecognizedClientError(INVALID_TOKEN)
+        if not signature_matches(
+            environ, body, signed, issued.secret_access_key, header(environ, "x-amz-security-token")
+        ):
+            raise InvalidSignatureError(BAD_SIGNATURE)
+        if issued.expired:
+            raise ExpiredTokenError("The security token included in the request is expired")
+        return _Admitted(issued.caller, classify(environ, body, signed.service))
+
+    def _refuse(self, start_response: Callable[..., Any], error: AwsError, signing_name: str) -> list[bytes]:
+        protocol = protocol_of(signing_name)
+        prefix = ""
+        if signing_name == "dynamodb":
+            prefix = CORAL_ERROR_PREFIX if error.coral else DYNAMODB_ERROR_PREFIX
+        return write_error(start_response, error, prefix=prefix, protocol=protocol)
+
+    def _serve(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], admitted: _Admitted
+    ) -> Iterable[bytes]:
+        call, caller = admitted.call, admitted.caller
+        if call.service.name == "dynamodb" and call.operation in DATA_PLANE_OPERATIONS:
+            refused = self.authority.refusal(caller, table_actions(call.operation, call.params))
+            if refused is not None:
+                return self._refuse(start_response, refused, call.service.signing_name)
+            environ[AUTHORIZED_ENVIRON] = self.token
+        if call.service.name == "dynamodb" and call.operation == "DescribeTable":
+            return self._describe_table(environ, start_response, call.params)
 
         response = self.app(environ, start_response)
-        if changes_key_access(environ, body):
+        if changes_key_access(call):
             self.authority.record_change()
         return response
-
-    def _caller(self, environ: Mapping[str, Any]) -> Caller | None:
-        signed = signer(environ)
-        if signed is None:
-            return None
-        return resolve_caller(self.authority.account_id, *signed)
 
     def _describe_table(
         self, environ: dict[str, Any], start_response: Callable[..., Any], request: Mapping[str, Any]

@@ -6,9 +6,10 @@ returns is plain data the decisions are made from.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from moto.dynamodb.models import dynamodb_backends
@@ -89,20 +90,44 @@ def read_state(account_id: str, region: str) -> AccessState:
     return AccessState(keys, read_identity_policies(account_id))
 
 
-def resolve_caller(account_id: str, access_key_id: str, session_token: str | None) -> Caller | None:
-    """Who signed a request, from its access key id; None if the emulator did not issue it."""
+@dataclass(frozen=True)
+class Issued:
+    """Credentials the emulator issued: whose they are, the secret that signs with them, whether expired."""
+
+    caller: Caller
+    secret_access_key: str = field(repr=False)
+    expired: bool = False
+
+
+def issued_credentials(account_id: str, access_key_id: str, session_token: str | None) -> Issued | None:
+    """The caller and secret behind an access key id (and session token); None if the emulator did not issue them.
+
+    An IAM user's key counts while it is Active; a session's key only with its own token, and
+    an IAM user's key never with a token.
+    """
     iam = iam_backends[account_id]["global"]
     if session_token:
         for assumed in list(sts_backends[account_id]["global"].assumed_roles):
             if assumed.access_key_id == access_key_id and assumed.session_token == session_token:
-                role = iam.get_role_by_arn(assumed.role_arn)
+                try:
+                    role = iam.get_role_by_arn(assumed.role_arn)
+                except Exception:
+                    return None  # the role is gone: its sessions are no longer honoured
                 session = f"arn:{PARTITION}:sts::{account_id}:assumed-role/{role.name}/{assumed.session_name}"
-                return Caller(role.arn, session, account_id)
+                expired = assumed.expiration <= datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+                return Issued(Caller(role.arn, session, account_id), assumed.secret_access_key, expired)
         return None
     for user in list(iam.users.values()):
-        if any(k.access_key_id == access_key_id and k.status == "Active" for k in user.access_keys):
-            return Caller(user.arn, user.arn, account_id)
+        for key in user.access_keys:
+            if key.access_key_id == access_key_id and key.status == "Active":
+                return Issued(Caller(user.arn, user.arn, account_id), key.secret_access_key)
     return None
+
+
+def resolve_caller(account_id: str, access_key_id: str, session_token: str | None) -> Caller | None:
+    """Who signed a request, from its access key id; None if the emulator did not issue it."""
+    issued = issued_credentials(account_id, access_key_id, session_token)
+    return issued.caller if issued is not None else None
 
 
 def table_key_id(account_id: str, region: str, table_name: str) -> str | None:

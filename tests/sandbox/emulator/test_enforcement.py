@@ -158,8 +158,7 @@ def test_credentials_the_emulator_did_not_issue_are_refused(emulator: Emulator) 
         aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     )
     refused = error_of(stranger.list_tables)
-    assert refused is not None
-    assert "InvalidClientTokenId" in refused[1]
+    assert refused == ("UnrecognizedClientException", "The security token included in the request is invalid.")
 
 
 @pytest.mark.parametrize("make_unusable", ["disable_key", "schedule_key_deletion"])

@@ -1,0 +1,148 @@
+"""What a request to the emulator is, read as AWS reads it, or why it is refused before anything is decided.
+
+The emulator serves the five services the sandbox models, at POST / as their SDKs and the
+AWS CLI call them:
+- DynamoDB, DynamoDB Streams and KMS, JSON protocol: X-Amz-Target `<prefix>.<Operation>`
+  with the service's own prefix (`DynamoDB_20120810`, `DynamoDBStreams_20120810`,
+  `TrentService`) and one of its operations, both exactly (AWS answers anything else
+  UnknownOperationException), signed for the service's signing name (`dynamodb`, `kms`),
+  with a JSON object as the body;
+- IAM and STS, query protocol: a form body carrying one Action among the service's operations.
+
+moto is lenient where AWS is not, and what moto runs is what the layer must judge: it
+takes the text after the target's last dot; before the target it reads an `Action` from a
+form, the URL, any body that parses as a query string (a JSON body with `&Action=Scan&` in a
+value does) or the headers; it routes by the credential scope, not by the target; it
+decompresses a gzip body; and it serves /moto-api (its whole state, secret keys included;
+auth off; a reset). So a request of any other shape is refused here, before moto sees it: a
+method other than POST, a path other than "/", a query string, another service, a signing
+region other than the emulator's, a compressed body, and on the JSON protocol a form body
+or an `Action` anywhere.
+
+Operation names come from botocore's service models. Pure; nothing here touches moto.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl
+
+import botocore.session
+
+from sandbox.emulator.errors import JSON, QUERY, SerializationError, UnknownOperationError
+from sandbox.emulator.signatures import header
+
+# The services the emulator serves, by botocore name.
+SERVED = ("dynamodb", "dynamodbstreams", "kms", "iam", "sts")
+JSON_CONTENT_TYPES = ("application/x-amz-json-1.0", "application/x-amz-json-1.1")
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+NOT_SERVED = "the sandbox emulator serves only POST / for " + ", ".join(SERVED)
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str  # botocore's name: "dynamodb", "dynamodbstreams", ...
+    signing_name: str  # the credential scope's service: "dynamodb" for DynamoDB Streams too
+    protocol: str  # JSON or QUERY
+    target_prefix: str  # "" for the query protocol
+    operations: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One classified request: the service, its exact operation name, and its parameters."""
+
+    service: Service
+    operation: str
+    params: Mapping[str, Any]  # the JSON body, or each form parameter's first value
+
+    @property
+    def target(self) -> str:
+        """'DynamoDB_20120810.GetItem', 'TrentService.Decrypt'; 'iam.GetUser' for the query protocol."""
+        return f"{self.service.target_prefix or self.service.name}.{self.operation}"
+
+
+@functools.cache
+def services() -> dict[str, Service]:
+    """The served services, from botocore's models."""
+    session = botocore.session.get_session()
+    found: dict[str, Service] = {}
+    for name in SERVED:
+        model = session.get_service_model(name)
+        protocol = str(model.metadata["protocol"])
+        found[name] = Service(
+            name,
+            str(model.signing_name),
+            JSON if protocol == "json" else QUERY,
+            str(model.metadata.get("targetPrefix") or ""),
+            frozenset(model.operation_names),
+        )
+    return found
+
+
+def protocol_of(signing_name: str) -> str:
+    """How to answer a request signed for this service, before it is classified."""
+    return QUERY if any(s.protocol == QUERY and s.signing_name == signing_name for s in services().values()) else JSON
+
+
+def check_shape(environ: Mapping[str, Any]) -> None:
+    """POST / with no query string and no compressed body, as every served API is called; else refused."""
+    if (
+        environ.get("REQUEST_METHOD") != "POST"
+        or environ.get("PATH_INFO") != "/"
+        or environ.get("QUERY_STRING")
+        or (header(environ, "content-encoding") or "identity").lower() != "identity"
+    ):
+        raise UnknownOperationError(NOT_SERVED)
+
+
+def classify(environ: Mapping[str, Any], body: bytes, signing_name: str) -> Call:
+    """The request as AWS reads it, signed for `signing_name`; raises the AwsError AWS answers otherwise."""
+    candidates = [s for s in services().values() if s.signing_name == signing_name]
+    if not candidates:
+        raise UnknownOperationError(NOT_SERVED)
+    if candidates[0].protocol == QUERY:
+        return _query_call(environ, body, candidates[0])
+    return _json_call(environ, body, candidates)
+
+
+def _json_call(environ: Mapping[str, Any], body: bytes, candidates: list[Service]) -> Call:
+    called = header(environ, "x-amz-target") or ""
+    prefix, dot, operation = called.partition(".")
+    service = next((s for s in candidates if s.target_prefix == prefix), None)
+    if not dot or service is None or operation not in service.operations:
+        raise UnknownOperationError(f"Unknown operation: X-Amz-Target {called!r}")
+    content_type = (header(environ, "content-type") or "").split(";", 1)[0].strip().lower()
+    if content_type not in JSON_CONTENT_TYPES:
+        raise SerializationError(f"Content-Type must be one of {', '.join(JSON_CONTENT_TYPES)}")
+    if header(environ, "action") is not None:
+        raise SerializationError("An Action header is not part of the JSON protocol")
+    try:
+        text = body.decode("utf-8")
+        params = json.loads(text)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise SerializationError(f"The request body is not JSON: {error}") from None
+    if not isinstance(params, dict):
+        raise SerializationError("The request body must be a JSON object")
+    # moto reads an Action out of any body that parses as a query string, before the target.
+    if any(key == "Action" for key, _ in parse_qsl(text, keep_blank_values=True)):
+        raise SerializationError("The request body carries '&Action=' outside the JSON protocol")
+    return Call(service, operation, params)
+
+
+def _query_call(environ: Mapping[str, Any], body: bytes, service: Service) -> Call:
+    content_type = (header(environ, "content-type") or "").split(";", 1)[0].strip().lower()
+    if content_type != FORM_CONTENT_TYPE or header(environ, "x-amz-target") is not None:
+        raise UnknownOperationError(f"{service.name} is called with a form body ({FORM_CONTENT_TYPE})")
+    try:
+        form = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise UnknownOperationError(f"The form body cannot be read: {error}") from None
+    actions = form.get("Action", [])
+    if len(actions) != 1 or actions[0] not in service.operations:
+        raise UnknownOperationError(f"Could not find operation {actions[0] if actions else ''!r} for {service.name}")
+    return Call(service, actions[0], {key: values[0] for key, values in form.items()})
