@@ -277,29 +277,39 @@ class EncryptedTable(pulumi.ComponentResource):
 
         where = deploy_context(self)
 
-        policy = pulumi.Output.all(
-            where.partition,
-            where.account_id,
-            where.region,
-            where.deployer_arn,
-            pulumi.Output.from_input(admins_in),
-            pulumi.Output.from_input(users_in),
-        ).apply(lambda values: _render_key_policy(key_spec, *values))
+        def policy_in(region: pulumi.Input[str]) -> pulumi.Output[str]:
+            """The key policy of the key in `region`: the same principals, key use through DynamoDB there."""
+            return pulumi.Output.all(
+                where.partition,
+                where.account_id,
+                pulumi.Output.from_input(region),
+                where.deployer_arn,
+                pulumi.Output.from_input(admins_in),
+                pulumi.Output.from_input(users_in),
+            ).apply(lambda values: _render_key_policy(key_spec, *values))
 
         tags = args.get("tags")
+
+        def new_key(
+            resource_name: str, policy_region: str | None, opts: pulumi.ResourceOptions, **extra: Any
+        ) -> aws.kms.Key:
+            return aws.kms.Key(
+                resource_name,
+                description=key_spec.description,
+                customer_master_key_spec=KEY_SPEC,
+                key_usage=KEY_USAGE,
+                enable_key_rotation=key_spec.enable_rotation,
+                rotation_period_in_days=key_spec.rotation_period_days,
+                deletion_window_in_days=key_spec.deletion_window_days,
+                policy=policy_in(policy_region or where.region),
+                tags=tags,
+                opts=opts,
+                **extra,
+            )
+
         child = pulumi.ResourceOptions(parent=self)
-        self.key: aws.kms.Key = aws.kms.Key(
-            f"{name}-key",
-            description=key_spec.description,
-            customer_master_key_spec=KEY_SPEC,
-            key_usage=KEY_USAGE,
-            enable_key_rotation=key_spec.enable_rotation,
-            rotation_period_in_days=key_spec.rotation_period_days,
-            deletion_window_in_days=key_spec.deletion_window_days,
-            multi_region=True if key_spec.multi_region else None,
-            policy=policy,
-            tags=tags,
-            opts=child,
+        self.key: aws.kms.Key = new_key(
+            f"{name}-key", None, child, **({"multi_region": True} if key_spec.multi_region else {})
         )
         # A key in each replica's region: DynamoDB encrypts a replica with a key of its own region and
         # calls KMS there, as the caller (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
@@ -311,14 +321,6 @@ class EncryptedTable(pulumi.ComponentResource):
             region = replica.region
             in_region = pulumi.ResourceOptions(parent=self, provider=providers.get(region))
             region_argument = None if region in providers else region
-            region_policy = pulumi.Output.all(
-                where.partition,
-                where.account_id,
-                pulumi.Output.from_input(region),
-                where.deployer_arn,
-                pulumi.Output.from_input(admins_in),
-                pulumi.Output.from_input(users_in),
-            ).apply(lambda values: _render_key_policy(key_spec, *values))
             replica_key: aws.kms.Key | aws.kms.ReplicaKey
             if key_spec.multi_region:
                 # Rotation is the primary's: a multi-Region key's replicas rotate with it.
@@ -327,25 +329,13 @@ class EncryptedTable(pulumi.ComponentResource):
                     primary_key_arn=self.key.arn,
                     description=key_spec.description,
                     deletion_window_in_days=key_spec.deletion_window_days,
-                    policy=region_policy,
+                    policy=policy_in(region),
                     tags=tags,
                     region=region_argument,
                     opts=in_region,
                 )
             else:
-                replica_key = aws.kms.Key(
-                    f"{name}-key-{region}",
-                    description=key_spec.description,
-                    customer_master_key_spec=KEY_SPEC,
-                    key_usage=KEY_USAGE,
-                    enable_key_rotation=key_spec.enable_rotation,
-                    rotation_period_in_days=key_spec.rotation_period_days,
-                    deletion_window_in_days=key_spec.deletion_window_days,
-                    policy=region_policy,
-                    tags=tags,
-                    region=region_argument,
-                    opts=in_region,
-                )
+                replica_key = new_key(f"{name}-key-{region}", region, in_region, region=region_argument)
             self.replica_keys[region] = replica_key
             self.replica_aliases[region] = aws.kms.Alias(
                 f"{name}-alias-{region}",

@@ -117,32 +117,27 @@ class KeyUser(pulumi.ComponentResource):
             context = pulumi.Output.all(pulumi.Output.from_input(args["table_name"]), table_arn).apply(
                 lambda values: table_encryption_context(values[0], parse_table_arn("table_arn", values[1]).account)
             )
-            self.grant = aws.kms.Grant(
-                f"{name}-grant",
-                key_id=key_arn,
-                grantee_principal=principal_arn,
-                operations=list(ACCESS_GRANT_OPERATIONS[spec.access]),
-                constraints=[{"encryption_context_subset": context}],
-                # Retired, not revoked, on delete: the deployer is named as the
-                # retiring principal so it holds the right to do so.
-                retiring_principal=where.deployer_arn,
-                retire_on_delete=True,
-                opts=child,
-            )
-            self.grant_id = self.grant.grant_id
-            # One grant per replica region, on that region's key, constrained to the same table context.
-            self.replica_grants = {
-                region: aws.kms.Grant(
-                    f"{name}-grant-{region}",
-                    key_id=replica_key,
+
+            def grant(resource_name: str, key: pulumi.Input[str], region: str | None) -> aws.kms.Grant:
+                """A grant on the table's key in one region, constrained to the table's context. Retired,
+                not revoked, on delete: the deployer is the retiring principal so it holds the right to."""
+                return aws.kms.Grant(
+                    resource_name,
+                    key_id=key,
                     grantee_principal=principal_arn,
                     operations=list(ACCESS_GRANT_OPERATIONS[spec.access]),
                     constraints=[{"encryption_context_subset": context}],
                     retiring_principal=where.deployer_arn,
                     retire_on_delete=True,
-                    region=None if region in providers else region,
-                    opts=pulumi.ResourceOptions(parent=self, provider=providers.get(region)),
+                    region=None if region is None or region in providers else region,
+                    opts=pulumi.ResourceOptions(parent=self, provider=providers.get(region or "")),
                 )
+
+            self.grant = grant(f"{name}-grant", key_arn, None)
+            self.grant_id = self.grant.grant_id
+            # One grant per replica region, on that region's key.
+            self.replica_grants = {
+                region: grant(f"{name}-grant-{region}", replica_key, region)
                 for region, replica_key in replica_keys.items()
             }
             if spec.include_table_access:

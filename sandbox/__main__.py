@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shlex
 import signal
@@ -29,6 +28,7 @@ from sandbox.engine import NotModelledError, Stack
 from sandbox.harness import ProgramRun, deploy, run_program
 from stack.config import GRANT_MODES
 from stack.project import check_declared
+from verify.__main__ import max_wait_seconds as seconds  # the same rule: finite, 0 or more
 
 DEFAULT_OUTPUTS_FILE = "sandbox-outputs.json"
 
@@ -52,17 +52,6 @@ def _parse_config(pairs: list[str]) -> dict[str, Any]:
 
 def _region(config: dict[str, Any]) -> str:
     return str(config.get("aws:region") or REGION)
-
-
-def seconds(text: str) -> float:
-    """A delay: a finite number of seconds, 0 or more."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds, 0 or more")
-    return value
 
 
 def region_name(text: str) -> str:
