@@ -27,12 +27,17 @@ def test_readme_links_every_page_of_the_docs() -> None:
     assert not missing, f"README.md does not link {missing}"
 
 
-@pytest.mark.parametrize("page", [README, DOCS / "components.md"], ids=lambda p: p.name)
-def test_the_python_example_runs_under_mocks(page: Path, resolve: Deploy, mocks: Any) -> None:
-    [example] = code_blocks(page.read_text(encoding="utf-8"), "python")
+EXAMPLES = [
+    (page, index, block)
+    for page in (README, DOCS / "components.md")
+    for index, block in enumerate(code_blocks(page.read_text(encoding="utf-8"), "python"))
+]
 
+
+@pytest.mark.parametrize(("page", "index", "example"), EXAMPLES, ids=[f"{p.name}[{i}]" for p, i, _ in EXAMPLES])
+def test_the_python_examples_run_under_mocks(page: Path, index: int, example: str, resolve: Deploy, mocks: Any) -> None:
     def build() -> None:
-        exec(compile(example, str(page), "exec"), {"__name__": "example"})  # noqa: S102 (our own page)
+        exec(compile(example, f"{page}[{index}]", "exec"), {"__name__": "example"})  # noqa: S102 (our own page)
 
     resolve(build)
     types = {resource.typ for resource in mocks.resources}
