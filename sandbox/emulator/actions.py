@@ -5,19 +5,13 @@ Pure functions of a request's operation and parameters; nothing here touches mot
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from sandbox.emulator import partiql
 from sandbox.emulator.requests import Call
 
-_PARTIQL_TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?([A-Za-z0-9_.\-]+)"?', re.IGNORECASE)
-_PARTIQL_ACTIONS = {
-    "SELECT": "PartiQLSelect",
-    "INSERT": "PartiQLInsert",
-    "UPDATE": "PartiQLUpdate",
-    "DELETE": "PartiQLDelete",
-}
 _TRANSACT_WRITE_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
@@ -33,36 +27,73 @@ def target(environ: Mapping[str, Any]) -> str:
     return str(environ.get("HTTP_X_AMZ_TARGET", ""))
 
 
-def _partiql(statement: str) -> list[tuple[str, str]]:
-    tables = _PARTIQL_TABLE.findall(statement)[:1]
-    verb = statement.lstrip().split(" ", 1)[0].upper()
-    return [(table, f"dynamodb:{_PARTIQL_ACTIONS.get(verb, 'PartiQLSelect')}") for table in tables]
+class UnreadableRequestError(ValueError):
+    """A data-plane request whose tables cannot be read off it: refused, never passed on unjudged."""
 
 
-def table_actions(operation: str, body: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(table as sent, IAM action) for each table a data-plane request touches. Pure.
+@dataclass(frozen=True)
+class TableAccess:
+    """One IAM action a data-plane request needs on a table (or one of its indexes)."""
+
+    table: str  # as sent: a name or a table ARN
+    action: str  # "dynamodb:GetItem", "dynamodb:PartiQLSelect", ...
+    index: str | None = None  # IAM authorizes a read of an index on the index's ARN
+
+
+def _table(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise UnreadableRequestError("TableName must be a table name or ARN")
+    return value
+
+
+def _items(value: object, key: str) -> list[Mapping[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(i, Mapping) for i in value):
+        raise UnreadableRequestError(f"{key} must be a list of objects")
+    return value
+
+
+def _partiql(entries: list[tuple[str, Sequence[Any]]]) -> list[TableAccess]:
+    read = [partiql.classify(statement, parameters) for statement, parameters in entries]
+    return [TableAccess(s.table, s.action, s.index) for s in read]
+
+
+def table_actions(operation: str, body: Mapping[str, Any]) -> list[TableAccess]:
+    """What IAM authorizes for each table a data-plane request touches. Pure.
 
     The IAM action is what AWS authorizes: a transaction is authorized item by item
     (dynamodb:GetItem, PutItem, ... ConditionCheckItem) and PartiQL by its verb
-    (dynamodb:PartiQLSelect, ...), not by the API operation's own name.
+    (dynamodb:PartiQLSelect, ...) on the table each statement names, not by the API
+    operation's own name. A request whose tables cannot be read off it raises
+    UnreadableRequestError, a PartiQL statement that cannot be classified
+    partiql.UnclassifiableStatementError (both ValueErrors).
     """
     if operation in ("BatchGetItem", "BatchWriteItem"):
-        return [(table, f"dynamodb:{operation}") for table in body.get("RequestItems", {})]
+        requested = body.get("RequestItems") or {}
+        if not isinstance(requested, Mapping):
+            raise UnreadableRequestError("RequestItems must map table names to requests")
+        return [TableAccess(_table(table), f"dynamodb:{operation}") for table in requested]
     if operation == "TransactGetItems":
-        return [(i["Get"]["TableName"], "dynamodb:GetItem") for i in body.get("TransactItems", []) if "Get" in i]
+        items = _items(body.get("TransactItems"), "TransactItems")
+        gets = [i["Get"] for i in items if isinstance(i.get("Get"), Mapping)]
+        return [TableAccess(_table(get.get("TableName")), "dynamodb:GetItem") for get in gets]
     if operation == "TransactWriteItems":
         return [
-            (op["TableName"], f"dynamodb:{_TRANSACT_WRITE_ACTIONS.get(kind, kind)}")
-            for item in body.get("TransactItems", [])
+            TableAccess(_table(op.get("TableName")), f"dynamodb:{_TRANSACT_WRITE_ACTIONS.get(kind, kind)}")
+            for item in _items(body.get("TransactItems"), "TransactItems")
             for kind, op in item.items()
-            if "TableName" in op
+            if isinstance(op, Mapping)
         ]
     if operation == "ExecuteStatement":
-        return _partiql(body.get("Statement", ""))
+        return _partiql([(str(body.get("Statement", "")), list(body.get("Parameters") or []))])
     if operation in ("BatchExecuteStatement", "ExecuteTransaction"):
         key = "Statements" if operation == "BatchExecuteStatement" else "TransactStatements"
-        return [pair for s in body.get(key, []) for pair in _partiql(s.get("Statement", ""))]
-    return [(body["TableName"], f"dynamodb:{operation}")] if "TableName" in body else []
+        return _partiql(list(partiql.statements(body, key)))
+    index = body.get("IndexName") if operation in ("Query", "Scan") else None
+    if index is not None and not isinstance(index, str):
+        raise UnreadableRequestError("IndexName must be an index name")
+    return [TableAccess(_table(body.get("TableName")), f"dynamodb:{operation}", index)]
 
 
 def changes_key_access(call: Call) -> bool:

@@ -31,6 +31,7 @@ from access.evaluator import (
 )
 from access.kms_dynamodb import USABLE_KEY_STATE
 from sandbox.emulator.account import PARTITION
+from sandbox.emulator.actions import TableAccess
 from sandbox.emulator.errors import AccessDeniedError, AwsError, ValidationError
 from sandbox.emulator.state import AccessState, Caller, KeyAccess, read_identity_policies, read_state, table_key_id
 from sandbox.emulator.state import trust_policy as read_trust_policy
@@ -165,21 +166,22 @@ class Authority:
         """Id of the customer-managed key a table is encrypted with, or None."""
         return table_key_id(self.account_id, self.region, table_name)
 
-    def refusal(self, caller: Caller, actions: Iterable[tuple[str, str]]) -> AwsError | None:
+    def refusal(self, caller: Caller, actions: Iterable[TableAccess]) -> AwsError | None:
         """The error AWS answers if the caller may not run this data-plane call, else None.
 
-        As AWS: IAM on each DynamoDB action first, then kms:Decrypt on each table's key.
+        As AWS: IAM on each DynamoDB action first (on the index's ARN for a read of an
+        index), then kms:Decrypt on each table's key.
         """
         view = self.view()
         identity = view.policies(caller.identity_arn)
-        pairs = [(table_name_of(table), action) for table, action in actions]
-        for name, action in dict.fromkeys(pairs):
-            arn = table_arn(PARTITION, self.region, self.account_id, name)
+        pairs = [(table_name_of(access.table), access.action, access.index) for access in actions]
+        for name, action, index in dict.fromkeys(pairs):
+            arn = table_arn(PARTITION, self.region, self.account_id, name) + (f"/index/{index}" if index else "")
             request = Request(caller.identity_arn, action, arn, caller.account_id, caller_arn=caller.caller_arn)
             iam = authorize_identity(request, identity)
             if not iam.allowed:
                 return iam_denied(caller, action, arn, iam)
-        for name in dict.fromkeys(name for name, _ in pairs):
+        for name in dict.fromkeys(name for name, _, _ in pairs):
             key_id = self.table_key_id(name)
             if key_id is None:
                 continue  # AWS-owned or AWS-managed key: not this boundary

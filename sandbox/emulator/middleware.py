@@ -43,6 +43,7 @@ from sandbox.emulator.errors import (
     InvalidSignatureError,
     MissingAuthenticationTokenError,
     UnrecognizedClientError,
+    ValidationError,
     write_error,
 )
 from sandbox.emulator.requests import Call, check_shape, classify, protocol_of
@@ -129,7 +130,11 @@ class KmsEnforcement:
     ) -> Iterable[bytes]:
         call, caller = admitted.call, admitted.caller
         if call.service.name == "dynamodb" and call.operation in DATA_PLANE_OPERATIONS:
-            refused = self.authority.refusal(caller, table_actions(call.operation, call.params))
+            try:
+                accesses = table_actions(call.operation, call.params)
+            except ValueError as unreadable:  # a statement or a request whose tables cannot be read
+                return self._refuse(start_response, ValidationError(str(unreadable)), call.service.signing_name)
+            refused = self.authority.refusal(caller, accesses)
             if refused is not None:
                 return self._refuse(start_response, refused, call.service.signing_name)
             environ[AUTHORIZED_ENVIRON] = self.token

@@ -257,3 +257,74 @@ def test_an_unsigned_request_is_refused(emulator: Emulator, stack: Any) -> None:
     assert response.status_code == 400, response.content
     assert b"MissingAuthenticationToken" in response.content
     assert b"secret note" not in response.content
+
+
+# -- 2. PartiQL: every table a statement touches, read as DynamoDB reads it --------------------------
+
+
+def plain_table(emulator: Emulator, name: str = "plain-table") -> str:
+    emulator.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def partiql_error(emulator: Emulator, user: Credentials, operation: str, body: Mapping[str, Any]) -> Answer:
+    answer = send(emulator, user, target=f"DynamoDB_20120810.{operation}", body=body)
+    assert not leaked(answer), answer.text
+    assert answer.status == 400, answer.text
+    return answer
+
+
+@pytest.mark.parametrize(
+    "projection", ['"from x", note', '"x INTO plain", note', '"it\'s", note', "note /* the note */"]
+)
+def test_a_select_is_checked_on_the_table_it_reads(emulator: Emulator, stack: Any, projection: str) -> None:
+    out, user = deployed_user(emulator, stack)
+    statement = f'SELECT {projection} FROM "{out[contract.TABLE_NAME]}"'  # noqa: S608 (the test's own table)
+    answer = partiql_error(emulator, user, "ExecuteStatement", {"Statement": statement})
+    assert answer.json["message"].startswith("KMS key access denied error"), answer.text
+
+
+def test_a_statement_is_checked_in_transactions_and_batches(emulator: Emulator, stack: Any) -> None:
+    out, user = deployed_user(emulator, stack)
+    statement = f'SELECT "from x", note FROM "{out[contract.TABLE_NAME]}" WHERE id = \'item-1\''  # noqa: S608
+    for operation, key in (("ExecuteTransaction", "TransactStatements"), ("BatchExecuteStatement", "Statements")):
+        answer = partiql_error(emulator, user, operation, {key: [{"Statement": statement}]})
+        assert answer.json["message"].startswith("KMS key access denied error"), (operation, answer.text)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        'SELECT "a FROM {table} WHERE b" FROM "{plain}"',  # moto would read {table}, the statement says {plain}
+        'SELECT note /* FROM {plain} */ FROM "{table}"',  # and here {plain}
+        'SELECT * FROM "{plain}" WHERE id IN (SELECT id FROM "{table}")',
+        'SELECT * FROM "{plain}", "{table}"',
+        'SELECTX * FROM "{table}"',
+        'EXPLAIN SELECT * FROM "{table}"',
+        "",
+        'SELECT * FROM "{plain}" WHERE "unterminated',
+    ],
+)
+def test_a_statement_that_cannot_be_classified_is_refused(emulator: Emulator, stack: Any, statement: str) -> None:
+    out, user = deployed_user(emulator, stack)
+    text = statement.format(table=out[contract.TABLE_NAME], plain=plain_table(emulator))
+    answer = partiql_error(emulator, user, "ExecuteStatement", {"Statement": text})
+    assert answer.json["__type"].endswith("ValidationException"), answer.text
+
+
+def test_each_partiql_verb_is_checked_on_its_table(emulator: Emulator, stack: Any) -> None:
+    out, user = deployed_user(emulator, stack)
+    table = out[contract.TABLE_NAME]
+    for statement in (
+        f"INSERT INTO \"{table}\" VALUE {{'id': 'item-2', 'note': 'x FROM y'}}",
+        f"UPDATE \"{table}\" SET note = 'from' WHERE id = 'item-1'",  # noqa: S608
+        f"DELETE FROM \"{table}\" WHERE id = 'item-1'",  # noqa: S608
+        f'select * from "{table}"."by-note"',  # noqa: S608
+    ):
+        answer = partiql_error(emulator, user, "ExecuteStatement", {"Statement": statement})
+        assert answer.json["message"].startswith("KMS key access denied error"), (statement, answer.text)
