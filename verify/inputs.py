@@ -25,6 +25,7 @@ from access.arns import (
     parse_principal_arn,
     parse_table_arn,
 )
+from access.arns import table_arn as build_table_arn
 from access.errors import ConfigError, one_of
 from stack import outputs
 from verify.audit.model import Intent
@@ -45,6 +46,20 @@ class CannotRunError(Exception):
 
 
 @dataclass(frozen=True)
+class Replica:
+    """One replica of a global table (outputs.REPLICAS): its region, that region's CMK and the replica's ARN."""
+
+    region: str
+    key_arn: str
+    key_alias: str
+    replica_arn: str
+
+    @property
+    def key_id(self) -> str:
+        return self.key_arn.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
 class StackOutputs:
     region: str
     account_id: str
@@ -61,6 +76,7 @@ class StackOutputs:
     access_key_id: str | None = None
     secret_access_key: str | None = field(default=None, repr=False)
     intent: Intent = field(default_factory=Intent)
+    replicas: tuple[Replica, ...] = ()  # the primary region is `region`, with `key_arn`
 
 
 def _pattern(pattern: re.Pattern[str], shape: str) -> Callable[[str, object], str]:
@@ -164,6 +180,79 @@ def parse_intent(data: Mapping[str, Any]) -> Intent:
     )
 
 
+def _replica(where: str, entry: object, *, region: str, table_name: str, account_id: str, partition: str) -> Replica:
+    if not isinstance(entry, Mapping):
+        raise CannotRunError(
+            f"output {where} is {_shown(entry)}; expected {{{', '.join(_REPLICA_FIELDS)}}} of one replica"
+        )
+    missing = [name for name in _REPLICA_FIELDS if entry.get(name) in (None, "")]
+    if missing:
+        raise CannotRunError(f"output {where} is missing {', '.join(missing)}")
+    replica_region = _CHECKS[outputs.REGION](f"{where}.{outputs.REPLICA_REGION}", entry[outputs.REPLICA_REGION])
+    if replica_region == region:
+        raise CannotRunError(
+            f"output {where}.{outputs.REPLICA_REGION} is {replica_region!r}, the primary region: "
+            "a replica is in another region"
+        )
+    key = entry[outputs.REPLICA_KEY_ARN]
+    in_region = f"arn:{partition}:kms:{replica_region}:"
+    if not (isinstance(key, str) and KEY_ARN_PATTERN.fullmatch(key) and key.startswith(in_region)):
+        raise CannotRunError(
+            f"output {where}.{outputs.REPLICA_KEY_ARN} is {_shown(key)}; expected a KMS key ARN in "
+            f"{replica_region} ({in_region}<account>:key/<id>): each replica is encrypted with its own region's key"
+        )
+    alias = _CHECKS[outputs.KEY_ALIAS](f"{where}.{outputs.REPLICA_KEY_ALIAS}", entry[outputs.REPLICA_KEY_ALIAS])
+    arn = entry[outputs.REPLICA_ARN]
+    expected = build_table_arn(partition, replica_region, account_id, table_name)
+    try:
+        parsed = parse_table_arn(where, arn)
+    except ConfigError:
+        parsed = None
+    if parsed is None or (parsed.partition, parsed.region, parsed.account, parsed.name) != (
+        partition,
+        replica_region,
+        account_id,
+        table_name,
+    ):
+        raise CannotRunError(f"output {where}.{outputs.REPLICA_ARN} is {_shown(arn)}; expected {expected}")
+    return Replica(replica_region, key, alias, str(arn))
+
+
+_REPLICA_FIELDS = (outputs.REPLICA_REGION, outputs.REPLICA_KEY_ARN, outputs.REPLICA_KEY_ALIAS, outputs.REPLICA_ARN)
+
+
+def parse_replicas(
+    data: Mapping[str, Any], *, region: str, table_name: str, table_arn: str, account_id: str
+) -> tuple[Replica, ...]:
+    """The global table's replicas (outputs.REPLICAS), one per region other than the primary; () when the
+    outputs carry none (a single-region stack, or one older than replicas)."""
+    raw = data.get(outputs.REPLICAS)
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise CannotRunError(
+            f"output {outputs.REPLICAS} is {_shown(raw)}; expected a list of {{{', '.join(_REPLICA_FIELDS)}}}"
+        )
+    partition = parse_table_arn(outputs.TABLE_ARN, table_arn).partition
+    found: list[Replica] = []
+    for index, entry in enumerate(raw):
+        replica = _replica(
+            f"{outputs.REPLICAS}[{index}]",
+            entry,
+            region=region,
+            table_name=table_name,
+            account_id=account_id,
+            partition=partition,
+        )
+        if any(r.region == replica.region for r in found):
+            raise CannotRunError(
+                f"output {outputs.REPLICAS}[{index}].{outputs.REPLICA_REGION} is {replica.region!r} again: "
+                "a global table has one replica per region"
+            )
+        found.append(replica)
+    return tuple(found)
+
+
 def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
     required = list(outputs.ALWAYS)
     kind = data.get(outputs.TEST_PRINCIPAL_KIND)
@@ -201,6 +290,13 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
         access_key_id=checked.get(outputs.TEST_USER_ACCESS_KEY_ID),
         secret_access_key=checked.get(outputs.TEST_USER_SECRET_ACCESS_KEY),
         intent=parse_intent(data),
+        replicas=parse_replicas(
+            data,
+            region=checked[outputs.REGION],
+            table_name=checked[outputs.TABLE_NAME],
+            table_arn=checked[outputs.TABLE_ARN],
+            account_id=checked[outputs.ACCOUNT_ID],
+        ),
     )
 
 
