@@ -79,7 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="AWS-compatible endpoint, e.g. an emulator (default: $AWS_ENDPOINT_URL)",
     )
-    parser.add_argument("--max-wait", type=max_wait_seconds, help="cap, in seconds, on waiting for IAM/KMS propagation")
+    parser.add_argument(
+        "--max-wait",
+        type=max_wait_seconds,
+        help="cap, in seconds, on waiting for IAM/KMS propagation and for the canary to reach each replica",
+    )
     audit = parser.add_mutually_exclusive_group()
     audit.add_argument(
         "--audit",
@@ -130,6 +134,7 @@ def policy_for(want: StackOutputs) -> dict[str, Any]:
         region=want.region,
         account_id=want.account_id,
         test_role_arn=role,
+        replicas=[(r.region, r.replica_arn, r.key_arn) for r in want.replicas],
     )
 
 

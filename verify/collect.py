@@ -7,11 +7,23 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from access.arns import KEY_ARN_PATTERN
 from verify.failures import error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
+
+
+@dataclass(frozen=True)
+class ReplicaRecord:
+    """One entry of the primary's DescribeTable `Replicas` (global tables version 2019.11.21)."""
+
+    region: str
+    status: str = ""
+    kms_key: str = ""  # as DynamoDB reports it: a key ARN, id or alias; resolved in the replica's region
+    inaccessible_since: str = ""
+    status_description: str = ""
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,8 @@ class TableRecord:
     point_in_time_recovery: str = ""
     deletion_protection: bool = False
     key_schema: tuple[tuple[str, str], ...] = ()  # (attribute, S/N/B), partition key first
+    global_table_version: str = ""
+    replicas: tuple[ReplicaRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,9 +60,11 @@ class AliasRecord:
 
 
 def resolve_key_arn(kms: KMSClient, key: str) -> str:
-    """A key ARN for a key id, key ARN or alias (name or ARN), as KMS resolves it."""
-    if not key:
-        return ""
+    """A key ARN for a key id, key ARN or alias (name or ARN), as KMS resolves it. A key ARN is
+    itself: describing a key the verifier was not given (AWS managed, another region's) would need
+    rights its policy does not hold."""
+    if not key or KEY_ARN_PATTERN.fullmatch(key):
+        return key
     try:
         return str(kms.describe_key(KeyId=key)["KeyMetadata"]["Arn"])
     except ClientError as error:
@@ -70,6 +86,16 @@ def collect_table(dynamodb: DynamoDBClient, kms: KMSClient, table_name: str) -> 
     backups = dynamodb.describe_continuous_backups(TableName=table_name)["ContinuousBackupsDescription"]
     pitr = (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus", "DISABLED")
     inaccessible = sse.get("InaccessibleEncryptionDateTime")
+    replicas = tuple(
+        ReplicaRecord(
+            region=r.get("RegionName", ""),
+            status=r.get("ReplicaStatus", ""),
+            kms_key=r.get("KMSMasterKeyId", ""),
+            inaccessible_since=str(r["ReplicaInaccessibleDateTime"]) if r.get("ReplicaInaccessibleDateTime") else "",
+            status_description=r.get("ReplicaStatusDescription", ""),
+        )
+        for r in table.get("Replicas", [])
+    )
     return TableRecord(
         exists=True,
         status=table.get("TableStatus", ""),
@@ -80,6 +106,8 @@ def collect_table(dynamodb: DynamoDBClient, kms: KMSClient, table_name: str) -> 
         point_in_time_recovery=pitr,
         deletion_protection=bool(table.get("DeletionProtectionEnabled", False)),
         key_schema=tuple((k["AttributeName"], types.get(k["AttributeName"], "S")) for k in schema),
+        global_table_version=table.get("GlobalTableVersion", ""),
+        replicas=replicas,
     )
 
 

@@ -7,10 +7,11 @@ only this policy (tests/verify/test_audit.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from access.documents import POLICY_VERSION
-from access.kms_dynamodb import KEY_USER_ACTIONS, dynamodb_via_service
+from access.kms_dynamodb import KEY_READ_ACTIONS, KEY_USER_ACTIONS, dynamodb_via_service
 
 # Table checks, the canary round trip, the table's resource policy (for the audit).
 TABLE_ACTIONS = (
@@ -40,15 +41,31 @@ IAM_ACTIONS = (
     "iam:ListGroupsForUser",
 )
 PROBE_ACTIONS = ("sts:AssumeRole",)
+# In a replica's region: the same checks, the canary only read (it is written and deleted in the primary).
+REPLICA_TABLE_ACTIONS = tuple(a for a in TABLE_ACTIONS if a not in ("dynamodb:PutItem", "dynamodb:DeleteItem"))
 
 
 def verifier_policy(
-    *, table_arn: str, key_arn: str, region: str, account_id: str, test_role_arn: str | None = None
+    *,
+    table_arn: str,
+    key_arn: str,
+    region: str,
+    account_id: str,
+    test_role_arn: str | None = None,
+    replicas: Sequence[tuple[str, str, str]] = (),
 ) -> dict[str, Any]:
-    """Least privilege for one stack: its table and key only, key use through DynamoDB only."""
+    """Least privilege for one stack: its table and key only, key use through DynamoDB only. A global
+    table's `replicas`, as (region, replica ARN, that region's key ARN): the same checks there, the
+    canary read through DynamoDB in that region."""
+    replica_keys = [key for _region, _arn, key in replicas]
     statements: list[dict[str, Any]] = [
         {"Sid": "TableChecksAndCanary", "Effect": "Allow", "Action": list(TABLE_ACTIONS), "Resource": table_arn},
-        {"Sid": "KeyChecks", "Effect": "Allow", "Action": list(KEY_ACTIONS), "Resource": key_arn},
+        {
+            "Sid": "KeyChecks",
+            "Effect": "Allow",
+            "Action": list(KEY_ACTIONS),
+            "Resource": [key_arn, *replica_keys] if replica_keys else key_arn,
+        },
         {
             # The canary's write and read: DynamoDB uses the key as the verifier.
             "Sid": "CanaryThroughDynamoDB",
@@ -59,6 +76,7 @@ def verifier_policy(
                 "StringEquals": {"kms:ViaService": dynamodb_via_service(region), "kms:CallerAccount": account_id}
             },
         },
+        *_replica_statements(replicas, account_id),
         # IAM's read calls take no narrower resource than the account's principals and policies.
         {"Sid": "ReadPrincipalsAndPolicies", "Effect": "Allow", "Action": list(IAM_ACTIONS), "Resource": "*"},
     ]
@@ -67,6 +85,32 @@ def verifier_policy(
             {"Sid": "ProbeAsTheTestRole", "Effect": "Allow", "Action": list(PROBE_ACTIONS), "Resource": test_role_arn}
         )
     return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def _replica_statements(replicas: Sequence[tuple[str, str, str]], account_id: str) -> list[dict[str, Any]]:
+    if not replicas:
+        return []
+    return [
+        {
+            "Sid": "ReplicaChecksAndCanaryRead",
+            "Effect": "Allow",
+            "Action": list(REPLICA_TABLE_ACTIONS),
+            "Resource": [arn for _region, arn, _key in replicas],
+        },
+        {
+            # Each replica's key, through DynamoDB in a replica region (a key is usable in its own region only).
+            "Sid": "CanaryReadThroughDynamoDBInReplicas",
+            "Effect": "Allow",
+            "Action": list(KEY_READ_ACTIONS),
+            "Resource": [key for _region, _arn, key in replicas],
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": [dynamodb_via_service(region) for region, _arn, _key in replicas],
+                    "kms:CallerAccount": account_id,
+                }
+            },
+        },
+    ]
 
 
 def rights_summary() -> str:

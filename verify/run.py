@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +19,19 @@ from verify.collect import collect_alias, collect_key, collect_table
 from verify.explain import explanation, live_decision
 from verify.failures import error_text, is_operational
 from verify.findings import Finding, expect
-from verify.inputs import StackOutputs
+from verify.inputs import Replica, StackOutputs
 from verify.judge import judge_key, judge_key_policy, judge_table
 from verify.probe import Attempt, Outcome, attempt_read, wait_for_boundary
+from verify.replicas import (
+    Arrival,
+    check_name,
+    collect_region,
+    judge_region,
+    judge_replication_group,
+    region_view,
+    replication_finding,
+    wait_for_canary,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,22 +46,30 @@ CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_
 
 @dataclass(frozen=True)
 class Aws:
-    """Where and as whom the verifier talks to AWS."""
+    """Where and as whom the verifier talks to AWS: the session's region unless `region` says another
+    (a replica's), with the same credentials and endpoint."""
 
     session: boto3.session.Session
     endpoint_url: str | None = None
+    region: str | None = None  # None: the session's region (the stack's primary region)
+
+    def in_region(self, region: str) -> Aws:
+        """The same identity and endpoint, clients in `region` (a global table's replica)."""
+        return dataclasses.replace(self, region=region)
 
     def dynamodb(self) -> DynamoDBClient:
-        return self.session.client("dynamodb", endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+        return self.session.client(
+            "dynamodb", region_name=self.region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG
+        )
 
     def kms(self) -> KMSClient:
-        return self.session.client("kms", endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+        return self.session.client("kms", region_name=self.region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
 
     def iam(self) -> IAMClient:
-        return self.session.client("iam", endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+        return self.session.client("iam", region_name=self.region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
 
     def sts(self) -> STSClient:
-        return self.session.client("sts", endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+        return self.session.client("sts", region_name=self.region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
 
     def client(self, service: str) -> Any:
         """A client by service name, for callers that do not need its type."""
@@ -108,9 +127,11 @@ def verify(
     progress: Callable[[str], None] = lambda _line: None,
     probe: Callable[..., Any] = wait_for_boundary,
     canaries: list[Canary] | None = None,
+    wait_replication: Callable[..., Arrival] = wait_for_canary,
 ) -> list[Finding]:
-    """Every check, in order. `canaries` receives the run's canary as soon as it exists, so a
-    caller interrupted mid-run can still say whether it was removed and how to remove it."""
+    """Every check, in order; a global table's replicas each in their own region. `canaries` receives
+    the run's canary as soon as it exists, so a caller interrupted mid-run can still say whether it
+    was removed and how to remove it."""
     dynamodb, kms = aws.dynamodb(), aws.kms()
     findings: list[Finding] = []
 
@@ -121,9 +142,20 @@ def verify(
     if key.exists and key.policy_text:
         findings += judge_key_policy(key.policy_text)
 
+    findings += judge_replication_group(table, want)
+    present: list[Replica] = []
+    for replica in want.replicas:
+        progress(f"checking the replica in {replica.region}")
+        regional = aws.in_region(replica.region)
+        records = collect_region(regional.dynamodb(), regional.kms(), replica, want.table_name, table)
+        findings += judge_region(records, want)
+        if records.table.exists:
+            present.append(replica)
+
     if not table.exists:
         findings.append(Finding.skipped("round_trip", "no table"))
         findings.append(Finding.skipped("boundary_probe", "no table"))
+        findings += _skip_replicas(want.replicas, "no table in the primary region")
         return findings
 
     progress("writing a canary item as the deployer")
@@ -148,11 +180,17 @@ def verify(
                 )
             )
             findings.append(_probe(aws, want, canary, max_wait, progress, probe))
+            for replica in want.replicas:
+                if replica not in present:
+                    findings += _skip_replicas([replica], f"no table in {replica.region}")
+                    continue
+                findings += _in_replica(aws, want, replica, canary, max_wait, progress, probe, wait_replication)
     except CanaryWriteError as error:
         findings.append(
             Finding.failed("round_trip", f"the deployer could not write a canary: {error}", ROUND_TRIP_ADVICE)
         )
         findings.append(Finding.skipped("boundary_probe", "no canary to read"))
+        findings += _skip_replicas(want.replicas, "no canary to read")
         return findings
     findings.append(
         expect(
@@ -165,6 +203,41 @@ def verify(
     return findings
 
 
+def _skip_replicas(replicas: Sequence[Replica], why: str) -> list[Finding]:
+    return [
+        Finding.skipped(check_name(replica.region, check), why)
+        for replica in replicas
+        for check in ("canary_replicated", "boundary_probe")
+    ]
+
+
+def _in_replica(
+    aws: Aws,
+    want: StackOutputs,
+    replica: Replica,
+    canary: Canary,
+    max_wait: float | None,
+    progress: Callable[[str], None],
+    probe: Callable[..., Any],
+    wait_replication: Callable[..., Arrival],
+) -> list[Finding]:
+    """The canary written in the primary, read back in the replica's region once replicated; then the
+    boundary probe there, as the test principal, expecting the same answer as in every region."""
+    regional = aws.in_region(replica.region)
+    dynamodb = regional.dynamodb()
+    progress(f"waiting for the canary to replicate to {replica.region}")
+    arrival = wait_replication(
+        lambda: read_canary(dynamodb, canary), canary.value, replica.region, max_wait=max_wait, progress=progress
+    )
+    found = [replication_finding(replica, want.region, arrival)]
+    if not arrival.arrived:
+        found.append(Finding.skipped(check_name(replica.region, "boundary_probe"), "the canary is not there"))
+        return found
+    view = region_view(want, replica)
+    found.append(_probe(regional, view, canary, max_wait, progress, probe, check_name(replica.region, "")))
+    return found
+
+
 def _probe(
     aws: Aws,
     want: StackOutputs,
@@ -172,9 +245,11 @@ def _probe(
     max_wait: float | None,
     progress: Callable[[str], None],
     probe: Callable[..., Any],
+    prefix: str = "",
 ) -> Finding:
+    """The boundary probe in want.region (a replica's, through region_view and aws.in_region)."""
     if want.principal_kind == "none" or not want.expected_access:
-        return Finding.skipped("boundary_probe", "the stack has no test principal (testPrincipal=none)")
+        return Finding.skipped(f"{prefix}boundary_probe", "the stack has no test principal (testPrincipal=none)")
     make_client = principal_client_factory(aws, want)
     request = {
         "principal_arn": str(want.principal_arn),
@@ -192,7 +267,9 @@ def _probe(
         decision = live_decision(aws.kms(), aws.iam(), **request)
         return decision is not None and decision.allowed
 
-    progress(f"probing as the test principal ({want.principal_kind}), expecting {want.expected_access}")
+    progress(
+        f"probing as the test principal ({want.principal_kind}) in {want.region}, expecting {want.expected_access}"
+    )
     result = probe(
         lambda: attempt_read(make_client, want.table_name, canary.key, canary.value),
         want.expected_access,
@@ -210,4 +287,4 @@ def _probe(
         )
     else:
         advice = "the test principal should be a key user: check its grant / policy and wait for propagation"
-    return expect(f"boundary_probe.{want.expected_access}", result.holds, seen, advice)
+    return expect(f"{prefix}boundary_probe.{want.expected_access}", result.holds, seen, advice)

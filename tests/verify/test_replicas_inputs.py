@@ -10,6 +10,7 @@ import pytest
 
 from stack import outputs as contract
 from tests.verify.test_bad_input import GOOD, one_line_exit_2
+from verify.__main__ import main
 from verify.inputs import Replica, parse_outputs
 
 ACCOUNT = GOOD[contract.ACCOUNT_ID]
@@ -99,3 +100,12 @@ def test_bad_replicas_exit_2_with_one_line(
     line = one_line_exit_2(capsys, "--outputs", str(path))
     assert message in line, (case, line)
 
+
+def test_print_policy_covers_the_replicas(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({**GOOD, contract.REPLICAS: [EU]}))
+    assert main(["--outputs", str(path), "--print-policy"]) == 0
+    policy = capsys.readouterr().out
+    assert EU[contract.REPLICA_ARN] in policy
+    assert EU_KEY in policy
+    assert "dynamodb.eu-west-1.amazonaws.com" in policy

@@ -1,0 +1,386 @@
+"""Global tables (version 2019.11.21): every replica checked in its own region, as the primary is.
+
+A replica is a table in another region encrypted with THAT region's customer-managed key.
+Each region gets the primary's checks through the same functions (collect.py, judge.py, the
+canary read, the boundary probe, the audit), named `replica[<region>].<check>`; what only a
+replica has is here:
+
+- the primary's DescribeTable `Replicas` lists the region ACTIVE, with that region's key, and
+  lists no region the outputs do not declare;
+- the replica is encrypted with its own region's CMK: not the primary's, not the AWS managed
+  `alias/aws/dynamodb` key (aliases resolved by KMS in the replica's region);
+- the canary written in the primary arrives (a bounded wait with the probe's backoff);
+- an inaccessible replica key is urgent: DynamoDB removes the replica from the replication group
+  after about 20 hours (see INACCESSIBLE_ADVICE).
+
+collect_region reads one region; judge_region and judge_replication_group are pure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from verify.collect import (
+    AliasRecord,
+    KeyRecord,
+    ReplicaRecord,
+    TableRecord,
+    collect_alias,
+    collect_key,
+    collect_table,
+    resolve_key_arn,
+)
+from verify.failures import error_text, is_operational
+from verify.findings import Finding, Status, expect
+from verify.inputs import Replica, StackOutputs
+from verify.judge import UP, judge_key, judge_key_policy, judge_table
+from verify.probe import next_delay
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
+
+GLOBAL_TABLE_VERSION = "2019.11.21"
+ACTIVE = "ACTIVE"
+# ReplicaStatus when the replica's key is disabled, pending deletion, or DynamoDB lost its grants.
+INACCESSIBLE_ENCRYPTION_CREDENTIALS = "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
+# Key states in which DynamoDB cannot use the key (KMS key states reference).
+UNUSABLE_KEY_STATES = frozenset({"Disabled", "PendingDeletion", "PendingReplicaDeletion", "Unavailable"})
+AWS_MANAGED_KEY = "alias/aws/dynamodb"
+# Replication usually takes about a second (the table's ReplicationLatency metric); a canary that has
+# not arrived after a minute is a replica that does not replicate, not latency. --max-wait caps it.
+REPLICATION_WAIT = 60.0
+
+# The ~20 hours: DynamoDB API reference, ReplicaDescription, ReplicaStatus
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ReplicaDescription.html):
+# "INACCESSIBLE_ENCRYPTION_CREDENTIALS - The KMS key used to encrypt the table is inaccessible. If the
+# KMS key remains inaccessible for more than 20 hours, DynamoDB will remove this replica from the
+# replication group. The replica will not be deleted and replication will stop from and to this region."
+INACCESSIBLE_ADVICE = (
+    "{fix} within about 20 hours of {since}: after that DynamoDB removes the {region} replica from the "
+    "replication group; the table is kept, but replication to and from {region} stops and the replica must be "
+    "added again"
+)
+
+
+def check_name(region: str, check: str) -> str:
+    return f"replica[{region}].{check}"
+
+
+def region_view(want: StackOutputs, replica: Replica) -> StackOutputs:
+    """The outputs as the region's own: its table ARN, key and alias, for the judges the primary uses.
+    Point-in-time recovery and deletion protection are per replica and not in the outputs: not compared."""
+    return dataclasses.replace(
+        want,
+        region=replica.region,
+        table_arn=replica.replica_arn,
+        key_id=replica.key_id,
+        key_arn=replica.key_arn,
+        key_alias=replica.key_alias,
+        point_in_time_recovery=None,
+        deletion_protection=None,
+        replicas=(),
+    )
+
+
+# -- collect ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegionRecords:
+    """What one replica region holds, read with that region's clients."""
+
+    replica: Replica
+    table: TableRecord
+    listed: ReplicaRecord | None  # the primary's `Replicas` entry for the region, its key resolved there
+    key: KeyRecord
+    alias: AliasRecord
+    # KeyManager ("AWS" / "CUSTOMER") of the key the replica is encrypted with when it is not the
+    # declared one; "" when unknown (the verifier's policy covers the stack's keys only).
+    other_key_manager: str = ""
+
+
+def _key_manager(kms: KMSClient, key_arn: str) -> str:
+    try:
+        return str(kms.describe_key(KeyId=key_arn)["KeyMetadata"].get("KeyManager", ""))
+    except ClientError as error:
+        if is_operational(error):
+            raise
+        return ""
+
+
+def collect_region(
+    dynamodb: DynamoDBClient, kms: KMSClient, replica: Replica, table_name: str, primary: TableRecord
+) -> RegionRecords:
+    """DescribeTable, the key, its alias and policy, in the replica's region (clients of that region)."""
+    table = collect_table(dynamodb, kms, table_name)
+    listed = next((r for r in primary.replicas if r.region == replica.region), None)
+    if listed is not None:
+        listed = dataclasses.replace(listed, kms_key=resolve_key_arn(kms, listed.kms_key))
+    other = table.kms_key_arn not in ("", replica.key_arn)
+    return RegionRecords(
+        replica=replica,
+        table=table,
+        listed=listed,
+        key=collect_key(kms, replica.key_arn),
+        alias=collect_alias(kms, replica.key_alias),
+        other_key_manager=_key_manager(kms, table.kms_key_arn) if other else "",
+    )
+
+
+# -- judge ------------------------------------------------------------------------------------------
+
+# judge_table's names, as a replica's: `table.` is implied by `replica[<region>]`.
+_TABLE_CHECKS = {
+    "table.exists": "exists",
+    "table.active": "active",
+    "table.encryption": "encryption",
+    "table.key": "sse_key",
+    "table.key_accessible": "key_accessible",
+}
+
+
+def _in_region(region: str, finding: Finding, advice: str | None = None) -> Finding:
+    name = _TABLE_CHECKS.get(finding.check, finding.check)
+    keep = finding.advice if advice is None or finding.status is Status.PASS else advice
+    return dataclasses.replace(finding, check=check_name(region, name), advice=keep)
+
+
+def inaccessible_advice(replica: Replica, key_state: str, since: str = "") -> str:
+    """What to do about an inaccessible replica key, before DynamoDB drops the replica (~20 hours)."""
+    where = f"--region {replica.region} --key-id {replica.key_arn}"
+    if key_state == "PendingDeletion":
+        fix = f"cancel the deletion of the key in {replica.region} and enable it (aws kms cancel-key-deletion {where}; "
+        fix += f"aws kms enable-key {where})"
+    elif key_state == "Disabled":
+        fix = f"enable the key in {replica.region} (aws kms enable-key {where})"
+    else:
+        fix = (
+            f"make the key in {replica.region} usable by DynamoDB again (enabled, its key policy still "
+            "letting DynamoDB use it, DynamoDB's grants not revoked)"
+        )
+    when = since or "the moment DynamoDB found the key inaccessible (ReplicaInaccessibleDateTime)"
+    return INACCESSIBLE_ADVICE.format(fix=fix, since=when, region=replica.region)
+
+
+def _inaccessible_since(records: RegionRecords) -> str:
+    listed = records.listed.inaccessible_since if records.listed is not None else ""
+    return listed or records.table.inaccessible_since
+
+
+def _see_key_accessible(replica: Replica) -> str:
+    return (
+        f"the {replica.region} replica's key is not usable: see {check_name(replica.region, 'key_accessible')} "
+        "(about 20 hours before DynamoDB removes the replica from the replication group)"
+    )
+
+
+def _key_accessible(records: RegionRecords) -> Finding:
+    replica, key, listed = records.replica, records.key, records.listed
+    seen: list[str] = []
+    if not key.exists:
+        seen.append(f"key {replica.key_arn} not found")
+    elif key.state in UNUSABLE_KEY_STATES:
+        seen.append(f"KeyState={key.state}")
+    if records.table.inaccessible_since:
+        seen.append(f"InaccessibleEncryptionDateTime={records.table.inaccessible_since}")
+    if listed is not None and listed.status == INACCESSIBLE_ENCRYPTION_CREDENTIALS:
+        since = f" since {listed.inaccessible_since}" if listed.inaccessible_since else ""
+        seen.append(f"ReplicaStatus={listed.status}{since}")
+    return expect(
+        check_name(replica.region, "key_accessible"),
+        not seen,
+        f"the {replica.region} replica's key is inaccessible: {', '.join(seen)}" if seen else "key accessible",
+        inaccessible_advice(replica, key.state, _inaccessible_since(records)),
+    )
+
+
+def _describe_key(arn: str, records: RegionRecords, want: StackOutputs) -> str:
+    if arn == want.key_arn:
+        return " (the primary region's key)"
+    if records.other_key_manager == "AWS" or arn.endswith(AWS_MANAGED_KEY):
+        return f" (an AWS managed key, {AWS_MANAGED_KEY}: every principal of the account with DynamoDB rights reads)"
+    if arn and f":kms:{records.replica.region}:" not in arn:
+        return " (a key in another region)"
+    return ""
+
+
+def _sse_key(records: RegionRecords, want: StackOutputs) -> Finding:
+    replica, actual = records.replica, records.table.kms_key_arn
+    return expect(
+        check_name(replica.region, "sse_key"),
+        actual == replica.key_arn,
+        f"KMSMasterKeyArn={actual or 'absent'}{_describe_key(actual, records, want)}, "
+        f"expected {replica.region}'s key {replica.key_arn}",
+        f"encrypt the {replica.region} replica with {replica.region}'s own customer-managed key "
+        "(the replica's kms_key_arn); " + UP,
+    )
+
+
+def _listed(records: RegionRecords, want: StackOutputs) -> Finding:
+    replica, listed = records.replica, records.listed
+    name = check_name(replica.region, "listed")
+    if listed is None:
+        return Finding.failed(
+            name,
+            f"the table's Replicas in {want.region} list no replica in {replica.region}",
+            f"the table in {replica.region} is not part of the global table: add the replica (replicaRegions) and "
+            + UP,
+        )
+    if listed.status == INACCESSIBLE_ENCRYPTION_CREDENTIALS:
+        return Finding.failed(
+            name,
+            f"ReplicaStatus={listed.status} in the primary's Replicas",
+            _see_key_accessible(replica),
+        )
+    if listed.status != ACTIVE:
+        detail = f" ({listed.status_description})" if listed.status_description else ""
+        return Finding.failed(
+            name,
+            f"ReplicaStatus={listed.status or 'absent'}{detail}",
+            "wait for the replica to become ACTIVE; if it stays otherwise, see ReplicaStatusDescription",
+        )
+    return expect(
+        name,
+        listed.kms_key == replica.key_arn,
+        f"ACTIVE in the primary's Replicas, KMSMasterKeyId={listed.kms_key or 'absent'}"
+        + (
+            ""
+            if listed.kms_key == replica.key_arn
+            else f"{_describe_key(listed.kms_key, records, want)}, expected {replica.key_arn}"
+        ),
+        f"the global table encrypts the {replica.region} replica with another key; " + UP,
+    )
+
+
+def judge_region(records: RegionRecords, want: StackOutputs) -> list[Finding]:
+    """Every check of one replica region, by the primary's judges plus the replica's own."""
+    replica = records.replica
+    view = region_view(want, replica)
+    found = [_listed(records, want)]
+    if not records.table.exists:
+        found.append(
+            Finding.failed(
+                check_name(replica.region, "exists"),
+                f"table {want.table_name!r} not found in {replica.region}",
+                "the replica is missing: add it (replicaRegions) and " + UP,
+            )
+        )
+    else:
+        found.append(
+            Finding.passed(check_name(replica.region, "exists"), f"table {want.table_name!r} in {replica.region}")
+        )
+        for finding in judge_table(records.table, view):
+            if finding.check == "table.key":
+                found.append(_sse_key(records, want))
+            elif finding.check != "table.key_accessible":
+                found.append(_in_region(replica.region, finding))
+    for finding in judge_key(records.key, records.alias, view):
+        urgent = finding.check == "key.enabled"
+        found.append(_in_region(replica.region, finding, _see_key_accessible(replica) if urgent else None))
+    if records.key.exists and records.key.policy_text:
+        found += [_in_region(replica.region, f) for f in judge_key_policy(records.key.policy_text)]
+    found.append(_key_accessible(records))
+    return found
+
+
+def judge_replication_group(primary: TableRecord, want: StackOutputs) -> list[Finding]:
+    """The global table as a whole, from the primary's DescribeTable: its version, and no replica the
+    outputs do not declare (a region whose key and access nobody verifies)."""
+    if not primary.exists or not (want.replicas or primary.replicas):
+        return []
+    found: list[Finding] = []
+    if want.replicas:
+        found.append(
+            expect(
+                "replicas.global_table_version",
+                primary.global_table_version == GLOBAL_TABLE_VERSION,
+                f"GlobalTableVersion={primary.global_table_version or 'absent'}",
+                f"the stack's replicas are a version {GLOBAL_TABLE_VERSION} global table (replicas on the table "
+                "itself); upgrade a 2017.11.29 global table, or " + UP,
+            )
+        )
+    declared = {r.region for r in want.replicas}
+    undeclared = sorted(r.region for r in primary.replicas if r.region not in declared)
+    found.append(
+        expect(
+            "replicas.as_declared",
+            not undeclared,
+            f"the table also replicates to {', '.join(undeclared)}, which the outputs do not declare"
+            if undeclared
+            else f"replicas in {', '.join(sorted(declared))}, as declared",
+            "the data is copied to a region whose key and access are not verified: declare the region "
+            "(replicaRegions) and deploy, or remove the replica",
+        )
+    )
+    return found
+
+
+# -- the canary in a replica ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Arrival:
+    arrived: bool
+    detail: str
+    attempts: int
+    waited: float
+
+
+def wait_for_canary(
+    read: Callable[[], str | None],
+    value: str,
+    region: str,
+    *,
+    max_wait: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> Arrival:
+    """Read the canary in a replica until it arrives: the probe's backoff (next_delay), bounded by
+    REPLICATION_WAIT and --max-wait. Another value, or an error (the replica's key refused), ends it."""
+    rng = rng or random.Random()  # noqa: S311 (jitter, not cryptography)
+    limit = REPLICATION_WAIT if max_wait is None else min(REPLICATION_WAIT, max_wait)
+    start = clock()
+    count = 0
+    while True:
+        count += 1
+        try:
+            got = read()
+        except ClientError as error:
+            if is_operational(error):
+                raise
+            return Arrival(False, f"GetItem in {region} failed: {error_text(error)}", count, clock() - start)
+        waited = clock() - start
+        if got == value:
+            return Arrival(True, f"canary read back in {region}", count, waited)
+        if got is not None:
+            return Arrival(False, f"GetItem in {region} returned another value", count, waited)
+        remaining = limit - waited
+        if remaining <= 0:
+            return Arrival(False, f"the canary never arrived in {region}", count, waited)
+        delay = min(next_delay(count - 1, rng, waited), remaining)
+        progress(
+            f"  waiting for the canary in {region}: attempt {count}; "
+            f"next in {delay:.1f}s ({waited:.0f}s of {limit:.0f}s)"
+        )
+        sleep(delay)
+
+
+def replication_finding(replica: Replica, primary_region: str, arrival: Arrival) -> Finding:
+    return expect(
+        check_name(replica.region, "canary_replicated"),
+        arrival.arrived,
+        f"{arrival.detail} after {arrival.attempts} attempt(s), {arrival.waited:.0f}s",
+        f"replication from {primary_region} to {replica.region} does not work: see the replica's ReplicaStatus, "
+        f"its key, and the table's ReplicationLatency / PendingReplicationCount metrics in {primary_region} "
+        f"(ReceivingRegion {replica.region})",
+    )
