@@ -190,12 +190,19 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
 
     if args.json:
-        print(as_json(findings, rows_as_json(audited.rows) if audited else None))
+        regional = {region: rows_as_json(rows) for region, rows in audited.replica_rows.items()} if audited else None
+        print(as_json(findings, rows_as_json(audited.rows) if audited else None, regional))
     else:
         print(as_table(findings))
         if audited is not None:
             print()
+            if audited.replica_rows:
+                print(f"{want.region} (primary):")
             print(as_matrix(audited.rows))
+            for region, rows in audited.replica_rows.items():
+                print()
+                print(f"{region} (replica):")
+                print(as_matrix(rows))
     if args.junit_xml:
         try:
             Path(args.junit_xml).write_text(as_junit(findings), encoding="utf-8")

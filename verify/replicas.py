@@ -194,11 +194,18 @@ def _key_accessible(records: RegionRecords) -> Finding:
     if listed is not None and listed.status == INACCESSIBLE_ENCRYPTION_CREDENTIALS:
         since = f" since {listed.inaccessible_since}" if listed.inaccessible_since else ""
         seen.append(f"ReplicaStatus={listed.status}{since}")
+    if key.exists:
+        advice = inaccessible_advice(replica, key.state, _inaccessible_since(records))
+    else:
+        advice = (
+            f"if the outputs name the wrong key, {UP}; a deleted key cannot come back: remove the {replica.region} "
+            f"replica and add it again encrypted with a new key in {replica.region} (the other replicas hold the data)"
+        )
     return expect(
         check_name(replica.region, "key_accessible"),
         not seen,
         f"the {replica.region} replica's key is inaccessible: {', '.join(seen)}" if seen else "key accessible",
-        inaccessible_advice(replica, key.state, _inaccessible_since(records)),
+        advice,
     )
 
 

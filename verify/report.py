@@ -27,10 +27,17 @@ def as_table(findings: list[Finding]) -> str:
     return "\n".join(lines)
 
 
-def as_json(findings: list[Finding], principals: list[dict[str, object]] | None = None) -> str:
+def as_json(
+    findings: list[Finding],
+    principals: list[dict[str, object]] | None = None,
+    replica_principals: dict[str, list[dict[str, object]]] | None = None,
+) -> str:
+    """`principals`: the audit's rows (the primary region's); `replica_principals`: each replica region's."""
     document: dict[str, object] = {"findings": [{**asdict(f), "status": f.status.value} for f in findings]}
     if principals is not None:
         document["principals"] = principals
+    if replica_principals:
+        document["replicaPrincipals"] = replica_principals
     return json.dumps(document, indent=2)
 
 

@@ -13,9 +13,10 @@ import pytest
 
 import verify.__main__ as verify_main
 from stack import outputs as contract
-from tests.verify.conftest import REGION, moto_deployment
+from tests.verify.conftest import ACCOUNT, REGION, moto_deployment
 from tests.verify.global_table import EmulatedGlobalTable, global_table, items, replica_region
 from verify.__main__ import main
+from verify.audit.run import run_audit
 from verify.canary import CANARY_VALUE_ATTRIBUTE
 from verify.findings import Finding, Status
 from verify.inputs import parse_outputs
@@ -37,6 +38,17 @@ def failing(findings: list[Finding]) -> set[str]:
 
 def deploy(*replicas: dict[str, Any], principal: str = "user") -> dict[str, Any]:
     return moto_deployment(principal=principal) | {contract.REPLICAS: list(replicas)}
+
+
+def role(name: str) -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam = boto3.client("iam", region_name=REGION)
+    return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
 
 
 def no_canary_anywhere(*regions: str) -> None:
@@ -179,3 +191,66 @@ def test_max_wait_caps_the_wait_for_replication(aws_env: None) -> None:
     )
     assert by_check(findings)[f"replica[{EU}].canary_replicated"].status is Status.FAIL
     assert now[0] == pytest.approx(5)
+
+
+def test_the_audit_runs_in_every_region_and_names_a_grant_on_a_replica_key(aws_env: None) -> None:
+    replica = replica_region(EU)
+    outputs = deploy(replica) | {
+        contract.INTENDED_KEY_USERS: [],
+        contract.KEY_ADMIN_ARNS: [],
+        contract.DEPLOYER_ARN: f"arn:aws:iam::{ACCOUNT}:role/Deployer",
+    }
+    analytics = role("analytics")
+    grant = boto3.client("kms", region_name=EU).create_grant(
+        KeyId=replica[contract.REPLICA_KEY_ARN], GranteePrincipal=analytics, Operations=["Decrypt"]
+    )["GrantId"]
+    result = run_audit(global_table([replica]), parse_outputs(outputs))
+    assert set(result.replica_rows) == {EU}
+    found = by_check(result.findings)
+    assert found[f"replica[{EU}].audit.unconstrained_grant"].status is Status.FAIL
+    assert f"grant {grant} to {analytics}" in found[f"replica[{EU}].audit.unconstrained_grant"].seen
+    assert "audit.unconstrained_grant" not in found, "the primary's key has no such grant"
+
+
+def test_the_audit_prints_a_matrix_per_region_and_json_carries_them(
+    aws_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replica = replica_region(EU)
+    outputs = deploy(replica) | {
+        contract.INTENDED_KEY_USERS: [],
+        contract.KEY_ADMIN_ARNS: [],
+        contract.DEPLOYER_ARN: f"arn:aws:iam::{ACCOUNT}:role/Deployer",
+    }
+    role("Deployer")  # the key policies name it
+    emulated = global_table([replica])
+    monkeypatch.setattr(
+        verify_main,
+        "Aws",
+        lambda session, endpoint_url=None: EmulatedGlobalTable(session, endpoint_url, listing=emulated.listing),
+    )
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    assert main(["--outputs", str(path), "--audit"]) == 0
+    report = capsys.readouterr().out
+    assert f"{REGION} (primary):" in report
+    assert f"{EU} (replica):" in report
+    assert f"PASS   replica[{EU}].audit.readers_as_declared" in report
+    assert main(["--outputs", str(path), "--audit", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert set(document["replicaPrincipals"]) == {EU}
+    assert {p["principal"] for p in document["replicaPrincipals"][EU]} == {
+        p["principal"] for p in document["principals"]
+    }
+
+
+def test_the_audit_skips_a_region_whose_key_is_gone(aws_env: None) -> None:
+    replica = replica_region(EU) | {contract.REPLICA_KEY_ARN: f"arn:aws:kms:{EU}:{ACCOUNT}:key/gone"}
+    outputs = deploy(replica) | {
+        contract.INTENDED_KEY_USERS: [],
+        contract.DEPLOYER_ARN: f"arn:aws:iam::{ACCOUNT}:role/D",
+    }
+    result = run_audit(global_table([replica]), parse_outputs(outputs))
+    assert by_check(result.findings)[f"replica[{EU}].audit"].status is Status.SKIP
+    checks = verify(global_table([replica]), parse_outputs(outputs))
+    assert by_check(checks)[f"replica[{EU}].key.exists"].status is Status.FAIL
+    assert "a deleted key cannot come back" in by_check(checks)[f"replica[{EU}].key_accessible"].advice

@@ -120,8 +120,16 @@ def collect_table_policy(dynamodb: DynamoDBClient, table_arn: str) -> Mapping[st
 
 
 def collect_snapshot(
-    dynamodb: DynamoDBClient, kms: KMSClient, iam: IAMClient, *, table_arn: str, key_arn: str
+    dynamodb: DynamoDBClient,
+    kms: KMSClient,
+    iam: IAMClient,
+    *,
+    table_arn: str,
+    key_arn: str,
+    principals: tuple[Principal, ...] | None = None,
 ) -> AccountSnapshot:
+    """The table's region (its clients, `dynamodb` and `kms`) and the account's principals: IAM is
+    global, so a caller auditing several regions collects them once and passes `principals`."""
     table = parse_table_arn("tableArn", table_arn)
     return AccountSnapshot(
         account_id=table.account,
@@ -132,6 +140,6 @@ def collect_snapshot(
         key_arn=key_arn,
         key_policy=parse_document(kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]),
         grants=collect_grants(kms, key_arn),
-        principals=collect_principals(iam),
+        principals=collect_principals(iam) if principals is None else principals,
         table_policy=collect_table_policy(dynamodb, table_arn),
     )

@@ -1,24 +1,66 @@
-"""The audit, end to end: collect the account, judge each principal, return rows and findings."""
+"""The audit, end to end: collect the account, judge each principal, return rows and findings.
+
+A global table is audited in every region: each replica's key policy, grants and table policy with
+that region's clients, the account's principals (IAM is global) collected once.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
-from verify.audit.collect import collect_snapshot
+from botocore.exceptions import ClientError
+
+from verify.audit.collect import collect_principals, collect_snapshot
 from verify.audit.judge import audit_findings, judge_access
 from verify.audit.model import AccessRow
+from verify.failures import error_code
 from verify.findings import Finding
 from verify.inputs import StackOutputs
+from verify.replicas import check_name
 from verify.run import Aws
+
+# About IAM alone, the same in every region: reported once, with the primary.
+GLOBAL_FINDINGS = frozenset({"audit.declared_principal_missing"})
+KEY_NOT_FOUND = frozenset({"NotFoundException", "NotFound"})
 
 
 @dataclass(frozen=True)
 class AuditResult:
     rows: list[AccessRow]
     findings: list[Finding]
+    replica_rows: dict[str, list[AccessRow]] = field(default_factory=dict)  # region -> rows
 
 
 def run_audit(aws: Aws, want: StackOutputs) -> AuditResult:
-    snapshot = collect_snapshot(aws.dynamodb(), aws.kms(), aws.iam(), table_arn=want.table_arn, key_arn=want.key_arn)
+    principals = collect_principals(aws.iam())
+    snapshot = collect_snapshot(
+        aws.dynamodb(), aws.kms(), aws.iam(), table_arn=want.table_arn, key_arn=want.key_arn, principals=principals
+    )
     rows = judge_access(snapshot, want.intent)
-    return AuditResult(rows, audit_findings(snapshot, want.intent, rows))
+    findings = audit_findings(snapshot, want.intent, rows)
+    replica_rows: dict[str, list[AccessRow]] = {}
+    for replica in want.replicas:
+        regional = aws.in_region(replica.region)
+        try:
+            snapshot = collect_snapshot(
+                regional.dynamodb(),
+                regional.kms(),
+                aws.iam(),
+                table_arn=replica.replica_arn,
+                key_arn=replica.key_arn,
+                principals=principals,
+            )
+        except ClientError as error:
+            if error_code(error) not in KEY_NOT_FOUND:
+                raise
+            # The checks already fail replica[<region>].key.exists.
+            findings.append(Finding.skipped(check_name(replica.region, "audit"), f"no key {replica.key_arn}"))
+            continue
+        replica_rows[replica.region] = judge_access(snapshot, want.intent)
+        findings += [
+            dataclasses.replace(f, check=check_name(replica.region, f.check))
+            for f in audit_findings(snapshot, want.intent, replica_rows[replica.region])
+            if f.check not in GLOBAL_FINDINGS
+        ]
+    return AuditResult(rows, findings, replica_rows)
