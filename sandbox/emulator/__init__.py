@@ -3,11 +3,13 @@
 The modules that touch moto: `server` (moto's WSGI app, resetting it, seeding the account
 with the deployer and managed policies), `patches` (every change to moto's own code and
 settings, undone on stop), `state` (reading moto's backends into plain records) and
-`table_updates` (UpdateTable's SSESpecification, which moto ignores). The rest is plain
-Python on top: `requests` (what a request is, exactly as AWS parses it, or why it is
-refused), `signatures` (SigV4 verified with the secret the emulator issued), `actions`
-(which IAM action each request is), `decisions` (who may do what, with propagation
-delays, and AWS's wording for a refusal), `middleware` (the WSGI layer that enforces it),
+`table_updates` (UpdateTable's SSESpecification, which moto ignores) and `restores` (a
+restored table keeps its source's key). The rest is plain Python on top: `requests` (what
+a request is, exactly as AWS parses it, or why it is refused), `signatures` (SigV4
+verified with the secret the emulator issued), `actions` (which IAM action each
+data-plane request is), `partiql` (the table a statement touches), `rules` (what AWS
+checks before a control-plane request, on which resource), `decisions` (who may do what,
+with propagation delays, and AWS's wording for a refusal), `middleware` (the WSGI layer that enforces it),
 `faults` (errors injected for tests), `errors` (the AWS errors the emulator answers with
 itself) and `account` (the account and region). docs/enforcement.md is the threat model.
 

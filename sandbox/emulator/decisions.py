@@ -13,9 +13,10 @@ Nothing here touches moto: the state comes from sandbox.emulator.state.
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from access.arns import table_arn, table_name_of
@@ -29,14 +30,34 @@ from access.evaluator import (
     authorize_resource,
     dynamodb_decrypt_request,
 )
-from access.kms_dynamodb import USABLE_KEY_STATE
+from access.kms_dynamodb import USABLE_KEY_STATE, dynamodb_via_service
 from sandbox.emulator.account import PARTITION
 from sandbox.emulator.actions import TableAccess
-from sandbox.emulator.errors import AccessDeniedError, AwsError, ValidationError
-from sandbox.emulator.state import AccessState, Caller, KeyAccess, read_identity_policies, read_state, table_key_id
+from sandbox.emulator.errors import AccessDeniedError, AwsError, NotFoundError, ValidationError
+from sandbox.emulator.requests import Call
+from sandbox.emulator.rules import AssumeRole, Iam, Key, Need, Place, needs
+from sandbox.emulator.state import (
+    AccessState,
+    Caller,
+    KeyAccess,
+    backup_data,
+    ciphertext_key_id,
+    key_id_of,
+    read_identity_policies,
+    read_state,
+    stream_data,
+    table_key_id,
+)
 from sandbox.emulator.state import trust_policy as read_trust_policy
 
 INACCESSIBLE_TABLE_STATUS = "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
+
+
+class Verdict(enum.Enum):
+    """A control-plane request the layer authorized, or one it leaves to moto's own check."""
+
+    AUTHORIZED = "authorized"
+    NOT_MAPPED = "not mapped"
 
 
 # -- AWS's wording -----------------------------------------------------------------------------------
@@ -60,10 +81,11 @@ def iam_denied(caller: Caller, action: str, resource: str, decision: Decision) -
     )
 
 
-def kms_denied(caller: Caller, key_arn: str, decision: Decision) -> AccessDeniedError:
+def kms_denied(caller: Caller, key_arn: str, decision: Decision, action: str = "kms:Decrypt") -> AccessDeniedError:
+    """What DynamoDB answers when KMS refuses what it does with a table's key as the caller."""
     return AccessDeniedError(
         f"KMS key access denied error: User: {caller.caller_arn} is not authorized to perform: "
-        f"kms:Decrypt on resource: {key_arn} {_because(decision, 'kms:Decrypt')} "
+        f"{action} on resource: {key_arn} {_because(decision, action)} "
         "(Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"
     )
 
@@ -177,31 +199,109 @@ class Authority:
         pairs = [(table_name_of(access.table), access.action, access.index) for access in actions]
         for name, action, index in dict.fromkeys(pairs):
             arn = table_arn(PARTITION, self.region, self.account_id, name) + (f"/index/{index}" if index else "")
-            request = Request(caller.identity_arn, action, arn, caller.account_id, caller_arn=caller.caller_arn)
-            iam = authorize_identity(request, identity)
-            if not iam.allowed:
-                return iam_denied(caller, action, arn, iam)
+            refused = self._iam(caller, identity, action, arn)
+            if refused is not None:
+                return refused
         for name in dict.fromkeys(name for name, _, _ in pairs):
-            key_id = self.table_key_id(name)
-            if key_id is None:
-                continue  # AWS-owned or AWS-managed key: not this boundary
-            key = view.key(key_id)
-            if key is None or key.state != USABLE_KEY_STATE:
-                self.inaccessible_since.setdefault(key_id, time.time())
-                return key_unusable(key_id, key)
-            decision = authorize_kms(
-                dynamodb_decrypt_request(
-                    principal_arn=caller.identity_arn,
-                    caller_arn=caller.caller_arn,
-                    key_arn=key.arn,
-                    table_name=name,
-                    region=self.region,
-                    account_id=caller.account_id,
-                ),
-                key.policy,
-                identity,
-                key.grants,
-            )
-            if not decision.allowed:
-                return kms_denied(caller, key.arn, decision)
+            refused = self._table_data(caller, view, identity, name, self.table_key_id(name))
+            if refused is not None:
+                return refused
         return None
+
+    def decide(self, caller: Caller, call: Call) -> AwsError | Verdict:
+        """A control-plane request judged on its real resources (rules.needs): refused, authorized, or not mapped."""
+        found = needs(call, Place(PARTITION, self.region, self.account_id))
+        if found is None:
+            return Verdict.NOT_MAPPED
+        view = self.view()
+        identity = view.policies(caller.identity_arn)
+        for need in found:
+            refused = self._judge(need, caller, view, identity)
+            if refused is not None:
+                return refused
+        return Verdict.AUTHORIZED
+
+    # -- the needs ------------------------------------------------------------------------------
+
+    def _judge(self, need: Need, caller: Caller, view: View, identity: tuple[NamedPolicy, ...]) -> AwsError | None:
+        if isinstance(need, Iam):
+            return self._iam(caller, identity, need.action, need.resource)
+        if isinstance(need, Key):
+            return self._key(need, caller, view, identity)
+        if isinstance(need, AssumeRole):
+            try:
+                decision = trust_decision(self.account_id, caller, need.role_arn)
+            except Exception:
+                decision = Decision(False, f"denied: no role {need.role_arn}")
+            return None if decision.allowed else iam_denied(caller, "sts:AssumeRole", need.role_arn, decision)
+        if need.iterator:
+            stream = stream_data(self.account_id, self.region, need.iterator)
+            if stream is None:
+                return ValidationError("Invalid ShardIterator: it does not name a shard iterator of this account")
+            refused = self._iam(caller, identity, "dynamodb:GetRecords", stream.stream_arn)
+            return refused or self._table_data(caller, view, identity, stream.table_name, stream.key_id)
+        if need.backup:
+            backup = backup_data(self.account_id, self.region, need.backup)
+            if backup is None:
+                return None  # moto answers BackupNotFoundException
+            return self._table_data(caller, view, identity, backup.table_name, backup.key_id)
+        return self._table_data(caller, view, identity, need.table, self.table_key_id(need.table))
+
+    def _iam(self, caller: Caller, identity: tuple[NamedPolicy, ...], action: str, resource: str) -> AwsError | None:
+        request = Request(caller.identity_arn, action, resource, caller.account_id, caller_arn=caller.caller_arn)
+        decision = authorize_identity(request, identity)
+        return None if decision.allowed else iam_denied(caller, action, resource, decision)
+
+    def _key(self, need: Key, caller: Caller, view: View, identity: tuple[NamedPolicy, ...]) -> AwsError | None:
+        key_id = key_id_of(self.account_id, self.region, need.key) if need.key else ciphertext_key_id(need.ciphertext)
+        key = view.key(key_id) if key_id is not None else None
+        if key is None:
+            named = need.key or "the ciphertext's key"
+            return NotFoundError(f"Key '{named}' does not exist" if need.key else f"{named} does not exist")
+        context: dict[str, str | bool | Sequence[str]] = {
+            "kms:CallerAccount": caller.account_id,
+            "kms:EncryptionContextKeys": sorted(need.encryption_context),
+            **{f"kms:EncryptionContext:{k}": v for k, v in need.encryption_context.items()},
+        }
+        if need.via_dynamodb:
+            context["kms:ViaService"] = dynamodb_via_service(self.region)
+        request = Request(
+            caller.identity_arn,
+            need.action,
+            key.arn,
+            caller.account_id,
+            context=context,
+            encryption_context=need.encryption_context,
+            caller_arn=caller.caller_arn,
+        )
+        decision = authorize_kms(request, key.policy, identity, key.grants)
+        if decision.allowed:
+            return None
+        if need.via_dynamodb:
+            return kms_denied(caller, key.arn, decision, need.action)
+        return iam_denied(caller, need.action, key.arn, decision)
+
+    def _table_data(
+        self, caller: Caller, view: View, identity: tuple[NamedPolicy, ...], table_name: str, key_id: str | None
+    ) -> AwsError | None:
+        """kms:Decrypt through DynamoDB, as the caller, on the key of a table's data (None: not a CMK)."""
+        if key_id is None:
+            return None  # AWS-owned or AWS-managed key: not this boundary
+        key = view.key(key_id)
+        if key is None or key.state != USABLE_KEY_STATE:
+            self.inaccessible_since.setdefault(key_id, time.time())
+            return key_unusable(key_id, key)
+        decision = authorize_kms(
+            dynamodb_decrypt_request(
+                principal_arn=caller.identity_arn,
+                caller_arn=caller.caller_arn,
+                key_arn=key.arn,
+                table_name=table_name,
+                region=self.region,
+                account_id=caller.account_id,
+            ),
+            key.policy,
+            identity,
+            key.grants,
+        )
+        return None if decision.allowed else kms_denied(caller, key.arn, decision)

@@ -55,6 +55,12 @@ class ValidationError(AwsError):
     code = "ValidationException"
 
 
+class NotFoundError(AwsError):
+    """KMS: no key (or alias) by that name."""
+
+    code = "NotFoundException"
+
+
 class ThrottlingError(AwsError):
     code = "ThrottlingException"
 

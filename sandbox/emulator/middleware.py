@@ -31,7 +31,7 @@ from typing import Any
 
 from access.kms_dynamodb import DATA_PLANE_OPERATIONS, USABLE_KEY_STATE
 from sandbox.emulator.actions import changes_key_access, table_actions
-from sandbox.emulator.decisions import INACCESSIBLE_TABLE_STATUS, Authority
+from sandbox.emulator.decisions import INACCESSIBLE_TABLE_STATUS, Authority, Verdict
 from sandbox.emulator.errors import (
     BAD_SIGNATURE,
     CORAL_ERROR_PREFIX,
@@ -138,6 +138,12 @@ class KmsEnforcement:
             if refused is not None:
                 return self._refuse(start_response, refused, call.service.signing_name)
             environ[AUTHORIZED_ENVIRON] = self.token
+        else:
+            verdict = self.authority.decide(caller, call)
+            if isinstance(verdict, AwsError):
+                return self._refuse(start_response, verdict, call.service.signing_name)
+            if verdict is Verdict.AUTHORIZED:
+                environ[AUTHORIZED_ENVIRON] = self.token
         if call.service.name == "dynamodb" and call.operation == "DescribeTable":
             return self._describe_table(environ, start_response, call.params)
 

@@ -5,14 +5,17 @@
 - moto's role-trust check is replaced by one that knows what trusting the account
   root means (decisions.trust_decision): moto compares the trust policy's principal
   with the caller's ARN literally;
-- moto's identity-policy check stands aside for the data-plane requests the
-  middleware authorized: moto judges dynamodb:<Operation> against Resource "*", the
-  middleware judges the action AWS authorizes (dynamodb:PartiQLSelect for a SELECT,
-  dynamodb:GetItem per item of a transaction) on the table's ARN;
+- moto's identity-policy check stands aside for the requests the middleware
+  authorized: moto judges <service>:<Operation> against Resource "*" and reads no key
+  policy; the middleware judges the action AWS authorizes (dynamodb:PartiQLSelect for a
+  SELECT, dynamodb:GetItem per item of a transaction) on the table's ARN, and the
+  control-plane calls it maps (rules.needs) on their table, stream, backup, key or role;
 - moto's UpdateTable applies SSESpecification, which it otherwise ignores
-  (table_updates.with_encryption_updates).
+  (table_updates.with_encryption_updates);
+- moto's restores keep the source's encryption or take SSESpecificationOverride
+  (restores.with_encryption): moto restores a table unencrypted.
 
-One of the three modules that touch moto (5.2.x, pinned). moto keeps all of this in
+One of the modules that touch moto (5.2.x, pinned). moto keeps all of this in
 module and class globals, so one emulator runs per process at a time.
 """
 
@@ -29,6 +32,7 @@ from moto.iam.access_control import IAMRequestBase
 
 from sandbox.emulator.decisions import trust_decision
 from sandbox.emulator.middleware import AUTHORIZED_HEADER
+from sandbox.emulator.restores import with_encryption
 from sandbox.emulator.state import resolve_caller
 from sandbox.emulator.table_updates import with_encryption_updates
 
@@ -65,6 +69,8 @@ class MotoPatches:
             "trust_check": IAMRequestBase._check_role_trust_relationship,
             "permission_check": IAMRequestBase.check_action_permitted,
             "update_table": DynamoHandler.update_table,
+            "restore_from_backup": DynamoHandler.restore_table_from_backup,
+            "restore_to_point_in_time": DynamoHandler.restore_table_to_point_in_time,
         }
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
@@ -75,6 +81,12 @@ class MotoPatches:
         DynamoHandler.update_table = with_encryption_updates(  # type: ignore[method-assign,assignment]
             self._saved["update_table"]
         )
+        DynamoHandler.restore_table_from_backup = with_encryption(  # type: ignore[method-assign,assignment]
+            self._saved["restore_from_backup"]
+        )
+        DynamoHandler.restore_table_to_point_in_time = with_encryption(  # type: ignore[method-assign,assignment]
+            self._saved["restore_to_point_in_time"]
+        )
 
     def undo(self) -> None:
         if not self._saved:
@@ -83,4 +95,8 @@ class MotoPatches:
         IAMRequestBase._check_role_trust_relationship = self._saved["trust_check"]  # type: ignore[method-assign]
         IAMRequestBase.check_action_permitted = self._saved["permission_check"]  # type: ignore[method-assign]
         DynamoHandler.update_table = self._saved["update_table"]  # type: ignore[method-assign]
+        DynamoHandler.restore_table_from_backup = self._saved["restore_from_backup"]  # type: ignore[method-assign]
+        DynamoHandler.restore_table_to_point_in_time = self._saved[  # type: ignore[method-assign]
+            "restore_to_point_in_time"
+        ]
         self._saved = {}

@@ -6,6 +6,7 @@ returns is plain data the decisions are made from.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 from collections.abc import Mapping
@@ -13,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
+from moto.kms.utils import _deserialize_ciphertext_blob
 from moto.sts.models import sts_backends
 
 from access.arns import table_name_of
@@ -130,17 +133,70 @@ def resolve_caller(account_id: str, access_key_id: str, session_token: str | Non
     return issued.caller if issued is not None else None
 
 
-def table_key_id(account_id: str, region: str, table_name: str) -> str | None:
-    """Id of the customer-managed key a table (by name or ARN) is encrypted with, or None."""
-    table = dynamodb_backends[account_id][region].tables.get(table_name_of(table_name))
+def _customer_key_of(account_id: str, region: str, table: Any) -> str | None:
+    """Id of the customer-managed key a moto table (or a backup's copy of one) is encrypted with, or None."""
     sse = getattr(table, "sse_specification", None) or {}
     if not sse.get("Enabled") or not sse.get("KMSMasterKeyId"):
         return None
-    try:
-        key = kms_backends[account_id][region].describe_key(sse["KMSMasterKeyId"])
-    except Exception:
+    found = key_id_of(account_id, region, str(sse["KMSMasterKeyId"]))
+    if found is None:
         return str(sse["KMSMasterKeyId"])  # a key that does not exist: the table's data is inaccessible
+    key = kms_backends[account_id][region].keys[found]
     return str(key.id) if key.key_manager == KEY_MANAGER_CUSTOMER else None
+
+
+def table_key_id(account_id: str, region: str, table_name: str) -> str | None:
+    """Id of the customer-managed key a table (by name or ARN) is encrypted with, or None."""
+    table = dynamodb_backends[account_id][region].tables.get(table_name_of(table_name))
+    return _customer_key_of(account_id, region, table)
+
+
+def key_id_of(account_id: str, region: str, reference: str) -> str | None:
+    """The id of the key a KeyId names (key id, key ARN, alias name or alias ARN); None if none exists.
+
+    Read only: moto's own resolution would create the AWS managed key of an alias/aws/* name.
+    """
+    kms = kms_backends[account_id][region]
+    name = reference.split(":", 5)[5] if reference.startswith("arn:") and reference.count(":") >= 5 else reference
+    if name.startswith("alias/"):
+        return next((str(key.id) for key in list(kms.keys.values()) if name in key.aliases), None)
+    key_id = name.removeprefix("key/")
+    return key_id if key_id in kms.keys else None
+
+
+def ciphertext_key_id(blob: str) -> str | None:
+    """The key a (base64) ciphertext blob of moto's KMS was made with; None if it is not one."""
+    try:
+        return str(_deserialize_ciphertext_blob(base64.b64decode(blob, validate=True)).key_id)
+    except Exception:
+        return None
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Whose data a backup or a stream holds: the table's name, and its customer-managed key (or None)."""
+
+    table_name: str
+    key_id: str | None
+    stream_arn: str = ""
+
+
+def backup_data(account_id: str, region: str, backup_arn: str) -> DataSource | None:
+    """The table a backup was taken of, with the key its copy is encrypted with; None if no such backup."""
+    backup = dynamodb_backends[account_id][region].backups.get(backup_arn)
+    if backup is None:
+        return None
+    return DataSource(str(backup.table.name), _customer_key_of(account_id, region, backup.table))
+
+
+def stream_data(account_id: str, region: str, iterator: str) -> DataSource | None:
+    """The table (and stream) a shard iterator reads, with the table's key; None if no such iterator."""
+    shard_iterator = dynamodbstreams_backends[account_id][region].shard_iterators.get(iterator)
+    if shard_iterator is None:
+        return None
+    table = shard_iterator.stream_shard.table
+    stream = f"{table.table_arn}/stream/{table.latest_stream_label}"
+    return DataSource(str(table.name), _customer_key_of(account_id, region, table), stream)
 
 
 def trust_policy(account_id: str, role_arn: str) -> NamedPolicy:

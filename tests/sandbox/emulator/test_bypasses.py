@@ -328,3 +328,173 @@ def test_each_partiql_verb_is_checked_on_its_table(emulator: Emulator, stack: An
     ):
         answer = partiql_error(emulator, user, "ExecuteStatement", {"Statement": statement})
         assert answer.json["message"].startswith("KMS key access denied error"), (statement, answer.text)
+
+
+# -- 3. DynamoDB Streams: records are the table's data, encrypted with its key -----------------------
+
+
+def as_user(emulator: Emulator, user: Credentials, service: str) -> Any:
+    session = boto3.session.Session(user.access_key, user.secret_key, region_name=emulator.region)
+    return session.client(service, endpoint_url=emulator.endpoint_url)  # type: ignore[call-overload]
+
+
+def grant_decrypt(emulator: Emulator, out: Mapping[str, Any], table: str | None = None) -> None:
+    context = {
+        "aws:dynamodb:tableName": table or out[contract.TABLE_NAME],
+        "aws:dynamodb:subscriberId": out[contract.ACCOUNT_ID],
+    }
+    emulator.client("kms").create_grant(
+        KeyId=out[contract.KEY_ARN],
+        GranteePrincipal=out[contract.TEST_PRINCIPAL_ARN],
+        Operations=["Decrypt"],
+        Constraints={"EncryptionContextSubset": context},
+    )
+
+
+def test_stream_records_need_the_tables_key(emulator: Emulator, stack: Any) -> None:
+    out, user = deployed_user(emulator, stack)
+    table = out[contract.TABLE_NAME]
+    dynamodb = emulator.client("dynamodb")
+    dynamodb.update_table(
+        TableName=table, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    )
+    dynamodb.put_item(TableName=table, Item={**ITEM, "id": {"S": "item-2"}})
+    streams = as_user(emulator, user, "dynamodbstreams")
+    arn = streams.list_streams(TableName=table)["Streams"][0]["StreamArn"]
+    # Stream metadata is IAM's alone: no item data in it.
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+
+    with pytest.raises(ClientError) as refused:
+        streams.get_records(ShardIterator=iterator["ShardIterator"])
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert refused.value.response["Error"]["Message"].startswith("KMS key access denied error")
+    assert "secret note" not in str(refused.value.response)
+
+    grant_decrypt(emulator, out)
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    assert records[0]["dynamodb"]["NewImage"]["note"] == {"S": "secret note"}
+
+
+def test_stream_reads_need_iam_on_the_stream(emulator: Emulator, stack: Any) -> None:
+    out = up(stack, testPrincipal="user", grantTestPrincipal="true").outputs
+    table = out[contract.TABLE_NAME]
+    emulator.client("dynamodb").update_table(
+        TableName=table, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    )
+    user = Credentials(out[contract.TEST_USER_ACCESS_KEY_ID], out[contract.TEST_USER_SECRET_ACCESS_KEY])
+    give_full_dynamodb_rights(emulator, out[contract.TEST_PRINCIPAL_ARN])
+    iam = emulator.client("iam")
+    name = out[contract.TEST_PRINCIPAL_ARN].rsplit("/", 1)[-1]
+    deny = {"Effect": "Deny", "Action": "dynamodb:GetRecords", "Resource": f"{out[contract.TABLE_ARN]}/stream/*"}
+    iam.put_user_policy(
+        UserName=name, PolicyName="no-stream", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [deny]})
+    )
+    streams = as_user(emulator, user, "dynamodbstreams")
+    arn = streams.list_streams(TableName=table)["Streams"][0]["StreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    with pytest.raises(ClientError, match="dynamodb:GetRecords"):
+        streams.get_records(ShardIterator=iterator["ShardIterator"])
+
+
+# -- 4. restores keep the key, and exports and restores need it ----------------------------------------
+
+
+def test_a_restored_table_keeps_the_source_key_or_takes_the_override(emulator: Emulator, stack: Any) -> None:
+    out, user = deployed_user(emulator, stack)
+    table, key = out[contract.TABLE_NAME], out[contract.KEY_ARN]
+    dynamodb = emulator.client("dynamodb")
+    backup = dynamodb.create_backup(TableName=table, BackupName="nightly")["BackupDetails"]["BackupArn"]
+    dynamodb.restore_table_from_backup(TargetTableName="restored", BackupArn=backup)
+    dynamodb.restore_table_to_point_in_time(SourceTableName=table, TargetTableName="restored-pitr")
+    other = emulator.client("kms").create_key(Description="another key")["KeyMetadata"]["Arn"]
+    override = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": other}
+    dynamodb.restore_table_from_backup(
+        TargetTableName="restored-other", BackupArn=backup, SSESpecificationOverride=override
+    )
+
+    client = as_user(emulator, user, "dynamodb")
+    for restored, expected in (("restored", key), ("restored-pitr", key), ("restored-other", other)):
+        described = dynamodb.describe_table(TableName=restored)["Table"]
+        assert described.get("SSEDescription", {}).get("KMSMasterKeyArn") == expected, restored
+        with pytest.raises(ClientError, match="KMS key access denied error") as refused:
+            client.scan(TableName=restored)
+        assert "secret note" not in str(refused.value.response), restored
+
+
+def test_a_restore_or_an_export_needs_the_callers_key_rights(emulator: Emulator, stack: Any) -> None:
+    out, user = deployed_user(emulator, stack)
+    table = out[contract.TABLE_NAME]
+    dynamodb = emulator.client("dynamodb")
+    dynamodb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    backup = dynamodb.create_backup(TableName=table, BackupName="nightly")["BackupDetails"]["BackupArn"]
+    client = as_user(emulator, user, "dynamodb")
+    for attempt in (
+        lambda: client.restore_table_from_backup(TargetTableName="mine", BackupArn=backup),
+        lambda: client.restore_table_to_point_in_time(SourceTableName=table, TargetTableName="mine-pitr"),
+        lambda: client.export_table_to_point_in_time(TableArn=out[contract.TABLE_ARN], S3Bucket="exports"),
+    ):
+        with pytest.raises(ClientError, match="KMS key access denied error"):
+            attempt()
+    assert dynamodb.list_tables()["TableNames"] == [table]
+
+
+# -- 6. control-plane calls judged on their real resources, by the access core's evaluator --------------
+
+
+def scoped_user(emulator: Emulator, statements: list[dict[str, Any]]) -> Credentials:
+    iam = emulator.client("iam")
+    iam.create_user(UserName="scoped")
+    document = {"Version": "2012-10-17", "Statement": statements}
+    iam.put_user_policy(UserName="scoped", PolicyName="scoped", PolicyDocument=json.dumps(document))
+    key = iam.create_access_key(UserName="scoped")["AccessKey"]
+    return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def test_an_identity_policy_scoped_to_a_table_or_key_is_enough_and_no_more(emulator: Emulator, stack: Any) -> None:
+    out = up(stack, testPrincipal="role").outputs
+    table, key = out[contract.TABLE_NAME], out[contract.KEY_ARN]
+    other = plain_table(emulator)
+    user = scoped_user(
+        emulator,
+        [
+            {"Effect": "Allow", "Action": "dynamodb:DescribeTable", "Resource": out[contract.TABLE_ARN]},
+            {"Effect": "Allow", "Action": ["kms:DescribeKey", "kms:GetKeyPolicy"], "Resource": key},
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": out[contract.TEST_PRINCIPAL_ARN]},
+        ],
+    )
+    dynamodb, kms = as_user(emulator, user, "dynamodb"), as_user(emulator, user, "kms")
+    assert dynamodb.describe_table(TableName=table)["Table"]["TableName"] == table
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["Arn"] == key
+    assert kms.describe_key(KeyId=out[contract.KEY_ALIAS])["KeyMetadata"]["Arn"] == key  # an alias resolves
+    assert kms.get_key_policy(KeyId=out[contract.KEY_ID], PolicyName="default")["Policy"]
+    assume = as_user(emulator, user, "sts").assume_role(
+        RoleArn=out[contract.TEST_PRINCIPAL_ARN], RoleSessionName="probe"
+    )
+    assert assume["Credentials"]["AccessKeyId"]
+
+    with pytest.raises(ClientError, match="dynamodb:DescribeTable") as refused:
+        dynamodb.describe_table(TableName=other)
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    with pytest.raises(ClientError, match="kms:ListGrants"):
+        kms.list_grants(KeyId=key)
+
+
+def test_a_key_policy_that_does_not_delegate_refuses_even_an_administrator(emulator: Emulator) -> None:
+    # moto never reads key policies on the control plane; KMS does.
+    kms = emulator.client("kms")
+    deployer_arn = emulator.client("sts").get_caller_identity()["Arn"]
+    locked = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": deployer_arn}, "Action": "kms:DescribeKey", "Resource": "*"}
+        ],
+    }
+    key = kms.create_key(Policy=json.dumps(locked), BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]["KeyId"]
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyId"] == key
+    with pytest.raises(ClientError, match="kms:GetKeyPolicy") as refused:
+        kms.get_key_policy(KeyId=key, PolicyName="default")
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"

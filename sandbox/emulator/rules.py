@@ -1,0 +1,284 @@
+"""What AWS checks before a control-plane request, and on which resource: the emulator's own authorization rules.
+
+moto's identity check judges every action against Resource "*" and ignores conditions and
+key policies, so an identity policy scoped to a table or key ARN is wrongly refused, and a
+key policy never refuses. For the operations mapped here the layer decides instead, on the
+real resources, and moto's check stands aside; for the rest (IAM, CreateKey, ListKeys,
+RetireGrant, global tables, ...) moto's check stays.
+
+A rule is a list of needs, each judged in turn (the first refusal is the answer):
+- `Iam`: an IAM action on a resource ARN (or "*"), decided by identity policies;
+- `Key`: a KMS action on a key given as the request gives it (id, ARN, alias name or alias
+  ARN; or the key a ciphertext was made with), decided as KMS decides it: key policy,
+  identity policies and grants; `via_dynamodb` for what DynamoDB does with the key as the
+  caller (kms:CreateGrant and kms:DescribeKey to put a table under it);
+- `TableData`: kms:Decrypt through DynamoDB on the key of a table's data, as the caller,
+  with the table's encryption context: a table by name, the table a backup was taken of,
+  or the table a stream shard iterator reads;
+- `AssumeRole`: sts:AssumeRole, decided by the role's trust policy and identity policies.
+
+Sources: the Service Authorization Reference for DynamoDB and KMS (resource types of each
+action); "Using IAM with DynamoDB backup and restore" (RestoreTableFromBackup on the backup
+and RestoreTableToPointInTime on the source table, plus item reads and writes on the target
+table); "DynamoDB Streams are always encrypted with a table-level encryption key" (the
+encryption usage notes) and aws-cdk PR 23400 (grantStreamRead adds kms:Decrypt). Stream
+metadata (DescribeStream, GetShardIterator) carries no item data: IAM on the stream alone.
+
+Pure; nothing here touches moto.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.session
+
+from access.arns import table_arn, table_name_of
+from sandbox.emulator.requests import Call
+
+
+@dataclass(frozen=True)
+class Iam:
+    action: str
+    resource: str  # an ARN, or "*"
+
+
+@dataclass(frozen=True)
+class Key:
+    action: str
+    key: str  # as the request names it; "" with a ciphertext
+    ciphertext: str = ""  # base64 CiphertextBlob, when the key is the one it was made with
+    encryption_context: Mapping[str, str] = field(default_factory=dict)
+    via_dynamodb: bool = False
+
+
+@dataclass(frozen=True)
+class TableData:
+    table: str = ""  # a table name
+    backup: str = ""  # a backup ARN: the backed-up table's key
+    iterator: str = ""  # a shard iterator: dynamodb:GetRecords on its stream, then the stream's table's key
+
+
+@dataclass(frozen=True)
+class AssumeRole:
+    role_arn: str
+
+
+Need = Iam | Key | TableData | AssumeRole
+
+# The item actions DynamoDB checks on a restore's target table.
+RESTORE_TARGET_ACTIONS = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+)
+# What DynamoDB needs of the caller on the key of a table it creates (the aws-notes: CreateGrant).
+TABLE_KEY_ACTIONS = ("kms:DescribeKey", "kms:CreateGrant")
+
+_BY_TABLE_NAME = frozenset(
+    {
+        "CreateBackup",
+        "CreateTable",
+        "DeleteTable",
+        "DescribeContinuousBackups",
+        "DescribeContributorInsights",
+        "DescribeKinesisStreamingDestination",
+        "DescribeTable",
+        "DescribeTableReplicaAutoScaling",
+        "DescribeTimeToLive",
+        "DisableKinesisStreamingDestination",
+        "EnableKinesisStreamingDestination",
+        "UpdateContinuousBackups",
+        "UpdateContributorInsights",
+        "UpdateKinesisStreamingDestination",
+        "UpdateTable",
+        "UpdateTableReplicaAutoScaling",
+        "UpdateTimeToLive",
+    }
+)
+_BY_RESOURCE_ARN = frozenset(
+    {
+        "DeleteResourcePolicy",
+        "GetResourcePolicy",
+        "ListTagsOfResource",
+        "PutResourcePolicy",
+        "TagResource",
+        "UntagResource",
+    }
+)
+_ACCOUNT_WIDE = frozenset(
+    {
+        "DescribeEndpoints",
+        "DescribeLimits",
+        "ListBackups",
+        "ListExports",
+        "ListGlobalTables",
+        "ListImports",
+        "ListTables",
+    }
+)
+# KMS operations with a KeyId that KMS authorizes otherwise: ListAliases (Resource "*"), RetireGrant (the grant).
+_KMS_NOT_BY_KEY = frozenset({"ListAliases", "RetireGrant"})
+
+
+@functools.cache
+def kms_key_operations() -> frozenset[str]:
+    """KMS operations whose input names a key (KeyId), from botocore's model."""
+    model = botocore.session.get_session().get_service_model("kms")
+    found = set()
+    for name in model.operation_names:
+        shape = model.operation_model(name).input_shape
+        if shape is not None and "KeyId" in shape.members and name not in _KMS_NOT_BY_KEY:
+            found.add(name)
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the emulator's resources live, for ARNs."""
+
+    partition: str
+    region: str
+    account_id: str
+
+    def table(self, name_or_arn: str) -> str:
+        return table_arn(self.partition, self.region, self.account_id, table_name_of(name_or_arn))
+
+    def alias(self, name: str) -> str:
+        return name if name.startswith("arn:") else f"arn:{self.partition}:kms:{self.region}:{self.account_id}:{name}"
+
+
+def _text(params: Mapping[str, Any], *names: str) -> str | None:
+    """The first of these parameters that is a non-empty string; None if none is."""
+    for name in names:
+        value = params.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _context(params: Mapping[str, Any]) -> dict[str, str]:
+    context = params.get("EncryptionContext")
+    return {str(k): str(v) for k, v in context.items()} if isinstance(context, Mapping) else {}
+
+
+def needs(call: Call, place: Place) -> list[Need] | None:
+    """What AWS checks before this request; None for a request the rules do not map (moto's check stays)."""
+    name, operation, params = call.service.name, call.operation, call.params
+    if name == "dynamodb":
+        return _dynamodb(operation, params, place)
+    if name == "dynamodbstreams":
+        return _streams(operation, params)
+    if name == "kms":
+        return _kms(operation, params, place)
+    if name == "sts" and operation == "AssumeRole":
+        role = _text(params, "RoleArn")
+        return [AssumeRole(role)] if role else None
+    return None
+
+
+def _restore_target(params: Mapping[str, Any], place: Place) -> list[Need] | None:
+    target = _text(params, "TargetTableName")
+    if target is None:
+        return None
+    found: list[Need] = [Iam(action, place.table(target)) for action in RESTORE_TARGET_ACTIONS]
+    override = params.get("SSESpecificationOverride")
+    key = _text(override, "KMSMasterKeyId") if isinstance(override, Mapping) and override.get("Enabled") else None
+    if key is not None:  # without an override, the source's key: its data need was checked
+        found += [Key(action, key, via_dynamodb=True) for action in TABLE_KEY_ACTIONS]
+    return found
+
+
+def _dynamodb(operation: str, params: Mapping[str, Any], place: Place) -> list[Need] | None:
+    action = f"dynamodb:{operation}"
+    if operation in _ACCOUNT_WIDE:
+        return [Iam(action, "*")]
+    if operation in _BY_TABLE_NAME:
+        table = _text(params, "TableName")
+        return [Iam(action, place.table(table))] if table else None
+    if operation in _BY_RESOURCE_ARN:
+        resource = _text(params, "ResourceArn")
+        return [Iam(action, resource)] if resource else None
+    if operation in ("DescribeBackup", "DeleteBackup"):
+        backup = _text(params, "BackupArn")
+        return [Iam(action, backup)] if backup else None
+    if operation == "DescribeExport":
+        export = _text(params, "ExportArn")
+        return [Iam(action, export)] if export else None
+    if operation == "ExportTableToPointInTime":
+        table = _text(params, "TableArn")
+        return [Iam(action, place.table(table)), TableData(table=table_name_of(table))] if table else None
+    if operation == "RestoreTableFromBackup":
+        backup = _text(params, "BackupArn")
+        if backup is None:
+            return None
+        target = _restore_target(params, place)
+        return None if target is None else [Iam(action, backup), TableData(backup=backup), *target]
+    if operation == "RestoreTableToPointInTime":
+        source = _text(params, "SourceTableName", "SourceTableArn")
+        if source is None:
+            return None
+        data = TableData(table=table_name_of(source))
+        target = _restore_target(params, place)
+        return None if target is None else [Iam(action, place.table(source)), data, *target]
+    return None
+
+
+def _streams(operation: str, params: Mapping[str, Any]) -> list[Need] | None:
+    action = f"dynamodb:{operation}"
+    if operation == "ListStreams":
+        return [Iam(action, "*")]
+    if operation in ("DescribeStream", "GetShardIterator"):
+        stream = _text(params, "StreamArn")
+        return [Iam(action, stream)] if stream else None
+    if operation == "GetRecords":
+        iterator = _text(params, "ShardIterator")
+        return [TableData(iterator=iterator)] if iterator else None  # IAM on the iterator's stream, then its key
+    return None
+
+
+def _kms(operation: str, params: Mapping[str, Any], place: Place) -> list[Need] | None:
+    action = f"kms:{operation}"
+    context = _context(params)
+    if operation in ("CreateAlias", "UpdateAlias", "DeleteAlias"):
+        alias = _text(params, "AliasName")
+        if alias is None:
+            return None
+        found: list[Need] = [Iam(action, place.alias(alias))]
+        if operation != "CreateAlias":
+            found.append(Key(action, alias))  # the key the alias points to now
+        target = _text(params, "TargetKeyId")
+        if operation != "DeleteAlias":
+            if target is None:
+                return None
+            found.append(Key(action, target))
+        return found
+    if operation == "ReEncrypt":
+        source = _text(params, "SourceKeyId") or ""
+        blob = _text(params, "CiphertextBlob") or ""
+        destination = _text(params, "DestinationKeyId")
+        if destination is None or not (source or blob):
+            return None
+        return [
+            Key(
+                "kms:ReEncryptFrom",
+                source,
+                blob,
+                _context({"EncryptionContext": params.get("SourceEncryptionContext")}),
+            ),
+            Key("kms:ReEncryptTo", destination),
+        ]
+    if operation == "Decrypt" and _text(params, "KeyId") is None:
+        ciphertext = _text(params, "CiphertextBlob")
+        return [Key(action, "", ciphertext, context)] if ciphertext else None
+    if operation in kms_key_operations():
+        key = _text(params, "KeyId")
+        return [Key(action, key, encryption_context=context)] if key else None
+    return None
