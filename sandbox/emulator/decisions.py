@@ -44,6 +44,8 @@ from sandbox.emulator.state import (
     ciphertext_key_id,
     key_id_of,
     read_identity_policies,
+    read_key,
+    read_policies_of,
     read_state,
     stream_data,
     table_key_id,
@@ -149,6 +151,23 @@ class View:
         return state.identity_policies[identity_arn] if state else ()
 
 
+@dataclass(frozen=True)
+class LiveView:
+    """What a decision sees with no propagation delay: each key and principal read when asked, now."""
+
+    account_id: str
+    region: str
+
+    def key(self, key_id: str) -> KeyAccess | None:
+        return read_key(self.account_id, self.region, key_id)
+
+    def policies(self, identity_arn: str) -> tuple[NamedPolicy, ...]:
+        return read_policies_of(self.account_id, identity_arn)
+
+
+Lookup = View | LiveView
+
+
 @dataclass
 class Authority:
     """Decides key access from the emulator's state, optionally as it was `delay` seconds ago.
@@ -167,17 +186,39 @@ class Authority:
     history: list[tuple[float, AccessState]] = field(default_factory=list)
     inaccessible_since: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The Authorities of the emulator's other regions (replicas.py), made on first use; `home` is
+    # the emulator's own, which records every change for all of them.
+    regional: dict[str, Authority] = field(default_factory=dict, repr=False)
+    home: Authority | None = field(default=None, repr=False)
+
+    def in_region(self, region: str) -> Authority:
+        """The Authority of a request in `region`: that region's keys, tables and ARNs, the same identities,
+        delay and clock; its history starts with the identities' history so far."""
+        if self.home is not None:
+            return self.home.in_region(region)
+        if region == self.region:
+            return self
+        with self.lock:
+            other = self.regional.get(region)
+            if other is None:
+                history = [(at, AccessState({}, state.identity_policies)) for at, state in self.history]
+                other = Authority(self.account_id, region, self.delay, self.clock, history, home=self)
+                self.regional[region] = other
+            return other
 
     def record_change(self) -> None:
         if self.delay > 0:
             state = read_state(self.account_id, self.region)
             with self.lock:
                 self.history.append((self.clock(), state))
+                others = list(self.regional.values())
+            for other in others:
+                other.record_change()
 
-    def view(self) -> View:
-        now = read_state(self.account_id, self.region)
+    def view(self) -> View | LiveView:
         if self.delay <= 0:
-            return View(now)
+            return LiveView(self.account_id, self.region)
+        now = read_state(self.account_id, self.region)
         with self.lock:
             return View(now, self.clock() - self.delay, tuple(self.history))
 
@@ -223,7 +264,7 @@ class Authority:
 
     # -- the needs ------------------------------------------------------------------------------
 
-    def _judge(self, need: Need, caller: Caller, view: View, identity: tuple[NamedPolicy, ...]) -> AwsError | None:
+    def _judge(self, need: Need, caller: Caller, view: Lookup, identity: tuple[NamedPolicy, ...]) -> AwsError | None:
         if isinstance(need, Iam):
             return self._iam(caller, identity, need.action, need.resource)
         if isinstance(need, Key):
@@ -252,7 +293,7 @@ class Authority:
         decision = authorize_identity(request, identity)
         return None if decision.allowed else iam_denied(caller, action, resource, decision)
 
-    def _key(self, need: Key, caller: Caller, view: View, identity: tuple[NamedPolicy, ...]) -> AwsError | None:
+    def _key(self, need: Key, caller: Caller, view: Lookup, identity: tuple[NamedPolicy, ...]) -> AwsError | None:
         key_id = key_id_of(self.account_id, self.region, need.key) if need.key else ciphertext_key_id(need.ciphertext)
         key = view.key(key_id) if key_id is not None else None
         if key is None:
@@ -282,7 +323,7 @@ class Authority:
         return iam_denied(caller, need.action, key.arn, decision)
 
     def _table_data(
-        self, caller: Caller, view: View, identity: tuple[NamedPolicy, ...], table_name: str, key_id: str | None
+        self, caller: Caller, view: Lookup, identity: tuple[NamedPolicy, ...], table_name: str, key_id: str | None
     ) -> AwsError | None:
         """kms:Decrypt through DynamoDB, as the caller, on the key of a table's data (None: not a CMK)."""
         if key_id is None:

@@ -76,21 +76,41 @@ def read_identity_policies(account_id: str) -> dict[str, tuple[NamedPolicy, ...]
     return identity
 
 
+def _key_access(key: Any) -> KeyAccess:
+    return KeyAccess(
+        arn=key.arn,
+        state=key.key_state,
+        policy=json.loads(key.policy) if key.policy else {},
+        grants=tuple(
+            Grant(g.id, g.grantee_principal, tuple(g.operations), dict(g.constraints or {}))
+            for g in list(key.grants.values())
+        ),
+    )
+
+
 def read_state(account_id: str, region: str) -> AccessState:
     """A snapshot of keys, grants and identity policies."""
-    keys = {
-        key.id: KeyAccess(
-            arn=key.arn,
-            state=key.key_state,
-            policy=json.loads(key.policy) if key.policy else {},
-            grants=tuple(
-                Grant(g.id, g.grantee_principal, tuple(g.operations), dict(g.constraints or {}))
-                for g in key.grants.values()
-            ),
-        )
-        for key in list(kms_backends[account_id][region].keys.values())
-    }
+    keys = {key.id: _key_access(key) for key in list(kms_backends[account_id][region].keys.values())}
     return AccessState(keys, read_identity_policies(account_id))
+
+
+def read_key(account_id: str, region: str, key_id: str) -> KeyAccess | None:
+    """One key and its grants, now; None if there is no such key."""
+    key = kms_backends[account_id][region].keys.get(key_id)
+    return None if key is None else _key_access(key)
+
+
+def read_policies_of(account_id: str, identity_arn: str) -> tuple[NamedPolicy, ...]:
+    """One user's (with its groups') or role's identity policies, now; () for no such identity."""
+    iam = iam_backends[account_id]["global"]
+    for user in list(iam.users.values()):
+        if user.arn == identity_arn:
+            policies = _owned_policies("user", user)
+            for group in iam.get_groups_for_user(user.name):
+                policies += _owned_policies("group", group)
+            return tuple(policies)
+    role = next((r for r in list(iam.roles.values()) if r.arn == identity_arn), None)
+    return () if role is None else tuple(_owned_policies("role", role))
 
 
 @dataclass(frozen=True)
