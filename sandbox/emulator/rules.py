@@ -260,22 +260,15 @@ def _kms(operation: str, params: Mapping[str, Any], place: Place) -> list[Need] 
                 return None
             found.append(Key(action, target))
         return found
+    # A ciphertext is decrypted with the key it was made with, whatever KeyId says: that key is judged.
     if operation == "ReEncrypt":
-        source = _text(params, "SourceKeyId") or ""
-        blob = _text(params, "CiphertextBlob") or ""
+        blob = _text(params, "CiphertextBlob")
         destination = _text(params, "DestinationKeyId")
-        if destination is None or not (source or blob):
+        if destination is None or blob is None:
             return None
-        return [
-            Key(
-                "kms:ReEncryptFrom",
-                source,
-                blob,
-                _context({"EncryptionContext": params.get("SourceEncryptionContext")}),
-            ),
-            Key("kms:ReEncryptTo", destination),
-        ]
-    if operation == "Decrypt" and _text(params, "KeyId") is None:
+        source_context = _context({"EncryptionContext": params.get("SourceEncryptionContext")})
+        return [Key("kms:ReEncryptFrom", "", blob, source_context), Key("kms:ReEncryptTo", destination)]
+    if operation == "Decrypt":
         ciphertext = _text(params, "CiphertextBlob")
         return [Key(action, "", ciphertext, context)] if ciphertext else None
     if operation in kms_key_operations():

@@ -498,3 +498,19 @@ def test_a_key_policy_that_does_not_delegate_refuses_even_an_administrator(emula
     with pytest.raises(ClientError, match="kms:GetKeyPolicy") as refused:
         kms.get_key_policy(KeyId=key, PolicyName="default")
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_a_direct_decrypt_is_judged_on_the_key_the_ciphertext_was_made_with(emulator: Emulator, stack: Any) -> None:
+    out = up(stack, testPrincipal="user").outputs
+    blob = emulator.client("kms").encrypt(KeyId=out[contract.KEY_ARN], Plaintext=b"secret note")["CiphertextBlob"]
+    mine = emulator.client("kms").create_key(Description="the user's own key")["KeyMetadata"]["Arn"]
+    user = scoped_user(emulator, [{"Effect": "Allow", "Action": "kms:*", "Resource": mine}])
+    kms = as_user(emulator, user, "kms")
+    for attempt in (
+        lambda: kms.decrypt(CiphertextBlob=blob),
+        lambda: kms.decrypt(CiphertextBlob=blob, KeyId=mine),
+        lambda: kms.re_encrypt(CiphertextBlob=blob, DestinationKeyId=mine),
+    ):
+        with pytest.raises(ClientError, match=out[contract.KEY_ARN]) as refused:
+            attempt()
+        assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
