@@ -3,8 +3,9 @@
 The modules that touch moto: `server` (moto's WSGI app, resetting it, seeding the account
 with the deployer and managed policies), `patches` (every change to moto's own code and
 settings, undone on stop), `state` (reading moto's backends into plain records) and
-`table_updates` (UpdateTable's SSESpecification, which moto ignores) and `restores` (a
-restored table keeps its source's key). The rest is plain Python on top: `requests` (what
+`table_updates` (UpdateTable's SSESpecification, which moto ignores), `restores` (a
+restored table keeps its source's key) and `replicas` (global tables and multi-Region key
+replicas, each region decided on its own keys). The rest is plain Python on top: `requests` (what
 a request is, exactly as AWS parses it, or why it is refused), `signatures` (SigV4
 verified with the secret the emulator issued), `actions` (which IAM action each
 data-plane request is), `partiql` (the table a statement touches), `rules` (what AWS

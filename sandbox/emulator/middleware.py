@@ -3,7 +3,8 @@
 In order, for every request, before moto sees it:
 1. its shape: POST / with no query string, as every served API is called (`requests`);
    moto's own /moto-api and every other path are refused;
-2. its signature: a SigV4 Authorization header for the emulator's region, signed with the
+2. its signature: a SigV4 Authorization header for one of the emulator's regions (the request
+   is decided and served in that region: replicas.check_region), signed with the
    secret the emulator issued for that access key id or session (`signatures`); an unknown
    key is UnrecognizedClientException, a wrong signature InvalidSignatureException (query
    protocol: InvalidClientTokenId, SignatureDoesNotMatch), and nothing else is decided;
@@ -46,6 +47,7 @@ from sandbox.emulator.errors import (
     ValidationError,
     write_error,
 )
+from sandbox.emulator.replicas import check_region
 from sandbox.emulator.requests import Call, check_shape, classify, protocol_of
 from sandbox.emulator.signatures import (
     IncompleteSignatureHeaderError,
@@ -69,6 +71,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class _Admitted:
     caller: Caller
     call: Call
+    region: str  # the credential scope's, where it is decided and served
 
 
 @dataclass
@@ -94,8 +97,7 @@ class KmsEnforcement:
             if signed is None:
                 raise MissingAuthenticationTokenError("Request is missing Authentication Token")
             signing_name = signed.service
-            if signed.region != self.authority.region:
-                raise InvalidSignatureError(f"Credential should be scoped to a valid region, not {signed.region!r}")
+            check_region(environ, signed.region, self.authority.region)
             admitted = self._admit(environ, body, signed)
         except IncompleteSignatureHeaderError as incomplete:
             return self._refuse(start_response, IncompleteSignatureError(str(incomplete)), signing_name)
@@ -116,7 +118,7 @@ class KmsEnforcement:
             raise InvalidSignatureError(BAD_SIGNATURE)
         if issued.expired:
             raise ExpiredTokenError("The security token included in the request is expired")
-        return _Admitted(issued.caller, classify(environ, body, signed.service))
+        return _Admitted(issued.caller, classify(environ, body, signed.service), signed.region)
 
     def _refuse(self, start_response: Callable[..., Any], error: AwsError, signing_name: str) -> list[bytes]:
         protocol = protocol_of(signing_name)
@@ -129,23 +131,24 @@ class KmsEnforcement:
         self, environ: dict[str, Any], start_response: Callable[..., Any], admitted: _Admitted
     ) -> Iterable[bytes]:
         call, caller = admitted.call, admitted.caller
+        authority = self.authority.in_region(admitted.region)
         if call.service.name == "dynamodb" and call.operation in DATA_PLANE_OPERATIONS:
             try:
                 accesses = table_actions(call.operation, call.params)
             except ValueError as unreadable:  # a statement or a request whose tables cannot be read
                 return self._refuse(start_response, ValidationError(str(unreadable)), call.service.signing_name)
-            refused = self.authority.refusal(caller, accesses)
+            refused = authority.refusal(caller, accesses)
             if refused is not None:
                 return self._refuse(start_response, refused, call.service.signing_name)
             environ[AUTHORIZED_ENVIRON] = self.token
         else:
-            verdict = self.authority.decide(caller, call)
+            verdict = authority.decide(caller, call)
             if isinstance(verdict, AwsError):
                 return self._refuse(start_response, verdict, call.service.signing_name)
             if verdict is Verdict.AUTHORIZED:
                 environ[AUTHORIZED_ENVIRON] = self.token
         if call.service.name == "dynamodb" and call.operation == "DescribeTable":
-            return self._describe_table(environ, start_response, call.params)
+            return self._describe_table(environ, start_response, call.params, authority)
 
         response = self.app(environ, start_response)
         if changes_key_access(call):
@@ -153,7 +156,11 @@ class KmsEnforcement:
         return response
 
     def _describe_table(
-        self, environ: dict[str, Any], start_response: Callable[..., Any], request: Mapping[str, Any]
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        request: Mapping[str, Any],
+        authority: Authority,
     ) -> Iterable[bytes]:
         """DescribeTable, with the table marked inaccessible while its key is not usable."""
         captured: dict[str, Any] = {}
@@ -163,12 +170,12 @@ class KmsEnforcement:
             return lambda _data: None
 
         body = b"".join(self.app(environ, capture))
-        key_id = self.authority.table_key_id(str(request.get("TableName", "")))
+        key_id = authority.table_key_id(str(request.get("TableName", "")))
         if captured["status"].startswith("200") and key_id is not None:
-            key = self.authority.key_access(key_id)
+            key = authority.key_access(key_id)
             if key is None or key.state != USABLE_KEY_STATE:
                 described = json.loads(body)
-                since = self.authority.inaccessible_since.setdefault(key_id, time.time())
+                since = authority.inaccessible_since.setdefault(key_id, time.time())
                 described["Table"]["TableStatus"] = INACCESSIBLE_TABLE_STATUS
                 described["Table"].setdefault("SSEDescription", {})["InaccessibleEncryptionDateTime"] = since
                 body = json.dumps(described).encode()

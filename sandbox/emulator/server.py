@@ -34,6 +34,7 @@ from sandbox.emulator.decisions import Authority
 from sandbox.emulator.faults import FaultInjector
 from sandbox.emulator.middleware import KmsEnforcement
 from sandbox.emulator.patches import MotoPatches
+from sandbox.emulator.replicas import Replication
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -128,7 +129,9 @@ class Emulator:
         # Created directly in the backend: auth is on from the first request.
         deployer = _create_deployer(self.region)
         authority = Authority(ACCOUNT_ID, self.region, delay=self.propagation_delay, clock=self.clock)
-        enforcement = KmsEnforcement(DomainDispatcherApplication(create_backend_app), authority)
+        # Inside the enforcement, around moto: global tables and multi-Region key replicas (replicas.py).
+        moto_app = Replication(DomainDispatcherApplication(create_backend_app), authority)
+        enforcement = KmsEnforcement(moto_app, authority)
         patches = MotoPatches(enforcement.token)
         patches.apply()
         try:
