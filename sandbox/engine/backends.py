@@ -1,18 +1,20 @@
 """Where the handlers' facts come from: invented (plain mocks), or the emulator (`pulumi up` into a Stack).
 
 Both answer the mocks' `register(where, urn, typ, name, inputs) -> (id, state)` for a
-custom resource, through the same handler and the same `state()`.
+custom resource, through the same handler and the same `state()`, in the resource's
+region: its `region` input, else the provider's (model.with_region).
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from sandbox.engine.handlers import handler_for
-from sandbox.engine.model import Deployed, Where
+from sandbox.engine.model import REGION_INPUT, Deployed, Handler, Where, with_region
 from sandbox.engine.plan import Action, Change, plan
 
 if TYPE_CHECKING:
@@ -30,7 +32,9 @@ class InventedBackend:
         self, where: Where, urn: str, typ: str, name: str, inputs: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         handler = handler_for(typ, name)
-        resource_id, computed = handler.state(handler.invent(name, inputs, where), inputs)
+        inputs = with_region(handler, inputs, where.region)
+        here = where.in_region(inputs[REGION_INPUT]) if handler.regional else where
+        resource_id, computed = handler.state(handler.invent(name, inputs, here), inputs)
         return resource_id, {**inputs, **computed}
 
 
@@ -60,16 +64,54 @@ class Stack:
 
 
 class EmulatorCloud:
-    """The handlers' clients of the emulator, as the deployer; made up front (boto3 sessions are not thread-safe)."""
+    """The handlers' clients of the emulator in one region, as the deployer.
 
-    def __init__(self, emulator: Endpoint) -> None:
-        session = emulator.session()
-        self.kms: KMSClient = emulator.client("kms", session)
-        self.dynamodb: DynamoDBClient = emulator.client("dynamodb", session)
-        self.iam: IAMClient = emulator.client("iam", session)
-        identity = emulator.client("sts", session).get_caller_identity()
-        self.account_id: str = identity["Account"]
-        self.deployer_arn: str = identity["Arn"]
+    Those of the emulator's region are made up front, those of another region (a resource's
+    `region` input) on its first use, under a lock: boto3 sessions are not thread-safe and the
+    program registers resources from a thread pool. Every region's clients share one registry.
+    """
+
+    def __init__(self, emulator: Endpoint, *, home: EmulatorCloud | None = None, region: str = "") -> None:
+        self._emulator = emulator
+        if home is None:
+            self._session = emulator.session()
+            self.region: str = emulator.region
+            identity = emulator.client("sts", self._session).get_caller_identity()
+            self.account_id: str = identity["Account"]
+            self.deployer_arn: str = identity["Arn"]
+            self._regions: dict[str, EmulatorCloud] = {self.region: self}
+            self._lock = threading.Lock()
+        else:
+            self._session = home._session_in(region)
+            self.region = region
+            self.account_id, self.deployer_arn = home.account_id, home.deployer_arn
+            self._regions, self._lock = home._regions, home._lock
+        self.kms: KMSClient = emulator.client("kms", self._session)
+        self.dynamodb: DynamoDBClient = emulator.client("dynamodb", self._session)
+        self.iam: IAMClient = emulator.client("iam", self._session)
+
+    def _session_in(self, region: str) -> Session:
+        """A session of the same deployer for another region (the emulator serves every region of its partition)."""
+        import boto3
+
+        credentials = self._session.get_credentials()
+        if credentials is None:
+            raise RuntimeError("the deployer's session has no credentials")
+        frozen = credentials.get_frozen_credentials()
+        return boto3.session.Session(
+            aws_access_key_id=frozen.access_key,
+            aws_secret_access_key=frozen.secret_key,
+            aws_session_token=frozen.token,
+            region_name=region,
+        )
+
+    def in_region(self, region: str) -> EmulatorCloud:
+        """The deployer's clients in that region."""
+        with self._lock:
+            cloud = self._regions.get(region)
+            if cloud is None:
+                cloud = self._regions[region] = EmulatorCloud(self._emulator, home=self, region=region)
+            return cloud
 
     def autoname(self, name: str) -> str:
         # As Pulumi: the logical name and a random suffix, new for each physical resource.
@@ -100,22 +142,24 @@ class EmulatorBackend:
     ) -> tuple[str, dict[str, Any]]:
         handler = handler_for(typ, name)
         before = self.stack.resources.get(urn)
-        step = plan(handler, before, name, inputs)
+        step = plan(handler, before, name, with_region(handler, inputs, where.region))
         recorded = dict(step.inputs)  # as the provider records them
+        cloud = self._cloud(handler, recorded)
         if before is None:
-            facts = handler.create(name, recorded, self.cloud)
+            facts = handler.create(name, recorded, cloud)
         elif step.action is Action.SAME:
             facts = before.facts
         elif step.action is Action.REPLACE:
             fixed_name = handler.fixed_name_input and recorded.get(handler.fixed_name_input)
             if fixed_name or handler.rules.delete_before_replace:
-                handler.delete(before, self.cloud)  # a fixed name is taken until the old one goes
+                # A fixed name is taken until the old one goes.
+                handler.delete(before, self._cloud(handler, before.inputs))
             else:
                 with self.lock:
                     self.replaced.append(before)
-            facts = handler.create(name, recorded, self.cloud)
+            facts = handler.create(name, recorded, cloud)
         else:
-            facts = handler.update(before, recorded, step.changed, self.cloud)
+            facts = handler.update(before, recorded, step.changed, cloud)
         resource_id, computed = handler.state(facts, recorded)
         state = {**recorded, **computed}
         with self.lock:
@@ -124,13 +168,20 @@ class EmulatorBackend:
             self.changes.append(Change(step.action, typ, name, step.detail))
         return resource_id, state
 
+    def _cloud(self, handler: Handler[Any], inputs: Mapping[str, Any]) -> EmulatorCloud:
+        """The clients of the region the resource is (or is to be) in."""
+        region = inputs.get(REGION_INPUT) if handler.regional else None
+        return self.cloud.in_region(str(region)) if region else self.cloud
+
     def finish(self) -> None:
-        """Delete what was replaced, then what the program no longer registers, newest first."""
+        """Delete what was replaced, then what the program no longer registers, newest first, each in its region."""
         for old in reversed(self.replaced):
-            handler_for(old.typ, old.name).delete(old, self.cloud)
+            handler = handler_for(old.typ, old.name)
+            handler.delete(old, self._cloud(handler, old.inputs))
         for urn in reversed(list(self.stack.resources)):
             if urn in self.seen:
                 continue
             gone = self.stack.resources.pop(urn)
-            handler_for(gone.typ, gone.name).delete(gone, self.cloud)
+            handler = handler_for(gone.typ, gone.name)
+            handler.delete(gone, self._cloud(handler, gone.inputs))
             self.changes.append(Change(Action.DELETE, gone.typ, gone.name))

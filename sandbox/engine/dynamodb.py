@@ -1,4 +1,10 @@
-"""The DynamoDB table."""
+"""The DynamoDB table, and its replicas in other regions (a global table, version 2019.11.21).
+
+A replica is made as the provider makes one (table.go createReplicas, updateReplica,
+deleteReplicas, updateReplicaTags): UpdateTable ReplicaUpdates in the table's region, then
+point-in-time recovery, deletion protection and, with propagateTags, the table's tags set in
+the replica's region.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,16 @@ from access.arns import table_arn
 from sandbox.engine.model import Cloud, Deployed, Handler, Inputs, Where, as_int, physical_name, tag_change, tag_list
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import SSESpecificationTypeDef
+    from mypy_boto3_dynamodb.type_defs import CreateReplicationGroupMemberActionTypeDef, SSESpecificationTypeDef
 
 PROVISIONED = "PROVISIONED"
+
+
+@dataclass(frozen=True)
+class ReplicaFacts:
+    region: str
+    arn: str
+    stream_arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -22,20 +35,24 @@ class TableFacts:
     name: str
     arn: str
     stream_arn: str = ""
+    replicas: tuple[ReplicaFacts, ...] = ()  # in the order of the `replicas` input
+
+
+def _replicas(inputs: Inputs) -> list[Mapping[str, Any]]:
+    return list(inputs.get("replicas") or [])
 
 
 class TableHandler(Handler[TableFacts]):
     typ = provider_types.DYNAMODB_TABLE
-    not_modelled = MappingProxyType(
-        {
-            "tableClass": "moto 5.2.5 has no table classes",
-            "replicas": "moto 5.2.5 has no table replicas (global tables version 2019)",
-        }
-    )
+    not_modelled = MappingProxyType({"tableClass": "moto 5.2.5 has no table classes"})
 
     def invent(self, name: str, inputs: Inputs, where: Where) -> TableFacts:
         table = physical_name(name, inputs, where)
-        return TableFacts(table, table_arn(where.partition, where.region, where.account_id, table))
+        replicas = tuple(
+            ReplicaFacts(r["regionName"], table_arn(where.partition, r["regionName"], where.account_id, table))
+            for r in _replicas(inputs)
+        )
+        return TableFacts(table, table_arn(where.partition, where.region, where.account_id, table), "", replicas)
 
     def create(self, name: str, inputs: Inputs, cloud: Cloud) -> TableFacts:
         table = physical_name(name, inputs, cloud)
@@ -65,7 +82,83 @@ class TableHandler(Handler[TableFacts]):
         described = cloud.dynamodb.create_table(**args)["TableDescription"]
         self._backups(table, inputs, cloud)
         self._ttl(table, inputs, cloud)
-        return TableFacts(table, described["TableArn"], described.get("LatestStreamArn", ""))
+        replicas = tuple(self._create_replica(table, replica, inputs, cloud) for replica in _replicas(inputs))
+        return TableFacts(table, described["TableArn"], described.get("LatestStreamArn", ""), replicas)
+
+    @staticmethod
+    def _create_replica(table: str, replica: Mapping[str, Any], inputs: Inputs, cloud: Cloud) -> ReplicaFacts:
+        """createReplicas: the replica made from the table's region with that region's key, then its
+        point-in-time recovery and deletion protection set there; with propagateTags, the table's tags."""
+        region = str(replica["regionName"])
+        create: CreateReplicationGroupMemberActionTypeDef = {"RegionName": region}
+        if replica.get("kmsKeyArn"):
+            create["KMSMasterKeyId"] = replica["kmsKeyArn"]
+        cloud.dynamodb.update_table(TableName=table, ReplicaUpdates=[{"Create": create}])
+        there = cloud.in_region(region)
+        there.dynamodb.update_continuous_backups(
+            TableName=table,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": bool(replica.get("pointInTimeRecovery"))},
+        )
+        there.dynamodb.update_table(
+            TableName=table, DeletionProtectionEnabled=bool(replica.get("deletionProtectionEnabled"))
+        )
+        described = there.dynamodb.describe_table(TableName=table)["Table"]
+        if replica.get("propagateTags") and inputs.get("tags"):
+            there.dynamodb.tag_resource(ResourceArn=described["TableArn"], Tags=tag_change({}, inputs).tags())
+        return ReplicaFacts(region, described["TableArn"], described.get("LatestStreamArn", ""))
+
+    @staticmethod
+    def _delete_replica(table: str, region: str, cloud: Cloud) -> None:
+        cloud.dynamodb.update_table(TableName=table, ReplicaUpdates=[{"Delete": {"RegionName": region}}])
+
+    def _update_replicas(self, old: Deployed, inputs: Inputs, facts: TableFacts, cloud: Cloud) -> TableFacts:
+        """updateReplica: a region gone is deleted, a new one created; for one in both, a new kmsKeyArn
+        recreates the replica (PR 29102), else a new pointInTimeRecovery is set, else a new
+        deletionProtectionEnabled (the provider makes one of those changes per replica and deploy),
+        else (propagateTags) nothing is called. Deletions first, then creations."""
+        before = {str(r["regionName"]): r for r in _replicas(old.inputs)}
+        after = {str(r["regionName"]): r for r in _replicas(inputs)}
+        kept = {f.region: f for f in facts.replicas}
+        removed = [region for region in before if region not in after]
+        added = [region for region in after if region not in before]
+        for region in (r for r in before if r in after and before[r] != after[r]):
+            was, now = before[region], after[region]
+            there = cloud.in_region(region)
+            if was.get("kmsKeyArn") != now.get("kmsKeyArn"):
+                removed.append(region)
+                added.append(region)
+            elif bool(was.get("pointInTimeRecovery")) != bool(now.get("pointInTimeRecovery")):
+                there.dynamodb.update_continuous_backups(
+                    TableName=old.id,
+                    PointInTimeRecoverySpecification={
+                        "PointInTimeRecoveryEnabled": bool(now.get("pointInTimeRecovery"))
+                    },
+                )
+            elif bool(was.get("deletionProtectionEnabled")) != bool(now.get("deletionProtectionEnabled")):
+                there.dynamodb.update_table(
+                    TableName=old.id, DeletionProtectionEnabled=bool(now.get("deletionProtectionEnabled"))
+                )
+        for region in removed:
+            self._delete_replica(old.id, region, cloud)
+            kept.pop(region, None)
+        for region in added:
+            kept[region] = self._create_replica(old.id, after[region], inputs, cloud)
+        return replace(facts, replicas=tuple(kept[region] for region in after if region in kept))
+
+    @staticmethod
+    def _retag_replicas(old: Deployed, inputs: Inputs, facts: TableFacts, cloud: Cloud) -> None:
+        """updateReplicaTags: the table's new tags on each replica that propagates them, in its region."""
+        tags = tag_change(old.inputs, inputs)
+        arns = {f.region: f.arn for f in facts.replicas}
+        for replica in _replicas(inputs):
+            region = str(replica["regionName"])
+            if not replica.get("propagateTags") or region not in arns:
+                continue
+            there = cloud.in_region(region)
+            if tags.removed:
+                there.dynamodb.untag_resource(ResourceArn=arns[region], TagKeys=tags.removed)
+            if tags.set:
+                there.dynamodb.tag_resource(ResourceArn=arns[region], Tags=tags.tags())
 
     @staticmethod
     def _throughput(inputs: Inputs) -> dict[str, int]:
@@ -135,12 +228,15 @@ class TableHandler(Handler[TableFacts]):
             self._backups(old.id, inputs, cloud)
         if "ttl" in changed:
             self._ttl(old.id, inputs, cloud)
+        if "replicas" in changed:
+            facts = self._update_replicas(old, inputs, facts, cloud)
         if "tags" in changed:
             tags = tag_change(old.inputs, inputs)
             if tags.removed:
                 cloud.dynamodb.untag_resource(ResourceArn=facts.arn, TagKeys=tags.removed)
             if tags.set:
                 cloud.dynamodb.tag_resource(ResourceArn=facts.arn, Tags=tags.tags())
+            self._retag_replicas(old, inputs, facts, cloud)
         return facts
 
     @staticmethod
@@ -195,13 +291,24 @@ class TableHandler(Handler[TableFacts]):
         cloud.dynamodb.update_table(**args)
 
     def delete(self, old: Deployed, cloud: Cloud) -> None:
-        # Deletion protection stops this, as it stops the provider.
+        # As the provider: the replicas first, then the table. Deletion protection stops either.
+        for replica in _replicas(old.inputs):
+            self._delete_replica(old.id, str(replica["regionName"]), cloud)
         cloud.dynamodb.delete_table(TableName=old.id)
 
     def state(self, facts: TableFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
-        computed = {"name": facts.name, "arn": facts.arn}
+        computed: dict[str, Any] = {"name": facts.name, "arn": facts.arn}
         if facts.stream_arn:
             computed["streamArn"] = facts.stream_arn
+        if facts.replicas:
+            # Each replica as the provider reads it back: its ARN and stream in its region.
+            made = {f.region: f for f in facts.replicas}
+            computed["replicas"] = [
+                {**r, "arn": made[r["regionName"]].arn}
+                | ({"streamArn": made[r["regionName"]].stream_arn} if made[r["regionName"]].stream_arn else {})
+                for r in _replicas(inputs)
+                if r["regionName"] in made
+            ]
         return facts.name, computed
 
 

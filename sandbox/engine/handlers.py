@@ -11,7 +11,7 @@ from access import provider_types
 from sandbox.engine.dynamodb import TableHandler
 from sandbox.engine.errors import UnsupportedResourceTypeError
 from sandbox.engine.iam import AccessKeyHandler, InlinePolicyHandler, PolicyAttachmentHandler, RoleHandler, UserHandler
-from sandbox.engine.kms import AliasHandler, GrantHandler, KeyHandler
+from sandbox.engine.kms import AliasHandler, GrantHandler, KeyHandler, ReplicaKeyHandler
 from sandbox.engine.model import Cloud, Deployed, Handler, Inputs, Where, uuid_like
 from sandbox.engine.provider_rules import ProviderRules
 
@@ -29,6 +29,7 @@ class ProviderHandler(Handler[ProviderFacts]):
 
     typ = provider_types.PROVIDER
     fixed_name_input = ""
+    regional = False  # its `region` input is its configuration, not where it is
 
     @property
     def rules(self) -> ProviderRules:
@@ -53,6 +54,7 @@ HANDLERS: Mapping[str, Handler[Any]] = {
     for handler in (
         ProviderHandler(),
         KeyHandler(),
+        ReplicaKeyHandler(),
         AliasHandler(),
         GrantHandler(),
         TableHandler(),

@@ -52,6 +52,8 @@ class AttachmentFacts:
 class _PrincipalHandler(Handler[PrincipalFacts]):
     """A role or a user."""
 
+    regional = False
+
     kind: ClassVar[str]  # as in its ARN: "role" or "user"
     unique_id_prefix: ClassVar[str]  # as IAM begins its unique ids
 
@@ -196,6 +198,7 @@ class UserHandler(_PrincipalHandler):
 class AccessKeyHandler(Handler[AccessKeyFacts]):
     typ = provider_types.IAM_ACCESS_KEY
     fixed_name_input = ""
+    regional = False
 
     def invent(self, name: str, inputs: Inputs, where: Where) -> AccessKeyFacts:
         return AccessKeyFacts(
@@ -240,6 +243,8 @@ def _owner_call(cloud: Cloud, action: str, owner_input: str, owner: str, **args:
 class InlinePolicyHandler(Handler[InlinePolicyFacts]):
     """RolePolicy or UserPolicy: an inline policy of the role or user its `role` or `user` input names."""
 
+    regional = False
+
     def __init__(self, typ: str, owner_input: str) -> None:
         self.typ, self.owner_input = typ, owner_input
 
@@ -270,6 +275,7 @@ class PolicyAttachmentHandler(Handler[AttachmentFacts]):
     """RolePolicyAttachment or UserPolicyAttachment: a managed policy attached to a role or user."""
 
     fixed_name_input = ""
+    regional = False
 
     def __init__(self, typ: str, owner_input: str) -> None:
         self.typ, self.owner_input = typ, owner_input

@@ -1,4 +1,4 @@
-"""KMS resources: the key, its alias, grants."""
+"""KMS resources: the key, a multi-Region key's replica, its alias, grants; each in its region."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ from sandbox.engine.model import (
     tag_list,
     uuid_like,
 )
+from sandbox.engine.provider_rules import KMS_REPLICA_KEY
 
 DEFAULT_DELETION_WINDOW_DAYS = 30  # the provider's default
+MULTI_REGION_KEY_PREFIX = "mrk-"  # KMS begins a multi-Region key's id with it, the same id in every region
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class KeyHandler(Handler[KeyFacts]):
 
     def invent(self, name: str, inputs: Inputs, where: Where) -> KeyFacts:
         key_id = uuid_like("key", name)
+        if inputs.get("multiRegion"):
+            key_id = MULTI_REGION_KEY_PREFIX + key_id.replace("-", "")
         return KeyFacts(key_id, key_arn(where.partition, where.region, where.account_id, key_id))
 
     def create(self, name: str, inputs: Inputs, cloud: Cloud) -> KeyFacts:
@@ -86,16 +90,92 @@ class KeyHandler(Handler[KeyFacts]):
         if "isEnabled" in changed:
             (cloud.kms.enable_key if inputs.get("isEnabled", True) else cloud.kms.disable_key)(KeyId=old.id)
         if "tags" in changed:
-            tags = tag_change(old.inputs, inputs)
-            if tags.removed:
-                cloud.kms.untag_resource(KeyId=old.id, TagKeys=tags.removed)
-            if tags.set:
-                cloud.kms.tag_resource(KeyId=old.id, Tags=tags.tags("TagKey", "TagValue"))
+            _retag(old, inputs, cloud)
         return super().update(old, inputs, changed, cloud)
 
     def delete(self, old: Deployed, cloud: Cloud) -> None:
-        window = as_int(old.inputs.get("deletionWindowInDays") or DEFAULT_DELETION_WINDOW_DAYS)
-        cloud.kms.schedule_key_deletion(KeyId=old.id, PendingWindowInDays=window)
+        _schedule_deletion(old, cloud)
+
+    def state(self, facts: KeyFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
+        return facts.key_id, {"keyId": facts.key_id, "arn": facts.arn}
+
+
+def _retag(old: Deployed, inputs: Inputs, cloud: Cloud) -> None:
+    tags = tag_change(old.inputs, inputs)
+    if tags.removed:
+        cloud.kms.untag_resource(KeyId=old.id, TagKeys=tags.removed)
+    if tags.set:
+        cloud.kms.tag_resource(KeyId=old.id, Tags=tags.tags("TagKey", "TagValue"))
+
+
+def _schedule_deletion(old: Deployed, cloud: Cloud) -> None:
+    window = as_int(old.inputs.get("deletionWindowInDays") or DEFAULT_DELETION_WINDOW_DAYS)
+    cloud.kms.schedule_key_deletion(KeyId=old.id, PendingWindowInDays=window)
+
+
+def _region_of(arn: str) -> str:
+    """The region field of an ARN (arn:partition:service:region:account:resource)."""
+    parts = arn.split(":")
+    if len(parts) < 6 or not parts[3]:
+        raise ValueError(f"{arn!r} is not a regional ARN")
+    return parts[3]
+
+
+class ReplicaKeyHandler(Handler[KeyFacts]):
+    """A replica of a multi-Region key, in its `region`: ReplicateKey called in the primary key's region,
+    as the provider calls it (KeyId the primary's id, ReplicaRegion the resource's region).
+
+    It has the primary's key id (a multi-Region key's id is the same in every region), its own ARN,
+    policy, description, tags and state; rotation is the primary's.
+    """
+
+    typ = KMS_REPLICA_KEY
+    fixed_name_input = ""
+
+    def invent(self, name: str, inputs: Inputs, where: Where) -> KeyFacts:
+        primary = str(inputs.get("primaryKeyArn") or "")
+        key_id = primary.split(":key/")[-1] if ":key/" in primary else uuid_like("replica-key", name)
+        return KeyFacts(key_id, key_arn(where.partition, where.region, where.account_id, key_id))
+
+    def create(self, name: str, inputs: Inputs, cloud: Cloud) -> KeyFacts:
+        primary = str(inputs["primaryKeyArn"])
+        args: dict[str, Any] = {
+            "KeyId": primary.split(":key/")[-1],
+            "ReplicaRegion": cloud.region,
+            "BypassPolicyLockoutSafetyCheck": bool(inputs.get("bypassPolicyLockoutSafetyCheck", False)),
+        }
+        if inputs.get("description"):
+            args["Description"] = inputs["description"]
+        if inputs.get("policy"):
+            args["Policy"] = inputs["policy"]
+        if inputs.get("tags"):
+            args["Tags"] = tag_list(inputs, "TagKey", "TagValue")
+        meta = cloud.in_region(_region_of(primary)).kms.replicate_key(**args)["ReplicaKeyMetadata"]
+        if inputs.get("enabled", True) is False:
+            cloud.kms.disable_key(KeyId=meta["KeyId"])
+        return KeyFacts(meta["KeyId"], meta["Arn"])
+
+    def update(self, old: Deployed, inputs: Inputs, changed: frozenset[str], cloud: Cloud) -> KeyFacts:
+        enabled = inputs.get("enabled", True) is not False
+        if "enabled" in changed and enabled:
+            cloud.kms.enable_key(KeyId=old.id)  # before anything else: a disabled key cannot be changed
+        if "description" in changed:
+            cloud.kms.update_key_description(KeyId=old.id, Description=inputs.get("description", ""))
+        if "policy" in changed:
+            cloud.kms.put_key_policy(
+                KeyId=old.id,
+                PolicyName="default",
+                Policy=inputs["policy"],
+                BypassPolicyLockoutSafetyCheck=bool(inputs.get("bypassPolicyLockoutSafetyCheck", False)),
+            )
+        if "enabled" in changed and not enabled:
+            cloud.kms.disable_key(KeyId=old.id)  # after everything else
+        if "tags" in changed:
+            _retag(old, inputs, cloud)
+        return super().update(old, inputs, changed, cloud)
+
+    def delete(self, old: Deployed, cloud: Cloud) -> None:
+        _schedule_deletion(old, cloud)
 
     def state(self, facts: KeyFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
         return facts.key_id, {"keyId": facts.key_id, "arn": facts.arn}

@@ -8,6 +8,11 @@ A handler models one resource type once, for both ways the sandbox runs a progra
 - `state(facts, inputs)`: the resource's id and what the provider adds to its inputs,
   the same function of the facts whichever way they were obtained.
 
+A regional resource exists in the region its pulumi-aws 7 input `region` names, the
+provider's region when unset: the engine gives `invent` a Where, and `create` / `update` /
+`delete` a Cloud, of that region (`with_region` records it in the inputs, as the provider
+records it in the state).
+
 Which inputs force a replacement and which are updated in place is the provider's,
 read from one table (engine.provider_rules) by `Handler.rules`; a handler adds only
 `not_modelled`, the in-place updates it cannot make in the emulator. A change to any
@@ -19,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
@@ -54,10 +59,15 @@ class Where:
         """A physical name as Pulumi makes one, with a suffix that is the same on every run."""
         return f"{name}-{digest(name, length=7)}"
 
+    def in_region(self, region: str) -> Where:
+        return replace(self, region=region)
+
 
 class Cloud(Protocol):
-    """Where create, update and delete happen: boto3 clients of the emulator."""
+    """Where create, update and delete happen: boto3 clients of the emulator, in one region."""
 
+    @property
+    def region(self) -> str: ...
     @property
     def kms(self) -> KMSClient: ...
     @property
@@ -66,6 +76,10 @@ class Cloud(Protocol):
     def iam(self) -> IAMClient: ...
     def autoname(self, name: str) -> str:
         """A physical name as Pulumi makes one: the logical name and a random suffix."""
+        ...
+
+    def in_region(self, region: str) -> Cloud:
+        """The same deployer's clients in another region (a replica's, a multi-Region key's primary)."""
         ...
 
 
@@ -94,6 +108,9 @@ class Handler(ABC, Generic[F]):
     not_modelled: Mapping[str, str] = MappingProxyType({})
     # Replacing deletes the old resource first when this input fixes its physical name.
     fixed_name_input: str = "name"
+    # A regional resource takes the pulumi-aws 7 input `region` (default: the provider's region) and
+    # exists there; IAM is global.
+    regional: bool = True
 
     @property
     def rules(self) -> ProviderRules:
@@ -122,6 +139,18 @@ class Handler(ABC, Generic[F]):
     @abstractmethod
     def state(self, facts: F, inputs: Inputs) -> tuple[str, dict[str, Any]]:
         """(id, what the provider adds to the inputs) of a resource with these facts."""
+
+
+REGION_INPUT = "region"
+
+
+def with_region(handler: Handler[Any], inputs: Mapping[str, Any], default: str) -> dict[str, Any]:
+    """The inputs with a regional resource's effective region, as the provider records it: the `region`
+    input, else the provider's region (so that leaving it unset or naming the provider's region is the
+    same resource, as the provider's CustomizeDiff says)."""
+    if not handler.regional:
+        return dict(inputs)
+    return {**inputs, REGION_INPUT: inputs.get(REGION_INPUT) or default}
 
 
 def physical_name(name: str, inputs: Inputs, namer: Where | Cloud) -> str:

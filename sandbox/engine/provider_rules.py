@@ -9,6 +9,11 @@ sets of their own; sandbox.engine.plan decides from it.
 
 An input its type's entry does not name is not modelled: a change to it stops the deploy
 (UnmodelledChangeError), rather than be recorded while the emulator keeps the old value.
+
+Every regional type also replaces on `region`, the input pulumi-aws 7 (terraform-provider-aws 6)
+adds to each regional resource: terraform-provider-aws internal/provider/sdkv2/region.go
+@ 4640a66635ff36287cdb9ce0683daefda6c188c7, forceNewIfRegionChanges (an unset region and the
+provider's own are the same: the engine records the effective region, model.with_region).
 """
 
 from __future__ import annotations
@@ -53,27 +58,47 @@ class ProviderRules:
         return self.updates | self.stored
 
 
+REGION = "region"
+# Not (yet) in access.provider_types, which names what the policy pack checks.
+KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
+
+
 def _inputs(*names: str) -> frozenset[str]:
     return frozenset(names)
+
+
+def _regional(*names: str) -> frozenset[str]:
+    """What a regional resource replaces on: these inputs and `region`."""
+    return frozenset((*names, REGION))
 
 
 PROVIDER_RULES: Mapping[str, ProviderRules] = MappingProxyType(
     {
         # terraform-provider-aws internal/service/kms/key.go @ 00a35305dc1b297a6fcdecdfbba33f1e63c3da39
         provider_types.KMS_KEY: ProviderRules(
-            replace_on=_inputs("customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"),
+            replace_on=_regional("customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"),
             updates=_inputs("isEnabled", "enableKeyRotation", "rotationPeriodInDays", "description", "policy", "tags"),
             stored=_inputs("deletionWindowInDays", "bypassPolicyLockoutSafetyCheck"),
         ),
         # terraform-provider-aws internal/service/kms/alias.go
         provider_types.KMS_ALIAS: ProviderRules(
-            replace_on=_inputs("name", "namePrefix"),
+            replace_on=_regional("name", "namePrefix"),
             updates=_inputs("targetKeyId"),
+        ),
+        # terraform-provider-aws internal/service/kms/replica_key.go
+        # @ 06b540fba1eb07c6ecdb72cb8947e818b301c21c: only primary_key_arn is ForceNew; Update
+        # changes enabled, description, policy and tags; the deletion window is read at delete and
+        # bypass_policy_lockout_safety_check with a policy update. The key is made by ReplicateKey,
+        # called in the primary key's region (engine.kms.ReplicaKeyHandler).
+        KMS_REPLICA_KEY: ProviderRules(
+            replace_on=_regional("primaryKeyArn"),
+            updates=_inputs("enabled", "description", "policy", "tags"),
+            stored=_inputs("deletionWindowInDays", "bypassPolicyLockoutSafetyCheck"),
         ),
         # terraform-provider-aws internal/service/kms/grant.go @ 01f431114674c27cf790fafb67ac274bf8f765e1: no Update,
         # every argument is ForceNew (retireOnDelete included).
         provider_types.KMS_GRANT: ProviderRules(
-            replace_on=_inputs(
+            replace_on=_regional(
                 "constraints",
                 "grantCreationTokens",
                 "granteePrincipal",
@@ -90,10 +115,12 @@ PROVIDER_RULES: Mapping[str, ProviderRules] = MappingProxyType(
         # changed index's keys or projection recreate that index only. `attributes` never
         # replaces: a change of an attribute's type alone is cleared in CustomizeDiff
         # (pulumi/pulumi-aws#1057, hashicorp/terraform-provider-aws#759, #14889, #22852); new
-        # attributes go with the index that uses them. `replicas`: a changed kmsKeyArn
-        # recreates that replica only (terraform-provider-aws PR 29102).
+        # attributes go with the index that uses them. `replicas` (updateReplica): a region
+        # added or removed creates or deletes that replica, a changed kmsKeyArn recreates that
+        # replica only (terraform-provider-aws PR 29102), a changed pointInTimeRecovery or
+        # deletionProtectionEnabled is updated in the replica's region (engine.dynamodb).
         provider_types.DYNAMODB_TABLE: ProviderRules(
-            replace_on=_inputs(
+            replace_on=_regional(
                 "name",
                 "hashKey",
                 "rangeKey",

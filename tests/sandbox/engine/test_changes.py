@@ -165,7 +165,6 @@ def test_a_new_key_schema_replaces_the_table_with_the_new_attribute_types() -> N
             {"tableClass": "STANDARD_INFREQUENT_ACCESS"},
             "moto 5.2.5 has no table classes",
         ),
-        (provider_types.DYNAMODB_TABLE, {"replicas": [{"regionName": "eu-west-1"}]}, "no table replicas"),
         (provider_types.IAM_USER, {"name": "renamed"}, "the provider updates it in place, but the sandbox cannot"),
     ],
 )
