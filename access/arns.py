@@ -120,6 +120,13 @@ def is_account_principal(entry: str, account_id: str | None = None) -> bool:
     return account_id is None or entry == account_id or entry.endswith(f"::{account_id}:root")
 
 
+def session_role_name(arn: str) -> str | None:
+    """The role name of an STS assumed-role session ARN (arn:...:sts::<acct>:assumed-role/<name>/<session>)."""
+    if _SESSION_ARN.fullmatch(arn) is None:
+        return None
+    return arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
+
+
 def parse_principal_arn(field_name: str, value: object) -> PrincipalArn:
     if isinstance(value, str) and _SESSION_ARN.fullmatch(value):
         raise ConfigError(

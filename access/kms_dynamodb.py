@@ -170,6 +170,9 @@ KEY_BOUNDARY_ACTIONS: tuple[str, ...] = (
     "kms:ScheduleKeyDeletion",
     "kms:DisableKey",
 )
+# ... or move the table itself off its key (UpdateTable's SSESpecification needs only IAM on the
+# table: DynamoDB re-wraps the table key with its own grant).
+TABLE_BOUNDARY_ACTIONS: tuple[str, ...] = ("dynamodb:UpdateTable",)
 # ... and who may rewrite a key user's own identity policies, by the kind of principal.
 IDENTITY_POLICY_WRITE_ACTIONS: dict[str, tuple[str, ...]] = {
     "role": ("iam:PutRolePolicy", "iam:AttachRolePolicy"),

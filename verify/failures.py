@@ -32,7 +32,14 @@ THROTTLING_CODES = frozenset(
 )
 EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
 UNKNOWN_CREDENTIAL_CODES = frozenset(
-    {"UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        # A wrong secret, as DynamoDB and KMS answer it (HTTP 400); IAM and STS say SignatureDoesNotMatch.
+        "InvalidSignatureException",
+    }
 )
 _XML_CODE = re.compile(r"<Code>([^<]*)</Code>")
 _XML_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")

@@ -175,3 +175,20 @@ def test_a_key_policy_naming_a_deleted_principal_fails() -> None:
     findings = audit_findings(replace(account, key_policy=policy), INTENT, judge_access(account, INTENT))
     assert "audit.key_policy_missing_principal" in failed(findings)
     assert any("statement Stale names AROAABCDEFGHIJKLMNOPQ" in f.seen for f in findings)
+
+
+def test_the_verifier_running_the_audit_is_named_as_such_and_not_flagged() -> None:
+    verifier = f"arn:aws:iam::{ACCOUNT}:role/Verifier"
+    account = snapshot(principal(verifier, READS, WRITES, allow(["kms:Decrypt"], KEY_ARN)), principal(READER, READS))
+    intent = replace(INTENT, verifier=verifier)
+    rows = judge_access(account, intent)
+    assert row_of(rows, verifier).role is Role.VERIFIER
+    assert row_of(rows, verifier).verdict is Verdict.PLAINTEXT_READER
+    assert "audit.undeclared_reader" not in failed(audit_findings(account, intent, rows))
+    # Without knowing who runs it, the same principal is an undeclared reader.
+    assert "audit.undeclared_reader" in failed(audit_findings(account, INTENT, judge_access(account, INTENT)))
+
+
+def test_a_principal_that_may_move_the_table_off_its_key_can_change_the_boundary() -> None:
+    account = snapshot(principal(OTHER, allow(["dynamodb:UpdateTable"], TABLE_ARN)))
+    assert "dynamodb:UpdateTable" in row_of(judge_access(account, INTENT), OTHER).boundary

@@ -30,6 +30,7 @@ from access.kms_dynamodb import (
     ITEM_READ_ACTIONS,
     ITEM_WRITE_ACTIONS,
     KEY_BOUNDARY_ACTIONS,
+    TABLE_BOUNDARY_ACTIONS,
     dynamodb_service_principal,
 )
 from verify.audit.model import AccessRow, AccountSnapshot, Intent, KeyGrant, Principal, Role, Verdict
@@ -71,6 +72,7 @@ def _boundary_rights(principal: Principal, snapshot: AccountSnapshot, key_users:
             _request(principal.arn, action, snapshot, snapshot.key_arn), snapshot.key_policy, principal.policies, grants
         ).allowed
     ]
+    rights += [action for action in TABLE_BOUNDARY_ACTIONS if _iam_decision(principal, action, snapshot).allowed]
     for user in key_users:
         if user.arn == principal.arn:
             continue
@@ -97,6 +99,8 @@ def _verdict(read: bool, write: bool, decrypt: bool) -> Verdict:
 def _role(arn: str, intent: Intent) -> Role:
     if arn == intent.deployer:
         return Role.DEPLOYER
+    if arn == intent.verifier:
+        return Role.VERIFIER
     if arn in intent.key_users:
         return Role.DECLARED
     if arn in intent.key_admins:
@@ -185,7 +189,7 @@ def access_findings(rows: Sequence[AccessRow], intent: Intent) -> list[Finding]:
     for row in rows:
         if row.verdict not in (Verdict.PLAINTEXT_READER, Verdict.WRITER):
             continue
-        if row.role in (Role.ACCOUNT_ROOT, Role.DEPLOYER):
+        if row.role in (Role.ACCOUNT_ROOT, Role.DEPLOYER, Role.VERIFIER):
             continue  # reported as what they are, in the matrix
         declared = intent.key_users.get(row.principal)
         if declared is None:

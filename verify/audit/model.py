@@ -53,6 +53,7 @@ class Intent:
     key_users: Mapping[str, str] = field(default_factory=dict)  # principal ARN -> "read" | "read-write"
     key_admins: tuple[str, ...] = ()
     deployer: str = ""
+    verifier: str = ""  # the identity running this audit: its canary needs read and write through DynamoDB
     declared: bool = False  # False: the outputs carry no intent, so every reader is unexplained
 
 
@@ -68,6 +69,7 @@ class Role(StrEnum):
     """What a principal is to this stack."""
 
     DEPLOYER = "deployer"
+    VERIFIER = "verifier (this run)"
     KEY_ADMIN = "key administrator"
     DECLARED = "declared key user"
     ACCOUNT_ROOT = "account root"

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
+from access.arns import session_role_name
 from verify.audit.collect import collect_principals, collect_snapshot
 from verify.audit.judge import audit_findings, judge_access
-from verify.audit.model import AccessRow
+from verify.audit.model import AccessRow, Principal
 from verify.failures import error_code
 from verify.findings import Finding
 from verify.inputs import StackOutputs
@@ -32,8 +33,20 @@ class AuditResult:
     replica_rows: dict[str, list[AccessRow]] = field(default_factory=dict)  # region -> rows
 
 
+def verifier_identity(aws: Aws, principals: tuple[Principal, ...]) -> str:
+    """The IAM identity running the audit (a role for an STS session), as the principals list names it."""
+    caller = aws.sts().get_caller_identity()["Arn"]
+    role = session_role_name(caller)
+    if role is None:
+        return caller
+    return next((p.arn for p in principals if p.kind == "role" and p.name == role), caller)
+
+
 def run_audit(aws: Aws, want: StackOutputs) -> AuditResult:
     principals = collect_principals(aws.iam())
+    want = dataclasses.replace(
+        want, intent=dataclasses.replace(want.intent, verifier=verifier_identity(aws, principals))
+    )
     snapshot = collect_snapshot(
         aws.dynamodb(), aws.kms(), aws.iam(), table_arn=want.table_arn, key_arn=want.key_arn, principals=principals
     )
