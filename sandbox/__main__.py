@@ -1,6 +1,7 @@
 """python -m sandbox: the whole story offline, in an embedded AWS emulator that enforces KMS key access.
 
-  demo    deploy without the grant, verify (expects denied), deploy with it, verify (expects read)
+  demo    deploy without the grant, verify (expects denied), deploy with it, verify (expects read);
+          with --replicas REGION, a global table, told in every region
   serve   deploy, write the stack outputs, print the deployer's environment, stay up until interrupted
   plan    run the program under plain mocks and list what it would create (no emulator)
 
@@ -150,6 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     demo.add_argument("--region", type=region_name, default=REGION, help="the emulator's region (default %(default)s)")
+    demo.add_argument(
+        "--replicas",
+        type=region_name,
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="a replica region: the table becomes a global table, told in every region (repeatable)",
+    )
 
     serve = commands.add_parser("serve", help="deploy, write the outputs, print the environment, stay up")
     serve.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="stack config (repeatable)")
@@ -172,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 grant_mode=args.grant_mode,
                 propagation_delay=args.propagation_delay,
                 region=args.region,
+                replicas=tuple(args.replicas),
             )
             return 0 if result.passed else 1
         if args.command == "serve":

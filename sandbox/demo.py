@@ -8,13 +8,18 @@
 5. it reads the items, decrypted; the verification step proves it (expects "read");
 6. the access audit: every principal of the account, both layers, before and after.
 
+With replica regions (`--replicas`), the table is a global table: each replica region gets a
+key of its own, the items written in the table's region are read back in each replica's, and
+the test principal is refused, then reads, in every region, each with that region's key.
+
 The only part of the sandbox that joins the emulator, the engine and harness, the
 verifier and the stack program.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +34,7 @@ from verify.audit.report import as_matrix
 from verify.audit.run import AuditResult, run_audit
 from verify.findings import EXIT_OK, Finding, exit_code
 from verify.inputs import parse_outputs
+from verify.replicas import region_view
 from verify.report import as_table
 from verify.run import Aws, principal_client_factory, verify
 
@@ -93,8 +99,11 @@ def show_items(items: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def try_read_as_principal(aws: Aws, deployment: Deployment) -> list[str]:
+def try_read_as_principal(aws: Aws, deployment: Deployment, region: str | None = None) -> list[str]:
+    """The test principal's scan, in the table's region or a replica's (with that region's key)."""
     want = parse_outputs(deployment.outputs)
+    if region is not None:
+        want = region_view(want, next(r for r in want.replicas if r.region == region))
     client = principal_client_factory(aws, want)()
     try:
         items = read_items(client, want.table_name)
@@ -110,6 +119,7 @@ def run_demo(
     grant_mode: str = "grant",
     propagation_delay: float = 0.0,
     region: str = REGION,
+    replicas: Sequence[str] = (),
     say: Callable[[str], None] = print,
 ) -> DemoResult:
     max_wait = None if propagation_delay <= 0 else max(60.0, 3 * propagation_delay)
@@ -121,6 +131,10 @@ def run_demo(
             say(f"   Policy and grant changes take effect after {propagation_delay:g}s.")
         stack = Stack(emulator)
         config = {**DEMO_CONFIG, "testPrincipal": principal, "grantMode": grant_mode, "grantTestPrincipal": "false"}
+        if replicas:
+            # The stack's region too, so that the component refuses it as a replica before deploying.
+            config.update({"replicaRegions": json.dumps(list(replicas)), "aws:region": region})
+            say(f"   A global table: a replica in {', '.join(replicas)}, each encrypted with a key of its own region.")
 
         say("")
         say("2. pulumi up (the stack program, unchanged, under mocks that create the resources):")
@@ -129,17 +143,30 @@ def run_demo(
             say(line)
         table = first.outputs[outputs.TABLE_NAME]
         say(f"   Table {table} is encrypted with {first.outputs[outputs.KEY_ARN]}.")
+        for replica in first.outputs.get(outputs.REPLICAS) or []:
+            say(
+                f"   Its replica in {replica[outputs.REPLICA_REGION]} is encrypted with that region's key "
+                f"{replica[outputs.REPLICA_KEY_ARN]} ({replica[outputs.REPLICA_KEY_ALIAS]} there)."
+            )
 
         say("")
         say("3. The deployer writes items and reads them back:")
         write_items(aws, table)
         for line in show_items(read_items(aws.client("dynamodb"), table)):
             say(line)
+        for replica_region in replicas:
+            say(f"   Replicated to {replica_region}, read there by the deployer:")
+            for line in show_items(read_items(aws.in_region(replica_region).dynamodb(), table)):
+                say(line)
 
         say("")
         say("4. The test principal (AmazonDynamoDBReadOnlyAccess, no KMS permission) scans the table:")
         for line in try_read_as_principal(aws, first):
             say(line)
+        for replica_region in replicas:
+            say(f"   and its replica in {replica_region}, guarded by {replica_region}'s key:")
+            for line in try_read_as_principal(aws, first, replica_region):
+                say(line)
         say("   Verification, expecting the test principal to be denied:")
         denied = verify(aws, parse_outputs(first.outputs), max_wait=max_wait, progress=lambda line: say(f"   {line}"))
         say(_indent(as_table(denied)))
@@ -156,6 +183,10 @@ def run_demo(
         say("   The test principal scans the table again:")
         for line in try_read_as_principal(aws, second):
             say(line)
+        for replica_region in replicas:
+            say(f"   and its replica in {replica_region}:")
+            for line in try_read_as_principal(aws, second, replica_region):
+                say(line)
         audit_after = run_audit(aws, parse_outputs(second.outputs))
 
         say("")
@@ -164,6 +195,9 @@ def run_demo(
         say(_indent(as_matrix(audit_before.rows)))
         say("   and after it (a declared plaintext reader):")
         say(_indent(as_matrix(audit_after.rows)))
+        for replica_region, rows in audit_after.replica_rows.items():
+            say(f"   and in {replica_region}, after the grant (that region's key, its own policy and grants):")
+            say(_indent(as_matrix(rows)))
         say(_indent(as_table(audit_after.findings)))
 
     result = DemoResult(denied, read, audit_before, audit_after)
