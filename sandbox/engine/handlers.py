@@ -24,8 +24,9 @@ class ProviderFacts:
 
 
 class ProviderHandler(Handler[ProviderFacts]):
-    """An explicit aws provider (e.g. another region): nothing to compute, and the emulator is one
-    account and region, so nothing to create. Any change to its inputs stops the deploy."""
+    """An explicit aws provider (e.g. another region): nothing to compute or create; the resources it
+    manages are in its `region` (the harness's mocks give them a Where of that region). Any change to
+    its inputs stops the deploy."""
 
     typ = provider_types.PROVIDER
     fixed_name_input = ""

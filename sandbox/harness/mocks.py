@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import pulumi
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
+from access import provider_types
 from sandbox.emulator.account import ACCOUNT_ID, PARTITION, REGION
 from sandbox.engine import InventedBackend, NotModelledError, Where
 
@@ -66,6 +67,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
     # sets this on the thread that then calls new_resource.
     registering: threading.local = field(default_factory=threading.local)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Each explicit aws provider's region, by provider reference ("<urn>::<id>"): a resource it
+    # manages is in that region unless its own `region` input names another.
+    provider_regions: dict[str, str] = field(default_factory=dict)
 
     @property
     def where(self) -> Where:
@@ -77,7 +81,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
         urn, parent = getattr(self.registering, "current", ("", ""))
         inputs = dict(args.inputs)
         if args.custom:
-            resource_id, state = self.backend.register(self.where, urn, args.typ, args.name, inputs)
+            with self.lock:
+                provider_region = self.provider_regions.get(args.provider or "")
+            where = self.where.in_region(provider_region) if provider_region else self.where
+            resource_id, state = self.backend.register(where, urn, args.typ, args.name, inputs)
+            if args.typ == provider_types.PROVIDER and inputs.get("region"):
+                with self.lock:
+                    self.provider_regions[f"{urn}::{resource_id}"] = str(inputs["region"])
         else:  # a component: nothing to compute
             resource_id, state = "", {}
         with self.lock:

@@ -1,19 +1,25 @@
-"""Resources in other regions (the pulumi-aws 7 `region` input), multi-Region key replicas, and a table's replicas,
-planned and called as the provider does, without the emulator."""
+"""Resources in other regions (the pulumi-aws 7 `region` input or an explicit provider's), multi-Region key
+replicas, and a table's replicas, planned and called as the provider does; all but one without the emulator."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import boto3
+import pulumi
+import pulumi_aws as aws
 import pytest
 
 from access import provider_types
-from sandbox.engine import HANDLERS, Action, Deployed, InventedBackend, Where, handler_for
+from sandbox.emulator.server import Emulator
+from sandbox.engine import HANDLERS, Action, Deployed, InventedBackend, Stack, Where, handler_for
 from sandbox.engine.dynamodb import ReplicaFacts, TableFacts, TableHandler
 from sandbox.engine.kms import ReplicaKeyHandler
 from sandbox.engine.model import with_region
 from sandbox.engine.plan import plan
 from sandbox.engine.provider_rules import KMS_REPLICA_KEY
+from sandbox.harness import RecordingMocks, resolve_under_mocks, use_mocks
+from tests.sandbox.engine.programs import deploy_program
 
 ACCOUNT = "123456789012"
 HOME, EU, AP = "us-east-1", "eu-west-1", "ap-southeast-2"
@@ -72,6 +78,43 @@ def test_invented_values_are_in_the_resources_region(typ: str, inputs: dict[str,
     assert f":{EU}:" in there[arn_field]
     assert there["region"] == EU
     assert register(typ, inputs)["region"] == HOME
+
+
+def keys_of_an_explicit_provider() -> dict[str, Any]:
+    eu = aws.Provider("eu", region=EU)
+    managed = pulumi.ResourceOptions(provider=eu)
+    return {
+        "provider": aws.kms.Key("by-provider", opts=managed).arn,
+        "own": aws.kms.Key("own-region", region=AP, opts=managed).arn,
+        "default": aws.kms.Key("default").arn,
+    }
+
+
+def test_a_resource_of_an_explicit_provider_is_in_the_providers_region_unless_it_names_its_own() -> None:
+    use_mocks(RecordingMocks(), {})
+    try:
+        arns, _ = resolve_under_mocks(keys_of_an_explicit_provider)
+    finally:
+        pulumi.runtime.reset_options()
+    assert {name: arn.split(":")[3] for name, arn in arns.items()} == {"provider": EU, "own": AP, "default": HOME}
+
+
+@pytest.mark.emulator
+def test_the_emulator_backend_deploys_each_key_in_its_region(emulator: Emulator, stack: Stack) -> None:
+    arns, changes = deploy_program(stack, keys_of_an_explicit_provider)
+    assert {name: arn.split(":")[3] for name, arn in arns.items()} == {"provider": EU, "own": AP, "default": HOME}
+    session = emulator.session()
+    for arn in arns.values():
+        kms = emulator.client("kms", boto3_session(session, arn.split(":")[3]))
+        assert kms.describe_key(KeyId=arn)["KeyMetadata"]["Arn"] == arn
+    # Deployed again unchanged: the same keys, nothing replaced.
+    assert {c.action for c in deploy_program(stack, keys_of_an_explicit_provider)[1]} == {Action.SAME}
+    assert len(changes) == 4  # the provider and three keys
+
+
+def boto3_session(session: Any, region: str) -> Any:
+    credentials = session.get_credentials()
+    return boto3.session.Session(credentials.access_key, credentials.secret_key, region_name=region)
 
 
 def test_a_global_resource_has_no_region() -> None:
