@@ -239,12 +239,13 @@ class Replication:
     def _after(self, operation: str, params: Mapping[str, Any], region: str, answer: _Answer) -> _Answer:
         name = table_name_of(str(params.get("TableName", "")))
         if operation == "DescribeTable":
-            described = _json(answer.body)
-            if "Table" in described:
-                with self.lock:
+            with self.lock:
+                if not self._peers(name, region):
+                    return answer  # not a global table: moto's answer as it is
+                described = _json(answer.body)
+                if "Table" in described:
                     self._describe_replicas(name, region, described["Table"])
-                return _Answer(answer.status, answer.headers, json.dumps(described).encode())
-            return answer
+            return _Answer(answer.status, answer.headers, json.dumps(described).encode())
         with self.lock:
             if operation == "DeleteTable":
                 self._leave(name, region)
