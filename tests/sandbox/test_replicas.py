@@ -238,3 +238,25 @@ def test_a_region_added_later_gets_the_items_and_a_region_removed_loses_its_repl
     assert "Replicas" not in aws(emulator).dynamodb().describe_table(TableName=table)["Table"]
     old_key = the_replica(added.outputs)[contract.REPLICA_KEY_ARN]
     assert eu.kms().describe_key(KeyId=old_key)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
+def test_python_m_verify_on_a_two_region_stack_passes_then_fails_naming_the_region_of_a_disabled_key(
+    emulator: Emulator, stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from verify.__main__ import main
+
+    out = deploy(stack, testPrincipal="role", grantTestPrincipal="true").outputs
+    for variable, value in emulator.environment().items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("COLUMNS", "1000")
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(out))
+    assert main(["--outputs", str(path), "--max-wait", "5"]) == 0, capsys.readouterr().out
+
+    aws(emulator, EU).kms().disable_key(KeyId=key_id(the_replica(out)[contract.REPLICA_KEY_ARN]))
+    assert main(["--outputs", str(path), "--max-wait", "2"]) == 1
+    report = capsys.readouterr().out
+    failed = [line for line in report.splitlines() if line.startswith("FAIL")]
+    assert failed, report
+    assert all(f"replica[{EU}]" in line for line in failed), failed
+    assert any("20 hours" in line for line in failed), failed
