@@ -4,7 +4,7 @@ Every caller needs credentials the emulator issued: the deployer's (an IAM user
 with an administrator policy, created here) or those the program creates (the
 test principal's access key, or an assumed role's session).
 
-One of the three modules that touch moto (5.2.x, pinned): it runs moto's WSGI app,
+One of the modules that touch moto (sandbox/emulator/__init__.py lists them) (5.2.x, pinned): it runs moto's WSGI app,
 resets moto's state on start and stop, and seeds the account (the deployer, the
 managed policies a DynamoDB/KMS user attaches) directly in moto's IAM backend.
 moto keeps its state in module globals, so one Emulator runs per process at a time.

@@ -1,6 +1,6 @@
 """moto's backends read into plain records: keys and their grants, identity policies, callers, tables' keys.
 
-One of the three modules that touch moto (5.2.x, pinned), and it only reads. What it
+One of the modules that touch moto (sandbox/emulator/__init__.py lists them) (5.2.x, pinned), and it only reads. What it
 returns is plain data the decisions are made from.
 """
 
