@@ -44,7 +44,17 @@ class GrantFacts:
     grant_token: str
 
 
-class KeyHandler(Handler[KeyFacts]):
+class _KeyLike(Handler[KeyFacts]):
+    """What a key and a multi-Region replica key share: scheduled deletion, and their id and ARN."""
+
+    def delete(self, old: Deployed, cloud: Cloud) -> None:
+        _schedule_deletion(old, cloud)
+
+    def state(self, facts: KeyFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
+        return facts.key_id, {"keyId": facts.key_id, "arn": facts.arn}
+
+
+class KeyHandler(_KeyLike):
     typ = provider_types.KMS_KEY
     fixed_name_input = ""
 
@@ -93,12 +103,6 @@ class KeyHandler(Handler[KeyFacts]):
             _retag(old, inputs, cloud)
         return super().update(old, inputs, changed, cloud)
 
-    def delete(self, old: Deployed, cloud: Cloud) -> None:
-        _schedule_deletion(old, cloud)
-
-    def state(self, facts: KeyFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
-        return facts.key_id, {"keyId": facts.key_id, "arn": facts.arn}
-
 
 def _retag(old: Deployed, inputs: Inputs, cloud: Cloud) -> None:
     tags = tag_change(old.inputs, inputs)
@@ -121,7 +125,7 @@ def _region_of(arn: str) -> str:
     return parts[3]
 
 
-class ReplicaKeyHandler(Handler[KeyFacts]):
+class ReplicaKeyHandler(_KeyLike):
     """A replica of a multi-Region key, in its `region`: ReplicateKey called in the primary key's region,
     as the provider calls it (KeyId the primary's id, ReplicaRegion the resource's region).
 
@@ -173,12 +177,6 @@ class ReplicaKeyHandler(Handler[KeyFacts]):
         if "tags" in changed:
             _retag(old, inputs, cloud)
         return super().update(old, inputs, changed, cloud)
-
-    def delete(self, old: Deployed, cloud: Cloud) -> None:
-        _schedule_deletion(old, cloud)
-
-    def state(self, facts: KeyFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
-        return facts.key_id, {"keyId": facts.key_id, "arn": facts.arn}
 
 
 def _alias_facts(target_key_arn: str, inputs: Inputs) -> AliasFacts:
