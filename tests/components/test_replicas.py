@@ -182,3 +182,22 @@ def test_a_key_user_names_only_replica_regions(resolve: Any, regions: list[str],
 
     with pytest.raises(ConfigError, match=message):
         resolve(program)
+
+
+def test_a_replica_key_serves_dynamodb_of_its_own_region_only(mocks: RecordingMocks, resolve: Any) -> None:
+    # The choice against the DynamoDB guide's `dynamodb.*.amazonaws.com`: by the evaluator, the key user
+    # decrypts with the eu-west-1 key through DynamoDB in eu-west-1, and not through any other region's.
+    from access.evaluator import authorize_kms, dynamodb_decrypt_request
+
+    resolve(build(replica_regions=["eu-west-1"]))
+    key = by_name(mocks, KEY)["orders-key-eu-west-1"]
+
+    def through(region: str) -> bool:
+        request = dynamodb_decrypt_request(
+            principal_arn=READER, key_arn=key.state["arn"], table_name="orders", region=region, account_id=ACCOUNT_ID
+        )
+        return authorize_kms(request, policy_of(key)).allowed
+
+    assert through("eu-west-1")
+    assert not through("us-east-1")
+    assert not through("ap-southeast-2")
