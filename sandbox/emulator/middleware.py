@@ -32,6 +32,7 @@ from typing import Any
 
 from access.kms_dynamodb import DATA_PLANE_OPERATIONS, USABLE_KEY_STATE
 from sandbox.emulator.actions import changes_key_access, table_actions
+from sandbox.emulator.answers import call, send
 from sandbox.emulator.decisions import INACCESSIBLE_TABLE_STATUS, Authority, Verdict
 from sandbox.emulator.errors import (
     BAD_SIGNATURE,
@@ -163,15 +164,10 @@ class KmsEnforcement:
         authority: Authority,
     ) -> Iterable[bytes]:
         """DescribeTable, with the table marked inaccessible while its key is not usable."""
-        captured: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-            captured.update(status=status, headers=headers)
-            return lambda _data: None
-
-        body = b"".join(self.app(environ, capture))
+        answer = call(self.app, environ)
+        body = answer.body
         key_id = authority.table_key_id(str(request.get("TableName", "")))
-        if captured["status"].startswith("200") and key_id is not None:
+        if answer.ok and key_id is not None:
             key = authority.key_access(key_id)
             if key is None or key.state != USABLE_KEY_STATE:
                 described = json.loads(body)
@@ -179,6 +175,4 @@ class KmsEnforcement:
                 described["Table"]["TableStatus"] = INACCESSIBLE_TABLE_STATUS
                 described["Table"].setdefault("SSEDescription", {})["InaccessibleEncryptionDateTime"] = since
                 body = json.dumps(described).encode()
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
-        start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
-        return [body]
+        return send(start_response, answer.with_body(body))

@@ -35,7 +35,6 @@ One of the modules that touch moto (5.2.x, pinned); server.py installs the layer
 
 from __future__ import annotations
 
-import binascii
 import copy
 import functools
 import io
@@ -55,6 +54,7 @@ from moto.kms.models import kms_backends
 
 from access.arns import table_name_of
 from access.kms_dynamodb import KEY_SPEC, USABLE_KEY_STATE
+from sandbox.emulator.answers import Answer, call, send
 from sandbox.emulator.decisions import INACCESSIBLE_TABLE_STATUS, Authority
 from sandbox.emulator.errors import (
     DYNAMODB_ERROR_PREFIX,
@@ -70,7 +70,6 @@ ACTIVE = "ACTIVE"
 DYNAMODB_TARGET = "DynamoDB_20120810"
 KMS_TARGET = "TrentService"
 PROVISIONED = "PROVISIONED"
-CRC32_HEADER = "x-amz-crc32"
 WRITES = frozenset(
     {
         "PutItem",
@@ -132,17 +131,6 @@ def check_region(environ: Mapping[str, Any], signed_region: str, home: str) -> N
 # -- the layer ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Answer:
-    status: str
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    @property
-    def ok(self) -> bool:
-        return self.status.startswith("200")
-
-
 def _json(body: bytes) -> dict[str, Any]:
     try:
         parsed = json.loads(body or b"{}")
@@ -181,34 +169,13 @@ class Replication:
         if operation == "UpdateTable" and params.get("ReplicaUpdates"):
             return self._replica_updates(environ, start_response, params, region)
         if operation in ("DescribeTable", "DeleteTable") or operation in WRITES:
-            answer = self._call(environ)
+            answer = call(self.app, environ)
             if answer.ok:
                 answer = self._after(operation, params, region, answer)
-            return self._send(start_response, answer)
+            return send(start_response, answer)
         return self.app(environ, start_response)
 
     # -- plumbing --------------------------------------------------------------------------------
-
-    def _call(self, environ: dict[str, Any]) -> _Answer:
-        captured: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-            captured.update(status=status, headers=headers)
-            return lambda _data: None
-
-        body = b"".join(self.app(environ, capture))
-        return _Answer(captured["status"], list(captured["headers"]), body)
-
-    @staticmethod
-    def _send(start_response: Callable[..., Any], answer: _Answer) -> list[bytes]:
-        """The answer, with its length and, as DynamoDB sends it, the CRC32 of the body (botocore retries a
-        DynamoDB answer whose x-amz-crc32 does not match: a rewritten body would be asked for again)."""
-        headers = [(k, v) for k, v in answer.headers if k.lower() not in ("content-length", CRC32_HEADER)]
-        headers.append(("Content-Length", str(len(answer.body))))
-        if any(k.lower() == CRC32_HEADER for k, _ in answer.headers):
-            headers.append((CRC32_HEADER, str(binascii.crc32(answer.body) & 0xFFFFFFFF)))
-        start_response(answer.status, headers)
-        return [answer.body]
 
     @staticmethod
     def _refuse(
@@ -236,7 +203,7 @@ class Replication:
 
     # -- after moto answered ---------------------------------------------------------------------
 
-    def _after(self, operation: str, params: Mapping[str, Any], region: str, answer: _Answer) -> _Answer:
+    def _after(self, operation: str, params: Mapping[str, Any], region: str, answer: Answer) -> Answer:
         name = table_name_of(str(params.get("TableName", "")))
         if operation == "DescribeTable":
             with self.lock:
@@ -245,7 +212,7 @@ class Replication:
                 described = _json(answer.body)
                 if "Table" in described:
                     self._describe_replicas(name, region, described["Table"])
-            return _Answer(answer.status, answer.headers, json.dumps(described).encode())
+            return Answer(answer.status, answer.headers, json.dumps(described).encode())
         with self.lock:
             if operation == "DeleteTable":
                 self._leave(name, region)
@@ -327,9 +294,9 @@ class Replication:
                 updates = self._checked_updates(name, region, params["ReplicaUpdates"])
         except AwsError as refused:
             return self._refuse(start_response, refused)
-        answer = self._call(environ)  # moto's own UpdateTable (and its IAM check) first
+        answer = call(self.app, environ)  # moto's own UpdateTable (and its IAM check) first
         if not answer.ok:
-            return self._send(start_response, answer)
+            return send(start_response, answer)
         with self.lock:
             for kind, peer, key_arn in updates:
                 if kind == "Create":
@@ -340,7 +307,7 @@ class Replication:
             described = _json(answer.body)
             if "TableDescription" in described:
                 self._describe_replicas(name, region, described["TableDescription"])
-        return self._send(start_response, _Answer(answer.status, answer.headers, json.dumps(described).encode()))
+        return send(start_response, Answer(answer.status, answer.headers, json.dumps(described).encode()))
 
     def _checked_updates(self, name: str, region: str, updates: Any) -> list[tuple[str, str, str | None]]:
         """(Create or Delete, region, the replica's key ARN) for each update; the error AWS answers otherwise."""
@@ -483,9 +450,9 @@ class Replication:
             error = AlreadyExistsError(f"The key {primary.id} already has a replica in {peer}")
         if error is not None:
             return self._refuse(start_response, error, prefix="")
-        answer = self._call(environ)
+        answer = call(self.app, environ)
         if not answer.ok:
-            return self._send(start_response, answer)
+            return send(start_response, answer)
         with self.lock:
             replica = kms_backends[self.account_id][peer].keys[primary.id]
             config = primary.multi_region_configuration
@@ -510,7 +477,7 @@ class Replication:
                 "ReplicaPolicy": replica.policy,
                 "ReplicaTags": tags,
             }
-        return self._send(start_response, _Answer(answer.status, answer.headers, json.dumps(body).encode()))
+        return send(start_response, Answer(answer.status, answer.headers, json.dumps(body).encode()))
 
 
 # -- items -------------------------------------------------------------------------------------------
