@@ -33,18 +33,38 @@ def unconditioned_wildcard_statements(policy: Document) -> list[str]:
     ]
 
 
-def unscoped_key_use_statements(policy: Document) -> list[str]:
+def account_of(entry: str) -> str:
+    """The account of an account principal (an id or an account root ARN)."""
+    return entry if entry.isdigit() else entry.split(":")[4]
+
+
+def home_account(policy: Document, account_id: str | None = None) -> str | None:
+    """The key's own account: the one given, or else the one account the policy's account principals
+    name (None when it names several: the policy alone cannot tell which is home)."""
+    if account_id is not None:
+        return account_id
+    accounts = {account_of(p) for s in statements(policy) for p in statement_principals(s) if is_account_principal(p)}
+    return accounts.pop() if len(accounts) == 1 else None
+
+
+def unscoped_key_use_statements(policy: Document, account_id: str | None = None) -> list[str]:
     """Key-policy statements that let a principal use the key outside DynamoDB.
 
-    A statement that allows a data operation to anyone but the account itself (the
-    root delegation, which only hands the decision to IAM) must carry kms:ViaService.
+    A statement that allows a data operation to anyone but the key's own account (the
+    root delegation, which only hands the decision to that account's IAM) must carry
+    kms:ViaService. Another account's root is not exempt: it lets that account's IAM
+    decide who uses the key. account_id is the key's account when known (the verifier);
+    otherwise the policy's only delegated account counts as home.
     """
+    home = home_account(policy, account_id)
     found = []
     for position, statement in enumerate(statements(policy)):
         if not any(statement_allows_action(statement, action) for action in KEY_DATA_OPERATIONS):
             continue
         principals = statement_principals(statement)
-        delegates_only = principals and all(is_account_principal(p) for p in principals)
+        delegates_only = (
+            home is not None and bool(principals) and all(is_account_principal(p, home) for p in principals)
+        )
         if delegates_only and "NotPrincipal" not in statement:
             continue
         if "kms:viaservice" not in condition_keys(statement):

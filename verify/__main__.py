@@ -16,7 +16,7 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import boto3
@@ -27,8 +27,8 @@ from verify.audit.run import run_audit
 from verify.canary import Canary
 from verify.failures import cannot_run_message
 from verify.findings import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, exit_code
-from verify.inputs import CannotRunError, StackOutputs, parse_outputs, read_outputs
-from verify.permissions import verifier_policy
+from verify.inputs import CannotRunError, parse_outputs, read_outputs
+from verify.permissions import policy_for
 from verify.report import as_json, as_junit, as_table
 from verify.run import Aws, verify
 
@@ -124,18 +124,6 @@ def _check_report_path(path: str | None) -> None:
         raise CannotRunError(f"--junit-xml {path}: is a directory; give a file name")
     if not os.access(folder, os.W_OK):
         raise CannotRunError(f"--junit-xml {path}: the folder {folder} is not writable")
-
-
-def policy_for(want: StackOutputs) -> dict[str, Any]:
-    role = want.principal_arn if want.principal_kind == "role" else None
-    return verifier_policy(
-        table_arn=want.table_arn,
-        key_arn=want.key_arn,
-        region=want.region,
-        account_id=want.account_id,
-        test_role_arn=role,
-        replicas=[(r.region, r.replica_arn, r.key_arn) for r in want.replicas],
-    )
 
 
 def _canary_line(canaries: list[Canary]) -> str:

@@ -114,7 +114,7 @@ def judge_key(key: KeyRecord, alias: AliasRecord, want: StackOutputs) -> list[Fi
     ]
 
 
-def judge_key_policy(policy_text: str) -> list[Finding]:
+def judge_key_policy(policy_text: str, account_id: str | None = None) -> list[Finding]:
     try:
         policy = parse_document(policy_text)
     except PolicyParseError as error:
@@ -122,7 +122,7 @@ def judge_key_policy(policy_text: str) -> list[Finding]:
     if "Statement" not in policy:
         return [Finding.failed("key_policy.parses", "no Statement element", "inspect the key policy")]
     wildcards = unconditioned_wildcard_statements(policy)
-    unscoped = unscoped_key_use_statements(policy)
+    unscoped = unscoped_key_use_statements(policy, account_id)
     admins = key_policy_administrators(policy)
     return [
         Finding.passed("key_policy.parses", f"{len(statements(policy))} statements"),

@@ -12,6 +12,7 @@ from typing import Any
 
 from access.documents import POLICY_VERSION
 from access.kms_dynamodb import KEY_READ_ACTIONS, KEY_USER_ACTIONS, dynamodb_via_service
+from verify.inputs import StackOutputs
 
 # Table checks, the canary round trip, the table's resource policy (for the audit).
 TABLE_ACTIONS = (
@@ -116,3 +117,15 @@ def _replica_statements(replicas: Sequence[tuple[str, str, str]], account_id: st
 def rights_summary() -> str:
     """The actions, for a one-line message."""
     return ", ".join((*TABLE_ACTIONS, *KEY_ACTIONS, *PROBE_ACTIONS, *IAM_ACTIONS))
+
+
+def policy_for(want: StackOutputs) -> dict[str, Any]:
+    """verifier_policy for a stack, from its outputs."""
+    return verifier_policy(
+        table_arn=want.table_arn,
+        key_arn=want.key_arn,
+        region=want.region,
+        account_id=want.account_id,
+        test_role_arn=want.principal_arn if want.principal_kind == "role" else None,
+        replicas=[(r.region, r.replica_arn, r.key_arn) for r in want.replicas],
+    )

@@ -293,7 +293,7 @@ def judge_region(records: RegionRecords, want: StackOutputs) -> list[Finding]:
         urgent = finding.check == "key.enabled"
         found.append(_in_region(replica.region, finding, _see_key_accessible(replica) if urgent else None))
     if records.key.exists and records.key.policy_text:
-        found += [_in_region(replica.region, f) for f in judge_key_policy(records.key.policy_text)]
+        found += [_in_region(replica.region, f) for f in judge_key_policy(records.key.policy_text, want.account_id)]
     found.append(_key_accessible(records))
     return found
 

@@ -140,7 +140,7 @@ def verify(
     key = collect_key(kms, want.key_arn)
     findings += judge_key(key, collect_alias(kms, want.key_alias), want)
     if key.exists and key.policy_text:
-        findings += judge_key_policy(key.policy_text)
+        findings += judge_key_policy(key.policy_text, want.account_id)
 
     findings += judge_replication_group(table, want)
     present: list[Replica] = []

@@ -13,6 +13,7 @@ from components.policy_builders import build_key_policy
 from verify.audit.judge import _verdict, audit_findings, judge_access
 from verify.audit.model import AccountSnapshot, Intent, KeyGrant, Principal, Role, Verdict
 from verify.findings import Status
+from verify.permissions import verifier_policy
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
@@ -177,18 +178,100 @@ def test_a_key_policy_naming_a_deleted_principal_fails() -> None:
     assert any("statement Stale names AROAABCDEFGHIJKLMNOPQ" in f.seen for f in findings)
 
 
-def test_the_verifier_running_the_audit_is_named_as_such_and_not_flagged() -> None:
+def test_the_verifier_is_not_flagged_for_its_own_policy_and_only_for_it() -> None:
+    # The verdict must not depend on who runs the audit: the identity running it is exempt only when
+    # the statements that let it read are the verifier's own policy for this stack (the canary's).
+    own = verifier_policy(table_arn=TABLE_ARN, key_arn=KEY_ARN, region=REGION, account_id=ACCOUNT)
     verifier = f"arn:aws:iam::{ACCOUNT}:role/Verifier"
-    account = snapshot(principal(verifier, READS, WRITES, allow(["kms:Decrypt"], KEY_ARN)), principal(READER, READS))
-    intent = replace(INTENT, verifier=verifier)
-    rows = judge_access(account, intent)
+    intent = replace(INTENT, verifier=verifier, verifier_statements=tuple(own["Statement"]))
+    narrow = snapshot(principal(verifier, NamedPolicy("inline policy verify", own)), principal(READER, READS))
+    rows = judge_access(narrow, intent)
     assert row_of(rows, verifier).role is Role.VERIFIER
     assert row_of(rows, verifier).verdict is Verdict.PLAINTEXT_READER
-    assert "audit.undeclared_reader" not in failed(audit_findings(account, intent, rows))
-    # Without knowing who runs it, the same principal is an undeclared reader.
-    assert "audit.undeclared_reader" in failed(audit_findings(account, INTENT, judge_access(account, INTENT)))
+    assert "audit.undeclared_reader" not in failed(audit_findings(narrow, intent, rows))
+    # An administrator running it is flagged as any other undeclared reader would be.
+    broad = snapshot(principal(verifier, ADMINISTRATOR), principal(READER, READS))
+    assert "audit.undeclared_reader" in failed(audit_findings(broad, intent, judge_access(broad, intent)))
 
 
 def test_a_principal_that_may_move_the_table_off_its_key_can_change_the_boundary() -> None:
     account = snapshot(principal(OTHER, allow(["dynamodb:UpdateTable"], TABLE_ARN)))
     assert "dynamodb:UpdateTable" in row_of(judge_access(account, INTENT), OTHER).boundary
+
+
+def test_another_account_in_the_key_policy_a_grant_or_the_table_policy_fails_naming_it() -> None:
+    account = snapshot(principal(READER, READS))
+    other_root = "arn:aws:iam::999999999999:root"
+    open_key = {
+        **account.key_policy,
+        "Statement": [
+            *account.key_policy["Statement"],
+            {"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": other_root}, "Action": "kms:*", "Resource": "*"},
+        ],
+    }
+    table_policy = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "999999999999"}, "Action": "dynamodb:*", "Resource": "*"}
+        ]
+    }
+    grant = KeyGrant(
+        Grant("g-x", "arn:aws:iam::888888888888:role/x", ("Decrypt",), {"EncryptionContextSubset": CONTEXT})
+    )
+    exposed = replace(account, key_policy=open_key, table_policy=table_policy, grants=(grant,))
+    findings = [
+        f for f in audit_findings(exposed, INTENT, judge_access(exposed, INTENT)) if f.check == "audit.other_account"
+    ]
+    seen = " ".join(f.seen for f in findings)
+    assert "key policy statement Partner lets account 999999999999 in" in seen
+    assert "table resource policy statement #1 lets account 999999999999 in" in seen
+    assert "grant g-x to arn:aws:iam::888888888888:role/x: the grantee is of account 888888888888" in seen
+
+
+def test_the_key_policy_analyzer_exempts_only_the_keys_own_account() -> None:
+    from access.analyzers import unscoped_key_use_statements
+
+    foreign = {
+        "Sid": "Partner",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    policy = {**snapshot().key_policy}
+    policy["Statement"] = [*policy["Statement"], foreign]
+    assert unscoped_key_use_statements(policy, ACCOUNT) == ["Partner"]
+    assert unscoped_key_use_statements(policy) == ["EnableIamPolicies", "Partner"]  # two accounts: neither is home
+    assert unscoped_key_use_statements(snapshot().key_policy) == []
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+        {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+        {"DateLessThan": {"aws:CurrentTime": "2000-01-01T00:00:00Z"}},
+    ],
+)
+def test_a_reader_whose_access_hangs_on_a_condition_the_audit_cannot_know_is_a_possible_reader(
+    condition: dict[str, Any],
+) -> None:
+    conditional = NamedPolicy(
+        "inline policy mfa",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ReadWithMfa",
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:*", "kms:*"],
+                    "Resource": "*",
+                    "Condition": condition,
+                }
+            ],
+        },
+    )
+    account = snapshot(principal(OTHER, conditional))
+    rows = judge_access(account, INTENT)
+    assert row_of(rows, OTHER).verdict is Verdict.PLAINTEXT_READER
+    (finding,) = [f for f in audit_findings(account, INTENT, rows) if f.check == "audit.undeclared_reader"]
+    assert f"statement ReadWithMfa (if {next(iter(next(iter(condition.values()))))})" in finding.seen

@@ -11,7 +11,10 @@ Only a principal both layers allow reads plaintext.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from access.arns import account_root_arn, is_account_principal
 from access.documents import NamedPolicy, statement_label, statement_principals, statements
@@ -138,6 +141,8 @@ def judge_principal(
         iam_reason=iam.reason,
         kms_reason=decrypt.reason,
         boundary=tuple(_boundary_rights(principal, snapshot, key_users)),
+        iam_statement=next((d.statement for d in (read, write) if d is not None), None),
+        kms_statement=decrypt.statement if decrypt.allowed else None,
     )
 
 
@@ -170,8 +175,68 @@ def account_root_row(snapshot: AccountSnapshot) -> AccessRow:
     )
 
 
+# The condition keys the audit knows for the requests it judges (it supplies them, or the evaluator
+# derives them): any other key in an Allow's condition could hold for some real request.
+KNOWN_CONDITION_KEYS = frozenset(
+    {
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principaltype",
+        "aws:username",
+        "kms:viaservice",
+        "kms:calleraccount",
+        "kms:encryptioncontextkeys",
+    }
+)
+
+
+def _known(key: str) -> bool:
+    return key.lower() in KNOWN_CONDITION_KEYS or key.lower().startswith("kms:encryptioncontext:")
+
+
+def _may_allow(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The document as an upper bound on who it lets in: an Allow's conditions on keys the audit cannot
+    know (MFA, source IP, time, tags, ...) are taken as met, and the statement's label says so
+    ("Sid (if aws:SourceIp ...)"). Deny statements stay as written: one that may not apply does not
+    narrow who may read."""
+    changed = False
+    rewritten = []
+    for position, statement in enumerate(statements(document)):
+        condition = statement.get("Condition")
+        if statement.get("Effect") == "Allow" and isinstance(condition, Mapping):
+            kept = {op: {k: v for k, v in tests.items() if _known(k)} for op, tests in condition.items()}
+            assumed = sorted({k for tests in condition.values() for k in tests if not _known(k)})
+            if assumed:
+                changed = True
+                label = f"{statement_label(statement, position)} (if {', '.join(assumed)})"
+                statement = {**statement, "Sid": label, "Condition": {op: t for op, t in kept.items() if t}}
+        rewritten.append(statement)
+    return {**document, "Statement": rewritten} if changed else document
+
+
+def upper_bound(snapshot: AccountSnapshot) -> AccountSnapshot:
+    """The snapshot with every policy as its upper bound (_may_allow), each document rewritten once."""
+    rewritten: dict[int, NamedPolicy] = {}
+
+    def policy(named: NamedPolicy) -> NamedPolicy:
+        if id(named) not in rewritten:
+            rewritten[id(named)] = NamedPolicy(named.source, _may_allow(named.document))
+        return rewritten[id(named)]
+
+    return dataclasses.replace(
+        snapshot,
+        key_policy=_may_allow(snapshot.key_policy),
+        table_policy=_may_allow(snapshot.table_policy) if snapshot.table_policy is not None else None,
+        principals=tuple(
+            dataclasses.replace(p, policies=tuple(policy(named) for named in p.policies)) for p in snapshot.principals
+        ),
+    )
+
+
 def judge_access(snapshot: AccountSnapshot, intent: Intent) -> list[AccessRow]:
-    """Every principal of the account, and the account root, each layer judged on its own."""
+    """Every principal of the account, and the account root, each layer judged on its own, on the
+    policies' upper bound: who COULD read, conditions the audit cannot know taken as met."""
+    snapshot = upper_bound(snapshot)
     key_users = [p for p in snapshot.principals if p.arn in intent.key_users]
     rows = [judge_principal(p, snapshot, intent, key_users) for p in snapshot.principals]
     return [account_root_row(snapshot), *sorted(rows, key=lambda r: r.principal)]
@@ -189,8 +254,14 @@ def access_findings(rows: Sequence[AccessRow], intent: Intent) -> list[Finding]:
     for row in rows:
         if row.verdict not in (Verdict.PLAINTEXT_READER, Verdict.WRITER):
             continue
-        if row.role in (Role.ACCOUNT_ROOT, Role.DEPLOYER, Role.VERIFIER):
+        if row.role in (Role.ACCOUNT_ROOT, Role.DEPLOYER):
             continue  # reported as what they are, in the matrix
+        if (
+            row.role is Role.VERIFIER
+            and row.iam_statement in intent.verifier_statements
+            and row.kms_statement in intent.verifier_statements
+        ):
+            continue  # the verifier's own policy for this stack, and nothing else, lets it in (the canary)
         declared = intent.key_users.get(row.principal)
         if declared is None:
             undeclared = "undeclared" if intent.declared else "not declared (the outputs carry no intent)"
@@ -279,11 +350,62 @@ def key_policy_findings(snapshot: AccountSnapshot, known: set[str]) -> list[Find
     return found
 
 
+_IAM_ACCOUNT = re.compile(r"arn:aws(?:-[a-z]+)*:(?:iam|sts)::([0-9]{12}):", re.ASCII)
+
+
+def _foreign_account(principal: str, account_id: str) -> str | None:
+    """The other account a principal belongs to (an account id, its root, or one of its IAM ARNs)."""
+    if is_account_principal(principal):
+        account = principal if principal.isdigit() else principal.split(":")[4]
+    else:
+        match = _IAM_ACCOUNT.match(principal)
+        account = match.group(1) if match else ""
+    return account if account and account != account_id else None
+
+
+def foreign_access_findings(snapshot: AccountSnapshot) -> list[Finding]:
+    """Another account named where it can reach the data: the key policy or the table policy (an Allow),
+    or a grant. The audit judges this account's principals; another account's IAM decides who of its
+    principals comes in, so naming the account is already the finding."""
+    found: list[Finding] = []
+    documents = [("key policy", snapshot.key_policy)]
+    if snapshot.table_policy is not None:
+        documents.append(("table resource policy", snapshot.table_policy))
+    for source, document in documents:
+        for position, statement in enumerate(statements(document)):
+            if statement.get("Effect") != "Allow":
+                continue
+            for principal in statement_principals(statement):
+                account = _foreign_account(principal, snapshot.account_id)
+                if account:
+                    found.append(
+                        Finding.failed(
+                            "audit.other_account",
+                            f"{source} statement {statement_label(statement, position)} lets account {account} "
+                            f"in ({principal}): its own IAM decides which of its principals read this table",
+                            "remove the other account, or declare cross-account readers on purpose and audit "
+                            "that account too",
+                        )
+                    )
+    for key_grant in snapshot.grants:
+        account = _foreign_account(key_grant.grant.grantee_principal, snapshot.account_id)
+        if account:
+            found.append(
+                Finding.failed(
+                    "audit.other_account",
+                    f"{_grant_label(key_grant)}: the grantee is of account {account}",
+                    "revoke the grant unless that account's principal should read this table",
+                )
+            )
+    return found
+
+
 def audit_findings(snapshot: AccountSnapshot, intent: Intent, rows: Sequence[AccessRow]) -> list[Finding]:
     known = {p.arn for p in snapshot.principals}
     findings = access_findings(rows, intent)
     findings += grant_findings(snapshot, known)
     findings += key_policy_findings(snapshot, known)
+    findings += foreign_access_findings(snapshot)
     for arn in intent.key_users:
         if arn not in known:
             findings.append(

@@ -54,6 +54,9 @@ class Intent:
     key_admins: tuple[str, ...] = ()
     deployer: str = ""
     verifier: str = ""  # the identity running this audit: its canary needs read and write through DynamoDB
+    # The statements of the verifier's own policy for this stack (verify/permissions.py): the verifier
+    # is not flagged for the data access those, and only those, give it.
+    verifier_statements: tuple[Mapping[str, Any], ...] = ()
     declared: bool = False  # False: the outputs carry no intent, so every reader is unexplained
 
 
@@ -90,6 +93,9 @@ class AccessRow:
     iam_reason: str
     kms_reason: str
     boundary: tuple[str, ...] = ()  # the rights it holds to move the boundary
+    # The statements that let it read and decrypt (None when a grant, the root or nothing decided).
+    iam_statement: Mapping[str, Any] | None = None
+    kms_statement: Mapping[str, Any] | None = None
 
     @property
     def touches_data(self) -> bool:

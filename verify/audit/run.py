@@ -18,6 +18,7 @@ from verify.audit.model import AccessRow, Principal
 from verify.failures import error_code
 from verify.findings import Finding
 from verify.inputs import StackOutputs
+from verify.permissions import policy_for
 from verify.replicas import check_name
 from verify.run import Aws
 
@@ -44,9 +45,12 @@ def verifier_identity(aws: Aws, principals: tuple[Principal, ...]) -> str:
 
 def run_audit(aws: Aws, want: StackOutputs) -> AuditResult:
     principals = collect_principals(aws.iam())
-    want = dataclasses.replace(
-        want, intent=dataclasses.replace(want.intent, verifier=verifier_identity(aws, principals))
+    intent = dataclasses.replace(
+        want.intent,
+        verifier=verifier_identity(aws, principals),
+        verifier_statements=tuple(policy_for(want)["Statement"]),
     )
+    want = dataclasses.replace(want, intent=intent)
     snapshot = collect_snapshot(
         aws.dynamodb(), aws.kms(), aws.iam(), table_arn=want.table_arn, key_arn=want.key_arn, principals=principals
     )
