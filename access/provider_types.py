@@ -7,6 +7,7 @@ each one, without either importing pulumi_aws. Tokens as the pulumi-aws schema n
 PROVIDER = "pulumi:providers:aws"
 KMS_KEY = "aws:kms/key:Key"
 KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 KMS_ALIAS = "aws:kms/alias:Alias"
 KMS_GRANT = "aws:kms/grant:Grant"
 DYNAMODB_TABLE = "aws:dynamodb/table:Table"

@@ -143,7 +143,7 @@ def _render_key_policy(
             account_id=account_id,
             region=region,
             admin_arns=validate_principal_arns("key_admins", admins),
-            key_user_arns=validate_principal_arns("key_users", users),
+            key_user_arns=validate_principal_arns("key_users", users, named_only=True),
             allow_iam_policies=spec.allow_iam_policies,
             deployer_arn=deployer_arn,
         )
@@ -385,7 +385,7 @@ class EncryptedTable(pulumi.ComponentResource):
         )
         self.deployer_arn = where.deployer_arn
         self.key_user_arns = pulumi.Output.from_input(users_in).apply(
-            lambda users: validate_principal_arns("key_users", users)
+            lambda users: validate_principal_arns("key_users", users, named_only=True)
         )
         self.replica_regions = [r.region for r in table_spec.replicas]
         self.region_providers = providers

@@ -181,11 +181,20 @@ def default_alias(project: str, stack: str, name: str) -> str:
     return re.sub(r"[^A-Za-z0-9/_-]", "-", raw)[:ALIAS_MAX_LENGTH]
 
 
-def validate_principal_arns(field_name: str, values: Iterable[object]) -> list[str]:
-    """Check each ARN; return them de-duplicated, in their first order."""
+def validate_principal_arns(field_name: str, values: Iterable[object], *, named_only: bool = False) -> list[str]:
+    """Check each ARN; return them de-duplicated, in their first order.
+
+    named_only: roles and users only, never an account root (a key user named as the root would let
+    every identity of the account with KMS rights in IAM use the key, whatever allow_iam_policies says).
+    """
     seen: dict[str, None] = {}
     for index, value in enumerate(values):
-        seen[parse_principal_arn(f"{field_name}[{index}]", value).arn] = None
+        parsed = parse_principal_arn(f"{field_name}[{index}]", value)
+        if named_only and parsed.kind == "root":
+            raise ConfigError(
+                f"{field_name}[{index}]", f"{parsed.arn!r} is an account, not a named principal", "a user or role ARN"
+            )
+        seen[parsed.arn] = None
     return list(seen)
 
 

@@ -18,7 +18,15 @@ from access.analyzers import broad_kms_statements, unconditioned_wildcard_statem
 from access.arns import KEY_ARN_PATTERN
 from access.documents import PolicyParseError, parse_document
 from access.kms_dynamodb import DELETION_WINDOW_DAYS
-from access.provider_types import DYNAMODB_TABLE, IAM_ROLE, IDENTITY_POLICY_TYPES, KMS_GRANT, KMS_KEY, KMS_KEY_POLICY
+from access.provider_types import (
+    DYNAMODB_TABLE,
+    IAM_ROLE,
+    IDENTITY_POLICY_TYPES,
+    KMS_GRANT,
+    KMS_KEY,
+    KMS_KEY_POLICY,
+    KMS_REPLICA_KEY,
+)
 
 MIN_DELETION_WINDOW_DAYS = DELETION_WINDOW_DAYS[0]
 
@@ -87,6 +95,12 @@ def key_lifecycle_violations(props: Props) -> list[str]:
     found = []
     if props.get("enableKeyRotation") is not True:
         found.append("automatic key rotation is off: set enableKeyRotation to true")
+    return found + deletion_window_violations(props)
+
+
+def deletion_window_violations(props: Props) -> list[str]:
+    """A multi-Region replica key has no rotation of its own (it follows its primary): only its window."""
+    found = []
     window = props.get("deletionWindowInDays")
     if window is not None and window < MIN_DELETION_WINDOW_DAYS:
         found.append(
@@ -199,6 +213,13 @@ POLICIES: list[Policy] = [
         ADVISORY,
     ),
     _policy(
+        "kms-replica-key-deletion-window",
+        f"Multi-Region replica keys wait at least {MIN_DELETION_WINDOW_DAYS} days before deletion.",
+        (KMS_REPLICA_KEY,),
+        deletion_window_violations,
+        MANDATORY,
+    ),
+    _policy(
         "kms-key-rotation-and-deletion-window",
         f"KMS keys rotate automatically and wait at least {MIN_DELETION_WINDOW_DAYS} days before deletion.",
         (KMS_KEY,),
@@ -208,7 +229,7 @@ POLICIES: list[Policy] = [
     _policy(
         "kms-key-policy-names-its-users",
         "Key policies allow no unconditioned wildcard principal, and key users only through DynamoDB (kms:ViaService).",
-        (KMS_KEY, KMS_KEY_POLICY),
+        (KMS_KEY, KMS_KEY_POLICY, KMS_REPLICA_KEY),
         key_policy_violations,
         MANDATORY,
     ),

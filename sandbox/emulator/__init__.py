@@ -12,7 +12,8 @@ data-plane request is), `partiql` (the table a statement touches), `rules` (what
 checks before a control-plane request, on which resource), `decisions` (who may do what,
 with propagation delays, and AWS's wording for a refusal), `middleware` (the WSGI layer that enforces it),
 `faults` (errors injected for tests), `answers` (a wrapped app's answer, held and sent on),
-`errors` (the AWS errors the emulator answers with itself) and `account` (the account and region). docs/enforcement.md is the threat model.
+`errors` (the AWS errors the emulator answers with itself) and `account` (the account and
+region). docs/enforcement.md is the threat model.
 
 Importing this package imports nothing: import the module you need.
 """

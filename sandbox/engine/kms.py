@@ -8,6 +8,7 @@ from typing import Any
 from access import provider_types
 from access.arns import key_arn
 from access.kms_dynamodb import KEY_SPEC, KEY_USAGE
+from access.provider_types import KMS_REPLICA_KEY
 from sandbox.engine.model import (
     Cloud,
     Deployed,
@@ -20,7 +21,6 @@ from sandbox.engine.model import (
     tag_list,
     uuid_like,
 )
-from sandbox.engine.provider_rules import KMS_REPLICA_KEY
 
 DEFAULT_DELETION_WINDOW_DAYS = 30  # the provider's default
 MULTI_REGION_KEY_PREFIX = "mrk-"  # KMS begins a multi-Region key's id with it, the same id in every region

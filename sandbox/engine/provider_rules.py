@@ -60,7 +60,6 @@ class ProviderRules:
 
 REGION = "region"
 # Not (yet) in access.provider_types, which names what the policy pack checks.
-KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 
 
 def _inputs(*names: str) -> frozenset[str]:
@@ -90,7 +89,7 @@ PROVIDER_RULES: Mapping[str, ProviderRules] = MappingProxyType(
         # changes enabled, description, policy and tags; the deletion window is read at delete and
         # bypass_policy_lockout_safety_check with a policy update. The key is made by ReplicateKey,
         # called in the primary key's region (engine.kms.ReplicaKeyHandler).
-        KMS_REPLICA_KEY: ProviderRules(
+        provider_types.KMS_REPLICA_KEY: ProviderRules(
             replace_on=_regional("primaryKeyArn"),
             updates=_inputs("enabled", "description", "policy", "tags"),
             stored=_inputs("deletionWindowInDays", "bypassPolicyLockoutSafetyCheck"),

@@ -118,6 +118,11 @@ TABLE_CASES: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("wildcard key user", {"key_users": ["*"]}, r"key_users\[0\]: '\*' is not an IAM principal ARN"),
     (
+        "account root as key user",
+        {"key_users": [f"arn:aws:iam::{ACCOUNT}:root"], "allow_iam_policies": False},
+        r"key_users\[0\]: 'arn:aws:iam::\d{12}:root' is an account, not a named principal",
+    ),
+    (
         "session ARN as admin",
         {"key_admins": [f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/me"]},
         r"key_admins\[0\]: .* is an STS session, which a key policy cannot name; use the role's ARN",

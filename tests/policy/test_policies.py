@@ -115,7 +115,17 @@ def with_replica(**replica: Any) -> dict[str, Any]:
     return {**GOOD_TABLE, "replicas": [{"regionName": "eu-west-1", "pointInTimeRecovery": True, **replica}]}
 
 
+REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
+
 CASES = [
+    (None, REPLICA_KEY, {"deletionWindowInDays": 7.0, "policy": GOOD_KEY["policy"]}, ""),
+    ("kms-replica-key-deletion-window", REPLICA_KEY, {"deletionWindowInDays": 3.0}, "deletionWindowInDays is 3"),
+    (
+        "kms-key-policy-names-its-users",
+        REPLICA_KEY,
+        {"policy": key_policy({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"})},
+        "any principal",
+    ),
     (None, TABLE, with_replica(kmsKeyArn=EU_KEY), ""),
     ("dynamodb-replica-customer-managed-key-in-region", TABLE, with_replica(), "AWS managed key"),
     ("dynamodb-replica-customer-managed-key-in-region", TABLE, with_replica(kmsKeyArn=KEY_ARN), "a key of us-east-1"),

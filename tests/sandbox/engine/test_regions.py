@@ -11,13 +11,13 @@ import pulumi_aws as aws
 import pytest
 
 from access import provider_types
+from access.provider_types import KMS_REPLICA_KEY
 from sandbox.emulator.server import Emulator
 from sandbox.engine import HANDLERS, Action, Deployed, InventedBackend, Stack, Where, handler_for
 from sandbox.engine.dynamodb import ReplicaFacts, TableFacts, TableHandler
 from sandbox.engine.kms import ReplicaKeyHandler
 from sandbox.engine.model import with_region
 from sandbox.engine.plan import plan
-from sandbox.engine.provider_rules import KMS_REPLICA_KEY
 from sandbox.harness import RecordingMocks, resolve_under_mocks, use_mocks
 from tests.sandbox.engine.programs import deploy_program
 
