@@ -253,6 +253,24 @@ def parse_replicas(
     return tuple(found)
 
 
+def _check_same_stack(checked: Mapping[str, str]) -> None:
+    """The table ARN names the output table in the output region and account, and the key is there too:
+    outputs that mix two stacks would have the checks judge one table and the audit another."""
+    region, account = checked[outputs.REGION], checked[outputs.ACCOUNT_ID]
+    table = parse_table_arn(outputs.TABLE_ARN, checked[outputs.TABLE_ARN])
+    if (table.name, table.region, table.account) != (checked[outputs.TABLE_NAME], region, account):
+        raise CannotRunError(
+            f"output {outputs.TABLE_ARN} names table {table.name!r} in {table.region}, account {table.account}, "
+            f"not {checked[outputs.TABLE_NAME]!r} in {region}, account {account}: do the outputs mix two stacks?"
+        )
+    key_region, key_account = checked[outputs.KEY_ARN].split(":")[3:5]
+    if (key_region, key_account) != (region, account):
+        raise CannotRunError(
+            f"output {outputs.KEY_ARN} is a key of {key_region}, account {key_account}, not of the table's "
+            f"{region}, account {account}: do the outputs mix two stacks?"
+        )
+
+
 def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
     required = list(outputs.ALWAYS)
     kind = data.get(outputs.TEST_PRINCIPAL_KIND)
@@ -274,6 +292,7 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
             f"expected {one_of(outputs.EXPECTED_ACCESS)}"
         )
     checked = {name: check(name, data[name]) for name, check in _CHECKS.items() if data.get(name) is not None}
+    _check_same_stack(checked)
     return StackOutputs(
         region=checked[outputs.REGION],
         account_id=checked[outputs.ACCOUNT_ID],

@@ -84,6 +84,16 @@ OUTPUT_FILE_CASES = [
     ("an account id as digits of another script", as_json(accountId="١٢٣٤٥٦٧٨٩٠١٢"), "12-digit AWS account id"),
     ("a flag as a string", as_json(pointInTimeRecovery="yes"), "output pointInTimeRecovery is 'yes'"),
     ("an unknown principal kind", as_json(testPrincipalKind="group"), "testPrincipalKind is 'group'"),
+    (
+        "a table ARN of another table",
+        as_json(tableArn="arn:aws:dynamodb:us-east-1:123456789012:table/invoices"),
+        "names table 'invoices'",
+    ),
+    (
+        "a key of another region",
+        as_json(keyArn="arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        "is a key of eu-west-1",
+    ),
     ("an alias ARN as key ARN", as_json(keyArn="arn:aws:kms:us-east-1:123456789012:alias/x"), "a KMS key ARN"),
 ]
 

@@ -163,7 +163,8 @@ def test_a_missing_table_fails_and_says_what_to_do(
 ) -> None:
     out, _ = deployed
     gone = tmp_path / "gone.json"
-    gone.write_text(json.dumps({**out, contract.TABLE_NAME: "no-such-table"}))
+    table_arn = out[contract.TABLE_ARN].replace(f"table/{out[contract.TABLE_NAME]}", "table/no-such-table")
+    gone.write_text(json.dumps({**out, contract.TABLE_NAME: "no-such-table", contract.TABLE_ARN: table_arn}))
     assert run(gone) == 1
     report = capsys.readouterr().out
     assert "FAIL   table.exists" in report

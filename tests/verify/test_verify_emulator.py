@@ -122,7 +122,11 @@ def test_unreachable_endpoint_exits_2(aws_env: None, tmp_path: Path, capsys: pyt
 
 
 def test_missing_table_fails_and_skips_the_probe(aws_env: None) -> None:
-    outputs = moto_deployment(principal="user") | {contract.TABLE_NAME: "gone"}
+    deployed = moto_deployment(principal="user")
+    outputs = deployed | {
+        contract.TABLE_NAME: "gone",
+        contract.TABLE_ARN: deployed[contract.TABLE_ARN].replace("table/orders", "table/gone"),
+    }
     found = statuses(verify(Aws(boto3.session.Session(region_name=REGION)), parse_outputs(outputs)))
     assert found["table.exists"] is Status.FAIL
     assert found["boundary_probe"] is Status.SKIP
@@ -171,5 +175,11 @@ def test_table_encrypted_through_an_alias_resolves_to_the_key(aws_env: None) -> 
     )
     reported = dynamodb.describe_table(TableName="via-alias")["Table"]["SSEDescription"]["KMSMasterKeyArn"]
     assert ":alias/" in reported, "the emulator echoes the alias, as the notes say"
-    want = parse_outputs(outputs | {contract.TABLE_NAME: "via-alias"})
+    want = parse_outputs(
+        outputs
+        | {
+            contract.TABLE_NAME: "via-alias",
+            contract.TABLE_ARN: outputs[contract.TABLE_ARN].replace("table/orders", "table/via-alias"),
+        }
+    )
     assert statuses(verify(Aws(boto3.session.Session(region_name=REGION)), want))["table.key"] is Status.PASS
