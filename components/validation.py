@@ -14,6 +14,7 @@ from typing import Any
 
 from access.arns import (
     ALIAS_NAME_PATTERN,
+    KEY_ARN_PATTERN,
     PARTITION_OF_REGION,
     PRINCIPAL_KINDS,
     TABLE_NAME_PATTERN,
@@ -527,6 +528,7 @@ def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
     )
     for field_name in ("key_arn", "table_name", "table_arn", "principal_arn"):
         require_plain_or_output(field_name, args.get(field_name), str, "a string (or an Output of one)")
+    validate_key_reference("key_arn", args.get("key_arn"))
     if mode == "iam-policy" and not key_allows_iam_policies:
         raise ConfigError(
             "mode",
@@ -558,6 +560,24 @@ def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
     return KeyUserSpec(
         validate_key_user_regions(args), mode, access, include_table_access, kind if needs_identity_policy else None
     )
+
+
+_KEY_ID = re.compile(
+    r"(?:mrk-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}", re.ASCII
+)
+
+
+def validate_key_reference(field_name: str, value: object) -> None:
+    """A key ARN or a bare key id, known now (an Output is checked by the provider): never an alias,
+    which a grant refuses at deploy and an identity policy's Resource would silently never match."""
+    if not isinstance(value, str):
+        return
+    if KEY_ARN_PATTERN.fullmatch(value) is None and _KEY_ID.fullmatch(value) is None:
+        raise ConfigError(
+            field_name,
+            f"{value!r} is not a KMS key ARN or key id",
+            "arn:<partition>:kms:<region>:<account>:key/<id> (EncryptedTable.key_arn), not an alias",
+        )
 
 
 def validate_key_user_regions(args: Mapping[str, Any]) -> tuple[str, ...]:

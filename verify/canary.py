@@ -14,6 +14,7 @@ per run): it carries CANARY_MARKER_ATTRIBUTE so that stream consumers can skip i
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import shlex
@@ -55,6 +56,14 @@ class Canary:
         """Whether the item may still be in the table."""
         return self.sent and not self.removed
 
+    def cli_key(self) -> dict[str, dict[str, str]]:
+        """The key as the AWS CLI takes it: binary values base64-encoded (both CLI versions decode them)."""
+        return {
+            name: {kind: base64.b64encode(value.encode()).decode() if kind == "B" else value}
+            for name, typed in self.key.items()
+            for kind, value in typed.items()
+        }
+
     def delete_command(self) -> str:
         """The AWS CLI command that deletes this canary (only if it still holds our marker)."""
         return shlex.join(
@@ -67,7 +76,7 @@ class Canary:
                 "--table-name",
                 self.table_name,
                 "--key",
-                json.dumps(self.key),
+                json.dumps(self.cli_key()),
                 "--condition-expression",
                 f"attribute_exists({CANARY_MARKER_ATTRIBUTE})",
             ]

@@ -236,6 +236,16 @@ KEY_USER_BASE: dict[str, Any] = {
     "principal_arn": ROLE,
 }
 KEY_USER_CASES: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "an alias for the key",
+        {"key_arn": "arn:aws:kms:us-east-1:111122223333:alias/orders"},
+        r"key_arn: 'arn:aws:kms:us-east-1:111122223333:alias/orders' is not a KMS key ARN or key id",
+    ),
+    (
+        "a bare alias for the key",
+        {"key_arn": "alias/orders"},
+        r"key_arn: 'alias/orders' is not a KMS key ARN or key id",
+    ),
     ("unknown mode", {"mode": "key-policy"}, r"mode: 'key-policy' is not supported \(allowed: 'grant', 'iam-policy'\)"),
     ("unknown access", {"access": "write"}, r"access: 'write' is not supported \(allowed: 'read', 'read-write'\)"),
     ("malformed principal", {"principal_arn": "reader"}, r"principal_arn: 'reader' is not an IAM principal ARN"),
