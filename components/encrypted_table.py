@@ -388,7 +388,6 @@ class EncryptedTable(pulumi.ComponentResource):
             lambda users: validate_principal_arns("key_users", users, named_only=True)
         )
         self.replica_regions = [r.region for r in table_spec.replicas]
-        self.region_providers = providers
         self.replica_key_arns = pulumi.Output.all(
             **{region: key.arn for region, key in self.replica_keys.items()}
         ).apply(lambda arns: dict(arns))

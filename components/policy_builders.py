@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from access.analyzers import unconditioned_wildcard_statements
-from access.arns import account_root_arn
+from access.arns import account_root_arn, parse_table_arn
+from access.arns import table_arn as table_arn_in
 from access.documents import POLICY_VERSION
 from access.errors import ConfigError
 from access.kms_dynamodb import (
@@ -170,8 +171,8 @@ def key_user_identity_policy(
 
 def _in_region(arn: str, region: str) -> str:
     """The same table's ARN in another region (a global table's replica has the table's name)."""
-    parts = arn.split(":", 5)
-    return ":".join([*parts[:3], region, *parts[4:]])
+    table = parse_table_arn("table_arn", arn)
+    return table_arn_in(table.partition, region, table.account, table.name)
 
 
 def table_access_policy(*, table_arn: str, access: str, replica_regions: Sequence[str] = ()) -> dict[str, Any]:

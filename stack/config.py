@@ -92,12 +92,15 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
             raise ConfigError(key, f"{value!r} is not a list of strings", "a YAML or JSON list of strings")
         return value
 
-    # Empty string / zero mean "not set" (a config schema cannot express "absent").
+    # Empty string / zero / [] mean "not set" (a config schema cannot express "absent"); flags are always set.
+    read = [
+        *((a, text(k)) for k, a in _TEXT),
+        *((a, number(k)) for k, a in _NUMBERS),
+        *((a, strings(k)) for k, a in _LISTS),
+    ]
     table: dict[str, Any] = {
-        **{argument: text(key) for key, argument in _TEXT if text(key)},
+        **{argument: value for argument, value in read if value},
         **{argument: flag(key) for key, argument in _FLAGS},
-        **{argument: number(key) for key, argument in _NUMBERS if number(key)},
-        **{argument: strings(key) for key, argument in _LISTS if strings(key)},
     }
     if text("sortKeyType") and not text("sortKey"):
         raise ConfigError(
