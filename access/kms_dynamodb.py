@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from access import operations
 from access.documents import action_matches
 
 # -- statement ids this project writes, read back by the verifier and the policy pack ------------
@@ -32,7 +33,17 @@ SID_TRUST_ACCOUNT = "AssumableByThisAccount"
 KEY_SPEC = "SYMMETRIC_DEFAULT"  # DynamoDB accepts only symmetric encryption keys
 KEY_USAGE = "ENCRYPT_DECRYPT"
 KEY_MANAGER_CUSTOMER = "CUSTOMER"
+# Key states (DescribeKey KeyMetadata.KeyState, KMS API reference): a table's data is usable only
+# with its key Enabled; these make it inaccessible.
 USABLE_KEY_STATE = "Enabled"
+DISABLED_KEY_STATE = "Disabled"
+PENDING_DELETION_KEY_STATE = "PendingDeletion"
+UNUSABLE_KEY_STATES = frozenset(
+    {DISABLED_KEY_STATE, PENDING_DELETION_KEY_STATE, "PendingReplicaDeletion", "Unavailable"}
+)
+# The key DynamoDB manages for an account (KMS-managed, "aws/dynamodb"): any principal of the account
+# with DynamoDB rights may use it, so it is never this project's boundary.
+AWS_MANAGED_KEY_ALIAS = "alias/aws/dynamodb"
 KEY_POLICY_MAX_BYTES = 32 * 1024
 DELETION_WINDOW_DAYS = (7, 30)  # ScheduleKeyDeletion PendingWindowInDays
 ROTATION_PERIOD_DAYS = (90, 2560)  # EnableKeyRotation RotationPeriodInDays
@@ -128,39 +139,13 @@ KEY_ATTRIBUTE_NAME_BYTES = (1, 255)
 CAPACITY_UNITS = (1, 2**63 - 1)
 # Service quotas: NonKeyAttributes summed over all of a table's secondary indexes.
 MAX_PROJECTED_ATTRIBUTES = 100
-TABLE_READ_ACTIONS: tuple[str, ...] = (
-    "dynamodb:BatchGetItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
-    "dynamodb:GetItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-)
-TABLE_WRITE_ACTIONS: tuple[str, ...] = (
-    "dynamodb:BatchWriteItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-)
-
-# The IAM actions that read or write a table's items, as DynamoDB authorizes each API call (PartiQL
-# by its verb): https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
-ITEM_READ_ACTIONS: tuple[str, ...] = (
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:PartiQLSelect",
-)
-ITEM_WRITE_ACTIONS: tuple[str, ...] = (
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:PartiQLInsert",
-    "dynamodb:PartiQLUpdate",
-    "dynamodb:PartiQLDelete",
-)
+# The table's actions by use (reads, writes, the item paths of the audit) and the API calls DynamoDB
+# serves as the caller with the table's key: derived from the catalogue of operations.
+TABLE_READ_ACTIONS = operations.TABLE_READ_ACTIONS
+TABLE_WRITE_ACTIONS = operations.TABLE_WRITE_ACTIONS
+ITEM_READ_ACTIONS = operations.ITEM_READ_ACTIONS
+ITEM_WRITE_ACTIONS = operations.ITEM_WRITE_ACTIONS
+DATA_PLANE_OPERATIONS = operations.DATA_PLANE_OPERATIONS
 
 # Who holds one of these on the key can move the boundary: rewrite who may use it, add a
 # way in, or make the data unreadable for everyone.
@@ -170,9 +155,9 @@ KEY_BOUNDARY_ACTIONS: tuple[str, ...] = (
     "kms:ScheduleKeyDeletion",
     "kms:DisableKey",
 )
-# ... or move the table itself off its key (UpdateTable's SSESpecification needs only IAM on the
-# table: DynamoDB re-wraps the table key with its own grant).
-TABLE_BOUNDARY_ACTIONS: tuple[str, ...] = ("dynamodb:UpdateTable",)
+# ... or move the table itself off its key, or rewrite who passes its IAM layer (the catalogue's
+# boundary-changing operations: UpdateTable, Put/DeleteResourcePolicy).
+TABLE_BOUNDARY_ACTIONS = operations.TABLE_BOUNDARY_ACTIONS
 # ... and who may rewrite a key user's own identity policies, by the kind of principal.
 IDENTITY_POLICY_WRITE_ACTIONS: dict[str, tuple[str, ...]] = {
     "role": ("iam:PutRolePolicy", "iam:AttachRolePolicy"),
@@ -186,27 +171,8 @@ def dynamodb_service_principal(region: str) -> str:
     return f"dynamodb.{region}.amazonaws.com"
 
 
-# The API calls that read or write items: DynamoDB calls kms:Decrypt as the caller for each.
-DATA_PLANE_OPERATIONS: frozenset[str] = frozenset(
-    {
-        "GetItem",
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "Query",
-        "Scan",
-        "BatchGetItem",
-        "BatchWriteItem",
-        "TransactGetItems",
-        "TransactWriteItems",
-        "ExecuteStatement",
-        "BatchExecuteStatement",
-        "ExecuteTransaction",
-    }
-)
-
 # -- a KeyUser's access levels, as key actions, grant operations and table actions ----------------
-ACCESS_LEVELS = ("read", "read-write")
+ACCESS_LEVELS = (operations.READ, operations.READ_WRITE)
 ACCESS_KMS_ACTIONS: dict[str, tuple[str, ...]] = {"read": KEY_READ_ACTIONS, "read-write": KEY_USER_ACTIONS}
 ACCESS_GRANT_OPERATIONS: dict[str, tuple[str, ...]] = {
     level: covered_operations(actions) for level, actions in ACCESS_KMS_ACTIONS.items()
@@ -215,6 +181,13 @@ ACCESS_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "read": TABLE_READ_ACTIONS,
     "read-write": (*TABLE_READ_ACTIONS, *TABLE_WRITE_ACTIONS),
 }
+
+# Global tables: the version whose replicas take a customer-managed key per region (DescribeTable
+# GlobalTableVersion), and the status of a table or replica whose key is unusable (TableStatus /
+# ReplicaStatus, DynamoDB API reference: "INACCESSIBLE_ENCRYPTION_CREDENTIALS - The KMS key used to
+# encrypt the table is inaccessible").
+GLOBAL_TABLE_VERSION = "2019.11.21"
+INACCESSIBLE_STATUS = "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
 
 # -- what DynamoDB sends to KMS -----------------------------------------------------------------
 CONTEXT_TABLE_NAME = "aws:dynamodb:tableName"

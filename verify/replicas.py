@@ -27,6 +27,14 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from access.kms_dynamodb import (
+    AWS_MANAGED_KEY_ALIAS,
+    DISABLED_KEY_STATE,
+    GLOBAL_TABLE_VERSION,
+    INACCESSIBLE_STATUS,
+    PENDING_DELETION_KEY_STATE,
+    UNUSABLE_KEY_STATES,
+)
 from verify.collect import (
     AliasRecord,
     KeyRecord,
@@ -47,13 +55,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
 
-GLOBAL_TABLE_VERSION = "2019.11.21"
 ACTIVE = "ACTIVE"
-# ReplicaStatus when the replica's key is disabled, pending deletion, or DynamoDB lost its grants.
-INACCESSIBLE_ENCRYPTION_CREDENTIALS = "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
-# Key states in which DynamoDB cannot use the key (KMS key states reference).
-UNUSABLE_KEY_STATES = frozenset({"Disabled", "PendingDeletion", "PendingReplicaDeletion", "Unavailable"})
-AWS_MANAGED_KEY = "alias/aws/dynamodb"
 # Replication usually takes about a second (the table's ReplicationLatency metric); a canary that has
 # not arrived after a minute is a replica that does not replicate, not latency. --max-wait caps it.
 REPLICATION_WAIT = 60.0
@@ -156,10 +158,10 @@ def _in_region(region: str, finding: Finding, advice: str | None = None) -> Find
 def inaccessible_advice(replica: Replica, key_state: str, since: str = "") -> str:
     """What to do about an inaccessible replica key, before DynamoDB drops the replica (~20 hours)."""
     where = f"--region {replica.region} --key-id {replica.key_arn}"
-    if key_state == "PendingDeletion":
+    if key_state == PENDING_DELETION_KEY_STATE:
         fix = f"cancel the deletion of the key in {replica.region} and enable it (aws kms cancel-key-deletion {where}; "
         fix += f"aws kms enable-key {where})"
-    elif key_state == "Disabled":
+    elif key_state == DISABLED_KEY_STATE:
         fix = f"enable the key in {replica.region} (aws kms enable-key {where})"
     else:
         fix = (
@@ -191,7 +193,7 @@ def _key_accessible(records: RegionRecords) -> Finding:
         seen.append(f"KeyState={key.state}")
     if records.table.inaccessible_since:
         seen.append(f"InaccessibleEncryptionDateTime={records.table.inaccessible_since}")
-    if listed is not None and listed.status == INACCESSIBLE_ENCRYPTION_CREDENTIALS:
+    if listed is not None and listed.status == INACCESSIBLE_STATUS:
         since = f" since {listed.inaccessible_since}" if listed.inaccessible_since else ""
         seen.append(f"ReplicaStatus={listed.status}{since}")
     if key.exists:
@@ -212,8 +214,10 @@ def _key_accessible(records: RegionRecords) -> Finding:
 def _describe_key(arn: str, records: RegionRecords, want: StackOutputs) -> str:
     if arn == want.key_arn:
         return " (the primary region's key)"
-    if records.other_key_manager == "AWS" or arn.endswith(AWS_MANAGED_KEY):
-        return f" (an AWS managed key, {AWS_MANAGED_KEY}: every principal of the account with DynamoDB rights reads)"
+    if records.other_key_manager == "AWS" or arn.endswith(AWS_MANAGED_KEY_ALIAS):
+        return (
+            f" (an AWS managed key, {AWS_MANAGED_KEY_ALIAS}: every principal of the account with DynamoDB rights reads)"
+        )
     if arn and f":kms:{records.replica.region}:" not in arn:
         return " (a key in another region)"
     return ""
@@ -241,7 +245,7 @@ def _listed(records: RegionRecords, want: StackOutputs) -> Finding:
             f"the table in {replica.region} is not part of the global table: add the replica (replicaRegions) and "
             + UP,
         )
-    if listed.status == INACCESSIBLE_ENCRYPTION_CREDENTIALS:
+    if listed.status == INACCESSIBLE_STATUS:
         return Finding.failed(
             name,
             f"ReplicaStatus={listed.status} in the primary's Replicas",

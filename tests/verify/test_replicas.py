@@ -14,12 +14,12 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from access.documents import parse_document
+from access.kms_dynamodb import INACCESSIBLE_STATUS as INACCESSIBLE_ENCRYPTION_CREDENTIALS
 from verify.collect import AliasRecord, KeyRecord, ReplicaRecord, TableRecord, collect_table
 from verify.findings import Finding, Status
 from verify.inputs import Replica, StackOutputs
 from verify.permissions import verifier_policy
 from verify.replicas import (
-    INACCESSIBLE_ENCRYPTION_CREDENTIALS,
     REPLICATION_WAIT,
     RegionRecords,
     judge_region,
