@@ -168,3 +168,30 @@ def key_arn_for(key: str, table: str) -> str:
         return key
     parts = parse_table_arn("table_arn", table)
     return key_arn(parts.partition, parts.region, parts.account, key)
+
+
+# An STS assumed-role session: arn:<partition>:sts::<account>:assumed-role/<role name>/<session name>.
+# The role's path is never part of it. Role names are 1-64 characters, session names (RoleSessionName)
+# 2-64, both of [\w+=,.@-] (IAM and STS API references).
+_SESSION_PARTS = re.compile(
+    rf"arn:(?P<partition>{_PARTITION}):sts::(?P<account>[0-9]{{12}}):"
+    r"assumed-role/(?P<role>[\w+=,.@-]{1,64})/(?P<session>[\w+=,.@-]{2,64})",
+    re.ASCII,
+)
+
+
+@dataclass(frozen=True)
+class SessionArn:
+    arn: str
+    partition: str
+    account: str
+    role_name: str
+    session_name: str
+
+
+def parse_session_arn(value: str) -> SessionArn | None:
+    """The parts of an assumed-role session ARN; None for anything else (a role, a user, a malformed ARN)."""
+    match = _SESSION_PARTS.fullmatch(value)
+    if match is None:
+        return None
+    return SessionArn(value, match["partition"], match["account"], match["role"], match["session"])

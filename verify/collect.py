@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from access.arns import KEY_ARN_PATTERN
+from access.evaluator import Grant
+from verify.explain import key_grants
 from verify.failures import error_code
 
 if TYPE_CHECKING:
@@ -135,3 +137,25 @@ def collect_key(kms: KMSClient, key_id: str) -> KeyRecord:
 
 def collect_alias(kms: KMSClient, alias_name: str) -> AliasRecord:
     return AliasRecord(alias_name, resolve_key_arn(kms, alias_name) if alias_name else "")
+
+
+@dataclass(frozen=True)
+class KeyPrincipals:
+    """Who the key names: its policy (as text) and its grants."""
+
+    policy_text: str
+    grants: tuple[Grant, ...]
+
+
+def collect_key_principals(kms: KMSClient, key_arn: str) -> KeyPrincipals | None:
+    """The key policy and every grant (ListGrants, paged); None when there is no such key (the key
+    checks say so). Any other refusal ends the run: kms:GetKeyPolicy and kms:ListGrants are in the
+    verifier's policy."""
+    try:
+        policy = kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+        grants = key_grants(kms, key_arn)
+    except ClientError as error:
+        if error_code(error) in ("NotFoundException", "NotFound"):
+            return None
+        raise
+    return KeyPrincipals(policy, tuple(grants))

@@ -69,12 +69,27 @@ def identity_policies(iam: IAMClient, principal_arn: str) -> list[NamedPolicy]:
 
 
 def explain_decrypt(
-    kms: KMSClient, iam: IAMClient, *, principal_arn: str, key_arn: str, table_name: str, region: str, account_id: str
+    kms: KMSClient,
+    iam: IAMClient,
+    *,
+    principal_arn: str,
+    key_arn: str,
+    table_name: str,
+    region: str,
+    account_id: str,
+    caller_arn: str = "",
 ) -> Decision:
-    """The evaluator's decision on kms:Decrypt through DynamoDB for this principal, from live policies."""
+    """The evaluator's decision on kms:Decrypt through DynamoDB for this principal, from live policies.
+    `caller_arn` names one session of a role (`principal_arn`): the statements and grants that name
+    that session count too."""
     key_policy = kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
     request = dynamodb_decrypt_request(
-        principal_arn=principal_arn, key_arn=key_arn, table_name=table_name, region=region, account_id=account_id
+        principal_arn=principal_arn,
+        key_arn=key_arn,
+        table_name=table_name,
+        region=region,
+        account_id=account_id,
+        caller_arn=caller_arn,
     )
     return authorize_kms(
         request,

@@ -4,19 +4,28 @@ IAM and KMS are eventually consistent, so one answer proves little: a fresh
 client each attempt, bounded exponential backoff with jitter, and only a
 KMS refusal (expected "denied") or the canary's plaintext (expected "read")
 settles it.
+
+A role's sessions are principals of their own: a key policy or a grant may name
+`arn:aws:sts::<acct>:assumed-role/<role>/<session>`, and only a session of that
+name gets what it is given. The probe's own session proves nothing about them, so
+`sessions_named` finds the ones the key's policy and grants name, and the
+verifier probes as each of them too.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from access.arns import parse_principal_arn, parse_session_arn
+from access.documents import PolicyParseError, as_list, parse_document, statement_label, statements
+from access.evaluator import Grant
 from stack.outputs import EXPECT_DENIED
 from verify.canary import CANARY_VALUE_ATTRIBUTE
 from verify.failures import EXPIRED_CODES, THROTTLING_CODES, UNKNOWN_CREDENTIAL_CODES, aws_error, error_text
@@ -146,3 +155,60 @@ def wait_for_boundary(
             f"  waiting: attempt {count} {result.outcome.value}; next in {delay:.1f}s ({waited:.0f}s of {limit:.0f}s)"
         )
         sleep(delay)
+
+
+# -- the sessions a key's policy and grants name ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NamedSession:
+    """A session of the test role that the key's policy or a grant names."""
+
+    arn: str  # arn:<partition>:sts::<acct>:assumed-role/<role>/<session>
+    name: str  # the RoleSessionName to assume the role with
+    named_by: tuple[str, ...]  # "key policy statement <Sid>", "grant <id>"
+
+
+def _aws_principals(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [str(v) for v in as_list(value.get("AWS"))]
+    return []
+
+
+def sessions_named(role_arn: str, key_policy: str | Mapping[str, Any], grants: Sequence[Grant]) -> list[NamedSession]:
+    """The sessions of `role_arn` that a key policy statement (its Principal or NotPrincipal AWS
+    entries) or a grant (its GranteePrincipal) names, in session-name order. Pure.
+
+    A session ARN carries the role's name, never its path, so a role `.../role/team/Reader`
+    matches `...:assumed-role/Reader/<session>` of the same partition and account. A policy that does
+    not parse names nobody here (the key-policy checks fail it); a name no session can have (a
+    wildcard, a malformed ARN) is skipped: no AssumeRole could take it.
+    """
+    role = parse_principal_arn("role_arn", role_arn)
+    if role.kind != "role":
+        return []
+    try:
+        document = parse_document(key_policy)
+    except PolicyParseError:
+        document = {}
+    named: list[tuple[str, str]] = []
+    for position, statement in enumerate(statements(document)):
+        for element in ("Principal", "NotPrincipal"):
+            for entry in _aws_principals(statement.get(element)):
+                named.append((entry, f"key policy statement {statement_label(statement, position)} ({element})"))
+    named += [(grant.grantee_principal, f"grant {grant.grant_id}") for grant in grants]
+    ours = (role.partition, role.account, role.name)
+    found: dict[str, tuple[str, list[str]]] = {}
+    for entry, source in named:
+        session = parse_session_arn(entry)
+        if session is None or (session.partition, session.account, session.role_name) != ours:
+            continue
+        _name, sources = found.setdefault(session.arn, (session.session_name, []))
+        if source not in sources:
+            sources.append(source)
+    return [
+        NamedSession(arn, name, tuple(sources))
+        for arn, (name, sources) in sorted(found.items(), key=lambda item: item[1][0])
+    ]

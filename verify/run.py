@@ -15,13 +15,21 @@ from botocore.exceptions import ClientError
 
 from stack.outputs import EXPECT_DENIED
 from verify.canary import Canary, CanaryWriteError, canary_item, new_canary, read_canary
-from verify.collect import collect_alias, collect_key, collect_table
+from verify.collect import collect_alias, collect_key, collect_key_principals, collect_table
 from verify.explain import explanation, live_decision
 from verify.failures import error_text, is_operational
 from verify.findings import Finding, expect
 from verify.inputs import Replica, StackOutputs
 from verify.judge import judge_key, judge_key_policy, judge_table
-from verify.probe import Attempt, Outcome, attempt_read, wait_for_boundary
+from verify.probe import (
+    Attempt,
+    NamedSession,
+    Outcome,
+    ProbeResult,
+    attempt_read,
+    sessions_named,
+    wait_for_boundary,
+)
 from verify.replicas import (
     Arrival,
     check_name,
@@ -101,17 +109,23 @@ def _dynamodb_as(aws: Aws, region: str, key_id: str, secret: str, token: str | N
     )
 
 
-def principal_client_factory(aws: Aws, want: StackOutputs) -> Callable[[], DynamoDBClient]:
-    """A new DynamoDB client as the test principal, with fresh credentials, per call."""
+def principal_client_factory(
+    aws: Aws, want: StackOutputs, session_name: str | None = None
+) -> Callable[[], DynamoDBClient]:
+    """A new DynamoDB client as the test principal, with fresh credentials, per call. For a role,
+    `session_name` fixes the RoleSessionName (a session the key names); by default each call is a
+    new session of the verifier's own."""
     if want.principal_kind == "user":
         return lambda: _dynamodb_as(aws, want.region, str(want.access_key_id), str(want.secret_access_key))
     run_id = uuid.uuid4().hex[:8]
     counter = itertools.count(1)
 
     def as_role() -> DynamoDBClient:
-        credentials = aws.sts().assume_role(
-            RoleArn=str(want.principal_arn), RoleSessionName=f"verify-{run_id}-{next(counter)}", DurationSeconds=900
-        )["Credentials"]
+        name = session_name or f"verify-{run_id}-{next(counter)}"
+        sts = aws.sts()
+        credentials = sts.assume_role(RoleArn=str(want.principal_arn), RoleSessionName=name, DurationSeconds=900)[
+            "Credentials"
+        ]
         return _dynamodb_as(
             aws, want.region, credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
         )
@@ -180,6 +194,7 @@ def verify(
                 )
             )
             findings.append(_probe(aws, want, canary, max_wait, progress, probe))
+            findings += _session_probes(aws, want, canary, max_wait, progress, probe)
             for replica in want.replicas:
                 if replica not in present:
                     findings += _skip_replicas([replica], f"no table in {replica.region}")
@@ -234,8 +249,31 @@ def _in_replica(
         found.append(Finding.skipped(check_name(replica.region, "boundary_probe"), "the canary is not there"))
         return found
     view = region_view(want, replica)
-    found.append(_probe(regional, view, canary, max_wait, progress, probe, check_name(replica.region, "")))
+    prefix = check_name(replica.region, "")
+    found.append(_probe(regional, view, canary, max_wait, progress, probe, prefix))
+    found += _session_probes(regional, view, canary, max_wait, progress, probe, prefix)
     return found
+
+
+def _session_probes(
+    aws: Aws,
+    want: StackOutputs,
+    canary: Canary,
+    max_wait: float | None,
+    progress: Callable[[str], None],
+    probe: Callable[..., Any],
+    prefix: str = "",
+) -> list[Finding]:
+    """The boundary probe again as each session of the test role that the key's policy or a grant names
+    (in want.region, with that region's key): such a session may be let in where the verifier's own
+    session is not, so each is its own check, expecting the same answer."""
+    if want.principal_kind != "role" or not want.expected_access:
+        return []
+    named = collect_key_principals(aws.kms(), want.key_arn)
+    if named is None:
+        return []
+    sessions = sessions_named(str(want.principal_arn), named.policy_text, named.grants)
+    return [_probe(aws, want, canary, max_wait, progress, probe, prefix, session) for session in sessions]
 
 
 def _probe(
@@ -246,17 +284,20 @@ def _probe(
     progress: Callable[[str], None],
     probe: Callable[..., Any],
     prefix: str = "",
+    session: NamedSession | None = None,
 ) -> Finding:
-    """The boundary probe in want.region (a replica's, through region_view and aws.in_region)."""
+    """The boundary probe in want.region (a replica's, through region_view and aws.in_region); as
+    `session` of the test role when given, else as a fresh session (or the test user)."""
     if want.principal_kind == "none" or not want.expected_access:
         return Finding.skipped(f"{prefix}boundary_probe", "the stack has no test principal (testPrincipal=none)")
-    make_client = principal_client_factory(aws, want)
+    make_client = principal_client_factory(aws, want, session.name if session else None)
     request = {
         "principal_arn": str(want.principal_arn),
         "key_arn": want.key_arn,
         "table_name": want.table_name,
         "region": want.region,
         "account_id": want.account_id,
+        "caller_arn": session.arn if session else "",
     }
 
     def open_by_policy(attempt: Attempt) -> bool:
@@ -267,9 +308,8 @@ def _probe(
         decision = live_decision(aws.kms(), aws.iam(), **request)
         return decision is not None and decision.allowed
 
-    progress(
-        f"probing as the test principal ({want.principal_kind}) in {want.region}, expecting {want.expected_access}"
-    )
+    who = f"session {session.arn} of the test principal" if session else f"the test principal ({want.principal_kind})"
+    progress(f"probing as {who} in {want.region}, expecting {want.expected_access}")
     result = probe(
         lambda: attempt_read(make_client, want.table_name, canary.key, canary.value),
         want.expected_access,
@@ -280,6 +320,8 @@ def _probe(
     seen = f"{result.last.outcome.value} after {result.attempts} attempt(s), {result.waited:.0f}s: {result.last.detail}"
     if not result.holds and result.last.outcome in WRONG_WAY:
         seen += "; " + explanation(aws.kms(), aws.iam(), **request)
+    if session is not None:
+        return _session_finding(f"{prefix}boundary_probe.session[{session.name}]", want, session, result, seen)
     if want.expected_access == EXPECT_DENIED:
         advice = (
             "the test principal reads the data without being a key user: look for a grant, an identity policy "
@@ -288,3 +330,19 @@ def _probe(
     else:
         advice = "the test principal should be a key user: check its grant / policy and wait for propagation"
     return expect(f"{prefix}boundary_probe.{want.expected_access}", result.holds, seen, advice)
+
+
+def _session_finding(check: str, want: StackOutputs, session: NamedSession, result: ProbeResult, seen: str) -> Finding:
+    named_by = ", ".join(session.named_by)
+    seen = f"as {session.arn} (named by {named_by}): {seen}"
+    if want.expected_access == EXPECT_DENIED:
+        advice = (
+            f"a session of the test role named {session.name!r} reads the data although the role may not: "
+            f"{named_by} lets that session in; revoke the grant or remove the session from the key policy"
+        )
+    else:
+        advice = (
+            f"the session {session.name!r} of the test role, named by {named_by}, should read as the role does: "
+            "look for a Deny naming it, and wait for propagation"
+        )
+    return expect(f"{check}.{want.expected_access}", result.holds, seen, advice)
