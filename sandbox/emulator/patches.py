@@ -13,7 +13,10 @@
 - moto's UpdateTable applies SSESpecification, which it otherwise ignores
   (table_updates.with_encryption_updates);
 - moto's restores keep the source's encryption or take SSESpecificationOverride
-  (restores.with_encryption): moto restores a table unencrypted.
+  (restores.with_encryption): moto restores a table unencrypted;
+- moto's PartiQL executor is served the statement's own table or index only
+  (partiql_runs.on_its_resource): moto kept tables and indexes in one name space, so a table
+  named "orders.byCustomer" and the index byCustomer of "orders" hid each other.
 
 One of the modules that touch moto (5.2.x, pinned). moto keeps all of this in
 module and class globals, so one emulator runs per process at a time.
@@ -27,11 +30,13 @@ from typing import Any
 
 from moto import settings as moto_settings
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam.access_control import IAMRequestBase
 
 from sandbox.emulator.decisions import trust_decision
 from sandbox.emulator.middleware import AUTHORIZED_HEADER
+from sandbox.emulator.partiql_runs import on_its_resource
 from sandbox.emulator.restores import with_encryption
 from sandbox.emulator.state import resolve_caller
 from sandbox.emulator.table_updates import with_encryption_updates
@@ -71,6 +76,7 @@ class MotoPatches:
             "update_table": DynamoHandler.update_table,
             "restore_from_backup": DynamoHandler.restore_table_from_backup,
             "restore_to_point_in_time": DynamoHandler.restore_table_to_point_in_time,
+            "execute_statement": DynamoDBBackend.execute_statement,
         }
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
@@ -87,6 +93,9 @@ class MotoPatches:
         DynamoHandler.restore_table_to_point_in_time = with_encryption(  # type: ignore[method-assign,assignment]
             self._saved["restore_to_point_in_time"]
         )
+        DynamoDBBackend.execute_statement = on_its_resource(  # type: ignore[method-assign,assignment]
+            self._saved["execute_statement"]
+        )
 
     def undo(self) -> None:
         if not self._saved:
@@ -99,4 +108,5 @@ class MotoPatches:
         DynamoHandler.restore_table_to_point_in_time = self._saved[  # type: ignore[method-assign]
             "restore_to_point_in_time"
         ]
+        DynamoDBBackend.execute_statement = self._saved["execute_statement"]  # type: ignore[method-assign]
         self._saved = {}

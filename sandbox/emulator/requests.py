@@ -15,7 +15,8 @@ form, the URL, any body that parses as a query string (a JSON body with `&Action
 value does) or the headers; it routes by the credential scope, not by the target; it
 decompresses a gzip body; and it serves /moto-api (its whole state, secret keys included;
 auth off; a reset). So a request of any other shape is refused here, before moto sees it: a
-method other than POST, a path other than "/", a query string, another service, a signing
+method other than POST, a request target other than exactly "/" as the client sent it (moto
+reads a region out of a `#fragment` werkzeug hides from PATH_INFO), a query string, another service, a signing
 region other than the emulator's, a compressed body, and on the JSON protocol a form body
 or an `Action` anywhere.
 
@@ -89,11 +90,36 @@ def protocol_of(signing_name: str) -> str:
     return QUERY if any(s.protocol == QUERY and s.signing_name == signing_name for s in services().values()) else JSON
 
 
+def request_target(environ: Mapping[str, Any]) -> str:
+    """The request line's target exactly as the client sent it (RFC 9112, section 3.2).
+
+    werkzeug's server gives it raw as RAW_URI and REQUEST_URI; PATH_INFO is what werkzeug made of
+    it: percent-decoded, with a `#fragment` dropped and an absolute URI's scheme and host removed.
+    moto rebuilds the request's URL, and reads its region (BaseResponse.get_region_from_url: a
+    `.<region>.amazonaws.com` anywhere in it), from RAW_URI. Without either key (another WSGI
+    server) the target is rebuilt from PATH_INFO and QUERY_STRING, which is then all moto sees.
+    """
+    for key in ("RAW_URI", "REQUEST_URI"):
+        raw = environ.get(key)
+        if raw is not None:
+            return str(raw)
+    path, query = str(environ.get("PATH_INFO", "")), str(environ.get("QUERY_STRING", ""))
+    return path + (f"?{query}" if query else "")
+
+
 def check_shape(environ: Mapping[str, Any]) -> None:
-    """POST / with no query string and no compressed body, as every served API is called; else refused."""
+    """POST / with no query string and no compressed body, as every served API is called; else refused.
+
+    The request line's target must be exactly "/" in every form the server gives it (RAW_URI,
+    REQUEST_URI, PATH_INFO): a target "/#x.eu-west-1.amazonaws.com" has PATH_INFO "/" but would be
+    served by moto in eu-west-1 while the layer judged it in the signing region, and "//host/", an
+    absolute URI or "/?" are not how an SDK calls these services either (they all send "/").
+    """
     if (
         environ.get("REQUEST_METHOD") != "POST"
         or environ.get("PATH_INFO") != "/"
+        or request_target(environ) != "/"
+        or any(environ.get(key, "/") != "/" for key in ("RAW_URI", "REQUEST_URI"))
         or environ.get("QUERY_STRING")
         or (header(environ, "content-encoding") or "identity").lower() != "identity"
     ):
