@@ -103,6 +103,15 @@ KEY_CHANGING_PATHS = (Path.REKEY,)
 FINDING_PATHS = (*PLAINTEXT_PATHS, *KEY_CHANGING_PATHS)
 
 READ, READ_WRITE = "read", "read-write"  # KeyUser access levels (access.kms_dynamodb.ACCESS_LEVELS)
+NO_ITEM_ACCESS = "none"  # declared for other paths only (an exporter, a stream consumer)
+# What a declared access level covers: a reader of the items may read them on the stream too (the same
+# plaintext, through the same key); every other path is declared by name.
+ACCESS_LEVEL_PATHS: dict[str, frozenset[Path]] = {
+    READ: frozenset({Path.READ, Path.STREAM}),
+    READ_WRITE: frozenset({Path.READ, Path.WRITE, Path.STREAM}),
+    NO_ITEM_ACCESS: frozenset(),
+}
+DECLARABLE_PATHS: tuple[Path, ...] = tuple(p for p in Path if p not in (Path.READ, Path.WRITE))
 
 
 @dataclass(frozen=True)

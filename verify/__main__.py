@@ -9,6 +9,7 @@ unreachable endpoint, throttled, expired credentials), 130 interrupted (Ctrl-C),
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -30,7 +31,7 @@ from verify.findings import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_TER
 from verify.inputs import CannotRunError, parse_outputs, read_outputs
 from verify.permissions import policy_for
 from verify.report import as_json, as_junit, as_table
-from verify.run import Aws, verify
+from verify.run import Aws, refusals_seen, verify
 
 
 class Terminated(BaseException):
@@ -162,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         findings = [] if args.audit else verify(aws, want, max_wait=args.max_wait, progress=progress, canaries=canaries)
         audited = None
         if args.audit or (want.intent.declared and not args.no_audit):
-            progress("auditing who can read the table, by IAM and by KMS")
-            audited = run_audit(aws, want)
+            progress("auditing who can reach the data, on every path, by IAM and by KMS")
+            seen = refusals_seen(findings, want)
+            audited = run_audit(aws, dataclasses.replace(want, intent=dataclasses.replace(want.intent, refused=seen)))
             findings += audited.findings
     except KeyboardInterrupt:
         print(f"verify: interrupted; {_canary_line(canaries)}", file=sys.stderr)

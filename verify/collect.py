@@ -41,6 +41,7 @@ class TableRecord:
     key_schema: tuple[tuple[str, str], ...] = ()  # (attribute, S/N/B), partition key first
     global_table_version: str = ""
     replicas: tuple[ReplicaRecord, ...] = ()
+    stream_arn: str = ""  # the latest stream's (readable 24 hours after the stream is turned off)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def collect_table(dynamodb: DynamoDBClient, kms: KMSClient, table_name: str) -> 
         deletion_protection=bool(table.get("DeletionProtectionEnabled", False)),
         key_schema=tuple((k["AttributeName"], types.get(k["AttributeName"], "S")) for k in schema),
         global_table_version=table.get("GlobalTableVersion", ""),
+        stream_arn=table.get("LatestStreamArn", ""),
         replicas=replicas,
     )
 

@@ -85,6 +85,31 @@ def attempt_read(make_client: Callable[[], Any], table_name: str, key: dict[str,
     return Attempt(Outcome.MISMATCH, "GetItem returned no canary" if item is None else "GetItem returned another value")
 
 
+def attempt_stream_read(make_client: Callable[[], Any], stream_arn: str, value: str) -> Attempt:
+    """Every shard of the stream read from its start once, with a fresh client: the canary's INSERT
+    record carries its plaintext, so a consumer that may read it is a plaintext reader."""
+    try:
+        client = make_client()
+        shards = client.describe_stream(StreamArn=stream_arn)["StreamDescription"].get("Shards", [])
+        records = 0
+        for shard in shards:
+            iterator = client.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            ).get("ShardIterator")
+            if not iterator:
+                continue
+            got = client.get_records(ShardIterator=iterator, Limit=1000).get("Records", [])
+            records += len(got)
+            for record in got:
+                image = record.get("dynamodb", {}).get("NewImage", {})
+                if image.get(CANARY_VALUE_ATTRIBUTE, {}).get("S") == value:
+                    return Attempt(Outcome.READ, "GetRecords returned the canary's image, decrypted")
+    except ClientError as error:
+        code, message = aws_error(error)
+        return Attempt(classify_error(code, message), error_text(error))
+    return Attempt(Outcome.MISMATCH, f"GetRecords returned {records} record(s), none the canary's")
+
+
 def settled(expected: str, outcome: Outcome) -> bool | None:
     """True: the expected boundary holds; False: it definitely does not; None: keep waiting."""
     if outcome is Outcome.OTHER_ERROR:

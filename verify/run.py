@@ -13,12 +13,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from access.operations import Path as AuditPath
 from stack.outputs import EXPECT_DENIED
 from verify.canary import Canary, CanaryWriteError, canary_item, new_canary, read_canary
 from verify.collect import collect_alias, collect_key, collect_key_principals, collect_table
 from verify.explain import explanation, live_decision
 from verify.failures import error_text, is_operational
-from verify.findings import Finding, expect
+from verify.findings import Finding, Status, expect
 from verify.inputs import Replica, StackOutputs
 from verify.judge import judge_key, judge_key_policy, judge_table
 from verify.probe import (
@@ -27,6 +28,7 @@ from verify.probe import (
     Outcome,
     ProbeResult,
     attempt_read,
+    attempt_stream_read,
     sessions_named,
     wait_for_boundary,
 )
@@ -97,9 +99,11 @@ ROUND_TRIP_ADVICE = "the deployer cannot use the key through DynamoDB; check the
 WRONG_WAY = frozenset({Outcome.READ, Outcome.MISMATCH, Outcome.KMS_DENIED})
 
 
-def _dynamodb_as(aws: Aws, region: str, key_id: str, secret: str, token: str | None = None) -> DynamoDBClient:
+def _dynamodb_as(
+    aws: Aws, region: str, key_id: str, secret: str, token: str | None = None, service: str = "dynamodb"
+) -> Any:
     return boto3.session.Session().client(
-        "dynamodb",
+        service,  # type: ignore[call-overload]
         region_name=region,
         endpoint_url=aws.endpoint_url,
         aws_access_key_id=key_id,
@@ -110,24 +114,31 @@ def _dynamodb_as(aws: Aws, region: str, key_id: str, secret: str, token: str | N
 
 
 def principal_client_factory(
-    aws: Aws, want: StackOutputs, session_name: str | None = None
-) -> Callable[[], DynamoDBClient]:
-    """A new DynamoDB client as the test principal, with fresh credentials, per call. For a role,
-    `session_name` fixes the RoleSessionName (a session the key names); by default each call is a
-    new session of the verifier's own."""
+    aws: Aws, want: StackOutputs, session_name: str | None = None, service: str = "dynamodb"
+) -> Callable[[], Any]:
+    """A new DynamoDB (or DynamoDB Streams) client as the test principal, with fresh credentials, per
+    call. For a role, `session_name` fixes the RoleSessionName (a session the key names); by default
+    each call is a new session of the verifier's own."""
     if want.principal_kind == "user":
-        return lambda: _dynamodb_as(aws, want.region, str(want.access_key_id), str(want.secret_access_key))
+        return lambda: _dynamodb_as(
+            aws, want.region, str(want.access_key_id), str(want.secret_access_key), service=service
+        )
     run_id = uuid.uuid4().hex[:8]
     counter = itertools.count(1)
 
-    def as_role() -> DynamoDBClient:
+    def as_role() -> Any:
         name = session_name or f"verify-{run_id}-{next(counter)}"
         sts = aws.sts()
         credentials = sts.assume_role(RoleArn=str(want.principal_arn), RoleSessionName=name, DurationSeconds=900)[
             "Credentials"
         ]
         return _dynamodb_as(
-            aws, want.region, credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+            aws,
+            want.region,
+            credentials["AccessKeyId"],
+            credentials["SecretAccessKey"],
+            credentials["SessionToken"],
+            service=service,
         )
 
     return as_role
@@ -195,6 +206,8 @@ def verify(
             )
             findings.append(_probe(aws, want, canary, max_wait, progress, probe))
             findings += _session_probes(aws, want, canary, max_wait, progress, probe)
+            if table.stream_arn:
+                findings.append(_stream_probe(aws, want, canary, table.stream_arn, max_wait, progress, probe))
             for replica in want.replicas:
                 if replica not in present:
                     findings += _skip_replicas([replica], f"no table in {replica.region}")
@@ -330,6 +343,57 @@ def _probe(
     else:
         advice = "the test principal should be a key user: check its grant / policy and wait for propagation"
     return expect(f"{prefix}boundary_probe.{want.expected_access}", result.holds, seen, advice)
+
+
+STREAM_PROBE = "boundary_probe.stream"
+
+
+def _stream_probe(
+    aws: Aws,
+    want: StackOutputs,
+    canary: Canary,
+    stream_arn: str,
+    max_wait: float | None,
+    progress: Callable[[str], None],
+    probe: Callable[..., Any],
+) -> Finding:
+    """The stream as the test principal: its records carry the canary's image. AWS's pages do not say
+    whether DynamoDB asks the caller's kms:Decrypt for GetRecords, so the audit counts every stream
+    consumer a possible reader; what this probe sees settles it for the test principal."""
+    check = f"{STREAM_PROBE}.{want.expected_access}"
+    if want.principal_kind == "none" or not want.expected_access:
+        return Finding.skipped(STREAM_PROBE, "the stack has no test principal (testPrincipal=none)")
+    make_client = principal_client_factory(aws, want, service="dynamodbstreams")
+    progress(f"reading the stream as the test principal ({want.principal_kind}), expecting {want.expected_access}")
+    first = attempt_stream_read(make_client, stream_arn, canary.value)
+    if first.outcome is Outcome.IAM_DENIED:
+        # Not a stream consumer at all (AmazonDynamoDBReadOnlyAccess holds no GetShardIterator/GetRecords):
+        # nothing to settle, and the audit sees the same IAM refusal.
+        return Finding.passed(check, f"not a stream consumer: {first.outcome.value}: {first.detail}")
+    result = probe(
+        lambda: attempt_stream_read(make_client, stream_arn, canary.value),
+        want.expected_access,
+        max_wait=max_wait,
+        progress=progress,
+    )
+    seen = f"{result.last.outcome.value} after {result.attempts} attempt(s), {result.waited:.0f}s: {result.last.detail}"
+    advice = (
+        "the test principal reads the table's stream without being a key user: DynamoDB does not ask it for "
+        "kms:Decrypt on this path; take dynamodb:GetRecords away from principals that must not read"
+        if want.expected_access == EXPECT_DENIED
+        else "the test principal should read the stream as it reads the items: check its stream rights and wait"
+    )
+    return expect(check, result.holds, seen, advice)
+
+
+def refusals_seen(findings: Sequence[Finding], want: StackOutputs) -> dict[tuple[str, AuditPath], str]:
+    """What the probes saw refused, as the audit reads it: a stream the test principal was refused by KMS."""
+    check = f"{STREAM_PROBE}.{EXPECT_DENIED}"
+    return {
+        (str(want.principal_arn), AuditPath.STREAM): f.seen
+        for f in findings
+        if f.check == check and f.status is Status.PASS and f.seen.startswith(Outcome.KMS_DENIED.value)
+    }
 
 
 def _session_finding(check: str, want: StackOutputs, session: NamedSession, result: ProbeResult, seen: str) -> Finding:

@@ -10,7 +10,7 @@ import pytest
 from access.documents import NamedPolicy
 from access.evaluator import Grant
 from components.policy_builders import build_key_policy
-from verify.audit.judge import _verdict, audit_findings, judge_access
+from verify.audit.judge import _verdict, audit_findings, judge, judge_access
 from verify.audit.model import AccountSnapshot, Intent, KeyGrant, Principal, Role, Verdict
 from verify.findings import Status
 from verify.permissions import verifier_policy
@@ -95,16 +95,17 @@ def test_the_walkthrough_before_and_after_the_grant() -> None:
     assert "no statement or grant allows kms:Decrypt" in row.kms_reason
     grant = KeyGrant(Grant("g-1", READER, ("Decrypt", "DescribeKey"), {"EncryptionContextSubset": CONTEXT}))
     after = replace(before, grants=(grant,))
-    rows = judge_access(after, INTENT)
+    judged = judge(after, INTENT)
+    rows = judged.rows
     assert row_of(rows, READER).verdict is Verdict.PLAINTEXT_READER
     assert row_of(rows, READER).kms_reason == "allowed by grant g-1"
-    assert failed(audit_findings(after, INTENT, rows)) == []
+    assert failed(audit_findings(after, INTENT, judged)) == []
 
 
 def test_an_undeclared_reader_through_the_key_policy_is_named_with_its_statement() -> None:
     account = snapshot(principal(READER, READS), principal(OTHER, READS), key_users=(READER, OTHER))
-    rows = judge_access(account, INTENT)
-    findings = audit_findings(account, INTENT, rows)
+    judged = judge(account, INTENT)
+    findings = audit_findings(account, INTENT, judged)
     assert failed(findings) == ["audit.undeclared_reader"]
     (finding,) = [f for f in findings if f.status is Status.FAIL]
     assert finding.seen.startswith(f"{OTHER} is a plaintext reader, undeclared")
@@ -113,13 +114,18 @@ def test_an_undeclared_reader_through_the_key_policy_is_named_with_its_statement
 
 def test_a_key_administrator_with_broad_iam_rights_reads_through_the_delegation_and_is_flagged() -> None:
     account = snapshot(principal(ADMIN, ADMINISTRATOR), principal(DEPLOYER, ADMINISTRATOR))
-    rows = judge_access(account, INTENT)
+    judged = judge(account, INTENT)
+    rows = judged.rows
     assert row_of(rows, ADMIN).role is Role.KEY_ADMIN
     assert row_of(rows, DEPLOYER).role is Role.DEPLOYER
     assert row_of(rows, DEPLOYER).verdict is Verdict.PLAINTEXT_READER  # the deployer writes the canary
-    # ... and is reported as what it is; an administrator reading the data is a finding.
-    assert failed(audit_findings(account, INTENT, rows)) == [
+    # ... and is reported as what it is; an administrator reading the data is a finding, on every path
+    # that hands plaintext out (re-keying is declared: it administers the key; the table has no stream).
+    assert failed(audit_findings(account, INTENT, judged)) == [
         "audit.undeclared_reader",
+        "audit.undeclared_export",
+        "audit.undeclared_restore",
+        "audit.undeclared_kinesis",
         "audit.declared_principal_missing",
     ]
     assert "kms:PutKeyPolicy" in row_of(rows, ADMIN).boundary
@@ -127,14 +133,14 @@ def test_a_key_administrator_with_broad_iam_rights_reads_through_the_delegation_
 
 def test_a_reader_declared_read_that_may_write_is_flagged() -> None:
     account = snapshot(principal(READER, READS, WRITES), key_users=(READER,))
-    rows = judge_access(account, INTENT)
-    assert "audit.writer_declared_as_reader" in failed(audit_findings(account, INTENT, rows))
+    judged = judge(account, INTENT)
+    assert "audit.writer_declared_as_reader" in failed(audit_findings(account, INTENT, judged))
 
 
 def test_without_declared_intent_every_reader_is_unexplained() -> None:
     account = snapshot(principal(READER, READS), key_users=(READER,))
-    rows = judge_access(account, Intent())
-    (finding,) = [f for f in audit_findings(account, Intent(), rows) if f.status is Status.FAIL]
+    judged = judge(account, Intent())
+    (finding,) = [f for f in audit_findings(account, Intent(), judged) if f.status is Status.FAIL]
     assert "not declared (the outputs carry no intent)" in finding.seen
 
 
@@ -156,7 +162,7 @@ def test_without_declared_intent_every_reader_is_unexplained() -> None:
 )
 def test_grants_beyond_this_table_or_to_missing_principals_fail(grant: Grant, check: str) -> None:
     account = snapshot(principal(READER, READS), grants=(KeyGrant(grant),))
-    assert check in failed(audit_findings(account, INTENT, judge_access(account, INTENT)))
+    assert check in failed(audit_findings(account, INTENT, judge(account, INTENT)))
 
 
 def test_dynamodbs_own_grants_are_named_as_such() -> None:
@@ -164,7 +170,7 @@ def test_dynamodbs_own_grants_are_named_as_such() -> None:
         Grant("g-ddb", f"dynamodb.{REGION}.amazonaws.com", ("Decrypt", "Encrypt"), {"EncryptionContextSubset": CONTEXT})
     )
     account = snapshot(principal(READER, READS), grants=(service,))
-    findings = audit_findings(account, INTENT, judge_access(account, INTENT))
+    findings = audit_findings(account, INTENT, judge(account, INTENT))
     assert failed(findings) == []
     assert any(f.check == "audit.dynamodb_grant" and "DynamoDB's own grant" in f.seen for f in findings)
 
@@ -173,7 +179,7 @@ def test_a_key_policy_naming_a_deleted_principal_fails() -> None:
     account = snapshot(principal(READER, READS))
     stale = {"Sid": "Stale", "Effect": "Allow", "Principal": {"AWS": "AROAABCDEFGHIJKLMNOPQ"}, "Action": "kms:Decrypt"}
     policy = {**account.key_policy, "Statement": [*account.key_policy["Statement"], {**stale, "Resource": "*"}]}
-    findings = audit_findings(replace(account, key_policy=policy), INTENT, judge_access(account, INTENT))
+    findings = audit_findings(replace(account, key_policy=policy), INTENT, judge(account, INTENT))
     assert "audit.key_policy_missing_principal" in failed(findings)
     assert any("statement Stale names AROAABCDEFGHIJKLMNOPQ" in f.seen for f in findings)
 
@@ -185,13 +191,14 @@ def test_the_verifier_is_not_flagged_for_its_own_policy_and_only_for_it() -> Non
     verifier = f"arn:aws:iam::{ACCOUNT}:role/Verifier"
     intent = replace(INTENT, verifier=verifier, verifier_statements=tuple(own["Statement"]))
     narrow = snapshot(principal(verifier, NamedPolicy("inline policy verify", own)), principal(READER, READS))
-    rows = judge_access(narrow, intent)
+    judged = judge(narrow, intent)
+    rows = judged.rows
     assert row_of(rows, verifier).role is Role.VERIFIER
     assert row_of(rows, verifier).verdict is Verdict.PLAINTEXT_READER
-    assert "audit.undeclared_reader" not in failed(audit_findings(narrow, intent, rows))
+    assert "audit.undeclared_reader" not in failed(audit_findings(narrow, intent, judged))
     # An administrator running it is flagged as any other undeclared reader would be.
     broad = snapshot(principal(verifier, ADMINISTRATOR), principal(READER, READS))
-    assert "audit.undeclared_reader" in failed(audit_findings(broad, intent, judge_access(broad, intent)))
+    assert "audit.undeclared_reader" in failed(audit_findings(broad, intent, judge(broad, intent)))
 
 
 def test_a_principal_that_may_move_the_table_off_its_key_can_change_the_boundary() -> None:
@@ -218,9 +225,7 @@ def test_another_account_in_the_key_policy_a_grant_or_the_table_policy_fails_nam
         Grant("g-x", "arn:aws:iam::888888888888:role/x", ("Decrypt",), {"EncryptionContextSubset": CONTEXT})
     )
     exposed = replace(account, key_policy=open_key, table_policy=table_policy, grants=(grant,))
-    findings = [
-        f for f in audit_findings(exposed, INTENT, judge_access(exposed, INTENT)) if f.check == "audit.other_account"
-    ]
+    findings = [f for f in audit_findings(exposed, INTENT, judge(exposed, INTENT)) if f.check == "audit.other_account"]
     seen = " ".join(f.seen for f in findings)
     assert "key policy statement Partner lets account 999999999999 in" in seen
     assert "table resource policy statement #1 lets account 999999999999 in" in seen
@@ -271,7 +276,8 @@ def test_a_reader_whose_access_hangs_on_a_condition_the_audit_cannot_know_is_a_p
         },
     )
     account = snapshot(principal(OTHER, conditional))
-    rows = judge_access(account, INTENT)
+    judged = judge(account, INTENT)
+    rows = judged.rows
     assert row_of(rows, OTHER).verdict is Verdict.PLAINTEXT_READER
-    (finding,) = [f for f in audit_findings(account, INTENT, rows) if f.check == "audit.undeclared_reader"]
+    (finding,) = [f for f in audit_findings(account, INTENT, judged) if f.check == "audit.undeclared_reader"]
     assert f"statement ReadWithMfa (if {next(iter(next(iter(condition.values()))))})" in finding.seen

@@ -78,7 +78,17 @@ def collect_principals(iam: IAMClient) -> tuple[Principal, ...]:
     found: list[Principal] = []
     for role in roles:
         policies = [*_inline("role", role["RoleName"], role.get("RolePolicyList", [])), *attached(role)]
-        found.append(Principal(role["Arn"], "role", role["RoleName"], role.get("RoleId", ""), tuple(policies)))
+        trust = role.get("AssumeRolePolicyDocument")
+        found.append(
+            Principal(
+                role["Arn"],
+                "role",
+                role["RoleName"],
+                role.get("RoleId", ""),
+                tuple(policies),
+                trust_policy=_document(trust) if trust else None,
+            )
+        )
     for user in users:
         member_of = tuple(user.get("GroupList", []))
         policies = [*_inline("user", user["UserName"], user.get("UserPolicyList", [])), *attached(user)]
@@ -119,6 +129,13 @@ def collect_table_policy(dynamodb: DynamoDBClient, table_arn: str) -> Mapping[st
     return parse_policy(text, "table resource policy").document if text else None
 
 
+def collect_table_shape(dynamodb: DynamoDBClient, table_arn: str) -> tuple[str | None, tuple[str, ...]]:
+    """The table's latest stream (readable for 24 hours after it is turned off) and its index names."""
+    table = dynamodb.describe_table(TableName=table_arn)["Table"]
+    indexes = [*table.get("GlobalSecondaryIndexes", []), *table.get("LocalSecondaryIndexes", [])]
+    return table.get("LatestStreamArn"), tuple(i["IndexName"] for i in indexes)
+
+
 def collect_snapshot(
     dynamodb: DynamoDBClient,
     kms: KMSClient,
@@ -131,6 +148,7 @@ def collect_snapshot(
     """The table's region (its clients, `dynamodb` and `kms`) and the account's principals: IAM is
     global, so a caller auditing several regions collects them once and passes `principals`."""
     table = parse_table_arn("tableArn", table_arn)
+    stream_arn, index_names = collect_table_shape(dynamodb, table_arn)
     return AccountSnapshot(
         account_id=table.account,
         partition=table.partition,
@@ -142,4 +160,6 @@ def collect_snapshot(
         grants=collect_grants(kms, key_arn),
         principals=collect_principals(iam) if principals is None else principals,
         table_policy=collect_table_policy(dynamodb, table_arn),
+        stream_arn=stream_arn,
+        index_names=index_names,
     )

@@ -1,25 +1,50 @@
 """Judge: an AccountSnapshot and the stack's Intent -> one AccessRow per principal, and findings.
 
-Pure: the evaluator decides each layer on its own, as AWS would for a real call:
-- IAM: may the principal call DynamoDB's item reads (GetItem, Query, Scan, BatchGetItem,
-  PartiQL SELECT) or writes on the table? Identity policies, and the table's resource
-  policy when it has one.
-- KMS: may it kms:Decrypt with the table's key through DynamoDB, with the table's
-  encryption context? Key policy, grants, and identity policies when the key delegates.
-Only a principal both layers allow reads plaintext.
+Pure: the evaluator decides each layer on its own, as AWS would for a real call, on every path to
+the data the catalogue of operations knows (access.operations): item reads and writes, the stream,
+export, backup, restore, re-keying, a Kinesis destination, the table's resource policy.
+- IAM: may the principal call one of the path's operations on its resource (the table, its indexes,
+  its stream, its backups)? Identity policies, and the table's resource policy when it has one.
+- KMS, where DynamoDB uses the table's key as the caller: may it kms:Decrypt with the table's key
+  through DynamoDB, with the table's encryption context? Key policy, grants, and identity policies
+  when the key delegates. Where AWS's pages do not settle that (the stream, export, restore), the key
+  is not asked: the path is open on IAM alone, labelled as the upper bound it is.
+Role sessions named in the key policy, the table policy or a grant are judged as their role; who may
+assume a role that reaches the data is followed, transitively. Every reading that could hide a reader
+goes the other way: an Allow's condition the audit cannot know is taken as met, a Deny's as not met.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from access.policy_grammar import (
+    IDENTITY_POLICY,
+    KEY_POLICY,
+    document_problems,
+)
+from access.policy_grammar import (
+    TABLE_POLICY as TABLE_POLICY_KIND,
+)
+from access.policy_grammar import (
+    TRUST_POLICY as TRUST_KIND,
+)
+
 from access.arns import account_root_arn, is_account_principal
-from access.documents import NamedPolicy, statement_label, statement_principals, statements
+from access.documents import (
+    NamedPolicy,
+    action_matches,
+    as_list,
+    statement_label,
+    statement_principals,
+    statements,
+)
 from access.evaluator import (
     TABLE_POLICY,
+    TRUST_POLICY,
     Decision,
     Request,
     authorize_identity,
@@ -30,13 +55,30 @@ from access.evaluator import (
 from access.kms_dynamodb import (
     CONTEXT_TABLE_NAME,
     IDENTITY_POLICY_WRITE_ACTIONS,
-    ITEM_READ_ACTIONS,
-    ITEM_WRITE_ACTIONS,
     KEY_BOUNDARY_ACTIONS,
     TABLE_BOUNDARY_ACTIONS,
     dynamodb_service_principal,
 )
-from verify.audit.model import AccessRow, AccountSnapshot, Intent, KeyGrant, Principal, Role, Verdict
+from access.operations import (
+    ACCESS_LEVEL_PATHS,
+    FINDING_PATHS,
+    PATH_NEEDS_ALL,
+    KeyUse,
+    Operation,
+    Path,
+    Resource,
+    operations_on,
+)
+from verify.audit.model import (
+    AccessRow,
+    AccountSnapshot,
+    Intent,
+    KeyGrant,
+    PathAccess,
+    Principal,
+    Role,
+    Verdict,
+)
 from verify.findings import Finding
 
 # IAM unique ids (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-prefixes):
@@ -44,45 +86,338 @@ from verify.findings import Finding
 UNIQUE_ID_PREFIXES = ("AROA", "AIDA", "AGPA", "AIPA", "ANPA", "ANVA", "ASIA", "AKIA")
 
 UNDECLARED_ADVICE = (
-    "if this principal should not see the data, remove what lets it in (the deciding statement or grant); "
-    "if it should, declare it (a KeyUser or key_users) and deploy"
+    "if this principal should not reach the data, remove what lets it in (the deciding statement or grant); "
+    "if it should, declare it (a KeyUser, key_users, or its paths) and deploy"
 )
+# A backup's or an export's ARN names an id the audit does not list: any id stands for them all.
+ANY_ID = "01234567890123-0123abcd"
+# "A session principal ... arn:aws:sts::AWS-account-ID:assumed-role/role-name/role-session-name"
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#sts-session-principals);
+# KMS grantees may be assumed-role users too (CreateGrant, GranteePrincipal).
+_SESSION = re.compile(r"arn:(aws(?:-[a-z]+)*):sts::([0-9]{12}):assumed-role/([^/]+)/(.+)", re.ASCII | re.DOTALL)
 
 
-def _request(principal: str, action: str, snapshot: AccountSnapshot, resource: str) -> Request:
+def _request(principal: str, action: str, snapshot: AccountSnapshot, resource: str, caller: str = "") -> Request:
     context = {"aws:PrincipalArn": principal, "aws:PrincipalAccount": snapshot.account_id}
-    return Request(principal, action, resource, snapshot.account_id, context=context)
-
-
-def _iam_decision(principal: Principal, action: str, snapshot: AccountSnapshot) -> Decision:
-    request = _request(principal.arn, action, snapshot, snapshot.table_arn)
-    if snapshot.table_policy is None:
-        return authorize_identity(request, principal.policies)
-    table_policy = NamedPolicy("table resource policy", snapshot.table_policy)
-    return authorize_resource(request, table_policy, principal.policies, kind=TABLE_POLICY)
+    return Request(principal, action, resource, snapshot.account_id, context=context, caller_arn=caller)
 
 
 def _first_allowed(decisions: Iterable[Decision]) -> Decision | None:
     return next((d for d in decisions if d.allowed), None)
 
 
-def _boundary_rights(principal: Principal, snapshot: AccountSnapshot, key_users: Sequence[Principal]) -> list[str]:
-    grants = [g.grant for g in snapshot.grants]
+# -- documents as the audit reads them: well-formed, and as an upper bound on who they let in ---------
+
+
+def _statement_ok(statement: Mapping[str, Any], version: Any, kind: str) -> bool:
+    document = {"Statement": [statement]} if version is None else {"Version": version, "Statement": [statement]}
+    return not document_problems(document, kind)
+
+
+def well_formed(document: Any, kind: str) -> tuple[Mapping[str, Any], list[str]]:
+    """The document with the statements AWS would refuse left out, and what AWS would refuse.
+
+    AWS refuses such a document when it is written, so one found live means something went around
+    that; it is a finding (the run fails), and the rest of the document is still judged.
+    """
+    problems = document_problems(document, kind)
+    if not problems:
+        return document, []
+    if not isinstance(document, Mapping):
+        return {}, problems
+    version = document.get("Version")
+    raw = document.get("Statement")
+    kept = [s for s in as_list(raw) if isinstance(s, Mapping) and _statement_ok(s, version, kind)]
+    return {**document, "Statement": kept}, problems
+
+
+# The condition keys the audit knows for the requests it judges (it supplies them, or the evaluator
+# derives them): any other key could hold, or not, for some real request.
+KNOWN_CONDITION_KEYS = frozenset(
+    {
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principaltype",
+        "aws:username",
+        "kms:viaservice",
+        "kms:calleraccount",
+        "kms:encryptioncontextkeys",
+    }
+)
+
+
+def _known(key: str) -> bool:
+    return key.lower() in KNOWN_CONDITION_KEYS or key.lower().startswith("kms:encryptioncontext:")
+
+
+def _unknown_keys(condition: Mapping[str, Any]) -> list[str]:
+    return sorted({k for tests in condition.values() if isinstance(tests, Mapping) for k in tests if not _known(k)})
+
+
+def _known_only(condition: Mapping[str, Any]) -> dict[str, Any]:
+    kept = {op: {k: v for k, v in tests.items() if _known(k)} for op, tests in condition.items()}
+    return {op: tests for op, tests in kept.items() if tests}
+
+
+def _bounded(document: Mapping[str, Any], *, deny_applies: bool) -> Mapping[str, Any]:
+    """A document with its conditions on keys the audit cannot know (MFA, source IP, VPC endpoint, time,
+    tags, ...) decided the way that finds more readers, each statement's label saying so:
+    an Allow's are taken as met ("Sid (if aws:SourceIp)"); a Deny's as NOT met, so the Deny is set
+    aside. With deny_applies, a Deny's are taken as met instead ("Sid (if ...)"): the lower bound
+    the audit uses only to label a reader a set-aside Deny might have stopped."""
+    changed = False
+    rewritten = []
+    for position, statement in enumerate(statements(document)):
+        condition = statement.get("Condition")
+        assumed = _unknown_keys(condition) if isinstance(condition, Mapping) else []
+        if assumed:
+            changed = True
+            if statement.get("Effect") == "Deny" and not deny_applies:
+                continue  # may not apply: it must not hide a reader
+            label = f"{statement_label(statement, position)} (if {', '.join(assumed)})"
+            statement = {**statement, "Sid": label, "Condition": _known_only(condition)}  # type: ignore[arg-type]
+        rewritten.append(statement)
+    return {**document, "Statement": rewritten} if changed else document
+
+
+def _rewrite(snapshot: AccountSnapshot, rewrite: Callable[[Mapping[str, Any]], Mapping[str, Any]]) -> AccountSnapshot:
+    """The snapshot with every document rewritten, each shared document once."""
+    done: dict[int, NamedPolicy] = {}
+
+    def policy(named: NamedPolicy) -> NamedPolicy:
+        if id(named) not in done:
+            done[id(named)] = NamedPolicy(named.source, rewrite(named.document))
+        return done[id(named)]
+
+    return dataclasses.replace(
+        snapshot,
+        key_policy=rewrite(snapshot.key_policy),
+        table_policy=rewrite(snapshot.table_policy) if snapshot.table_policy is not None else None,
+        principals=tuple(
+            dataclasses.replace(
+                p,
+                policies=tuple(policy(named) for named in p.policies),
+                trust_policy=rewrite(p.trust_policy) if p.trust_policy is not None else None,
+            )
+            for p in snapshot.principals
+        ),
+    )
+
+
+def upper_bound(snapshot: AccountSnapshot) -> AccountSnapshot:
+    """Every policy as its upper bound: who COULD reach the data (_bounded)."""
+    return _rewrite(snapshot, lambda d: _bounded(d, deny_applies=False))
+
+
+def _with_denies(snapshot: AccountSnapshot) -> AccountSnapshot:
+    return _rewrite(snapshot, lambda d: _bounded(d, deny_applies=True))
+
+
+@dataclasses.dataclass(frozen=True)
+class Malformed:
+    source: str
+    problems: tuple[str, ...]
+
+
+def sanitized(snapshot: AccountSnapshot) -> tuple[AccountSnapshot, list[Malformed]]:
+    """The snapshot with every statement AWS would refuse left out, and each document that had one."""
+    found: list[Malformed] = []
+    done: dict[int, NamedPolicy] = {}
+
+    def check(document: Any, kind: str, source: str) -> Mapping[str, Any]:
+        kept, problems = well_formed(document, kind)
+        if problems:
+            found.append(Malformed(source, tuple(problems)))
+        return kept
+
+    def policy(named: NamedPolicy) -> NamedPolicy:
+        if id(named) not in done:
+            done[id(named)] = NamedPolicy(named.source, check(named.document, IDENTITY_POLICY, named.source))
+        return done[id(named)]
+
+    clean = dataclasses.replace(
+        snapshot,
+        key_policy=check(snapshot.key_policy, KEY_POLICY, f"key policy of {snapshot.key_arn}"),
+        table_policy=(
+            check(snapshot.table_policy, TABLE_POLICY_KIND, f"table resource policy of {snapshot.table_arn}")
+            if snapshot.table_policy is not None
+            else None
+        ),
+        principals=tuple(
+            dataclasses.replace(
+                p,
+                policies=tuple(policy(named) for named in p.policies),
+                trust_policy=(
+                    check(p.trust_policy, TRUST_KIND, f"trust policy of {p.arn}")
+                    if p.trust_policy is not None
+                    else None
+                ),
+            )
+            for p in snapshot.principals
+        ),
+    )
+    return clean, found
+
+
+# -- one principal, every path -------------------------------------------------------------------------
+
+
+def _could_allow(policies: Sequence[NamedPolicy], action: str) -> bool:
+    """Might any Allow statement of these policies cover the action? (No: the decision is a denial, no
+    need to evaluate.) NotAction counts as covering."""
+    for named in policies:
+        for statement in statements(named.document):
+            if statement.get("Effect") != "Allow":
+                continue
+            if "Action" in statement:
+                if any(action_matches(str(p), action) for p in as_list(statement["Action"])):
+                    return True
+            elif "NotAction" in statement:
+                return True
+    return False
+
+
+class _Judge:
+    """The decisions for one snapshot: the resources of each path, and the principal's policies."""
+
+    def __init__(self, snapshot: AccountSnapshot, intent: Intent, sessions: Mapping[str, tuple[str, ...]]) -> None:
+        self.snapshot = snapshot
+        self.intent = intent
+        self.sessions = sessions
+        self.table_policy = (
+            NamedPolicy("table resource policy", snapshot.table_policy) if snapshot.table_policy is not None else None
+        )
+        self.grants = [g.grant for g in snapshot.grants]
+
+    def resources(self, operation: Operation) -> list[str]:
+        table = self.snapshot.table_arn
+        found: list[str] = []
+        for kind in operation.resources:
+            if kind is Resource.TABLE:
+                found.append(table)
+            elif kind is Resource.INDEX:
+                found += [f"{table}/index/{name}" for name in self.snapshot.index_names]
+            elif kind is Resource.STREAM and self.snapshot.stream_arn:
+                found.append(self.snapshot.stream_arn)
+            elif kind is Resource.BACKUP:
+                found.append(f"{table}/backup/{ANY_ID}")
+            elif kind is Resource.EXPORT:
+                found.append(f"{table}/export/{ANY_ID}")
+        return found
+
+    def iam(self, principal: Principal, action: str, resource: str, caller: str = "") -> Decision:
+        policies = list(principal.policies)
+        if self.table_policy is None:
+            if not _could_allow(policies, action):
+                return Decision(False, f"denied: no identity policy allows {action} for {principal.arn}")
+            return authorize_identity(_request(principal.arn, action, self.snapshot, resource, caller), policies)
+        request = _request(principal.arn, action, self.snapshot, resource, caller)
+        return authorize_resource(request, self.table_policy, policies, kind=TABLE_POLICY)
+
+    def decrypt(self, principal: Principal, policies: Sequence[NamedPolicy]) -> tuple[Decision, str]:
+        """kms:Decrypt through DynamoDB, as the principal or any of its sessions the documents name."""
+        first: Decision | None = None
+        for caller in ("", *self.sessions.get(principal.arn, ())):
+            decision = authorize_kms(
+                dynamodb_decrypt_request(
+                    principal_arn=principal.arn,
+                    key_arn=self.snapshot.key_arn,
+                    table_name=self.snapshot.table_name,
+                    region=self.snapshot.region,
+                    account_id=self.snapshot.account_id,
+                    caller_arn=caller,
+                ),
+                self.snapshot.key_policy,
+                policies,
+                self.grants,
+            )
+            if decision.allowed:
+                return decision, caller
+            first = first or decision
+        assert first is not None  # noqa: S101 (the loop runs at least once)
+        return first, ""
+
+    def path(self, principal: Principal, path: Path, decrypt: tuple[Decision, str]) -> PathAccess:
+        allowed: list[tuple[Operation, Decision]] = []
+        denied: Decision | None = None
+        for operation in operations_on(path):
+            resources = self.resources(operation)
+            decision = _first_allowed(
+                self.iam(principal, action, resource) for action in operation.actions[:1] for resource in resources
+            )
+            if decision is not None:
+                allowed.append((operation, decision))
+            elif denied is None and resources:
+                denied = self.iam(principal, operation.actions[0], resources[0])
+        needed = {op.name for op in operations_on(path) if self.resources(op)}
+        if path in PATH_NEEDS_ALL and {op.name for op, _ in allowed} != needed:
+            allowed = []
+        if not allowed:
+            why = denied.reason if denied is not None else "no such resource"
+            return PathAccess(path, iam=False, kms=None, open=False, reason=f"IAM: {why}")
+        operation, iam = next(((op, d) for op, d in allowed if op.key_use is not KeyUse.CALLER), allowed[0])
+        iam_reason = f"IAM: {operation.name} {iam.reason}"
+        assumed = [_assumed(iam)]
+        if operation.key_use is KeyUse.CALLER:
+            decision, caller = decrypt
+            kms_reason = f"KMS: {decision.reason}" + (f" (as session {caller})" if caller else "")
+            assumed.append(_assumed(decision))
+            return PathAccess(
+                path,
+                iam=True,
+                kms=decision.allowed,
+                open=decision.allowed,
+                reason=f"{iam_reason}; {kms_reason}",
+                assumed="; ".join(a for a in assumed if a),
+                iam_statement=iam.statement,
+                kms_statement=decision.statement if decision.allowed else None,
+            )
+        if operation.key_use is KeyUse.UNSETTLED:
+            kms_reason = f"KMS: not asked of the caller ({operation.name}: AWS's pages do not say it is; upper bound)"
+            assumed.append(f"{operation.name} needs no key right of the caller")
+        else:
+            kms_reason = (
+                f"KMS: not asked of the caller ({operation.name}: {operation.note or 'DynamoDB uses its own grant'})"
+            )
+        return PathAccess(
+            path,
+            iam=True,
+            kms=None,
+            open=True,
+            reason=f"{iam_reason}; {kms_reason}",
+            assumed="; ".join(a for a in assumed if a),
+            iam_statement=iam.statement,
+        )
+
+
+def _assumed(decision: Decision) -> str:
+    """The conditions a decision's statement was taken to meet (its label says "(if ...)")."""
+    statement = decision.statement or {}
+    sid = str(statement.get("Sid") or "")
+    return sid[sid.index("(if ") :] if decision.allowed and "(if " in sid else ""
+
+
+def _boundary_rights(judge: _Judge, principal: Principal, key_users: Sequence[Principal]) -> list[str]:
+    snapshot = judge.snapshot
     rights = [
         action
         for action in KEY_BOUNDARY_ACTIONS
         if authorize_kms(
-            _request(principal.arn, action, snapshot, snapshot.key_arn), snapshot.key_policy, principal.policies, grants
+            _request(principal.arn, action, snapshot, snapshot.key_arn),
+            snapshot.key_policy,
+            principal.policies,
+            judge.grants,
         ).allowed
     ]
-    rights += [action for action in TABLE_BOUNDARY_ACTIONS if _iam_decision(principal, action, snapshot).allowed]
+    rights += [action for action in TABLE_BOUNDARY_ACTIONS if judge.iam(principal, action, snapshot.table_arn).allowed]
     for user in key_users:
         if user.arn == principal.arn:
             continue
         rights += [
             f"{action} on {user.arn}"
             for action in IDENTITY_POLICY_WRITE_ACTIONS[user.kind]
-            if authorize_identity(_request(principal.arn, action, snapshot, user.arn), principal.policies).allowed
+            if _could_allow(principal.policies, action)
+            and authorize_identity(_request(principal.arn, action, snapshot, user.arn), principal.policies).allowed
         ]
     return rights
 
@@ -104,52 +439,39 @@ def _role(arn: str, intent: Intent) -> Role:
         return Role.DEPLOYER
     if arn == intent.verifier:
         return Role.VERIFIER
-    if arn in intent.key_users:
+    if arn in intent.key_users or arn in intent.paths:
         return Role.DECLARED
     if arn in intent.key_admins:
         return Role.KEY_ADMIN
     return Role.OTHER
 
 
-def judge_principal(
-    principal: Principal, snapshot: AccountSnapshot, intent: Intent, key_users: Sequence[Principal]
-) -> AccessRow:
-    reads = [_iam_decision(principal, action, snapshot) for action in ITEM_READ_ACTIONS]
-    writes = [_iam_decision(principal, action, snapshot) for action in ITEM_WRITE_ACTIONS]
-    decrypt = authorize_kms(
-        dynamodb_decrypt_request(
-            principal_arn=principal.arn,
-            key_arn=snapshot.key_arn,
-            table_name=snapshot.table_name,
-            region=snapshot.region,
-            account_id=snapshot.account_id,
-        ),
-        snapshot.key_policy,
-        principal.policies,
-        [g.grant for g in snapshot.grants],
-    )
-    read, write = _first_allowed(reads), _first_allowed(writes)
-    iam = read or write or reads[0]
+def _judge_principal(judge: _Judge, principal: Principal, key_users: Sequence[Principal]) -> AccessRow:
+    decrypt = judge.decrypt(principal, principal.policies)
+    paths = tuple(judge.path(principal, path, decrypt) for path in Path)
+    read, write = paths[0], paths[1]
+    kms = decrypt[0]
     return AccessRow(
         principal=principal.arn,
         kind=principal.kind,
-        role=_role(principal.arn, intent),
-        iam_read=read is not None,
-        iam_write=write is not None,
-        kms_decrypt=decrypt.allowed,
-        verdict=_verdict(read is not None, write is not None, decrypt.allowed),
-        iam_reason=iam.reason,
-        kms_reason=decrypt.reason,
-        boundary=tuple(_boundary_rights(principal, snapshot, key_users)),
-        iam_statement=next((d.statement for d in (read, write) if d is not None), None),
-        kms_statement=decrypt.statement if decrypt.allowed else None,
+        role=_role(principal.arn, judge.intent),
+        iam_read=read.iam,
+        iam_write=write.iam,
+        kms_decrypt=kms.allowed,
+        verdict=_verdict(read.iam, write.iam, kms.allowed),
+        iam_reason=(read if read.iam or not write.iam else write).reason.removeprefix("IAM: ").split("; KMS:")[0],
+        kms_reason=kms.reason + (f" (as session {decrypt[1]})" if decrypt[1] else ""),
+        boundary=tuple(_boundary_rights(judge, principal, key_users)),
+        iam_statement=read.iam_statement if read.iam else write.iam_statement,
+        kms_statement=kms.statement if kms.allowed else None,
+        paths=paths,
+        sessions=judge.sessions.get(principal.arn, ()),
     )
 
 
 def account_root_row(snapshot: AccountSnapshot) -> AccessRow:
     """The root user: every IAM right; on the key, what the key policy gives the account."""
     root = account_root_arn(snapshot.partition, snapshot.account_id)
-    principal = Principal(root, "root", "root", "")
     decrypt = authorize_kms(
         dynamodb_decrypt_request(
             principal_arn=root,
@@ -162,8 +484,19 @@ def account_root_row(snapshot: AccountSnapshot) -> AccessRow:
         (),
         [g.grant for g in snapshot.grants],
     )
+    every = "IAM: the root user holds every IAM right"
+    paths = tuple(
+        PathAccess(
+            path,
+            iam=True,
+            kms=decrypt.allowed if path in (Path.READ, Path.WRITE) else None,
+            open=decrypt.allowed or path not in (Path.READ, Path.WRITE),
+            reason=f"{every}; KMS: {decrypt.reason}" if path in (Path.READ, Path.WRITE) else every,
+        )
+        for path in Path
+    )
     return AccessRow(
-        principal=principal.arn,
+        principal=root,
         kind="root",
         role=Role.ACCOUNT_ROOT,
         iam_read=True,
@@ -172,74 +505,165 @@ def account_root_row(snapshot: AccountSnapshot) -> AccessRow:
         verdict=_verdict(True, True, decrypt.allowed),
         iam_reason="the root user holds every IAM right",
         kms_reason=decrypt.reason,
+        paths=paths,
     )
 
 
-# The condition keys the audit knows for the requests it judges (it supplies them, or the evaluator
-# derives them): any other key in an Allow's condition could hold for some real request.
-KNOWN_CONDITION_KEYS = frozenset(
-    {
-        "aws:principalarn",
-        "aws:principalaccount",
-        "aws:principaltype",
-        "aws:username",
-        "kms:viaservice",
-        "kms:calleraccount",
-        "kms:encryptioncontextkeys",
-    }
-)
+# -- principal forms ------------------------------------------------------------------------------------
 
 
-def _known(key: str) -> bool:
-    return key.lower() in KNOWN_CONDITION_KEYS or key.lower().startswith("kms:encryptioncontext:")
+def named_principals(snapshot: AccountSnapshot) -> list[tuple[str, str]]:
+    """Every principal the key policy, the table policy (their Allow statements) and the grants name,
+    with where: [(principal, "key policy statement X" | "grant G" | ...)]."""
+    found: list[tuple[str, str]] = []
+    documents = [("key policy", snapshot.key_policy)]
+    if snapshot.table_policy is not None:
+        documents.append(("table resource policy", snapshot.table_policy))
+    for source, document in documents:
+        for position, statement in enumerate(statements(document)):
+            if statement.get("Effect") == "Allow":
+                where = f"{source} statement {statement_label(statement, position)}"
+                found += [(p, where) for p in statement_principals(statement)]
+    found += [(g.grant.grantee_principal, _grant_label(g)) for g in snapshot.grants]
+    return found
 
 
-def _may_allow(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The document as an upper bound on who it lets in: an Allow's conditions on keys the audit cannot
-    know (MFA, source IP, time, tags, ...) are taken as met, and the statement's label says so
-    ("Sid (if aws:SourceIp ...)"). Deny statements stay as written: one that may not apply does not
-    narrow who may read."""
-    changed = False
-    rewritten = []
-    for position, statement in enumerate(statements(document)):
-        condition = statement.get("Condition")
-        if statement.get("Effect") == "Allow" and isinstance(condition, Mapping):
-            kept = {op: {k: v for k, v in tests.items() if _known(k)} for op, tests in condition.items()}
-            assumed = sorted({k for tests in condition.values() for k in tests if not _known(k)})
-            if assumed:
-                changed = True
-                label = f"{statement_label(statement, position)} (if {', '.join(assumed)})"
-                statement = {**statement, "Sid": label, "Condition": {op: t for op, t in kept.items() if t}}
-        rewritten.append(statement)
-    return {**document, "Statement": rewritten} if changed else document
+def role_sessions(snapshot: AccountSnapshot) -> dict[str, tuple[str, ...]]:
+    """Role ARN -> the sessions of it the key policy, the table policy or a grant names."""
+    by_name = {p.name: p.arn for p in snapshot.principals if p.kind == "role"}
+    found: dict[str, list[str]] = {}
+    for principal, _where in named_principals(snapshot):
+        match = _SESSION.fullmatch(principal)
+        if match and match.group(2) == snapshot.account_id and match.group(3) in by_name:
+            found.setdefault(by_name[match.group(3)], []).append(principal)
+    return {role: tuple(dict.fromkeys(names)) for role, names in found.items()}
 
 
-def upper_bound(snapshot: AccountSnapshot) -> AccountSnapshot:
-    """The snapshot with every policy as its upper bound (_may_allow), each document rewritten once."""
-    rewritten: dict[int, NamedPolicy] = {}
+# -- who can become whom ------------------------------------------------------------------------------
 
-    def policy(named: NamedPolicy) -> NamedPolicy:
-        if id(named) not in rewritten:
-            rewritten[id(named)] = NamedPolicy(named.source, _may_allow(named.document))
-        return rewritten[id(named)]
 
-    return dataclasses.replace(
-        snapshot,
-        key_policy=_may_allow(snapshot.key_policy),
-        table_policy=_may_allow(snapshot.table_policy) if snapshot.table_policy is not None else None,
-        principals=tuple(
-            dataclasses.replace(p, policies=tuple(policy(named) for named in p.policies)) for p in snapshot.principals
-        ),
-    )
+def _can_assume(snapshot: AccountSnapshot, who: Principal, role: Principal) -> Decision | None:
+    if role.trust_policy is None:
+        return None
+    trust = NamedPolicy(f"trust policy of {role.arn}", role.trust_policy)
+    names_who = who.arn in {p for s in statements(role.trust_policy) for p in statement_principals(s)}
+    if not names_who and not _could_allow(who.policies, "sts:AssumeRole"):
+        return None
+    request = _request(who.arn, "sts:AssumeRole", snapshot, role.arn)
+    decision = authorize_resource(request, trust, who.policies, kind=TRUST_POLICY)
+    return decision if decision.allowed else None
+
+
+def assume_chains(snapshot: AccountSnapshot, targets: Iterable[str]) -> dict[str, list[tuple[str, ...]]]:
+    """For each target role, every chain of principals that may become it, outermost first, transitively
+    (a principal that may assume a role that may assume the target). Each principal appears once per
+    target, on its shortest chain."""
+    by_arn = {p.arn: p for p in snapshot.principals}
+    roles = [p for p in snapshot.principals if p.kind == "role" and p.trust_policy is not None]
+    assumers: dict[str, list[str]] = {}  # role -> who may assume it directly
+
+    def direct(role: str) -> list[str]:
+        if role not in assumers:
+            target = by_arn[role]
+            assumers[role] = [p.arn for p in snapshot.principals if p.arn != role and _can_assume(snapshot, p, target)]
+        return assumers[role]
+
+    chains: dict[str, list[tuple[str, ...]]] = {}
+    for target in targets:
+        if target not in by_arn or by_arn[target] not in roles:
+            continue
+        seen = {target}
+        frontier: list[tuple[str, ...]] = [(target,)]
+        found: list[tuple[str, ...]] = []
+        while frontier:
+            following: list[tuple[str, ...]] = []
+            for chain in frontier:
+                for who in direct(chain[0]):
+                    if who in seen:
+                        continue
+                    seen.add(who)
+                    longer = (who, *chain)
+                    found.append(longer)
+                    if by_arn[who].kind == "role" and by_arn[who].trust_policy is not None:
+                        following.append(longer)
+            frontier = following
+        if found:
+            chains[target] = found
+    return chains
+
+
+# -- the whole account ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Judgement:
+    rows: list[AccessRow]
+    malformed: list[Malformed]
+    chains: dict[str, list[tuple[str, ...]]]  # target role -> chains of who may become it
+
+
+def judge(snapshot: AccountSnapshot, intent: Intent) -> Judgement:
+    """Every principal of the account, and the account root, on every path, on the policies' upper bound."""
+    clean, malformed = sanitized(snapshot)
+    upper = upper_bound(clean)
+    sessions = role_sessions(upper)
+    the_judge = _Judge(upper, intent, sessions)
+    key_users = [p for p in upper.principals if p.arn in intent.key_users]
+    rows = {p.arn: _judge_principal(the_judge, p, key_users) for p in upper.principals}
+    rows = {arn: _label_set_aside_denies(row, clean, intent, sessions) for arn, row in rows.items()}
+    targets = [arn for arn, row in rows.items() if row.kind == "role" and (_finding_paths(row) or row.boundary)]
+    chains = assume_chains(upper, targets)
+    for target, found in chains.items():
+        rows[target] = dataclasses.replace(rows[target], assumable_by=tuple(found))
+    ordered = [account_root_row(upper), *sorted(rows.values(), key=lambda r: r.principal)]
+    return Judgement(ordered, malformed, chains)
 
 
 def judge_access(snapshot: AccountSnapshot, intent: Intent) -> list[AccessRow]:
-    """Every principal of the account, and the account root, each layer judged on its own, on the
-    policies' upper bound: who COULD read, conditions the audit cannot know taken as met."""
-    snapshot = upper_bound(snapshot)
-    key_users = [p for p in snapshot.principals if p.arn in intent.key_users]
-    rows = [judge_principal(p, snapshot, intent, key_users) for p in snapshot.principals]
-    return [account_root_row(snapshot), *sorted(rows, key=lambda r: r.principal)]
+    return judge(snapshot, intent).rows
+
+
+def _label_set_aside_denies(
+    row: AccessRow, clean: AccountSnapshot, intent: Intent, sessions: Mapping[str, tuple[str, ...]]
+) -> AccessRow:
+    """An open path that a Deny set aside for its unknown condition would have closed says so."""
+    if not any(p.open for p in row.paths) or not _has_conditional_deny(clean, row.principal):
+        return row
+    strict = _with_denies(clean)
+    principal = next(p for p in strict.principals if p.arn == row.principal)
+    lower = _Judge(strict, intent, sessions)
+    decrypt = lower.decrypt(principal, principal.policies)
+    labelled = []
+    for access in row.paths:
+        if access.open:
+            closed = lower.path(principal, access.path, decrypt)
+            if not closed.open:
+                note = f"unless {closed.reason.split('denied explicitly by ', 1)[-1]} applies"
+                access = dataclasses.replace(access, assumed="; ".join(a for a in (access.assumed, note) if a))
+        labelled.append(access)
+    return dataclasses.replace(row, paths=tuple(labelled))
+
+
+def _has_conditional_deny(snapshot: AccountSnapshot, arn: str) -> bool:
+    documents = [snapshot.key_policy, snapshot.table_policy or {}]
+    documents += [n.document for p in snapshot.principals if p.arn == arn for n in p.policies]
+    return any(
+        s.get("Effect") == "Deny" and isinstance(s.get("Condition"), Mapping) and _unknown_keys(s["Condition"])
+        for d in documents
+        for s in statements(d)
+    )
+
+
+def _finding_paths(row: AccessRow) -> list[PathAccess]:
+    return [p for p in row.paths if p.open and p.path in FINDING_PATHS]
+
+
+def declared_paths(intent: Intent, arn: str) -> frozenset[Path]:
+    """The paths a principal is declared for: its access level's, and those it is declared for by name."""
+    level = intent.key_users.get(arn)
+    base = ACCESS_LEVEL_PATHS.get(level, frozenset()) if level else frozenset()
+    boundary = frozenset({Path.REKEY, Path.POLICY}) if arn in intent.key_admins else frozenset()
+    return base | boundary | intent.paths.get(arn, frozenset())
 
 
 # -- findings ---------------------------------------------------------------------------------------
@@ -249,30 +673,77 @@ def _deciding(row: AccessRow) -> str:
     return f"IAM: {row.iam_reason}; KMS: {row.kms_reason}"
 
 
+# What each path lets a principal do, for the findings' sentences.
+PATH_DOING: dict[Path, str] = {
+    Path.READ: "read the items",
+    Path.WRITE: "write the items (and read them back: ReturnValues)",
+    Path.STREAM: "read the table's stream (every new and old image)",
+    Path.EXPORT: "export the table to S3, out of the key's boundary",
+    Path.BACKUP: "back the table up",
+    Path.RESTORE: "restore the table's data into a new table under a key it chooses, or none",
+    Path.REKEY: "move the table (or a new replica) to another key, or to the AWS-owned key",
+    Path.KINESIS: "send every change to a Kinesis data stream",
+    Path.POLICY: "rewrite the table's resource policy",
+}
+
+
+def _exempt(row: AccessRow, access: PathAccess | None, intent: Intent) -> bool:
+    """The root and the deployer are reported as what they are; the verifier only for the rights its own
+    policy for this stack, and nothing else, gives it (the canary)."""
+    if row.role in (Role.ACCOUNT_ROOT, Role.DEPLOYER):
+        return True
+    if row.role is not Role.VERIFIER:
+        return False
+    if access is None:
+        return row.iam_statement in intent.verifier_statements and row.kms_statement in intent.verifier_statements
+    return access.iam_statement in intent.verifier_statements and access.kms_statement in (
+        None,
+        *intent.verifier_statements,
+    )
+
+
+def _shown(access: PathAccess) -> str:
+    return access.reason + (f" [upper bound: {access.assumed}]" if access.assumed else "")
+
+
+def _undeclared(intent: Intent) -> str:
+    return "undeclared" if intent.declared else "not declared (the outputs carry no intent)"
+
+
 def access_findings(rows: Sequence[AccessRow], intent: Intent) -> list[Finding]:
     found: list[Finding] = []
     for row in rows:
-        if row.verdict not in (Verdict.PLAINTEXT_READER, Verdict.WRITER):
-            continue
-        if row.role in (Role.ACCOUNT_ROOT, Role.DEPLOYER):
-            continue  # reported as what they are, in the matrix
-        if (
-            row.role is Role.VERIFIER
-            and row.iam_statement in intent.verifier_statements
-            and row.kms_statement in intent.verifier_statements
-        ):
-            continue  # the verifier's own policy for this stack, and nothing else, lets it in (the canary)
-        declared = intent.key_users.get(row.principal)
-        if declared is None:
-            undeclared = "undeclared" if intent.declared else "not declared (the outputs carry no intent)"
-            found.append(
-                Finding.failed(
-                    f"audit.undeclared_{'reader' if row.verdict is Verdict.PLAINTEXT_READER else 'writer'}",
-                    f"{row.principal} is a {row.verdict.value}, {undeclared}: {_deciding(row)}",
-                    UNDECLARED_ADVICE,
+        declared = declared_paths(intent, row.principal)
+        by_path = {p.path: p for p in row.paths}
+        read, write = by_path.get(Path.READ), by_path.get(Path.WRITE)
+        items = [a for a in (read, write) if a is not None and a.open and a.path not in declared]
+        items = [a for a in items if (row.principal, a.path) not in intent.refused]
+        if items and not _exempt(row, None, intent):
+            what = "reader" if items[0].path is Path.READ else "writer"
+            verdict = Verdict.PLAINTEXT_READER if what == "reader" else Verdict.WRITER
+            level = intent.key_users.get(row.principal)
+            if level and what == "writer" and read is not None and Path.READ in declared:
+                found.append(
+                    Finding.failed(
+                        "audit.writer_declared_as_reader",
+                        f"{row.principal} is declared a reader but may write: {_shown(items[0])}",
+                        "narrow its DynamoDB rights to reads, or declare it read-write",
+                    )
                 )
-            )
-        elif (row.verdict is Verdict.WRITER and declared == "read") or (row.iam_write and declared == "read"):
+            else:
+                found.append(
+                    Finding.failed(
+                        f"audit.undeclared_{what}",
+                        f"{row.principal} is a {verdict.value}, {_undeclared(intent)}: {_shown(items[0])}",
+                        UNDECLARED_ADVICE,
+                    )
+                )
+        elif (
+            write is not None
+            and write.iam
+            and intent.key_users.get(row.principal) == "read"
+            and not _exempt(row, None, intent)
+        ):
             found.append(
                 Finding.failed(
                     "audit.writer_declared_as_reader",
@@ -280,7 +751,184 @@ def access_findings(rows: Sequence[AccessRow], intent: Intent) -> list[Finding]:
                     "narrow its DynamoDB rights to reads, or declare it read-write",
                 )
             )
+        for access in row.paths:
+            if access.path in (Path.READ, Path.WRITE) or access.path not in FINDING_PATHS or not access.open:
+                continue
+            if access.path in declared or _exempt(row, access, intent):
+                continue
+            if (row.principal, access.path) in intent.refused:
+                continue
+            found.append(
+                Finding.failed(
+                    f"audit.undeclared_{access.path.name.lower()}",
+                    f"{row.principal} may {PATH_DOING[access.path]} (path {access.path.value}), "
+                    f"{_undeclared(intent)}: {_shown(access)}",
+                    UNDECLARED_ADVICE,
+                )
+            )
     return found
+
+
+def session_findings(snapshot: AccountSnapshot, intent: Intent) -> list[Finding]:
+    """A key policy, table policy or grant that names a role SESSION: AWS honours it for that session
+    alone. Judged as its role (the row says so); named here when the role is not declared to use the key."""
+    found: list[Finding] = []
+    by_name = {p.name: p.arn for p in snapshot.principals if p.kind == "role"}
+    for principal, where in named_principals(snapshot):
+        match = _SESSION.fullmatch(principal)
+        if not match or match.group(2) != snapshot.account_id:
+            continue
+        role = by_name.get(match.group(3))
+        if role is None:
+            found.append(
+                Finding.failed(
+                    "audit.session_of_missing_role",
+                    f"{where} names session {principal} of role {match.group(3)}, which does not exist",
+                    "remove it: a role created later under that name would inherit it",
+                )
+            )
+        elif not declared_paths(intent, role) & set(FINDING_PATHS):
+            found.append(
+                Finding.failed(
+                    "audit.undeclared_session",
+                    f"{where} names session {principal} of role {role}, which is {_undeclared(intent)} as a "
+                    "key user: that session may use the key",
+                    "remove the session from the key policy (or revoke the grant), or declare the role",
+                )
+            )
+    return found
+
+
+def _principal_entries(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(type, principal) for every principal a statement names: AWS, Service, Federated, CanonicalUser."""
+    raw = statement.get("Principal")
+    if isinstance(raw, str):
+        return [("AWS", raw)]
+    if isinstance(raw, Mapping):
+        return [(str(kind), str(value)) for kind, values in raw.items() for value in as_list(values)]
+    return []
+
+
+_IAM_IDENTITY = re.compile(r"arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:(?:user|role)/.+", re.ASCII | re.DOTALL)
+
+
+def unresolved_findings(snapshot: AccountSnapshot) -> list[Finding]:
+    """Principals named in an Allow that the audit cannot resolve to a principal it judges: reported,
+    never dropped. (Other accounts, missing principals and sessions have findings of their own.)"""
+    found: list[Finding] = []
+    documents = [("key policy", snapshot.key_policy)]
+    if snapshot.table_policy is not None:
+        documents.append(("table resource policy", snapshot.table_policy))
+    for source, document in documents:
+        for position, statement in enumerate(statements(document)):
+            if statement.get("Effect") != "Allow":
+                continue
+            for kind, principal in _principal_entries(statement):
+                resolvable = kind == "AWS" and (
+                    principal == "*"
+                    or is_account_principal(principal)
+                    or _IAM_IDENTITY.fullmatch(principal) is not None
+                    or _SESSION.fullmatch(principal) is not None
+                    or principal.startswith(UNIQUE_ID_PREFIXES)
+                )
+                if resolvable:
+                    continue
+                found.append(
+                    Finding.failed(
+                        "audit.unresolved_principal",
+                        f"{source} statement {statement_label(statement, position)} lets in {kind} principal "
+                        f"{principal}, which the audit cannot resolve to a principal of the account: whoever "
+                        "acts as it is not judged",
+                        "remove it, or constrain it (aws:SourceArn, aws:SourceAccount) and review who can act "
+                        "through it",
+                    )
+                )
+    grantee_forms = (_IAM_IDENTITY, _SESSION)
+    service = dynamodb_service_principal(snapshot.region)
+    for key_grant in snapshot.grants:
+        grantee = key_grant.grant.grantee_principal
+        if grantee == service or grantee.startswith(UNIQUE_ID_PREFIXES) or is_account_principal(grantee):
+            continue
+        if not any(form.fullmatch(grantee) for form in grantee_forms):
+            found.append(
+                Finding.failed(
+                    "audit.unresolved_principal",
+                    f"{_grant_label(key_grant)}: the audit cannot resolve the grantee to a principal of the account",
+                    "revoke the grant unless you know who acts as that principal",
+                )
+            )
+    return found
+
+
+def assume_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement) -> list[Finding]:
+    """Who may become a role that reaches the data (or moves the boundary) without being declared for it,
+    and a trust policy on such a role that admits anyone or another account."""
+    found: list[Finding] = []
+    rows = {row.principal: row for row in judged.rows}
+    by_arn = {p.arn: p for p in snapshot.principals}
+    for target, chains in judged.chains.items():
+        row = rows[target]
+        reaches = {a.path for a in _finding_paths(row)}
+        for chain in chains:
+            who = chain[0]
+            who_row = rows.get(who)
+            if who_row is not None and who_row.role in (Role.ACCOUNT_ROOT, Role.DEPLOYER):
+                continue
+            if who == intent.verifier and _verifier_assumes(snapshot, intent, by_arn, chain):
+                continue
+            missing = sorted(p.value for p in reaches - declared_paths(intent, who))
+            boundary = bool(row.boundary) and who not in intent.key_admins
+            if not missing and not boundary:
+                continue
+            reach = ", ".join(missing) if missing else "the boundary: " + ", ".join(row.boundary)
+            found.append(
+                Finding.failed(
+                    "audit.can_become",
+                    f"{who} may become {target} ({' -> '.join(chain)}) and so reach {reach}, {_undeclared(intent)}",
+                    "narrow the role's trust policy (or the principal's sts:AssumeRole rights), or declare it",
+                )
+            )
+    for target in judged.chains.keys() | {r.principal for r in judged.rows if _finding_paths(r) and r.kind == "role"}:
+        principal = by_arn.get(target)
+        if principal is None or principal.trust_policy is None:
+            continue
+        for position, statement in enumerate(statements(principal.trust_policy)):
+            if statement.get("Effect") != "Allow":
+                continue
+            for kind, entry in _principal_entries(statement):
+                if kind != "AWS":
+                    continue
+                other = _foreign_account(entry, snapshot.account_id)
+                if entry == "*" or other:
+                    who = "anyone (*)" if entry == "*" else f"account {other}"
+                    found.append(
+                        Finding.failed(
+                            "audit.reader_role_trust",
+                            f"the trust policy of {target}, which reaches the data, lets {who} assume it "
+                            f"(statement {statement_label(statement, position)})",
+                            "trust named principals of this account only",
+                        )
+                    )
+    return found
+
+
+def _verifier_assumes(
+    snapshot: AccountSnapshot, intent: Intent, by_arn: Mapping[str, Principal], chain: tuple[str, ...]
+) -> bool:
+    """Does the verifier reach the first role of the chain by its own policy's statements alone?"""
+    decision = _can_assume(snapshot, by_arn[chain[0]], by_arn[chain[1]])
+    return decision is not None and decision.statement in intent.verifier_statements
+
+
+def malformed_findings(malformed: Sequence[Malformed]) -> list[Finding]:
+    return [
+        Finding.failed(
+            "audit.malformed_document",
+            f"{m.source} is a document AWS refuses: {'; '.join(m.problems)}",
+            "rewrite it as AWS's policy grammar allows; the audit judged the rest of it",
+        )
+        for m in malformed
+    ]
 
 
 def _grant_label(grant: KeyGrant) -> str:
@@ -400,12 +1048,18 @@ def foreign_access_findings(snapshot: AccountSnapshot) -> list[Finding]:
     return found
 
 
-def audit_findings(snapshot: AccountSnapshot, intent: Intent, rows: Sequence[AccessRow]) -> list[Finding]:
+def audit_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement) -> list[Finding]:
+    rows = judged.rows
+    clean, _ = sanitized(snapshot)
     known = {p.arn for p in snapshot.principals}
-    findings = access_findings(rows, intent)
-    findings += grant_findings(snapshot, known)
-    findings += key_policy_findings(snapshot, known)
-    findings += foreign_access_findings(snapshot)
+    findings = malformed_findings(judged.malformed)
+    findings += access_findings(rows, intent)
+    findings += grant_findings(clean, known)
+    findings += key_policy_findings(clean, known)
+    findings += foreign_access_findings(clean)
+    findings += session_findings(clean, intent)
+    findings += unresolved_findings(clean)
+    findings += assume_findings(upper_bound(clean), intent, judged)
     for arn in intent.key_users:
         if arn not in known:
             findings.append(
@@ -422,7 +1076,8 @@ def audit_findings(snapshot: AccountSnapshot, intent: Intent, rows: Sequence[Acc
         findings.append(
             Finding.passed(
                 "audit.readers_as_declared",
-                f"{len(rows)} principals judged; plaintext readers: {', '.join(readers) or 'none'}",
+                f"{len(rows)} principals judged on {len(Path)} paths; "
+                f"plaintext readers: {', '.join(readers) or 'none'}",
             )
         )
     return findings

@@ -9,6 +9,7 @@ from typing import Any
 
 from access.documents import NamedPolicy
 from access.evaluator import Grant
+from access.operations import Path
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Principal:
     unique_id: str
     policies: tuple[NamedPolicy, ...] = ()
     groups: tuple[str, ...] = ()
+    trust_policy: Mapping[str, Any] | None = None  # a role's: who may assume it
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,20 @@ class AccountSnapshot:
     grants: tuple[KeyGrant, ...]
     principals: tuple[Principal, ...]
     table_policy: Mapping[str, Any] | None = None
+    stream_arn: str | None = None  # the table's latest stream, if it has one (readable 24 h after it is off)
+    index_names: tuple[str, ...] = ()  # its secondary indexes: IAM authorizes their reads on their own ARNs
 
 
 @dataclass(frozen=True)
 class Intent:
     """What the stack declares (its outputs): who should read or write, who administers, who deploys."""
 
-    key_users: Mapping[str, str] = field(default_factory=dict)  # principal ARN -> "read" | "read-write"
+    key_users: Mapping[str, str] = field(default_factory=dict)  # principal ARN -> "read" | "read-write" | "none"
+    # Other ways to the data a principal is declared for (a stream consumer, an exporter, ...).
+    paths: Mapping[str, frozenset[Path]] = field(default_factory=dict)
+    # What the verifier saw when it tried a path as a principal: (principal ARN, path) -> what happened.
+    # A path the audit can only bound (KMS use unsettled) is settled for that principal by a refusal seen.
+    refused: Mapping[tuple[str, Path], str] = field(default_factory=dict)
     key_admins: tuple[str, ...] = ()
     deployer: str = ""
     verifier: str = ""  # the identity running this audit: its canary needs read and write through DynamoDB
@@ -80,6 +89,20 @@ class Role(StrEnum):
 
 
 @dataclass(frozen=True)
+class PathAccess:
+    """One way to the data for one principal: each layer, and whether it is open."""
+
+    path: Path
+    iam: bool
+    kms: bool | None  # None: DynamoDB does not ask the caller's key rights on this path (or AWS does not say)
+    open: bool
+    reason: str  # what decided, both layers
+    assumed: str = ""  # the upper-bound readings that opened it (a condition taken as met, a Deny set aside, ...)
+    iam_statement: Mapping[str, Any] | None = None
+    kms_statement: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class AccessRow:
     """One principal, both layers judged separately, and what follows."""
 
@@ -96,7 +119,15 @@ class AccessRow:
     # The statements that let it read and decrypt (None when a grant, the root or nothing decided).
     iam_statement: Mapping[str, Any] | None = None
     kms_statement: Mapping[str, Any] | None = None
+    paths: tuple[PathAccess, ...] = ()  # every path judged, in catalogue order
+    sessions: tuple[str, ...] = ()  # role sessions named in the key policy, table policy or grants: judged as this role
+    # Who may become this principal (assume it, directly or through other roles): each chain, outermost first.
+    assumable_by: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def open_paths(self) -> tuple[PathAccess, ...]:
+        return tuple(p for p in self.paths if p.open)
 
     @property
     def touches_data(self) -> bool:
-        return self.verdict is not Verdict.NO_ACCESS or bool(self.boundary)
+        return self.verdict is not Verdict.NO_ACCESS or bool(self.boundary) or bool(self.open_paths)

@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import asdict
 
+from access.operations import Path
 from verify.audit.model import AccessRow, Verdict
 
 
@@ -33,9 +34,14 @@ def as_matrix(rows: Sequence[AccessRow]) -> str:
     shown = [r for r in rows if r.touches_data]
     width = max(100, shutil.get_terminal_size((160, 20)).columns)
     principal_width = max([len(r.principal) for r in shown] + [9])
-    header = f"{'PRINCIPAL':<{principal_width}}  {'IS':<18} {'IAM':<10} {'KMS':<8} {'VERDICT':<16} DECIDED BY"
+    paths_width = max([len(_paths(r)) for r in shown] + [5])
+    header = (
+        f"{'PRINCIPAL':<{principal_width}}  {'IS':<18} {'IAM':<10} {'KMS':<8} {'VERDICT':<16} "
+        f"{'PATHS':<{paths_width}} DECIDED BY"
+    )
     lines = [header, "-" * min(width, len(header) + 40)]
-    reason_width = max(30, width - principal_width - 58)
+    indent = principal_width + 57 + paths_width
+    reason_width = max(30, width - indent)
     for row in shown:
         iam = (
             "read+write"
@@ -51,16 +57,34 @@ def as_matrix(rows: Sequence[AccessRow]) -> str:
         )
         if row.boundary:
             decided += f"; can change the boundary: {', '.join(row.boundary)}"
+        for access in row.open_paths:
+            if access.path not in (Path.READ, Path.WRITE):
+                decided += f"; {access.path.value}: {access.reason}"
+                decided += f" [upper bound: {access.assumed}]" if access.assumed else ""
+        if row.sessions:
+            decided += f"; sessions named: {', '.join(row.sessions)}"
+        for chain in row.assumable_by:
+            decided += f"; may be assumed: {' -> '.join(chain)}"
         wrapped = textwrap.wrap(decided, reason_width, break_on_hyphens=False, break_long_words=False) or [""]
         lines.append(
             f"{row.principal:<{principal_width}}  {row.role.value:<18} {iam:<10} "
-            f"{_layer(row.kms_decrypt, 'decrypt'):<8} {row.verdict.value:<16} {wrapped[0]}"
+            f"{_layer(row.kms_decrypt, 'decrypt'):<8} {row.verdict.value:<16} {_paths(row):<{paths_width}} {wrapped[0]}"
         )
-        lines += [f"{'':<{principal_width + 56}} {more}" for more in wrapped[1:]]
+        lines += [f"{'':<{indent}} {more}" for more in wrapped[1:]]
     hidden = len(rows) - len(shown)
     lines.append("")
     lines.append(f"{len(rows)} principals judged; {hidden} with no access to the data are not listed")
+    lines.append(
+        "PATHS: the ways to the data open to it (" + ", ".join(p.value for p in Path) + "); "
+        "'?' open on the upper bound only: a condition the audit cannot know taken as met, a Deny set aside, "
+        "or a key use AWS's pages do not settle"
+    )
     return "\n".join(lines)
+
+
+def _paths(row: AccessRow) -> str:
+    """The open paths, "?" marking one open only on the upper bound (a condition or a key use assumed)."""
+    return ",".join(f"{a.path.value}{'?' if a.assumed else ''}" for a in row.open_paths) or "-"
 
 
 def rows_as_json(rows: Sequence[AccessRow]) -> list[dict[str, object]]:

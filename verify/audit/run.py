@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from access.arns import session_role_name
 from verify.audit.collect import collect_principals, collect_snapshot
-from verify.audit.judge import audit_findings, judge_access
+from verify.audit.judge import audit_findings, judge
 from verify.audit.model import AccessRow, Principal
 from verify.failures import error_code
 from verify.findings import Finding
@@ -54,8 +54,9 @@ def run_audit(aws: Aws, want: StackOutputs) -> AuditResult:
     snapshot = collect_snapshot(
         aws.dynamodb(), aws.kms(), aws.iam(), table_arn=want.table_arn, key_arn=want.key_arn, principals=principals
     )
-    rows = judge_access(snapshot, want.intent)
-    findings = audit_findings(snapshot, want.intent, rows)
+    judged = judge(snapshot, want.intent)
+    rows = judged.rows
+    findings = audit_findings(snapshot, want.intent, judged)
     replica_rows: dict[str, list[AccessRow]] = {}
     for replica in want.replicas:
         regional = aws.in_region(replica.region)
@@ -74,10 +75,11 @@ def run_audit(aws: Aws, want: StackOutputs) -> AuditResult:
             # The checks already fail replica[<region>].key.exists.
             findings.append(Finding.skipped(check_name(replica.region, "audit"), f"no key {replica.key_arn}"))
             continue
-        replica_rows[replica.region] = judge_access(snapshot, want.intent)
+        judged_here = judge(snapshot, want.intent)
+        replica_rows[replica.region] = judged_here.rows
         findings += [
             dataclasses.replace(f, check=check_name(replica.region, f.check))
-            for f in audit_findings(snapshot, want.intent, replica_rows[replica.region])
+            for f in audit_findings(snapshot, want.intent, judged_here)
             if f.check not in GLOBAL_FINDINGS
         ]
     return AuditResult(rows, findings, replica_rows)

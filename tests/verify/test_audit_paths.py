@@ -1,0 +1,287 @@
+"""The audit on every path, every principal form, and who can become whom: pure, snapshots in, findings out.
+
+Each test is a way an attacker (or a mistake) reaches the data that the item-only audit missed; the
+rules' sources are in access/operations.py and verify/audit/judge.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from access.documents import NamedPolicy
+from access.evaluator import Grant
+from access.operations import Path
+from tests.verify.test_audit_judge import (
+    ACCOUNT,
+    ADMIN,
+    CONTEXT,
+    DEPLOYER,
+    INTENT,
+    OTHER,
+    READER,
+    READS,
+    TABLE_ARN,
+    allow,
+    failed,
+    principal,
+    row_of,
+    snapshot,
+)
+from verify.audit.judge import audit_findings, judge
+from verify.audit.model import AccountSnapshot, Intent, KeyGrant, Principal
+
+STREAM_ARN = f"{TABLE_ARN}/stream/2026-12-06T00:00:00.000"
+STREAM_READ = allow(["dynamodb:GetShardIterator", "dynamodb:GetRecords", "dynamodb:DescribeStream"], f"{TABLE_ARN}/*")
+ROOT = f"arn:aws:iam::{ACCOUNT}:root"
+MIDDLE = f"arn:aws:iam::{ACCOUNT}:role/Middle"
+SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/Other/sneaky"
+
+
+def trusting(arn: str, *policies: NamedPolicy, trusted: Any = ROOT) -> Principal:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}],
+    }
+    return replace(principal(arn, *policies), trust_policy=trust)
+
+
+def granted(arn: str) -> KeyGrant:
+    return KeyGrant(Grant("g-" + arn.rsplit("/", 1)[-1], arn, ("Decrypt",), {"EncryptionContextSubset": CONTEXT}))
+
+
+def findings_of(account: AccountSnapshot, intent: Intent = INTENT) -> list[Any]:
+    return audit_findings(account, intent, judge(account, intent))
+
+
+def only(findings: list[Any], check: str) -> Any:
+    (found,) = [f for f in findings if f.check == check]
+    return found
+
+
+# -- the stream -----------------------------------------------------------------------------------------
+
+
+def test_an_undeclared_stream_consumer_without_key_rights_is_a_possible_reader_labelled_as_such() -> None:
+    account = replace(snapshot(principal(OTHER, STREAM_READ)), stream_arn=STREAM_ARN)
+    row = row_of(judge(account, INTENT).rows, OTHER)
+    (stream,) = list(row.open_paths)
+    assert (stream.path, stream.kms) == (Path.STREAM, None)
+    assert "GetRecords needs no key right of the caller" in stream.assumed
+    finding = only(findings_of(account), "audit.undeclared_stream")
+    assert finding.seen.startswith(f"{OTHER} may read the table's stream")
+    assert "upper bound" in finding.seen
+
+
+def test_the_stream_needs_both_an_iterator_and_records() -> None:
+    records_only = allow(["dynamodb:GetRecords"], f"{TABLE_ARN}/stream/*")
+    account = replace(snapshot(principal(OTHER, records_only)), stream_arn=STREAM_ARN)
+    assert "audit.undeclared_stream" not in failed(findings_of(account))
+
+
+def test_no_stream_no_stream_path() -> None:
+    account = snapshot(principal(OTHER, STREAM_READ))
+    assert row_of(judge(account, INTENT).rows, OTHER).open_paths == ()
+
+
+def test_a_healthy_stack_with_its_stream_on_passes_a_declared_reader_that_reads_the_stream_too() -> None:
+    account = replace(snapshot(principal(READER, READS, STREAM_READ)), stream_arn=STREAM_ARN, grants=(granted(READER),))
+    assert failed(findings_of(account)) == []
+    row = row_of(judge(account, INTENT).rows, READER)
+    assert {p.path for p in row.open_paths} == {Path.READ, Path.STREAM}
+
+
+def test_a_stream_refusal_the_verifier_saw_settles_the_upper_bound_for_that_principal() -> None:
+    account = replace(snapshot(principal(OTHER, STREAM_READ)), stream_arn=STREAM_ARN)
+    seen = replace(INTENT, refused={(OTHER, Path.STREAM): "refused by KMS when probed"})
+    assert "audit.undeclared_stream" not in failed(findings_of(account, seen))
+
+
+# -- copies and the boundary ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("actions", "resource", "check"),
+    [
+        (["dynamodb:ExportTableToPointInTime"], TABLE_ARN, "audit.undeclared_export"),
+        (["dynamodb:RestoreTableToPointInTime"], TABLE_ARN, "audit.undeclared_restore"),
+        (["dynamodb:RestoreTableFromBackup"], f"{TABLE_ARN}/backup/*", "audit.undeclared_restore"),
+        (["dynamodb:UpdateTable"], TABLE_ARN, "audit.undeclared_rekey"),
+        (["dynamodb:EnableKinesisStreamingDestination"], TABLE_ARN, "audit.undeclared_kinesis"),
+    ],
+)
+def test_an_undeclared_principal_that_can_take_the_data_out_is_a_finding_naming_path_and_statement(
+    actions: list[str], resource: str, check: str
+) -> None:
+    account = snapshot(principal(OTHER, allow(actions, resource, Sid="TakeItOut")))
+    finding = only(findings_of(account), check)
+    assert OTHER in finding.seen
+    assert "inline policy p statement TakeItOut" in finding.seen
+    declared = replace(INTENT, paths={OTHER: frozenset(Path)})
+    assert check not in failed(findings_of(account, declared))
+
+
+def test_a_backup_alone_stays_under_the_key_and_is_shown_not_flagged() -> None:
+    account = snapshot(principal(OTHER, allow(["dynamodb:CreateBackup"], TABLE_ARN)), principal(READER))
+    row = row_of(judge(account, INTENT).rows, OTHER)
+    assert [p.path for p in row.open_paths] == [Path.BACKUP]
+    assert failed(findings_of(account)) == []
+
+
+def test_an_index_read_is_a_read_of_the_table() -> None:
+    index_reads = allow(["dynamodb:Query"], f"{TABLE_ARN}/index/byCustomer")
+    account = replace(snapshot(principal(OTHER, index_reads), key_users=(OTHER,)), index_names=("byCustomer",))
+    assert "audit.undeclared_reader" in failed(findings_of(account))
+
+
+# -- principal forms ----------------------------------------------------------------------------------
+
+
+def test_a_grant_to_a_session_of_an_undeclared_role_is_judged_as_that_role_and_named() -> None:
+    account = snapshot(principal(OTHER, READS), grants=(granted(SESSION),))
+    row = row_of(judge(account, INTENT).rows, OTHER)
+    assert row.sessions == (SESSION,)
+    assert f"as session {SESSION}" in row.kms_reason
+    found = failed(findings_of(account))
+    assert "audit.undeclared_reader" in found
+    assert only(findings_of(account), "audit.undeclared_session").seen.startswith(f"grant g-sneaky to {SESSION}")
+
+
+def test_a_key_policy_statement_naming_a_session_counts_like_a_grant() -> None:
+    account = snapshot(principal(OTHER), key_users=(SESSION,))
+    assert SESSION in only(findings_of(account), "audit.undeclared_session").seen
+
+
+def test_a_session_of_a_role_that_does_not_exist_is_a_finding() -> None:
+    ghost = f"arn:aws:sts::{ACCOUNT}:assumed-role/Ghost/s"
+    account = snapshot(grants=(granted(ghost),))
+    assert "audit.session_of_missing_role" in failed(findings_of(account))
+
+
+def test_a_principal_the_audit_cannot_resolve_is_reported_never_dropped() -> None:
+    account = snapshot()
+    federated = {
+        "Sid": "Federated",
+        "Effect": "Allow",
+        "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+    }
+    policy = {**account.key_policy, "Statement": [*account.key_policy["Statement"], federated]}
+    finding = only(findings_of(replace(account, key_policy=policy)), "audit.unresolved_principal")
+    assert "Federated principal cognito-identity.amazonaws.com" in finding.seen
+
+
+# -- who can become a reader ---------------------------------------------------------------------------
+
+
+def test_a_role_that_may_assume_a_declared_reader_is_a_finding_with_the_chain() -> None:
+    assumer = allow(["sts:AssumeRole"], READER)
+    account = snapshot(trusting(READER, READS), principal(OTHER, assumer), key_users=(READER,))
+    judged = judge(account, INTENT)
+    assert row_of(judged.rows, READER).assumable_by == ((OTHER, READER),)
+    finding = only(audit_findings(account, INTENT, judged), "audit.can_become")
+    assert f"{OTHER} may become {READER} ({OTHER} -> {READER}) and so reach read" in finding.seen
+
+
+def test_becoming_a_reader_is_followed_through_other_roles() -> None:
+    account = snapshot(
+        trusting(READER, READS, trusted=MIDDLE),
+        trusting(MIDDLE, allow(["sts:AssumeRole"], READER)),
+        principal(OTHER, allow(["sts:AssumeRole"], MIDDLE)),
+        key_users=(READER,),
+    )
+    chains = [f.seen for f in findings_of(account) if f.check == "audit.can_become"]
+    assert any(f"({OTHER} -> {MIDDLE} -> {READER})" in seen for seen in chains)
+    assert any(f"({MIDDLE} -> {READER})" in seen for seen in chains)
+
+
+def test_a_trust_policy_naming_a_principal_needs_no_identity_policy_of_it() -> None:
+    account = snapshot(trusting(READER, READS, trusted=OTHER), principal(OTHER), key_users=(READER,))
+    assert "audit.can_become" in failed(findings_of(account))
+
+
+def test_a_declared_assumer_and_the_deployer_are_not_findings() -> None:
+    assumer = allow(["sts:AssumeRole"], READER)
+    account = snapshot(
+        trusting(READER, READS), principal(OTHER, assumer), principal(DEPLOYER, assumer), key_users=(READER,)
+    )
+    declared = replace(INTENT, key_users={READER: "read", OTHER: "read"})
+    assert "audit.can_become" not in failed(findings_of(account, declared))
+
+
+def test_a_reader_role_that_trusts_anyone_is_a_finding() -> None:
+    account = snapshot(trusting(READER, READS, trusted="*"), key_users=(READER,))
+    assert "anyone (*)" in only(findings_of(account), "audit.reader_role_trust").seen
+
+
+def test_a_role_that_cannot_reach_the_data_is_not_followed() -> None:
+    account = snapshot(trusting(MIDDLE), principal(OTHER, allow(["sts:AssumeRole"], MIDDLE)))
+    assert judge(account, INTENT).chains == {}
+
+
+def test_who_may_become_a_key_administrator_may_move_the_boundary() -> None:
+    account = snapshot(trusting(ADMIN), principal(OTHER, allow(["sts:AssumeRole"], ADMIN)), principal(READER))
+    finding = only(findings_of(account), "audit.can_become")
+    assert "reach the boundary: kms:PutKeyPolicy" in finding.seen
+
+
+# -- unknown conditions widen, never narrow --------------------------------------------------------
+
+
+def test_a_reader_behind_a_deny_the_audit_cannot_know_is_found_and_labelled() -> None:
+    deny = NamedPolicy(
+        "inline policy guard",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "OnlyFromTheVpc",
+                    "Effect": "Deny",
+                    "Action": "dynamodb:*",
+                    "Resource": "*",
+                    "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}},
+                }
+            ],
+        },
+    )
+    account = snapshot(principal(OTHER, READS, deny), key_users=(OTHER,))
+    finding = only(findings_of(account), "audit.undeclared_reader")
+    assert "unless inline policy guard statement OnlyFromTheVpc (if aws:SourceVpce) applies" in finding.seen
+
+
+def test_a_deny_the_audit_can_know_still_closes_the_path() -> None:
+    deny = NamedPolicy(
+        "inline policy guard",
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]},
+    )
+    account = snapshot(principal(OTHER, READS, deny), key_users=(OTHER,))
+    assert "audit.undeclared_reader" not in failed(findings_of(account))
+
+
+# -- malformed documents ------------------------------------------------------------------------------
+
+
+def test_a_document_aws_refuses_is_a_finding_naming_it_not_a_traceback() -> None:
+    broken = NamedPolicy(
+        "inline policy broken of role Other",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "dynamodb:GetItem",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": ["not", "a", "map"]},
+                }
+            ],
+        },
+    )
+    account = replace(snapshot(principal(OTHER, broken)), table_policy=[{"Effect": "Allow"}])  # type: ignore[arg-type]
+    found = [f for f in findings_of(account) if f.check == "audit.malformed_document"]
+    assert {f.seen.split(" is a document")[0] for f in found} == {
+        "inline policy broken of role Other",
+        f"table resource policy of {TABLE_ARN}",
+    }
