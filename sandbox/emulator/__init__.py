@@ -4,11 +4,13 @@ The modules that touch moto: `server` (moto's WSGI app, resetting it, seeding th
 with the deployer and managed policies), `patches` (every change to moto's own code and
 settings, undone on stop), `state` (reading moto's backends into plain records) and
 `table_updates` (UpdateTable's SSESpecification, which moto ignores), `restores` (a
-restored table keeps its source's key) and `replicas` (global tables and multi-Region key
+restored table keeps its source's key), `partiql_runs` (a PartiQL statement runs on the one
+table or index it was authorized on) and `replicas` (global tables and multi-Region key
 replicas, each region decided on its own keys). The rest is plain Python on top: `requests` (what
 a request is, exactly as AWS parses it, or why it is refused), `signatures` (SigV4
 verified with the secret the emulator issued), `actions` (which IAM action each
-data-plane request is), `partiql` (the table a statement touches), `rules` (what AWS
+data-plane request is), `partiql` (the table a statement touches), `policy_documents` (a policy document AWS
+refuses is refused, never stored), `rules` (what AWS
 checks before a control-plane request, on which resource), `decisions` (who may do what,
 with propagation delays, and AWS's wording for a refusal), `middleware` (the WSGI layer that enforces it),
 `faults` (errors injected for tests), `answers` (a wrapped app's answer, held and sent on),

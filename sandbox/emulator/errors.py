@@ -55,6 +55,17 @@ class ValidationError(AwsError):
     code = "ValidationException"
 
 
+class MalformedPolicyDocumentError(AwsError):
+    """KMS (CreateKey, PutKeyPolicy, ReplicateKey) and IAM: a policy document that is not syntactically correct.
+
+    KMS: MalformedPolicyDocumentException, HTTP 400 (the PutKeyPolicy and CreateKey API references);
+    IAM: MalformedPolicyDocument, HTTP 400 (the CreateRole API reference).
+    """
+
+    code = "MalformedPolicyDocumentException"
+    query_code = "MalformedPolicyDocument"
+
+
 class NotFoundError(AwsError):
     """KMS: no key (or alias) by that name."""
 

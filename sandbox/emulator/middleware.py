@@ -10,7 +10,11 @@ In order, for every request, before moto sees it:
    protocol: InvalidClientTokenId, SignatureDoesNotMatch), and nothing else is decided;
 3. its operation, exactly as AWS parses it (`requests.classify`): anything else is answered
    as AWS answers it (UnknownOperationException, SerializationException, InvalidAction);
-4. before a data-plane call, the Authority decides (IAM on each DynamoDB action, then
+4. a control-plane call is decided by the Authority (rules.needs) or left to moto's own check,
+   and one that would store a policy document AWS refuses is refused as AWS refuses it
+   (`policy_documents`: KMS MalformedPolicyDocumentException, DynamoDB ValidationException, IAM
+   MalformedPolicyDocument);
+5. before a data-plane call, the Authority decides (IAM on each DynamoDB action, then
    kms:Decrypt on each table's customer-managed key) and a refusal is answered as AWS
    answers it: HTTP 400 AccessDeniedException, "KMS key access denied error: ...". A
    disabled or pending-deletion key makes the table's data inaccessible, and
@@ -48,6 +52,7 @@ from sandbox.emulator.errors import (
     ValidationError,
     write_error,
 )
+from sandbox.emulator.policy_documents import refusal as policy_refusal
 from sandbox.emulator.replicas import check_region
 from sandbox.emulator.requests import Call, check_shape, classify, protocol_of
 from sandbox.emulator.signatures import (
@@ -146,6 +151,10 @@ class KmsEnforcement:
             verdict = authority.decide(caller, call)
             if isinstance(verdict, AwsError):
                 return self._refuse(start_response, verdict, call.service.signing_name)
+            # A policy document AWS refuses is never stored (checked once the caller may make the call).
+            malformed = policy_refusal(call)
+            if malformed is not None:
+                return self._refuse(start_response, malformed, call.service.signing_name)
             if verdict is Verdict.AUTHORIZED:
                 environ[AUTHORIZED_ENVIRON] = self.token
         if call.service.name == "dynamodb" and call.operation == "DescribeTable":

@@ -21,6 +21,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from sandbox.emulator.server import Emulator
 from tests.sandbox.emulator.test_bypasses import JSON_1_0, Answer, scoped_user
@@ -211,3 +212,90 @@ def test_a_write_to_a_table_named_like_an_index_touches_that_table_only(emulator
     client.execute_statement(Statement=f"DELETE FROM \"{DOTTED}\" WHERE id = 'd1'")  # noqa: S608
     assert dynamodb.scan(TableName=DOTTED)["Items"] == []
     assert dynamodb.scan(TableName=ORDERS)["Items"] == [ORDERS_ITEM]
+
+
+# -- 3. policy documents AWS refuses are refused, and nothing is stored ------------------------------
+
+# Action 5 is not an action: KMS refuses the document (MalformedPolicyDocumentException, PutKeyPolicy
+# and CreateKey API references); moto stored it, and the key was unusable after.
+BAD_KEY_POLICY = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": 5, "Resource": "*"}]})
+
+
+def error(refused: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
+    response = refused.value.response
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("document", [BAD_KEY_POLICY, "not JSON", "[]", json.dumps({"Statement": []} | {"Id": 1})])
+def test_a_key_policy_kms_refuses_is_not_stored(emulator: Emulator, document: str) -> None:
+    kms = emulator.client("kms")
+    key = kms.create_key(Description="a key")["KeyMetadata"]["KeyId"]
+    before = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    with pytest.raises(ClientError) as refused:
+        kms.put_key_policy(KeyId=key, PolicyName="default", Policy=document)
+    status, code, _message = error(refused)
+    assert (status, code) == (400, "MalformedPolicyDocumentException")
+    assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == before
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["Enabled"]  # still usable
+
+
+def test_a_key_created_with_a_policy_kms_refuses_is_not_created(emulator: Emulator) -> None:
+    kms = emulator.client("kms")
+    keys = kms.list_keys()["Keys"]
+    with pytest.raises(ClientError) as refused:
+        kms.create_key(Description="a key", Policy=BAD_KEY_POLICY)
+    status, code, message = error(refused)
+    assert (status, code) == (400, "MalformedPolicyDocumentException")
+    assert "Statement[0].Action" in message
+    assert kms.list_keys()["Keys"] == keys
+
+
+def test_a_table_resource_policy_dynamodb_refuses_is_not_stored(emulator: Emulator) -> None:
+    dynamodb = emulator.client("dynamodb")
+    arn = dynamodb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )["TableDescription"]["TableArn"]
+    # A statement without a Principal: a resource-based policy must name one (IAM policy grammar).
+    document = json.dumps({"Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": arn}]})
+    with pytest.raises(ClientError) as refused:
+        dynamodb.put_resource_policy(ResourceArn=arn, Policy=document)
+    status, code, message = error(refused)
+    assert (status, code) == (400, "ValidationException")
+    assert "Invalid policy document" in message
+    with pytest.raises(ClientError, match="PolicyNotFoundException"):
+        dynamodb.get_resource_policy(ResourceArn=arn)
+    # CreateTable's ResourcePolicy is the same document (moto 5.2.5 ignores it; DynamoDB refuses it).
+    with pytest.raises(ClientError) as at_creation:
+        dynamodb.create_table(
+            TableName="others",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            ResourcePolicy=document,
+        )
+    assert error(at_creation)[:2] == (400, "ValidationException")
+    assert dynamodb.list_tables()["TableNames"] == ["orders"]
+
+
+def test_a_trust_policy_iam_refuses_is_not_stored(emulator: Emulator) -> None:
+    iam = emulator.client("iam")
+    # Principal must be "*" or a map of principal types (IAM policy grammar); moto stored this one.
+    document = json.dumps(
+        {"Statement": [{"Effect": "Allow", "Principal": "arn:aws:iam::123456789012:root", "Action": "sts:AssumeRole"}]}
+    )
+    with pytest.raises(ClientError) as refused:
+        iam.create_role(RoleName="reader", AssumeRolePolicyDocument=document)
+    assert error(refused)[:2] == (400, "MalformedPolicyDocument")
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == []
+    # moto itself refuses a malformed identity policy, as IAM does.
+    iam.create_user(UserName="someone")
+    with pytest.raises(ClientError) as identity:
+        iam.put_user_policy(
+            UserName="someone",
+            PolicyName="p",
+            PolicyDocument=json.dumps({"Statement": [{"Effect": "Allow", "Action": 5, "Resource": "*"}]}),
+        )
+    assert error(identity)[:2] == (400, "MalformedPolicyDocument")
