@@ -2,7 +2,8 @@
 
 Builds the account through the API (not measured), then measures `run_audit` end to end:
 the paged collection of every principal and policy, the grants, and the judgement of both
-layers for every principal.
+layers for every principal on every path (the table's stream is on), with the assume-role
+closure over chains of roles that may assume the next one.
 
 Run as `python -m bench.audit ROLES USERS GROUPS GRANTS` in a fresh process; prints one JSON object.
 """
@@ -42,6 +43,12 @@ def populate(emulator: Emulator, roles: int, users: int, groups: int, grants: in
         arns.append(iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"])
         if index % 2 == 0:
             iam.attach_role_policy(RoleName=name, PolicyArn=READ_ONLY)
+        if index % 10 == 3:  # chains of roles: this one may become the one before it
+            iam.put_role_policy(
+                RoleName=name,
+                PolicyName="hop",
+                PolicyDocument=_document({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": arns[-2]}),
+            )
         if index % 5 == 0:
             iam.put_role_policy(
                 RoleName=name,
@@ -56,6 +63,9 @@ def populate(emulator: Emulator, roles: int, users: int, groups: int, grants: in
         iam.create_user(UserName=name)
         if groups:
             iam.add_user_to_group(GroupName=f"bench-group-{index % groups:02d}", UserName=name)
+    emulator.client("dynamodb").update_table(
+        TableName=table, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    )
     for index in range(grants):
         kms.create_grant(
             KeyId=key_arn,
@@ -72,7 +82,8 @@ def measure(roles: int, users: int, groups: int, grants: int) -> dict[str, float
         start = time.perf_counter()
         result = run_audit(Aws(emulator.session(), emulator.endpoint_url), parse_outputs(out))
         seconds = time.perf_counter() - start
-    return {"seconds": seconds, "principals": len(result.rows), "findings": len(result.findings)}
+    chains = sum(len(row.assumable_by) for row in result.rows)
+    return {"seconds": seconds, "principals": len(result.rows), "findings": len(result.findings), "chains": chains}
 
 
 if __name__ == "__main__":

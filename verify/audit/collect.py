@@ -131,7 +131,12 @@ def collect_table_policy(dynamodb: DynamoDBClient, table_arn: str) -> Mapping[st
 
 def collect_table_shape(dynamodb: DynamoDBClient, table_arn: str) -> tuple[str | None, tuple[str, ...]]:
     """The table's latest stream (readable for 24 hours after it is turned off) and its index names."""
-    table = dynamodb.describe_table(TableName=table_arn)["Table"]
+    try:
+        table = dynamodb.describe_table(TableName=table_arn)["Table"]
+    except ClientError as error:
+        if error_code(error) in NO_RESOURCE_POLICY:  # no table: the checks say so; nothing to add here
+            return None, ()
+        raise
     indexes = [*table.get("GlobalSecondaryIndexes", []), *table.get("LocalSecondaryIndexes", [])]
     return table.get("LatestStreamArn"), tuple(i["IndexName"] for i in indexes)
 

@@ -262,18 +262,34 @@ def sanitized(snapshot: AccountSnapshot) -> tuple[AccountSnapshot, list[Malforme
 # -- one principal, every path -------------------------------------------------------------------------
 
 
-def _could_allow(policies: Sequence[NamedPolicy], action: str) -> bool:
-    """Might any Allow statement of these policies cover the action? (No: the decision is a denial, no
-    need to evaluate.) NotAction counts as covering."""
-    for named in policies:
-        for statement in statements(named.document):
-            if statement.get("Effect") != "Allow":
-                continue
-            if "Action" in statement:
-                if any(action_matches(str(p), action) for p in as_list(statement["Action"])):
-                    return True
-            elif "NotAction" in statement:
+def _policy_could_allow(document: Mapping[str, Any], action: str) -> bool:
+    for statement in statements(document):
+        if statement.get("Effect") != "Allow":
+            continue
+        if "Action" in statement:
+            if any(action_matches(str(p), action) for p in as_list(statement["Action"])):
                 return True
+        elif "NotAction" in statement:
+            return True
+    return False
+
+
+def _could_allow(
+    policies: Sequence[NamedPolicy], action: str, cache: dict[tuple[int, str], bool] | None = None
+) -> bool:
+    """Might any Allow statement of these policies cover the action? (No: the decision is a denial, no
+    need to evaluate.) NotAction counts as covering. `cache` remembers the answer per document object
+    for one judgement, in which documents are not changed (managed policies are shared by many)."""
+    for named in policies:
+        if cache is None:
+            if _policy_could_allow(named.document, action):
+                return True
+            continue
+        key = (id(named.document), action)
+        if key not in cache:
+            cache[key] = _policy_could_allow(named.document, action)
+        if cache[key]:
+            return True
     return False
 
 
@@ -288,6 +304,7 @@ class _Judge:
             NamedPolicy("table resource policy", snapshot.table_policy) if snapshot.table_policy is not None else None
         )
         self.grants = [g.grant for g in snapshot.grants]
+        self.could_allow: dict[tuple[int, str], bool] = {}  # documents live as long as this judge
 
     def resources(self, operation: Operation) -> list[str]:
         table = self.snapshot.table_arn
@@ -308,7 +325,7 @@ class _Judge:
     def iam(self, principal: Principal, action: str, resource: str, caller: str = "") -> Decision:
         policies = list(principal.policies)
         if self.table_policy is None:
-            if not _could_allow(policies, action):
+            if not _could_allow(policies, action, self.could_allow):
                 return Decision(False, f"denied: no identity policy allows {action} for {principal.arn}")
             return authorize_identity(_request(principal.arn, action, self.snapshot, resource, caller), policies)
         request = _request(principal.arn, action, self.snapshot, resource, caller)
@@ -416,7 +433,7 @@ def _boundary_rights(judge: _Judge, principal: Principal, key_users: Sequence[Pr
         rights += [
             f"{action} on {user.arn}"
             for action in IDENTITY_POLICY_WRITE_ACTIONS[user.kind]
-            if _could_allow(principal.policies, action)
+            if _could_allow(principal.policies, action, judge.could_allow)
             and authorize_identity(_request(principal.arn, action, snapshot, user.arn), principal.policies).allowed
         ]
     return rights
@@ -542,12 +559,15 @@ def role_sessions(snapshot: AccountSnapshot) -> dict[str, tuple[str, ...]]:
 # -- who can become whom ------------------------------------------------------------------------------
 
 
-def _can_assume(snapshot: AccountSnapshot, who: Principal, role: Principal) -> Decision | None:
+def _can_assume(
+    snapshot: AccountSnapshot, who: Principal, role: Principal, cache: dict[tuple[int, str], bool] | None = None
+) -> Decision | None:
     if role.trust_policy is None:
         return None
     trust = NamedPolicy(f"trust policy of {role.arn}", role.trust_policy)
-    names_who = who.arn in {p for s in statements(role.trust_policy) for p in statement_principals(s)}
-    if not names_who and not _could_allow(who.policies, "sts:AssumeRole"):
+    named = {p for s in statements(role.trust_policy) for p in statement_principals(s)}
+    # A trust policy that names the principal (or anyone) lets it in without an identity policy.
+    if who.arn not in named and "*" not in named and not _could_allow(who.policies, "sts:AssumeRole", cache):
         return None
     request = _request(who.arn, "sts:AssumeRole", snapshot, role.arn)
     decision = authorize_resource(request, trust, who.policies, kind=TRUST_POLICY)
@@ -561,11 +581,14 @@ def assume_chains(snapshot: AccountSnapshot, targets: Iterable[str]) -> dict[str
     by_arn = {p.arn: p for p in snapshot.principals}
     roles = [p for p in snapshot.principals if p.kind == "role" and p.trust_policy is not None]
     assumers: dict[str, list[str]] = {}  # role -> who may assume it directly
+    cache: dict[tuple[int, str], bool] = {}
 
     def direct(role: str) -> list[str]:
         if role not in assumers:
             target = by_arn[role]
-            assumers[role] = [p.arn for p in snapshot.principals if p.arn != role and _can_assume(snapshot, p, target)]
+            assumers[role] = [
+                p.arn for p in snapshot.principals if p.arn != role and _can_assume(snapshot, p, target, cache)
+            ]
         return assumers[role]
 
     chains: dict[str, list[tuple[str, ...]]] = {}
