@@ -12,17 +12,20 @@ from typing import Any
 
 from access.documents import POLICY_VERSION
 from access.kms_dynamodb import KEY_READ_ACTIONS, KEY_USER_ACTIONS, dynamodb_via_service
+from access.operations import BY_NAME
 from verify.inputs import StackOutputs
 
-# Table checks, the canary round trip, the table's resource policy (for the audit).
-TABLE_ACTIONS = (
-    "dynamodb:DescribeTable",
-    "dynamodb:DescribeContinuousBackups",
-    "dynamodb:GetResourcePolicy",
-    "dynamodb:PutItem",
-    "dynamodb:GetItem",
-    "dynamodb:DeleteItem",
+# Table checks (and the audit's stream and indexes), the canary round trip, the table's resource
+# policy (for the audit): the catalogue's records of the calls the verifier makes.
+TABLE_OPERATIONS = (
+    "DescribeTable",
+    "DescribeContinuousBackups",
+    "GetResourcePolicy",
+    "PutItem",
+    "GetItem",
+    "DeleteItem",
 )
+TABLE_ACTIONS = tuple(BY_NAME[name].actions[0] for name in TABLE_OPERATIONS)
 # Key checks and the key's grants (explanations, the audit).
 KEY_ACTIONS = ("kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy", "kms:ListGrants")
 # The audit reads every principal in one paged call; explanations read one principal's policies.
