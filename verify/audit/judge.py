@@ -21,18 +21,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from access.policy_grammar import (
-    IDENTITY_POLICY,
-    KEY_POLICY,
-    document_problems,
-)
-from access.policy_grammar import (
-    TABLE_POLICY as TABLE_POLICY_KIND,
-)
-from access.policy_grammar import (
-    TRUST_POLICY as TRUST_KIND,
-)
-
 from access.arns import account_root_arn, is_account_principal
 from access.documents import (
     NamedPolicy,
@@ -68,6 +56,17 @@ from access.operations import (
     Path,
     Resource,
     operations_on,
+)
+from access.policy_grammar import (
+    IDENTITY_POLICY,
+    KEY_POLICY,
+    document_problems,
+)
+from access.policy_grammar import (
+    TABLE_POLICY as TABLE_POLICY_KIND,
+)
+from access.policy_grammar import (
+    TRUST_POLICY as TRUST_KIND,
 )
 from verify.audit.model import (
     AccessRow,
