@@ -9,15 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from access.operations import TRANSACT_WRITE_ACTIONS
 from sandbox.emulator import partiql
 from sandbox.emulator.requests import Call
 
-_TRANSACT_WRITE_ACTIONS = {
-    "Put": "PutItem",
-    "Update": "UpdateItem",
-    "Delete": "DeleteItem",
-    "ConditionCheck": "ConditionCheckItem",
-}
 # Calls that read key or identity state without changing it.
 _READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Generate", "Encrypt", "Decrypt")
 
@@ -80,7 +75,7 @@ def table_actions(operation: str, body: Mapping[str, Any]) -> list[TableAccess]:
         return [TableAccess(_table(get.get("TableName")), "dynamodb:GetItem") for get in gets]
     if operation == "TransactWriteItems":
         return [
-            TableAccess(_table(op.get("TableName")), f"dynamodb:{_TRANSACT_WRITE_ACTIONS.get(kind, kind)}")
+            TableAccess(_table(op.get("TableName")), TRANSACT_WRITE_ACTIONS.get(kind, f"dynamodb:{kind}"))
             for item in _items(body.get("TransactItems"), "TransactItems")
             for kind, op in item.items()
             if isinstance(op, Mapping)

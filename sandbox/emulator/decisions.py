@@ -30,7 +30,7 @@ from access.evaluator import (
     authorize_resource,
     dynamodb_decrypt_request,
 )
-from access.kms_dynamodb import USABLE_KEY_STATE, dynamodb_via_service
+from access.kms_dynamodb import INACCESSIBLE_STATUS, USABLE_KEY_STATE, dynamodb_via_service
 from sandbox.emulator.account import PARTITION
 from sandbox.emulator.actions import TableAccess
 from sandbox.emulator.errors import AccessDeniedError, AwsError, NotFoundError, ValidationError
@@ -52,7 +52,7 @@ from sandbox.emulator.state import (
 )
 from sandbox.emulator.state import trust_policy as read_trust_policy
 
-INACCESSIBLE_TABLE_STATUS = "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
+INACCESSIBLE_TABLE_STATUS = INACCESSIBLE_STATUS  # the access core's, re-exported for the layers above
 
 
 class Verdict(enum.Enum):

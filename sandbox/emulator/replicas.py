@@ -53,9 +53,16 @@ from moto.dynamodb.models.table import Table
 from moto.kms.models import kms_backends
 
 from access.arns import table_name_of
-from access.kms_dynamodb import KEY_SPEC, USABLE_KEY_STATE
+from access.kms_dynamodb import (
+    AWS_MANAGED_KEY_ALIAS,
+    GLOBAL_TABLE_VERSION,
+    INACCESSIBLE_STATUS,
+    KEY_SPEC,
+    USABLE_KEY_STATE,
+)
+from access.operations import ITEM_WRITE_OPERATIONS, PARTIQL_OPERATIONS
 from sandbox.emulator.answers import Answer, call, send
-from sandbox.emulator.decisions import INACCESSIBLE_TABLE_STATUS, Authority
+from sandbox.emulator.decisions import Authority
 from sandbox.emulator.errors import (
     DYNAMODB_ERROR_PREFIX,
     AwsError,
@@ -65,25 +72,13 @@ from sandbox.emulator.errors import (
 )
 from sandbox.emulator.signatures import header, read_authorization
 
-GLOBAL_TABLE_VERSION = "2019.11.21"
 ACTIVE = "ACTIVE"
 DYNAMODB_TARGET = "DynamoDB_20120810"
 KMS_TARGET = "TrentService"
 PROVISIONED = "PROVISIONED"
-WRITES = frozenset(
-    {
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "BatchWriteItem",
-        "TransactWriteItems",
-        "ExecuteStatement",
-        "BatchExecuteStatement",
-        "ExecuteTransaction",
-    }
-)
-AWS_MANAGED_ALIAS = "alias/aws/dynamodb"
-PARTIQL = frozenset({"ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"})
+# The writes replicated before the writer's answer, and the PartiQL calls: the catalogue's.
+WRITES = ITEM_WRITE_OPERATIONS
+PARTIQL = PARTIQL_OPERATIONS
 REPLICA_NOT_FOUND = "Replica specified in the Replica Update or Replica Delete action of the request was not found."
 # moto picks a request's region from these before the credential scope (BaseResponse.get_region_from_url).
 _HOST_REGION = re.compile(r"\.(?P<region>[^.]+)\.amazonaws\.com")
@@ -244,7 +239,7 @@ class Replication:
         if key_id is not None:
             key = authority.key_access(key_id)
             if key is None or key.state != USABLE_KEY_STATE:
-                entry["ReplicaStatus"] = INACCESSIBLE_TABLE_STATUS
+                entry["ReplicaStatus"] = INACCESSIBLE_STATUS
                 entry["ReplicaInaccessibleDateTime"] = authority.inaccessible_since.setdefault(key_id, time.time())
         return entry
 
@@ -547,4 +542,4 @@ def _aws_managed(account_id: str, region: str, key: str) -> bool:
         found = backend.describe_key(key)
     except Exception:  # a key that does not exist
         return False
-    return AWS_MANAGED_ALIAS in found.aliases
+    return AWS_MANAGED_KEY_ALIAS in found.aliases

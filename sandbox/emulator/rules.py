@@ -45,6 +45,7 @@ from typing import Any
 import botocore.session
 
 from access.arns import table_arn, table_name_of
+from access.operations import BY_NAME, account_wide_operations, operations_by_parameter
 from sandbox.emulator.requests import Call
 
 
@@ -90,48 +91,24 @@ RESTORE_TARGET_ACTIONS = (
 # What DynamoDB needs of the caller on the key of a table it creates (the aws-notes: CreateGrant).
 TABLE_KEY_ACTIONS = ("kms:DescribeKey", "kms:CreateGrant")
 
+# Control-plane calls judged on the resource their parameter names, from the catalogue of operations
+# (access.operations): a call that reads or writes items is never among them (the data plane decides
+# those, with the key), nor one the catalogue gives a parameter of its own handled below.
+_BY_PARAMETER = operations_by_parameter("dynamodb")
 _BY_TABLE_NAME = frozenset(
-    {
-        "CreateBackup",
-        "CreateTable",
-        "DeleteTable",
-        "DescribeContinuousBackups",
-        "DescribeContributorInsights",
-        "DescribeKinesisStreamingDestination",
-        "DescribeTable",
-        "DescribeTableReplicaAutoScaling",
-        "DescribeTimeToLive",
-        "DisableKinesisStreamingDestination",
-        "EnableKinesisStreamingDestination",
-        "UpdateContinuousBackups",
-        "UpdateContributorInsights",
-        "UpdateKinesisStreamingDestination",
-        "UpdateTable",
-        "UpdateTableReplicaAutoScaling",
-        "UpdateTimeToLive",
-    }
+    name for name in _BY_PARAMETER["TableName"] if not (BY_NAME[name].reads or BY_NAME[name].writes)
 )
-_BY_RESOURCE_ARN = frozenset(
-    {
-        "DeleteResourcePolicy",
-        "GetResourcePolicy",
-        "ListTagsOfResource",
-        "PutResourcePolicy",
-        "TagResource",
-        "UntagResource",
-    }
-)
-_ACCOUNT_WIDE = frozenset(
-    {
-        "DescribeEndpoints",
-        "DescribeLimits",
-        "ListBackups",
-        "ListExports",
-        "ListGlobalTables",
-        "ListImports",
-        "ListTables",
-    }
-)
+_BY_RESOURCE_ARN = _BY_PARAMETER["ResourceArn"]
+# Judged on the ARN their parameter names as it is: a backup's (but a restore, below), an export's, an import's.
+_BY_OWN_ARN = {
+    name: parameter
+    for parameter in ("BackupArn", "ExportArn", "ImportArn")
+    for name in _BY_PARAMETER.get(parameter, frozenset())
+    if BY_NAME[name].path is None
+}
+_ACCOUNT_WIDE = account_wide_operations("dynamodb")
+_STREAM_ACCOUNT_WIDE = account_wide_operations("dynamodbstreams")
+_BY_STREAM_ARN = operations_by_parameter("dynamodbstreams")["StreamArn"]
 # KMS operations with a KeyId that KMS authorizes otherwise: ListAliases (Resource "*"), RetireGrant (the grant).
 _KMS_NOT_BY_KEY = frozenset({"ListAliases", "RetireGrant"})
 
@@ -216,12 +193,9 @@ def _dynamodb(operation: str, params: Mapping[str, Any], place: Place) -> list[N
     if operation in _BY_RESOURCE_ARN:
         resource = _text(params, "ResourceArn")
         return [Iam(action, resource)] if resource else None
-    if operation in ("DescribeBackup", "DeleteBackup"):
-        backup = _text(params, "BackupArn")
-        return [Iam(action, backup)] if backup else None
-    if operation == "DescribeExport":
-        export = _text(params, "ExportArn")
-        return [Iam(action, export)] if export else None
+    if operation in _BY_OWN_ARN:
+        resource = _text(params, _BY_OWN_ARN[operation])
+        return [Iam(action, resource)] if resource else None
     if operation == "ExportTableToPointInTime":  # and S3 writes, not modelled
         table = _text(params, "TableArn")
         return [Iam(action, place.table(table))] if table else None
@@ -242,9 +216,9 @@ def _dynamodb(operation: str, params: Mapping[str, Any], place: Place) -> list[N
 
 def _streams(operation: str, params: Mapping[str, Any]) -> list[Need] | None:
     action = f"dynamodb:{operation}"
-    if operation == "ListStreams":
+    if operation in _STREAM_ACCOUNT_WIDE:
         return [Iam(action, "*")]
-    if operation in ("DescribeStream", "GetShardIterator"):
+    if operation in _BY_STREAM_ARN:
         stream = _text(params, "StreamArn")
         return [Iam(action, stream)] if stream else None
     if operation == "GetRecords":
