@@ -5,6 +5,7 @@ import pulumi
 from components import EncryptedTable, KeyUser
 from stack import outputs
 from stack.config import TABLE_COMPONENT_NAME, load_stack_config
+from stack.intent import intended_key_users
 from stack.test_principal import ProbePrincipal
 
 settings = load_stack_config(pulumi.Config())
@@ -29,19 +30,8 @@ if probe is not None and granted and settings.grant_mode != "key-policy":
         )
     )
 
-# Who the stack means to read or write the data, for the verifier's access audit. The key policy's
-# key users may use the key for reads and writes; a KeyUser, as its access says.
-intended = pulumi.Output.all(
-    table.key_user_arns.apply(
-        lambda arns: [{outputs.INTENDED_PRINCIPAL: a, outputs.INTENDED_ACCESS: "read-write"} for a in arns]
-    ),
-    *[
-        pulumi.Output.all(user.principal_arn, user.access).apply(
-            lambda values: [{outputs.INTENDED_PRINCIPAL: values[0], outputs.INTENDED_ACCESS: values[1]}]
-        )
-        for user in key_user_grants
-    ],
-).apply(lambda groups: [entry for group in groups for entry in group])
+# Who the stack means to reach the data, and how, for the verifier's access audit (stack/intent.py).
+intended = intended_key_users(table, key_user_grants)
 
 pulumi.export(outputs.REGION, table.region)
 pulumi.export(outputs.ACCOUNT_ID, table.account_id)

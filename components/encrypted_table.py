@@ -424,8 +424,9 @@ class EncryptedTable(pulumi.ComponentResource):
         access: str = "read",
         include_table_access: bool = False,
         principal_kind: str | None = None,
+        paths: Sequence[str] = (),
     ) -> KeyUserArgs:
-        """KeyUser arguments that make principal_arn a user of this table's key."""
+        """KeyUser arguments that make principal_arn a user of this table's key (and of its declared paths)."""
         args: KeyUserArgs = {
             "key_arn": self.key_arn,
             "table_name": self.table_name,
@@ -440,4 +441,6 @@ class EncryptedTable(pulumi.ComponentResource):
             args["replica_key_arns"] = {region: key.arn for region, key in self.replica_keys.items()}
         if principal_kind is not None:
             args["principal_kind"] = principal_kind
+        if paths:
+            args["paths"] = list(paths)
         return args

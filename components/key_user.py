@@ -2,7 +2,9 @@
 
 The key policy has one owner (the EncryptedTable); KeyUser never rewrites it.
 It adds a KMS grant (mode "grant") or an identity policy on the principal
-(mode "iam-policy"), both limited to this key and this table.
+(mode "iam-policy"), both limited to this key and this table. It may also declare
+other ways to the data (paths: a stream consumer, an exporter, ...), with their
+DynamoDB rights when include_table_access is on; access "none" declares those only.
 """
 
 import json
@@ -38,9 +40,15 @@ class KeyUserArgs(TypedDict):
     mode: NotRequired[str]
     """'grant': a KMS grant; 'iam-policy': an identity policy on the principal."""
     access: NotRequired[str]
-    """'read': Decrypt, DescribeKey; 'read-write': also Encrypt, GenerateDataKey*, ReEncrypt*."""
+    """'read': Decrypt, DescribeKey; 'read-write': also Encrypt, GenerateDataKey*, ReEncrypt*;
+    'none': no key use at all (no grant, no key statement), only the declared paths (needs paths)."""
     include_table_access: NotRequired[bool]
-    """Also allow the matching DynamoDB actions on the table and its indexes."""
+    """Also allow the matching DynamoDB actions on the table and its indexes, and those of each path."""
+    paths: NotRequired[list[str]]
+    """Other ways to the data this principal is declared for: 'stream', 'export', 'backup', 'restore',
+    're-key', 'kinesis', 'table policy'. With include_table_access, their DynamoDB actions are granted on
+    the table (its streams, its backups); rights outside DynamoDB (an export's S3 bucket, a restore's
+    target table, a Kinesis stream) are not. Default: none."""
     replica_key_arns: NotRequired[dict[str, pulumi.Input[str]]]
     """A global table's replica keys, by region (EncryptedTable.replica_key_arns); regions known before deploy."""
     regions: NotRequired[list[str]]
@@ -83,7 +91,9 @@ class KeyUser(pulumi.ComponentResource):
     grant_id: pulumi.Output[str] | None
     """Id of the KMS grant (mode 'grant')."""
     access: pulumi.Output[str]
-    """'read' or 'read-write': what the principal may do with the table's data."""
+    """'read', 'read-write' or 'none': what the principal may do with the table's items."""
+    paths: pulumi.Output[list[str]]
+    """The other ways to the data it is declared for (paths), sorted; empty when none."""
 
     def __init__(
         self,
@@ -113,7 +123,20 @@ class KeyUser(pulumi.ComponentResource):
         self.replica_grants: dict[str, aws.kms.Grant] = {}
         self.grant_id = None
         self.policy: aws.iam.RolePolicy | aws.iam.UserPolicy | None = None
-        if spec.mode == "grant":
+        if not spec.uses_key:
+            # Access "none": no grant and no key statement, whatever the mode; only the paths' table rights.
+            if spec.include_table_access:
+                document = table_arn.apply(
+                    lambda arn: json.dumps(
+                        table_access_policy(
+                            table_arn=arn, access=spec.access, replica_regions=spec.regions, paths=spec.paths
+                        )
+                    )
+                )
+                self.policy = _identity_policy_resource(
+                    f"{name}-table-access", spec.principal_kind, principal_arn, document, child
+                )
+        elif spec.mode == "grant":
             context = pulumi.Output.all(pulumi.Output.from_input(args["table_name"]), table_arn).apply(
                 lambda values: table_encryption_context(values[0], parse_table_arn("table_arn", values[1]).account)
             )
@@ -143,7 +166,9 @@ class KeyUser(pulumi.ComponentResource):
             if spec.include_table_access:
                 document = table_arn.apply(
                     lambda arn: json.dumps(
-                        table_access_policy(table_arn=arn, access=spec.access, replica_regions=spec.regions)
+                        table_access_policy(
+                            table_arn=arn, access=spec.access, replica_regions=spec.regions, paths=spec.paths
+                        )
                     )
                 )
                 self.policy = _identity_policy_resource(
@@ -162,6 +187,7 @@ class KeyUser(pulumi.ComponentResource):
                         access=spec.access,
                         table_arn=table if spec.include_table_access else None,
                         replica_keys=replicas,
+                        paths=spec.paths,
                     )
                 )
 
@@ -173,7 +199,13 @@ class KeyUser(pulumi.ComponentResource):
         self.principal_arn = principal_arn
         self.key_arn = key_arn
         self.access = pulumi.Output.from_input(spec.access)
-        outputs: dict[str, Any] = {"principal_arn": principal_arn, "key_arn": key_arn, "access": self.access}
+        self.paths = pulumi.Output.from_input([path.value for path in spec.paths])
+        outputs: dict[str, Any] = {
+            "principal_arn": principal_arn,
+            "key_arn": key_arn,
+            "access": self.access,
+            "paths": self.paths,
+        }
         if self.grant_id is not None:
             outputs["grant_id"] = self.grant_id
         self.register_outputs(outputs)

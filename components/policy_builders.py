@@ -30,6 +30,19 @@ from access.kms_dynamodb import (
     SID_TRUST_ACCOUNT,
     dynamodb_via_service,
 )
+from access.operations import Path, Resource, operations_on, path_actions
+
+# A declared path's statement: this prefix and the path's name ("DeclaredPathStream", "DeclaredPathReKey"),
+# and the resource kind when the path's actions act on several ("DeclaredPathRestoreBackup").
+SID_DECLARED_PATH = "DeclaredPath"
+# Where a path's actions are granted, by the kind of resource the catalogue names first for each: the
+# table itself, or its streams, backups, exports (never "*", never another table).
+_PATH_RESOURCES: dict[Resource, str] = {
+    Resource.TABLE: "{table}",
+    Resource.STREAM: "{table}/stream/*",
+    Resource.BACKUP: "{table}/backup/*",
+    Resource.EXPORT: "{table}/export/*",
+}
 
 
 def via_dynamodb_condition(region: str | Sequence[str], account_id: str) -> dict[str, Any]:
@@ -145,14 +158,18 @@ def key_user_identity_policy(
     access: str,
     table_arn: str | None = None,
     replica_keys: Mapping[str, str] | None = None,
+    paths: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """An identity policy for one key user: this table's keys only, through DynamoDB only.
 
     replica_keys (region -> key ARN): a global table's replicas, each encrypted with its own
     region's key, are used through DynamoDB of their region. With table_arn, it also grants
     the matching DynamoDB actions on the table (and its replicas) and their indexes, so one
-    policy makes a working reader or writer in every region.
+    policy makes a working reader or writer in every region, and the actions of each declared
+    path (declared_path_statements).
     """
+    if access not in ACCESS_KMS_ACTIONS:
+        raise ConfigError("access", f"{access!r} uses no key: no key statement to write", "'read', 'read-write'")
     keys = {region: key_arn, **(replica_keys or {})}
     statements: list[dict[str, Any]] = [
         {
@@ -165,7 +182,7 @@ def key_user_identity_policy(
     ]
     if table_arn is not None:
         tables = [table_arn, *(_in_region(table_arn, r) for r in keys if r != region)]
-        statements.append(_table_items_statement(tables, access))
+        statements += [_table_items_statement(tables, access), *declared_path_statements(tables, paths)]
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
@@ -175,10 +192,47 @@ def _in_region(arn: str, region: str) -> str:
     return table_arn_in(table.partition, region, table.account, table.name)
 
 
-def table_access_policy(*, table_arn: str, access: str, replica_regions: Sequence[str] = ()) -> dict[str, Any]:
-    """DynamoDB item access on one table (and its replicas) and their indexes, no KMS rights."""
+def table_access_policy(
+    *, table_arn: str, access: str, replica_regions: Sequence[str] = (), paths: Sequence[Path] = ()
+) -> dict[str, Any]:
+    """DynamoDB item access on one table (and its replicas) and their indexes, and the actions of each
+    declared path, no KMS rights. Access "none" (access.operations.NO_ITEM_ACCESS): the paths only."""
     tables = [table_arn, *(_in_region(table_arn, r) for r in replica_regions)]
-    return {"Version": POLICY_VERSION, "Statement": [_table_items_statement(tables, access)]}
+    items = [_table_items_statement(tables, access)] if access in ACCESS_TABLE_ACTIONS else []
+    statements = [*items, *declared_path_statements(tables, paths)]
+    if not statements:
+        raise ConfigError("access", f"{access!r} with no paths grants nothing", "'read', 'read-write', or paths")
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def declared_path_statements(tables: Sequence[str], paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """For each declared path, the IAM actions that open it (access.operations.path_actions) on these
+    tables' resources of the kind each action acts on: stream reads on <table>/stream/*, a restore from
+    a backup on <table>/backup/*, the rest on the table. Nothing outside DynamoDB (an export's S3
+    bucket, a restore's target table, a Kinesis stream): who declares the path grants those."""
+    statements: list[dict[str, Any]] = []
+    for path in dict.fromkeys(paths):
+        opening = path_actions(path)
+        by_kind: dict[Resource, list[str]] = {}
+        for operation in operations_on(path):
+            if operation.actions[0] in opening:
+                by_kind.setdefault(operation.resources[0], []).append(operation.actions[0])
+        name = SID_DECLARED_PATH + _sid_part(path.value)
+        for kind, actions in by_kind.items():
+            statements.append(
+                {
+                    "Sid": name + (_sid_part(kind.value) if len(by_kind) > 1 else ""),
+                    "Effect": "Allow",
+                    "Action": sorted(set(actions)),
+                    "Resource": [_PATH_RESOURCES[kind].format(table=table) for table in tables],
+                }
+            )
+    return statements
+
+
+def _sid_part(name: str) -> str:
+    """'table policy' -> 'TablePolicy', 're-key' -> 'ReKey': a statement id takes letters and digits only."""
+    return "".join(word.capitalize() for word in name.replace("-", " ").split())
 
 
 def _table_items_statement(tables: Sequence[str], access: str) -> dict[str, Any]:

@@ -36,12 +36,16 @@ from access.kms_dynamodb import (
     TABLE_NAME_CHARACTERS,
     TABLE_NAME_LENGTH,
 )
+from access.operations import DECLARABLE_PATHS, NO_ITEM_ACCESS, Path
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
 BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
 STREAM_VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 PROJECTION_TYPES = ("ALL", "KEYS_ONLY", "INCLUDE")
 KEY_USER_MODES = ("grant", "iam-policy")
+# A KeyUser's access: an item level, or "none" (no key use: only its declared paths).
+KEY_USER_ACCESS = (*ACCESS_LEVELS, NO_ITEM_ACCESS)
+KEY_USER_PATHS: tuple[str, ...] = tuple(path.value for path in DECLARABLE_PATHS)
 
 # The components' defaults, in one place: validation applies them and the
 # generated component reference (docs/components.md) shows them.
@@ -511,15 +515,40 @@ def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
 class KeyUserSpec:
     regions: tuple[str, ...]  # replica regions granted (the primary always is)
     mode: str
-    access: str
+    access: str  # "read", "read-write", or "none" (no key use)
     include_table_access: bool
     # "role" or "user" when an identity policy must be attached; None otherwise.
     principal_kind: str | None
+    paths: tuple[Path, ...] = ()  # declared ways to the data beyond the items, sorted
+
+    @property
+    def uses_key(self) -> bool:
+        return self.access != NO_ITEM_ACCESS
+
+
+def validate_key_user_paths(value: object) -> tuple[Path, ...]:
+    """The paths a KeyUser declares (and, with include_table_access, is given): each one allowed, once."""
+    paths = [
+        Path(require_choice(f"paths[{i}]", path, KEY_USER_PATHS))
+        for i, path in enumerate(require_sequence("paths", value))
+    ]
+    twice = sorted({p.value for p in paths if paths.count(p) > 1})
+    if twice:
+        raise ConfigError("paths", f"{twice} given twice", "each path once")
+    return tuple(sorted(paths))
 
 
 def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
     mode = require_choice("mode", args.get("mode", KEY_USER_DEFAULTS["mode"]), KEY_USER_MODES)
-    access = require_choice("access", args.get("access", KEY_USER_DEFAULTS["access"]), ACCESS_LEVELS)
+    access = require_choice("access", args.get("access", KEY_USER_DEFAULTS["access"]), KEY_USER_ACCESS)
+    paths = validate_key_user_paths(() if args.get("paths") is None else args["paths"])
+    if access == NO_ITEM_ACCESS and not paths:
+        raise ConfigError(
+            "access",
+            f"{NO_ITEM_ACCESS!r} without paths declares and grants nothing",
+            f"{one_of(ACCESS_LEVELS)}, or {NO_ITEM_ACCESS!r} with paths from {one_of(KEY_USER_PATHS)}",
+        )
+    uses_key = access != NO_ITEM_ACCESS
     include_table_access = require_bool(
         "include_table_access", args.get("include_table_access", KEY_USER_DEFAULTS["include_table_access"])
     )
@@ -529,7 +558,7 @@ def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
     for field_name in ("key_arn", "table_name", "table_arn", "principal_arn"):
         require_plain_or_output(field_name, args.get(field_name), str, "a string (or an Output of one)")
     validate_key_reference("key_arn", args.get("key_arn"))
-    if mode == "iam-policy" and not key_allows_iam_policies:
+    if mode == "iam-policy" and uses_key and not key_allows_iam_policies:
         raise ConfigError(
             "mode",
             "'iam-policy' grants nothing on a key whose policy does not delegate to IAM (allow_iam_policies is off)",
@@ -550,7 +579,8 @@ def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
                 "principal_kind", f"{kind!r} does not match the ARN, which is a {parsed.kind}", one_of(PRINCIPAL_KINDS)
             )
         kind = parsed.kind
-    needs_identity_policy = mode == "iam-policy" or include_table_access
+    # Without key use there is no key statement: only the table rights need an identity policy.
+    needs_identity_policy = (mode == "iam-policy" and uses_key) or include_table_access
     if needs_identity_policy and kind is None:
         raise ConfigError(
             "principal_kind",
@@ -558,7 +588,12 @@ def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
             one_of(PRINCIPAL_KINDS),
         )
     return KeyUserSpec(
-        validate_key_user_regions(args), mode, access, include_table_access, kind if needs_identity_policy else None
+        validate_key_user_regions(args),
+        mode,
+        access,
+        include_table_access,
+        kind if needs_identity_policy else None,
+        paths,
     )
 
 

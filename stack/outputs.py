@@ -4,8 +4,11 @@ One module, imported by both, so the two cannot drift apart. Standard library
 only (and the access core): the verifier imports it without loading Pulumi.
 """
 
+from collections.abc import Iterable
+
 from access.arns import PRINCIPAL_KINDS
 from access.kms_dynamodb import ACCESS_LEVELS
+from access.operations import ACCESS_LEVEL_PATHS, DECLARABLE_PATHS, NO_ITEM_ACCESS
 
 REGION = "region"
 ACCOUNT_ID = "accountId"
@@ -22,7 +25,9 @@ TEST_PRINCIPAL_EXPECTED_ACCESS = "testPrincipalExpectedAccess"
 TEST_USER_ACCESS_KEY_ID = "testUserAccessKeyId"
 TEST_USER_SECRET_ACCESS_KEY = "testUserSecretAccessKey"  # noqa: S105 (the output's name)
 # Who the stack means to hold which rights on the data, for the access audit (verify --audit):
-# [{"principal": <ARN>, "access": "read" | "read-write"}, ...], the deployer and the key administrators.
+# [{"principal": <ARN>, "access": "read" | "read-write" | "none", "paths": [<path>, ...]}, ...], the
+# deployer and the key administrators. "paths" (optional; absent when empty) declares other ways to the
+# data (INTENDED_PATH_VALUES: a stream consumer, an exporter, ...); "none" declares those paths only.
 INTENDED_KEY_USERS = "intendedKeyUsers"
 # Global tables: one entry per replica region (the primary region is the stack's `region`):
 # [{"region": ..., "keyArn": <that region's CMK>, "keyAlias": ..., "replicaArn": <the replica table>}, ...]
@@ -58,6 +63,7 @@ FOR_THE_AUDIT = (INTENDED_KEY_USERS, KEY_ADMIN_ARNS, DEPLOYER_ARN)
 FOR_REPLICAS = (REPLICAS,)
 INTENDED_PRINCIPAL = "principal"
 INTENDED_ACCESS = "access"
+INTENDED_PATHS = "paths"
 
 # Allowed values.
 NO_TEST_PRINCIPAL = "none"
@@ -65,4 +71,20 @@ TEST_PRINCIPAL_KINDS = (*PRINCIPAL_KINDS, NO_TEST_PRINCIPAL)
 EXPECT_DENIED = "denied"
 EXPECT_READ = "read"
 EXPECTED_ACCESS = (EXPECT_DENIED, EXPECT_READ)
-INTENDED_ACCESS_LEVELS = ACCESS_LEVELS  # "read", "read-write"
+INTENDED_ACCESS_LEVELS = (*ACCESS_LEVELS, NO_ITEM_ACCESS)  # "read", "read-write", "none" (its paths only)
+INTENDED_NO_ACCESS = NO_ITEM_ACCESS  # allowed only with a non-empty INTENDED_PATHS
+INTENDED_PATH_VALUES: tuple[str, ...] = tuple(path.value for path in DECLARABLE_PATHS)
+
+
+def widest_access(*levels: str) -> str:
+    """Of several access levels declared for one principal, the one that covers the most paths."""
+    return max(levels, key=lambda level: len(ACCESS_LEVEL_PATHS[level]))
+
+
+def intended_key_user(principal: str, access: str, paths: Iterable[str] = ()) -> dict[str, object]:
+    """One INTENDED_KEY_USERS entry; "paths" only when there are any, sorted."""
+    entry: dict[str, object] = {INTENDED_PRINCIPAL: principal, INTENDED_ACCESS: access}
+    declared = sorted(set(paths))
+    if declared:
+        entry[INTENDED_PATHS] = declared
+    return entry

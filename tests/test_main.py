@@ -12,11 +12,15 @@ import yaml
 from access.documents import statement_principals
 from access.errors import ConfigError
 from access.kms_dynamodb import SID_KEY_USE_VIA_DYNAMODB
+from access.operations import Path as DataPath
+from components import EncryptedTable, KeyUser
 from sandbox.emulator.account import ACCOUNT_ID
 from sandbox.harness import ISSUER_ARN, ProgramRun, RecordingMocks, run_program
 from stack import outputs
+from stack.intent import intended_key_users
 from stack.project import config_schema
 from tests.conftest import policy_of, statement
+from verify.inputs import parse_intent
 
 ROOT = Path(__file__).resolve().parent.parent
 GRANT, KEY = "aws:kms/grant:Grant", "aws:kms/key:Key"
@@ -84,6 +88,31 @@ def test_intended_key_users_name_the_granted_test_principal_with_its_access() ->
     ]
     assert granted[outputs.DEPLOYER_ARN] == ISSUER_ARN
     assert granted[outputs.KEY_ADMIN_ARNS] == [ISSUER_ARN]
+
+
+def test_intended_key_users_carry_a_key_users_declared_paths_and_only_then(mocks: RecordingMocks, resolve: Any) -> None:
+    # The program has no config for more KeyUsers: the function it exports intent with, under mocks.
+    exporter, reader = f"arn:aws:iam::{ACCOUNT_ID}:role/exporter", f"arn:aws:iam::{ACCOUNT_ID}:role/reader"
+    admin_user = f"arn:aws:iam::{ACCOUNT_ID}:user/ops"
+
+    def program() -> dict[str, Any]:
+        table = EncryptedTable("orders", {"partition_key": "id", "key_users": [admin_user]})
+        users = [
+            KeyUser("exporter", table.key_user_args(exporter, access="none", paths=["stream", "export"])),
+            KeyUser("reader", table.key_user_args(reader)),
+        ]
+        return {"intended": intended_key_users(table, users)}
+
+    intended = resolve(program)["intended"]
+    assert intended == [
+        {"principal": admin_user, "access": "read-write"},
+        {"principal": exporter, "access": "none", "paths": ["export", "stream"]},
+        {"principal": reader, "access": "read"},
+    ]
+    # What the verifier reads back from it.
+    intent = parse_intent({outputs.INTENDED_KEY_USERS: intended})
+    assert intent.key_users == {admin_user: "read-write", exporter: "none", reader: "read"}
+    assert intent.paths == {exporter: frozenset({DataPath.STREAM, DataPath.EXPORT})}
 
 
 def test_replica_regions_give_a_key_per_region_and_a_grant_per_region() -> None:

@@ -27,6 +27,7 @@ from access.arns import (
 )
 from access.arns import table_arn as build_table_arn
 from access.errors import ConfigError, one_of
+from access.operations import Path
 from stack import outputs
 from verify.audit.model import Intent
 
@@ -147,6 +148,21 @@ def _principal_list(name: str, value: object) -> tuple[str, ...]:
     return tuple(_CHECKS[outputs.TEST_PRINCIPAL_ARN](f"{name}[{i}]", v) for i, v in enumerate(value))
 
 
+def _intended_paths(where: str, value: object) -> frozenset[Path]:
+    """An entry's declared paths (outputs.INTENDED_PATHS): a list of path names, each allowed."""
+    name = f"{where}.{outputs.INTENDED_PATHS}"
+    if not isinstance(value, list):
+        raise CannotRunError(
+            f"output {name} is {_shown(value)}; expected a list of {one_of(outputs.INTENDED_PATH_VALUES)}"
+        )
+    for index, path in enumerate(value):
+        if path not in outputs.INTENDED_PATH_VALUES:
+            raise CannotRunError(
+                f"output {name}[{index}] is {_shown(path)}; expected {one_of(outputs.INTENDED_PATH_VALUES)}"
+            )
+    return frozenset(Path(path) for path in value)
+
+
 def parse_intent(data: Mapping[str, Any]) -> Intent:
     """Whom the stack means to read and write, administer and deploy (outputs.FOR_THE_AUDIT); an
     Intent with declared=False when the outputs carry none (a stack older than the audit)."""
@@ -156,6 +172,7 @@ def parse_intent(data: Mapping[str, Any]) -> Intent:
     if not isinstance(raw, list):
         raise CannotRunError(f"output {outputs.INTENDED_KEY_USERS} is {_shown(raw)}; expected a list")
     key_users: dict[str, str] = {}
+    paths: dict[str, frozenset[Path]] = {}
     for index, entry in enumerate(raw):
         where = f"{outputs.INTENDED_KEY_USERS}[{index}]"
         if not isinstance(entry, Mapping):
@@ -169,11 +186,21 @@ def parse_intent(data: Mapping[str, Any]) -> Intent:
                 f"output {where}.{outputs.INTENDED_ACCESS} is {_shown(access)}; "
                 f"expected {one_of(outputs.INTENDED_ACCESS_LEVELS)}"
             )
-        # The widest access declared for a principal counts.
-        key_users[principal] = "read-write" if "read-write" in (access, key_users.get(principal)) else str(access)
+        declared = _intended_paths(where, entry.get(outputs.INTENDED_PATHS, []))
+        if access == outputs.INTENDED_NO_ACCESS and not declared:
+            raise CannotRunError(
+                f"output {where}.{outputs.INTENDED_PATHS} is missing or empty, and {outputs.INTENDED_ACCESS} "
+                f"{access!r} declares nothing else; expected a list of {one_of(outputs.INTENDED_PATH_VALUES)}"
+            )
+        # The widest access declared for a principal counts; its paths add up over its entries.
+        previous = key_users.get(principal)
+        key_users[principal] = outputs.widest_access(str(access), previous) if previous else str(access)
+        if declared:
+            paths[principal] = paths.get(principal, frozenset()) | declared
     deployer = data.get(outputs.DEPLOYER_ARN)
     return Intent(
         key_users=key_users,
+        paths=paths,
         key_admins=_principal_list(outputs.KEY_ADMIN_ARNS, data.get(outputs.KEY_ADMIN_ARNS, [])),
         deployer=_CHECKS[outputs.TEST_PRINCIPAL_ARN](outputs.DEPLOYER_ARN, deployer) if deployer else "",
         declared=True,

@@ -58,6 +58,7 @@ KEY_USER_INPUTS = {
     "keyAllowsIamPolicies": "boolean",
     "replicaKeyArns": "object",
     "regions": "array",
+    "paths": "array",
 }
 
 
@@ -139,7 +140,11 @@ def test_structural_inputs_are_plain_and_principals_may_be_outputs(schema: dict[
                 "tableName",
             ],
         ),
-        (KEY_USER, ["access", "grantId", "keyArn", "principalArn"], ["access", "keyArn", "principalArn"]),
+        (
+            KEY_USER,
+            ["access", "grantId", "keyArn", "paths", "principalArn"],
+            ["access", "keyArn", "paths", "principalArn"],
+        ),
     ],
 )
 def test_every_output_with_its_description(
@@ -225,7 +230,7 @@ def test_the_provider_constructs_both_components_from_another_languages_inputs(r
         "tableArn",
         "tableName",
     ]
-    assert sorted(states["reader"]) == ["access", "grantId", "keyArn", "principalArn"]
+    assert sorted(states["reader"]) == ["access", "grantId", "keyArn", "paths", "principalArn"]
     assert resolved["table"].startswith("arn:aws:dynamodb:")
     assert resolved["grant"]
     table = mocks.one("aws:dynamodb/table:Table")

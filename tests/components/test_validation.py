@@ -247,7 +247,33 @@ KEY_USER_CASES: list[tuple[str, dict[str, Any], str]] = [
         r"key_arn: 'alias/orders' is not a KMS key ARN or key id",
     ),
     ("unknown mode", {"mode": "key-policy"}, r"mode: 'key-policy' is not supported \(allowed: 'grant', 'iam-policy'\)"),
-    ("unknown access", {"access": "write"}, r"access: 'write' is not supported \(allowed: 'read', 'read-write'\)"),
+    (
+        "unknown access",
+        {"access": "write"},
+        r"access: 'write' is not supported \(allowed: 'read', 'read-write', 'none'\)",
+    ),
+    (
+        "access none without paths",
+        {"access": "none"},
+        r"access: 'none' without paths declares and grants nothing \(allowed: 'read', 'read-write', or 'none' "
+        r"with paths from 'stream', 'export', 'backup', 'restore', 're-key', 'kinesis', 'table policy'\)",
+    ),
+    ("access none with no path", {"access": "none", "paths": []}, r"access: 'none' without paths"),
+    (
+        "an item path as a declared path",
+        {"paths": ["stream", "read"]},
+        r"paths\[1\]: 'read' is not supported \(allowed: 'stream', 'export', 'backup', 'restore', 're-key', "
+        r"'kinesis', 'table policy'\)",
+    ),
+    ("an unknown path", {"access": "none", "paths": ["s3"]}, r"paths\[0\]: 's3' is not supported"),
+    ("a path of another case", {"paths": ["Stream"]}, r"paths\[0\]: 'Stream' is not supported"),
+    ("paths as one string", {"paths": "stream"}, r"paths: 'stream' is not a list \(allowed: a list\)"),
+    ("paths as a number", {"paths": 0}, r"paths: 0 is not a list"),
+    (
+        "a path given twice",
+        {"paths": ["export", "stream", "export"]},
+        r"paths: \['export'\] given twice \(allowed: each path once\)",
+    ),
     ("malformed principal", {"principal_arn": "reader"}, r"principal_arn: 'reader' is not an IAM principal ARN"),
     (
         "account root as principal",

@@ -60,6 +60,11 @@ def write(tmp_path: Path, data: bytes) -> str:
     return str(path)
 
 
+READER = "arn:aws:iam::123456789012:role/reader"
+READ_ENTRY = {"principal": READER, "access": "read"}
+PATHS = "'stream', 'export', 'backup', 'restore', 're-key', 'kinesis', 'table policy'"
+
+
 def as_json(**changes: Any) -> bytes:
     return json.dumps({**GOOD, **changes}).encode()
 
@@ -95,6 +100,43 @@ OUTPUT_FILE_CASES = [
         "is a key of eu-west-1",
     ),
     ("an alias ARN as key ARN", as_json(keyArn="arn:aws:kms:us-east-1:123456789012:alias/x"), "a KMS key ARN"),
+    # The declared intent (intendedKeyUsers): each entry's access and paths.
+    (
+        "an unknown access level",
+        as_json(intendedKeyUsers=[{"principal": READER, "access": "write"}]),
+        "output intendedKeyUsers[0].access is 'write'; expected 'read', 'read-write', 'none'",
+    ),
+    (
+        "paths as one string",
+        as_json(intendedKeyUsers=[{"principal": READER, "access": "read", "paths": "stream"}]),
+        f"output intendedKeyUsers[0].paths is 'stream'; expected a list of {PATHS}",
+    ),
+    (
+        "an item path among the paths",
+        as_json(intendedKeyUsers=[{"principal": READER, "access": "read", "paths": ["stream", "read"]}]),
+        f"output intendedKeyUsers[0].paths[1] is 'read'; expected {PATHS}",
+    ),
+    (
+        "a path not a string",
+        as_json(intendedKeyUsers=[READ_ENTRY, {"principal": READER, "access": "none", "paths": [["export"]]}]),
+        f"output intendedKeyUsers[1].paths[0] is ['export']; expected {PATHS}",
+    ),
+    (
+        "paths null",
+        as_json(intendedKeyUsers=[{"principal": READER, "access": "read", "paths": None}]),
+        "output intendedKeyUsers[0].paths is None; expected a list of",
+    ),
+    (
+        "access none without paths",
+        as_json(intendedKeyUsers=[{"principal": READER, "access": "none"}]),
+        f"output intendedKeyUsers[0].paths is missing or empty, and access 'none' declares nothing else; "
+        f"expected a list of {PATHS}",
+    ),
+    (
+        "access none with no path",
+        as_json(intendedKeyUsers=[{"principal": READER, "access": "none", "paths": []}]),
+        "output intendedKeyUsers[0].paths is missing or empty",
+    ),
 ]
 
 
