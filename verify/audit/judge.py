@@ -528,14 +528,19 @@ def account_root_row(snapshot: AccountSnapshot) -> AccessRow:
 # -- principal forms ------------------------------------------------------------------------------------
 
 
+def resource_policies(snapshot: AccountSnapshot) -> list[tuple[str, Mapping[str, Any]]]:
+    """The resource policies that can let a principal in: the key policy, and the table's if it has one."""
+    documents: list[tuple[str, Mapping[str, Any]]] = [("key policy", snapshot.key_policy)]
+    if snapshot.table_policy is not None:
+        documents.append(("table resource policy", snapshot.table_policy))
+    return documents
+
+
 def named_principals(snapshot: AccountSnapshot) -> list[tuple[str, str]]:
     """Every principal the key policy, the table policy (their Allow statements) and the grants name,
     with where: [(principal, "key policy statement X" | "grant G" | ...)]."""
     found: list[tuple[str, str]] = []
-    documents = [("key policy", snapshot.key_policy)]
-    if snapshot.table_policy is not None:
-        documents.append(("table resource policy", snapshot.table_policy))
-    for source, document in documents:
+    for source, document in resource_policies(snapshot):
         for position, statement in enumerate(statements(document)):
             if statement.get("Effect") == "Allow":
                 where = f"{source} statement {statement_label(statement, position)}"
@@ -838,10 +843,7 @@ def unresolved_findings(snapshot: AccountSnapshot) -> list[Finding]:
     """Principals named in an Allow that the audit cannot resolve to a principal it judges: reported,
     never dropped. (Other accounts, missing principals and sessions have findings of their own.)"""
     found: list[Finding] = []
-    documents = [("key policy", snapshot.key_policy)]
-    if snapshot.table_policy is not None:
-        documents.append(("table resource policy", snapshot.table_policy))
-    for source, document in documents:
+    for source, document in resource_policies(snapshot):
         for position, statement in enumerate(statements(document)):
             if statement.get("Effect") != "Allow":
                 continue
@@ -1038,10 +1040,7 @@ def foreign_access_findings(snapshot: AccountSnapshot) -> list[Finding]:
     or a grant. The audit judges this account's principals; another account's IAM decides who of its
     principals comes in, so naming the account is already the finding."""
     found: list[Finding] = []
-    documents = [("key policy", snapshot.key_policy)]
-    if snapshot.table_policy is not None:
-        documents.append(("table resource policy", snapshot.table_policy))
-    for source, document in documents:
+    for source, document in resource_policies(snapshot):
         for position, statement in enumerate(statements(document)):
             if statement.get("Effect") != "Allow":
                 continue
