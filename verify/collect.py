@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from access.arns import KEY_ARN_PATTERN
 from access.evaluator import Grant
+from access.kms_dynamodb import KEY_MANAGER_CUSTOMER
 from verify.explain import key_grants
 from verify.failures import error_code
 
@@ -122,7 +123,7 @@ def collect_key(kms: KMSClient, key_id: str) -> KeyRecord:
         if error_code(error) in ("NotFoundException", "NotFound"):
             return KeyRecord(exists=False)
         raise
-    customer_managed = meta.get("KeyManager") == "CUSTOMER"
+    customer_managed = meta.get("KeyManager") == KEY_MANAGER_CUSTOMER
     rotation = customer_managed and bool(kms.get_key_rotation_status(KeyId=meta["KeyId"]).get("KeyRotationEnabled"))
     policy = kms.get_key_policy(KeyId=meta["KeyId"], PolicyName="default")["Policy"] if customer_managed else ""
     return KeyRecord(

@@ -8,6 +8,7 @@ from access.analyzers import (
     unscoped_key_use_statements,
 )
 from access.documents import PolicyParseError, parse_document, statements
+from access.kms_dynamodb import KEY_MANAGER_CUSTOMER, KEY_SPEC, KEY_USAGE, USABLE_KEY_STATE
 from verify.collect import AliasRecord, KeyRecord, TableRecord
 from verify.findings import Finding, expect
 from verify.inputs import StackOutputs
@@ -83,19 +84,19 @@ def judge_key(key: KeyRecord, alias: AliasRecord, want: StackOutputs) -> list[Fi
         expect("key.arn", key.arn == want.key_arn, f"Arn={key.arn}", "the outputs name another key; " + UP),
         expect(
             "key.enabled",
-            key.state == "Enabled",
+            key.state == USABLE_KEY_STATE,
             f"KeyState={key.state}",
             "enable the key (`aws kms enable-key`) or cancel its deletion; until then the table's data is unreadable",
         ),
         expect(
             "key.customer_managed",
-            key.manager == "CUSTOMER",
+            key.manager == KEY_MANAGER_CUSTOMER,
             f"KeyManager={key.manager}",
             "use a customer-managed key; AWS managed keys let every principal of the account with DynamoDB rights read",
         ),
         expect(
             "key.symmetric",
-            key.spec == "SYMMETRIC_DEFAULT" and key.usage == "ENCRYPT_DECRYPT",
+            key.spec == KEY_SPEC and key.usage == KEY_USAGE,
             f"KeySpec={key.spec} KeyUsage={key.usage}",
             "DynamoDB needs a SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT key",
         ),
