@@ -39,6 +39,8 @@ Sources, by short name (each record cites one or more):
 - BACKUP-IAM: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/backuprestore_IAM.html
 - KINESIS: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/kds.html
 - RBAC: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html
+- AWS-BACKUP: https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-dynamodb.html (a restored
+  table takes a DynamoDB-owned, AWS managed or chosen customer-managed key)
 - RETURN-VALUES: the PutItem/UpdateItem/DeleteItem API references (ReturnValues ALL_OLD / ALL_NEW)
   and TransactWriteItems (ReturnValuesOnConditionCheckFailure): a write answers with the item.
 """
@@ -366,6 +368,25 @@ OPERATIONS: tuple[Operation, ...] = (
         path=Path.RESTORE,
         parameter="SourceTableName",
         note="as RestoreTableFromBackup, on the source table",
+    ),
+    # AWS Backup's DynamoDB actions (SAR): IAM actions of no DynamoDB API call of their own.
+    _op(
+        "StartAwsBackupJob",
+        {_NONE},
+        _NOT_CALLER,
+        "SAR, AWS-BACKUP",
+        path=Path.BACKUP,
+        api=False,
+        note="an AWS Backup job of the table (advanced backup): a copy AWS Backup manages",
+    ),
+    _op(
+        "RestoreTableFromAwsBackup",
+        {_OUT},
+        _UNSETTLED,
+        "SAR, AWS-BACKUP",
+        path=Path.RESTORE,
+        api=False,
+        note="AWS Backup restores into a new table under a key the caller picks; no right on the source's key listed",
     ),
     _op(
         "ImportTable",
