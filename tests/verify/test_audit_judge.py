@@ -140,8 +140,11 @@ def test_a_reader_declared_read_that_may_write_is_flagged() -> None:
 def test_without_declared_intent_every_reader_is_unexplained() -> None:
     account = snapshot(principal(READER, READS), key_users=(READER,))
     judged = judge(account, Intent())
-    (finding,) = [f for f in audit_findings(account, Intent(), judged) if f.status is Status.FAIL]
+    found = [f for f in audit_findings(account, Intent(), judged) if f.status is Status.FAIL]
+    (finding,) = [f for f in found if f.check == "audit.undeclared_reader"]
     assert "not declared (the outputs carry no intent)" in finding.seen
+    # ... and the key administrator, undeclared too, may move the boundary.
+    assert {f.check for f in found} == {"audit.undeclared_reader", "audit.undeclared_boundary"}
 
 
 @pytest.mark.parametrize(

@@ -285,3 +285,141 @@ def test_a_document_aws_refuses_is_a_finding_naming_it_not_a_traceback() -> None
         "inline policy broken of role Other",
         f"table resource policy of {TABLE_ARN}",
     }
+
+
+# -- found by trying to break it (each failed before its fix) -------------------------------------------
+
+
+def test_an_undeclared_principal_that_may_grant_itself_the_key_is_a_finding() -> None:
+    sneak = allow(["kms:CreateGrant"], "*")
+    account = snapshot(principal(OTHER, READS, sneak), principal(READER))
+    finding = only(findings_of(account), "audit.undeclared_boundary")
+    assert finding.seen.startswith(f"{OTHER} may change the boundary (kms:CreateGrant)")
+
+
+def test_a_principal_that_may_rewrite_its_own_policy_may_change_the_boundary() -> None:
+    account = snapshot(principal(OTHER, allow(["iam:PutRolePolicy"], OTHER)), principal(READER))
+    assert "iam:PutRolePolicy on itself" in only(findings_of(account), "audit.undeclared_boundary").seen
+
+
+def test_a_session_named_in_the_table_policy_passes_iam_as_its_role() -> None:
+    batch = f"arn:aws:sts::{ACCOUNT}:assumed-role/Reader/batch"
+    table_policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": batch}, "Action": "dynamodb:PutItem", "Resource": "*"}],
+    }
+    account = replace(
+        snapshot(principal(READER, READS), key_users=(READER,)), table_policy=table_policy, grants=(granted(READER),)
+    )
+    row = row_of(judge(account, INTENT).rows, READER)
+    assert f"as session {batch}" in next(p for p in row.paths if p.path is Path.WRITE).reason
+    assert "audit.writer_declared_as_reader" in failed(findings_of(account))
+
+
+def test_a_trust_policy_naming_a_session_of_another_role_lets_that_role_become_it() -> None:
+    account = snapshot(
+        trusting(READER, READS, trusted=f"arn:aws:sts::{ACCOUNT}:assumed-role/Other/s1"),
+        principal(OTHER),
+        key_users=(READER,),
+    )
+    assert f"{OTHER} may become {READER}" in only(findings_of(account), "audit.can_become").seen
+
+
+def test_who_may_pass_a_reader_role_to_a_service_becomes_it() -> None:
+    account = snapshot(
+        trusting(READER, READS, trusted=None),
+        principal(OTHER, allow(["iam:PassRole"], READER)),
+        key_users=(READER,),
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    account = replace(
+        account,
+        principals=tuple(replace(p, trust_policy=trust) if p.arn == READER else p for p in account.principals),
+    )
+    found = findings_of(account)
+    assert f"{OTHER} may become {READER}" in only(found, "audit.can_become").seen
+    assert "service principal lambda.amazonaws.com with no condition" in only(found, "audit.reader_role_trust").seen
+
+
+def test_a_wildcard_principal_kept_to_another_account_by_a_condition_is_another_account() -> None:
+    account = snapshot(principal(READER))
+    elsewhere = {
+        "Sid": "Partner",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalAccount": "444455556666"}},
+    }
+    ours = {**elsewhere, "Sid": "Ours", "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT}}}
+    policy = {**account.key_policy, "Statement": [*account.key_policy["Statement"], elsewhere, ours]}
+    found = [f.seen for f in findings_of(replace(account, key_policy=policy)) if f.check == "audit.other_account"]
+    assert found == [
+        "key policy statement Partner lets only account 444455556666 in ('*' or NotPrincipal, no condition keeping "
+        "it to this account): their own IAM decides which of their principals read this table"
+    ]
+
+
+def test_a_policy_variable_the_audit_cannot_resolve_widens_an_allow() -> None:
+    tagged = NamedPolicy(
+        "inline policy p",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ByTag",
+                    "Effect": "Allow",
+                    "Action": "dynamodb:GetItem",
+                    "Resource": "arn:aws:dynamodb:*:*:table/${aws:PrincipalTag/table}",
+                },
+                {
+                    "Sid": "KeyByTag",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"kms:EncryptionContext:aws:dynamodb:tableName": "${aws:PrincipalTag/table}"}
+                    },
+                },
+            ],
+        },
+    )
+    account = snapshot(principal(OTHER, tagged), principal(READER))
+    finding = only(findings_of(account), "audit.undeclared_reader")
+    assert "ByTag (if ${aws:PrincipalTag/table})" in finding.seen
+    assert "KeyByTag (if ${aws:PrincipalTag/table})" in finding.seen
+
+
+def test_an_operator_the_audit_does_not_evaluate_is_taken_as_met_in_an_allow() -> None:
+    odd = allow(["dynamodb:GetItem"], TABLE_ARN, Sid="Odd", Condition={"StringEqualsAnyCase": {"aws:username": "x"}})
+    account = snapshot(principal(OTHER, odd), principal(READER), key_users=(OTHER,))
+    assert (
+        "Odd (if StringEqualsAnyCase (an operator the audit does not evaluate))"
+        in only(findings_of(account), "audit.undeclared_reader").seen
+    )
+
+
+def test_a_stream_policy_of_its_own_lets_a_consumer_in() -> None:
+    stream_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": OTHER},
+                "Action": ["dynamodb:GetShardIterator", "dynamodb:GetRecords"],
+                "Resource": STREAM_ARN,
+            }
+        ],
+    }
+    account = replace(snapshot(principal(OTHER), principal(READER)), stream_arn=STREAM_ARN, stream_policy=stream_policy)
+    assert "stream resource policy" in only(findings_of(account), "audit.undeclared_stream").seen
+
+
+def test_aws_backup_restores_are_on_the_restore_path() -> None:
+    account = snapshot(principal(OTHER, allow(["dynamodb:RestoreTableFromAwsBackup"], TABLE_ARN)), principal(READER))
+    assert "RestoreTableFromAwsBackup" in only(findings_of(account), "audit.undeclared_restore").seen

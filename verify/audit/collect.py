@@ -166,5 +166,7 @@ def collect_snapshot(
         principals=collect_principals(iam) if principals is None else principals,
         table_policy=collect_table_policy(dynamodb, table_arn),
         stream_arn=stream_arn,
+        # A stream has a resource policy of its own (access-control-resource-based.html).
+        stream_policy=collect_table_policy(dynamodb, stream_arn) if stream_arn else None,
         index_names=index_names,
     )

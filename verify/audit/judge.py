@@ -17,11 +17,13 @@ goes the other way: an Allow's condition the audit cannot know is taken as met, 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from access.arns import account_root_arn, is_account_principal
+from access.conditions import supported
 from access.documents import (
     NamedPolicy,
     action_matches,
@@ -149,32 +151,67 @@ def _known(key: str) -> bool:
     return key.lower() in KNOWN_CONDITION_KEYS or key.lower().startswith("kms:encryptioncontext:")
 
 
-def _unknown_keys(condition: Mapping[str, Any]) -> list[str]:
-    return sorted({k for tests in condition.values() if isinstance(tests, Mapping) for k in tests if not _known(k)})
+# A policy variable `${key}` or `${key, 'default'}` (IAM policy variables reference); `${*}`, `${?}` and
+# `${$}` are the literal characters, not variables.
+_POLICY_VARIABLE = re.compile(r"\$\{\s*([^\s,'{}*?$][^\s,'{}]*)\s*(?:,\s*'(?:[^']|'')*'\s*)?\}", re.DOTALL)
 
 
-def _known_only(condition: Mapping[str, Any]) -> dict[str, Any]:
-    kept = {op: {k: v for k, v in tests.items() if _known(k)} for op, tests in condition.items()}
-    return {op: tests for op, tests in kept.items() if tests}
+def _unknown_variables(value: Any) -> list[str]:
+    """The policy variables in a value whose keys the audit does not supply (principal and resource tags,
+    aws:userid, ...): the value they take for a real request could be anything."""
+    found = _POLICY_VARIABLE.findall(json.dumps(value)) if "${" in json.dumps(value) else []
+    return [key for key in found if not _known(key)]
+
+
+def _unknowable(statement: Mapping[str, Any]) -> tuple[list[str], dict[str, Any], Any]:
+    """What a statement depends on that the audit cannot know, the condition without it, and its Resource
+    with each unknown variable widened to `*`. Unknown: a condition key the audit does not supply, a
+    condition value holding such a variable, an operator the evaluator does not implement."""
+    reasons: list[str] = []
+    kept: dict[str, Any] = {}
+    condition = statement.get("Condition")
+    for operator, tests in condition.items() if isinstance(condition, Mapping) else []:
+        if not isinstance(tests, Mapping):
+            continue  # malformed: sanitized() already left such statements out
+        if not supported(operator):
+            reasons.append(f"{operator} (an operator the audit does not evaluate)")
+            continue
+        known = {}
+        for key, value in tests.items():
+            if not _known(key):
+                reasons.append(key)
+            elif _unknown_variables(value):
+                reasons += [f"${{{v}}}" for v in _unknown_variables(value)]
+            else:
+                known[key] = value
+        if known:
+            kept[operator] = known
+    resource = statement.get("Resource")
+    if resource is not None and _unknown_variables(resource):
+        reasons += [f"${{{v}}}" for v in _unknown_variables(resource)]
+        resource = [_POLICY_VARIABLE.sub("*", str(r)) if _unknown_variables(r) else r for r in as_list(resource)]
+    return sorted(set(reasons)), kept, resource
 
 
 def _bounded(document: Mapping[str, Any], *, deny_applies: bool) -> Mapping[str, Any]:
-    """A document with its conditions on keys the audit cannot know (MFA, source IP, VPC endpoint, time,
-    tags, ...) decided the way that finds more readers, each statement's label saying so:
-    an Allow's are taken as met ("Sid (if aws:SourceIp)"); a Deny's as NOT met, so the Deny is set
-    aside. With deny_applies, a Deny's are taken as met instead ("Sid (if ...)"): the lower bound
-    the audit uses only to label a reader a set-aside Deny might have stopped."""
+    """A document with what the audit cannot know for a request (a condition key such as MFA, source IP,
+    VPC endpoint, time or tags; a policy variable of such a key; an operator it does not evaluate)
+    decided the way that finds more readers, each statement's label saying so: an Allow's conditions on
+    them are taken as met and its resources widened ("Sid (if aws:SourceIp)"); a Deny that depends on
+    them is set aside, as not applying. With deny_applies, such a Deny's unknown conditions are taken as
+    met instead: the lower bound the audit uses only to label a reader a set-aside Deny might stop."""
     changed = False
     rewritten = []
     for position, statement in enumerate(statements(document)):
-        condition = statement.get("Condition")
-        assumed = _unknown_keys(condition) if isinstance(condition, Mapping) else []
+        assumed, kept, resource = _unknowable(statement)
         if assumed:
             changed = True
             if statement.get("Effect") == "Deny" and not deny_applies:
                 continue  # may not apply: it must not hide a reader
             label = f"{statement_label(statement, position)} (if {', '.join(assumed)})"
-            statement = {**statement, "Sid": label, "Condition": _known_only(condition)}  # type: ignore[arg-type]
+            statement = {**statement, "Sid": label, "Condition": kept}
+            if statement.get("Effect") != "Deny" and resource is not None:
+                statement["Resource"] = resource
         rewritten.append(statement)
     return {**document, "Statement": rewritten} if changed else document
 
@@ -192,6 +229,7 @@ def _rewrite(snapshot: AccountSnapshot, rewrite: Callable[[Mapping[str, Any]], M
         snapshot,
         key_policy=rewrite(snapshot.key_policy),
         table_policy=rewrite(snapshot.table_policy) if snapshot.table_policy is not None else None,
+        stream_policy=rewrite(snapshot.stream_policy) if snapshot.stream_policy is not None else None,
         principals=tuple(
             dataclasses.replace(
                 p,
@@ -240,6 +278,11 @@ def sanitized(snapshot: AccountSnapshot) -> tuple[AccountSnapshot, list[Malforme
         table_policy=(
             check(snapshot.table_policy, TABLE_POLICY_KIND, f"table resource policy of {snapshot.table_arn}")
             if snapshot.table_policy is not None
+            else None
+        ),
+        stream_policy=(
+            check(snapshot.stream_policy, TABLE_POLICY_KIND, f"stream resource policy of {snapshot.stream_arn}")
+            if snapshot.stream_policy is not None
             else None
         ),
         principals=tuple(
@@ -302,6 +345,11 @@ class _Judge:
         self.table_policy = (
             NamedPolicy("table resource policy", snapshot.table_policy) if snapshot.table_policy is not None else None
         )
+        self.stream_policy = (
+            NamedPolicy("stream resource policy", snapshot.stream_policy)
+            if snapshot.stream_policy is not None
+            else None
+        )
         self.grants = [g.grant for g in snapshot.grants]
         self.could_allow: dict[tuple[int, str], bool] = {}  # documents live as long as this judge
 
@@ -322,13 +370,28 @@ class _Judge:
         return found
 
     def iam(self, principal: Principal, action: str, resource: str, caller: str = "") -> Decision:
+        """IAM on a table (its indexes, backups, exports) or its stream: identity policies, and the
+        resource's own policy when it has one (a stream's is its own, not the table's)."""
         policies = list(principal.policies)
-        if self.table_policy is None:
+        stream = bool(self.snapshot.stream_arn) and resource == self.snapshot.stream_arn
+        resource_policy = self.stream_policy if stream else self.table_policy
+        if resource_policy is None:
             if not _could_allow(policies, action, self.could_allow):
                 return Decision(False, f"denied: no identity policy allows {action} for {principal.arn}")
             return authorize_identity(_request(principal.arn, action, self.snapshot, resource, caller), policies)
         request = _request(principal.arn, action, self.snapshot, resource, caller)
-        return authorize_resource(request, self.table_policy, policies, kind=TABLE_POLICY)
+        return authorize_resource(request, resource_policy, policies, kind=TABLE_POLICY)
+
+    def iam_any_caller(self, principal: Principal, action: str, resource: str) -> Decision:
+        """IAM as the principal, or as any of its sessions a resource policy names (the first that is allowed)."""
+        first = self.iam(principal, action, resource)
+        if first.allowed:
+            return first
+        for caller in self.sessions.get(principal.arn, ()):
+            decision = self.iam(principal, action, resource, caller)
+            if decision.allowed:
+                return dataclasses.replace(decision, reason=f"{decision.reason} (as session {caller})")
+        return first
 
     def decrypt(self, principal: Principal, policies: Sequence[NamedPolicy]) -> tuple[Decision, str]:
         """kms:Decrypt through DynamoDB, as the principal or any of its sessions the documents name."""
@@ -359,7 +422,9 @@ class _Judge:
         for operation in operations_on(path):
             resources = self.resources(operation)
             decision = _first_allowed(
-                self.iam(principal, action, resource) for action in operation.actions[:1] for resource in resources
+                self.iam_any_caller(principal, action, resource)
+                for action in operation.actions[:1]
+                for resource in resources
             )
             if decision is not None:
                 allowed.append((operation, decision))
@@ -426,14 +491,17 @@ def _boundary_rights(judge: _Judge, principal: Principal, key_users: Sequence[Pr
         ).allowed
     ]
     rights += [action for action in TABLE_BOUNDARY_ACTIONS if judge.iam(principal, action, snapshot.table_arn).allowed]
-    for user in key_users:
-        if user.arn == principal.arn:
-            continue
+    # Who may rewrite a key user's identity policies, or its own (then it can grant itself any IAM right,
+    # kms:Decrypt included wherever the key policy delegates to the account).
+    subjects = [(user, user.arn) for user in key_users if user.arn != principal.arn]
+    if principal.kind in IDENTITY_POLICY_WRITE_ACTIONS:
+        subjects.append((principal, "itself"))
+    for subject, shown in subjects:
         rights += [
-            f"{action} on {user.arn}"
-            for action in IDENTITY_POLICY_WRITE_ACTIONS[user.kind]
+            f"{action} on {shown}"
+            for action in IDENTITY_POLICY_WRITE_ACTIONS[subject.kind]
             if _could_allow(principal.policies, action, judge.could_allow)
-            and authorize_identity(_request(principal.arn, action, snapshot, user.arn), principal.policies).allowed
+            and authorize_identity(_request(principal.arn, action, snapshot, subject.arn), principal.policies).allowed
         ]
     return rights
 
@@ -529,10 +597,12 @@ def account_root_row(snapshot: AccountSnapshot) -> AccessRow:
 
 
 def resource_policies(snapshot: AccountSnapshot) -> list[tuple[str, Mapping[str, Any]]]:
-    """The resource policies that can let a principal in: the key policy, and the table's if it has one."""
+    """The resource policies that can let a principal in: the key policy, the table's and its stream's."""
     documents: list[tuple[str, Mapping[str, Any]]] = [("key policy", snapshot.key_policy)]
     if snapshot.table_policy is not None:
         documents.append(("table resource policy", snapshot.table_policy))
+    if snapshot.stream_policy is not None:
+        documents.append(("stream resource policy", snapshot.stream_policy))
     return documents
 
 
@@ -563,19 +633,48 @@ def role_sessions(snapshot: AccountSnapshot) -> dict[str, tuple[str, ...]]:
 # -- who can become whom ------------------------------------------------------------------------------
 
 
+def _trusted_services(trust: Mapping[str, Any]) -> list[str]:
+    """The AWS services a trust policy lets assume the role (Allow, Principal Service)."""
+    return [
+        value
+        for statement in statements(trust)
+        if statement.get("Effect") == "Allow"
+        for kind, value in _principal_entries(statement)
+        if kind == "Service"
+    ]
+
+
 def _can_assume(
     snapshot: AccountSnapshot, who: Principal, role: Principal, cache: dict[tuple[int, str], bool] | None = None
 ) -> Decision | None:
+    """May `who` become `role`: assume it (the trust policy, and `who`'s identity policies unless the trust
+    policy names it or one of its sessions), or pass it to a service the role trusts (iam:PassRole: the
+    service then acts as the role for whoever set it up)."""
     if role.trust_policy is None:
         return None
     trust = NamedPolicy(f"trust policy of {role.arn}", role.trust_policy)
     named = {p for s in statements(role.trust_policy) for p in statement_principals(s)}
-    # A trust policy that names the principal (or anyone) lets it in without an identity policy.
-    if who.arn not in named and "*" not in named and not _could_allow(who.policies, "sts:AssumeRole", cache):
-        return None
-    request = _request(who.arn, "sts:AssumeRole", snapshot, role.arn)
-    decision = authorize_resource(request, trust, who.policies, kind=TRUST_POLICY)
-    return decision if decision.allowed else None
+    sessions = [p for p in named if who.kind == "role" and _session_of(p, who.name, snapshot.account_id)]
+    # A trust policy that names the principal, a session of it, or anyone lets it in without an identity policy.
+    if who.arn in named or "*" in named or sessions or _could_allow(who.policies, "sts:AssumeRole", cache):
+        for caller in ("", *sessions):
+            request = _request(who.arn, "sts:AssumeRole", snapshot, role.arn, caller)
+            decision = authorize_resource(request, trust, who.policies, kind=TRUST_POLICY)
+            if decision.allowed:
+                return decision
+    services = _trusted_services(role.trust_policy)
+    if services and _could_allow(who.policies, "iam:PassRole", cache):
+        decision = authorize_identity(_request(who.arn, "iam:PassRole", snapshot, role.arn), who.policies)
+        if decision.allowed:
+            return dataclasses.replace(
+                decision, reason=f"{decision.reason}, to {', '.join(services)}, which the role trusts"
+            )
+    return None
+
+
+def _session_of(principal: str, role_name: str, account_id: str) -> bool:
+    match = _SESSION.fullmatch(principal)
+    return match is not None and match.group(2) == account_id and match.group(3) == role_name
 
 
 def assume_chains(snapshot: AccountSnapshot, targets: Iterable[str]) -> dict[str, list[tuple[str, ...]]]:
@@ -674,11 +773,7 @@ def _label_set_aside_denies(
 def _has_conditional_deny(snapshot: AccountSnapshot, arn: str) -> bool:
     documents = [snapshot.key_policy, snapshot.table_policy or {}]
     documents += [n.document for p in snapshot.principals if p.arn == arn for n in p.policies]
-    return any(
-        s.get("Effect") == "Deny" and isinstance(s.get("Condition"), Mapping) and _unknown_keys(s["Condition"])
-        for d in documents
-        for s in statements(d)
-    )
+    return any(s.get("Effect") == "Deny" and _unknowable(s)[0] for d in documents for s in statements(d))
 
 
 def _finding_paths(row: AccessRow) -> list[PathAccess]:
@@ -776,6 +871,15 @@ def access_findings(rows: Sequence[AccessRow], intent: Intent) -> list[Finding]:
                     "audit.writer_declared_as_reader",
                     f"{row.principal} is declared a reader but may write: {_deciding(row)}",
                     "narrow its DynamoDB rights to reads, or declare it read-write",
+                )
+            )
+        if row.boundary and row.principal not in intent.key_admins and not _exempt(row, None, intent):
+            found.append(
+                Finding.failed(
+                    "audit.undeclared_boundary",
+                    f"{row.principal} may change the boundary ({', '.join(row.boundary)}), "
+                    f"{_undeclared(intent)} as a key administrator: it can let itself or anyone in",
+                    "take these rights away, or make it a key administrator (key_admins) and deploy",
                 )
             )
         for access in row.paths:
@@ -920,11 +1024,18 @@ def assume_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement
             if statement.get("Effect") != "Allow":
                 continue
             for kind, entry in _principal_entries(statement):
-                if kind != "AWS":
-                    continue
-                other = _foreign_account(entry, snapshot.account_id)
-                if entry == "*" or other:
-                    who = "anyone (*)" if entry == "*" else f"account {other}"
+                other = _foreign_account(entry, snapshot.account_id) if kind == "AWS" else None
+                # A service or an identity provider with no condition at all: whoever can make that service
+                # act (in any account) or hold any token of that provider becomes the role.
+                unconditioned = kind in ("Service", "Federated") and not statement.get("Condition")
+                if (kind == "AWS" and entry == "*") or other or unconditioned:
+                    who = (
+                        "anyone (*)"
+                        if entry == "*"
+                        else f"account {other}"
+                        if other
+                        else f"{kind.lower()} principal {entry} with no condition"
+                    )
                     found.append(
                         Finding.failed(
                             "audit.reader_role_trust",
@@ -1035,22 +1146,55 @@ def _foreign_account(principal: str, account_id: str) -> str | None:
     return account if account and account != account_id else None
 
 
+# Conditions that keep a "*" (or NotPrincipal) statement to one account's principals: a single value.
+_ACCOUNT_PINS = ("aws:principalaccount", "kms:calleraccount", "aws:sourceaccount")
+_PINNING_OPERATORS = ("StringEquals", "StringEqualsIgnoreCase")
+
+
+def _pinned_account(statement: Mapping[str, Any]) -> str | None:
+    """The one account a statement's conditions keep its callers to, if they do (ANDed: any pin binds)."""
+    condition = statement.get("Condition")
+    for operator, tests in condition.items() if isinstance(condition, Mapping) else []:
+        if operator not in _PINNING_OPERATORS or not isinstance(tests, Mapping):
+            continue
+        for key, value in tests.items():
+            values = as_list(value)
+            if key.lower() in _ACCOUNT_PINS and len(values) == 1:
+                return str(values[0])
+    return None
+
+
 def foreign_access_findings(snapshot: AccountSnapshot) -> list[Finding]:
-    """Another account named where it can reach the data: the key policy or the table policy (an Allow),
-    or a grant. The audit judges this account's principals; another account's IAM decides who of its
-    principals comes in, so naming the account is already the finding."""
+    """Another account named where it can reach the data: the key, table or stream policy (an Allow), or a
+    grant; or any account, through "*" or NotPrincipal, unless a condition keeps the statement to this
+    account. The audit judges this account's principals; another account's IAM decides who of its
+    principals comes in, so letting the account in is already the finding."""
     found: list[Finding] = []
     for source, document in resource_policies(snapshot):
         for position, statement in enumerate(statements(document)):
             if statement.get("Effect") != "Allow":
                 continue
-            for principal in statement_principals(statement):
-                account = _foreign_account(principal, snapshot.account_id)
+            label = statement_label(statement, position)
+            accounts = [(p, _foreign_account(p, snapshot.account_id)) for p in statement_principals(statement)]
+            wide = "NotPrincipal" in statement or any(p == "*" for p, _ in accounts)
+            pinned = _pinned_account(statement)
+            if wide and pinned != snapshot.account_id:
+                kept = f"only account {pinned}" if pinned else "any account"
+                found.append(
+                    Finding.failed(
+                        "audit.other_account",
+                        f"{source} statement {label} lets {kept} in ('*' or NotPrincipal, no condition keeping "
+                        "it to this account): their own IAM decides which of their principals read this table",
+                        "name the principals, or add a condition on aws:PrincipalAccount / kms:CallerAccount "
+                        "equal to this account",
+                    )
+                )
+            for principal, account in accounts:
                 if account:
                     found.append(
                         Finding.failed(
                             "audit.other_account",
-                            f"{source} statement {statement_label(statement, position)} lets account {account} "
+                            f"{source} statement {label} lets account {account} "
                             f"in ({principal}): its own IAM decides which of its principals read this table",
                             "remove the other account, or declare cross-account readers on purpose and audit "
                             "that account too",

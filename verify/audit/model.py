@@ -47,6 +47,7 @@ class AccountSnapshot:
     principals: tuple[Principal, ...]
     table_policy: Mapping[str, Any] | None = None
     stream_arn: str | None = None  # the table's latest stream, if it has one (readable 24 h after it is off)
+    stream_policy: Mapping[str, Any] | None = None  # the stream's own resource policy, if any
     index_names: tuple[str, ...] = ()  # its secondary indexes: IAM authorizes their reads on their own ARNs
 
 
