@@ -23,6 +23,7 @@ from access.arns import table_arn, table_name_of
 from access.documents import NamedPolicy
 from access.evaluator import (
     KEY_POLICY,
+    TABLE_POLICY,
     Decision,
     Request,
     authorize_identity,
@@ -47,6 +48,7 @@ from sandbox.emulator.state import (
     read_key,
     read_policies_of,
     read_state,
+    resource_policy,
     stream_data,
     table_key_id,
 )
@@ -289,7 +291,13 @@ class Authority:
         return self._table_data(caller, view, identity, need.table, self.table_key_id(need.table))
 
     def _iam(self, caller: Caller, identity: tuple[NamedPolicy, ...], action: str, resource: str) -> AwsError | None:
+        """IAM as AWS decides it: identity policies, and the table's (or stream's) resource policy when it has
+        one: in the same account either one allowing suffices, an explicit Deny in either wins."""
         request = Request(caller.identity_arn, action, resource, caller.account_id, caller_arn=caller.caller_arn)
+        policy = resource_policy(self.account_id, self.region, resource) if action.startswith("dynamodb:") else None
+        if policy is not None:
+            decision = authorize_resource(request, policy, identity, kind=TABLE_POLICY)
+            return None if decision.allowed else iam_denied(caller, action, resource, decision)
         decision = authorize_identity(request, identity)
         return None if decision.allowed else iam_denied(caller, action, resource, decision)
 

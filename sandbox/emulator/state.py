@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,6 +170,25 @@ def table_key_id(account_id: str, region: str, table_name: str) -> str | None:
     """Id of the customer-managed key a table (by name or ARN) is encrypted with, or None."""
     table = dynamodb_backends[account_id][region].tables.get(table_name_of(table_name))
     return _customer_key_of(account_id, region, table)
+
+
+# A table's resource policy also governs its indexes; a stream has a policy of its own
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html).
+_POLICY_OWNER = re.compile(
+    r"(arn:[^:]+:dynamodb:[^:]+:[0-9]{12}:table/[^/]+(?:/stream/[^/]+)?)(?:/index/.*)?", re.DOTALL
+)
+
+
+def resource_policy(account_id: str, region: str, resource_arn: str) -> NamedPolicy | None:
+    """The DynamoDB resource policy that governs a table, index or stream ARN, if one is set."""
+    match = _POLICY_OWNER.fullmatch(resource_arn)
+    if match is None:
+        return None
+    stored = dynamodb_backends[account_id][region].resource_policies.get(match.group(1))
+    if stored is None:
+        return None
+    kind = "stream" if "/stream/" in match.group(1) else "table"
+    return NamedPolicy(f"{kind} resource policy", json.loads(stored.policy_doc))
 
 
 def key_id_of(account_id: str, region: str, reference: str) -> str | None:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from access.kms_dynamodb import dynamodb_via_service
@@ -212,3 +213,48 @@ def test_a_reader_behind_a_deny_the_audit_cannot_know_fails(
     assert code == 1
     assert f"{hidden} is a plaintext reader, undeclared" in report
     assert "unless inline policy path of role hidden statement OnlyFromTheOffice (if aws:SourceIp) applies" in report
+
+
+def test_a_reader_let_in_by_the_table_policy_alone_reads_in_the_sandbox_and_the_audit_names_it(
+    emulator: Emulator, granted: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Same account: the table's resource policy alone passes the IAM layer (rbac-auth-iam-id-based-policies-DDB);
+    # the sandbox judges it as AWS does, never stricter, and the audit sees the same reader.
+    out, path = granted
+    partner = _bare_role(emulator, "partner")
+    table_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PartnerReads",
+                "Effect": "Allow",
+                "Principal": {"AWS": partner},
+                "Action": "dynamodb:GetItem",
+                "Resource": out[contract.TABLE_ARN],
+            }
+        ],
+    }
+    emulator.client("dynamodb").put_resource_policy(
+        ResourceArn=out[contract.TABLE_ARN], Policy=json.dumps(table_policy)
+    )
+    emulator.client("kms").create_grant(
+        KeyId=out[contract.KEY_ARN],
+        GranteePrincipal=partner,
+        Operations=["Decrypt"],
+        Constraints={"EncryptionContextSubset": {"aws:dynamodb:tableName": out[contract.TABLE_NAME]}},
+    )
+    credentials = emulator.client("sts").assume_role(RoleArn=partner, RoleSessionName="partner")["Credentials"]
+    as_partner = boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=out[contract.REGION],
+    )
+    dynamodb = emulator.client("dynamodb", as_partner)
+    schema = emulator.client("dynamodb").describe_table(TableName=out[contract.TABLE_NAME])["Table"]["KeySchema"]
+    key_name = schema[0]["AttributeName"]
+    dynamodb.get_item(TableName=out[contract.TABLE_NAME], Key={key_name: {"S": "nothing-here"}})  # not refused
+    code, report = audit(path, capsys)
+    assert code == 1
+    assert f"{partner} is a plaintext reader, undeclared" in report
+    assert "table resource policy statement PartnerReads" in report
