@@ -6,7 +6,7 @@ its rule, so every report names a statement the same way.
 
 from __future__ import annotations
 
-from access.arns import is_account_principal
+from access.arns import account_of, is_account_principal
 from access.documents import (
     Document,
     as_list,
@@ -31,11 +31,6 @@ def unconditioned_wildcard_statements(policy: Document) -> list[str]:
         and not statement.get("Condition")
         and ("*" in statement_principals(statement) or "NotPrincipal" in statement)
     ]
-
-
-def account_of(entry: str) -> str:
-    """The account of an account principal (an id or an account root ARN)."""
-    return entry if entry.isdigit() else entry.split(":")[4]
 
 
 def home_account(policy: Document, account_id: str | None = None) -> str | None:

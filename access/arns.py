@@ -195,3 +195,15 @@ def parse_session_arn(value: str) -> SessionArn | None:
     if match is None:
         return None
     return SessionArn(value, match["partition"], match["account"], match["role"], match["session"])
+
+
+_IDENTITY_ACCOUNT = re.compile(rf"arn:{_PARTITION}:(?:iam|sts)::(?P<account>[0-9]{{12}}):", re.ASCII)
+
+
+def account_of(entry: str) -> str | None:
+    """The account a principal entry belongs to: an account id, an account root ARN, or any IAM or STS
+    ARN of the account (user, role, session); None for anything else ("*", a service, a malformed name)."""
+    if re.fullmatch(r"[0-9]{12}", entry, re.ASCII):
+        return entry
+    match = _IDENTITY_ACCOUNT.match(entry)
+    return match["account"] if match else None

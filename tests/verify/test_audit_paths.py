@@ -155,7 +155,7 @@ def test_a_key_policy_statement_naming_a_session_counts_like_a_grant() -> None:
 
 
 def test_a_session_of_a_role_that_does_not_exist_is_a_finding() -> None:
-    ghost = f"arn:aws:sts::{ACCOUNT}:assumed-role/Ghost/s"
+    ghost = f"arn:aws:sts::{ACCOUNT}:assumed-role/Ghost/nightly"
     account = snapshot(grants=(granted(ghost),))
     assert "audit.session_of_missing_role" in failed(findings_of(account))
 

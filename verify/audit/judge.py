@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from access.arns import account_root_arn, is_account_principal
+from access.arns import account_of, account_root_arn, is_account_principal, parse_session_arn
 from access.conditions import supported
 from access.documents import (
     NamedPolicy,
@@ -92,10 +92,6 @@ UNDECLARED_ADVICE = (
 )
 # A backup's or an export's ARN names an id the audit does not list: any id stands for them all.
 ANY_ID = "01234567890123-0123abcd"
-# "A session principal ... arn:aws:sts::AWS-account-ID:assumed-role/role-name/role-session-name"
-# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#sts-session-principals);
-# KMS grantees may be assumed-role users too (CreateGrant, GranteePrincipal).
-_SESSION = re.compile(r"arn:(aws(?:-[a-z]+)*):sts::([0-9]{12}):assumed-role/([^/]+)/(.+)", re.ASCII | re.DOTALL)
 
 
 def _request(principal: str, action: str, snapshot: AccountSnapshot, resource: str, caller: str = "") -> Request:
@@ -553,21 +549,11 @@ def _judge_principal(judge: _Judge, principal: Principal, key_users: Sequence[Pr
     )
 
 
-def account_root_row(snapshot: AccountSnapshot) -> AccessRow:
+def account_root_row(judge: _Judge) -> AccessRow:
     """The root user: every IAM right; on the key, what the key policy gives the account."""
+    snapshot = judge.snapshot
     root = account_root_arn(snapshot.partition, snapshot.account_id)
-    decrypt = authorize_kms(
-        dynamodb_decrypt_request(
-            principal_arn=root,
-            key_arn=snapshot.key_arn,
-            table_name=snapshot.table_name,
-            region=snapshot.region,
-            account_id=snapshot.account_id,
-        ),
-        snapshot.key_policy,
-        (),
-        [g.grant for g in snapshot.grants],
-    )
+    decrypt, _caller = judge.decrypt(Principal(root, "root", "root", ""), ())
     every = "IAM: the root user holds every IAM right"
     paths = tuple(
         PathAccess(
@@ -624,9 +610,9 @@ def role_sessions(snapshot: AccountSnapshot) -> dict[str, tuple[str, ...]]:
     by_name = {p.name: p.arn for p in snapshot.principals if p.kind == "role"}
     found: dict[str, list[str]] = {}
     for principal, _where in named_principals(snapshot):
-        match = _SESSION.fullmatch(principal)
-        if match and match.group(2) == snapshot.account_id and match.group(3) in by_name:
-            found.setdefault(by_name[match.group(3)], []).append(principal)
+        session = parse_session_arn(principal)
+        if session and session.account == snapshot.account_id and session.role_name in by_name:
+            found.setdefault(by_name[session.role_name], []).append(principal)
     return {role: tuple(dict.fromkeys(names)) for role, names in found.items()}
 
 
@@ -673,8 +659,8 @@ def _can_assume(
 
 
 def _session_of(principal: str, role_name: str, account_id: str) -> bool:
-    match = _SESSION.fullmatch(principal)
-    return match is not None and match.group(2) == account_id and match.group(3) == role_name
+    session = parse_session_arn(principal)
+    return session is not None and session.account == account_id and session.role_name == role_name
 
 
 def assume_chains(snapshot: AccountSnapshot, targets: Iterable[str]) -> dict[str, list[tuple[str, ...]]]:
@@ -741,7 +727,7 @@ def judge(snapshot: AccountSnapshot, intent: Intent) -> Judgement:
     chains = assume_chains(upper, targets)
     for target, found in chains.items():
         rows[target] = dataclasses.replace(rows[target], assumable_by=tuple(found))
-    ordered = [account_root_row(upper), *sorted(rows.values(), key=lambda r: r.principal)]
+    ordered = [account_root_row(the_judge), *sorted(rows.values(), key=lambda r: r.principal)]
     return Judgement(ordered, malformed, chains)
 
 
@@ -906,15 +892,15 @@ def session_findings(snapshot: AccountSnapshot, intent: Intent) -> list[Finding]
     found: list[Finding] = []
     by_name = {p.name: p.arn for p in snapshot.principals if p.kind == "role"}
     for principal, where in named_principals(snapshot):
-        match = _SESSION.fullmatch(principal)
-        if not match or match.group(2) != snapshot.account_id:
+        session = parse_session_arn(principal)
+        if not session or session.account != snapshot.account_id:
             continue
-        role = by_name.get(match.group(3))
+        role = by_name.get(session.role_name)
         if role is None:
             found.append(
                 Finding.failed(
                     "audit.session_of_missing_role",
-                    f"{where} names session {principal} of role {match.group(3)}, which does not exist",
+                    f"{where} names session {principal} of role {session.role_name}, which does not exist",
                     "remove it: a role created later under that name would inherit it",
                 )
             )
@@ -956,7 +942,7 @@ def unresolved_findings(snapshot: AccountSnapshot) -> list[Finding]:
                     principal == "*"
                     or is_account_principal(principal)
                     or _IAM_IDENTITY.fullmatch(principal) is not None
-                    or _SESSION.fullmatch(principal) is not None
+                    or parse_session_arn(principal) is not None
                     or principal.startswith(UNIQUE_ID_PREFIXES)
                 )
                 if resolvable:
@@ -971,13 +957,12 @@ def unresolved_findings(snapshot: AccountSnapshot) -> list[Finding]:
                         "through it",
                     )
                 )
-    grantee_forms = (_IAM_IDENTITY, _SESSION)
     service = dynamodb_service_principal(snapshot.region)
     for key_grant in snapshot.grants:
         grantee = key_grant.grant.grantee_principal
         if grantee == service or grantee.startswith(UNIQUE_ID_PREFIXES) or is_account_principal(grantee):
             continue
-        if not any(form.fullmatch(grantee) for form in grantee_forms):
+        if _IAM_IDENTITY.fullmatch(grantee) is None and parse_session_arn(grantee) is None:
             found.append(
                 Finding.failed(
                     "audit.unresolved_principal",
@@ -1133,16 +1118,9 @@ def key_policy_findings(snapshot: AccountSnapshot, known: set[str]) -> list[Find
     return found
 
 
-_IAM_ACCOUNT = re.compile(r"arn:aws(?:-[a-z]+)*:(?:iam|sts)::([0-9]{12}):", re.ASCII)
-
-
 def _foreign_account(principal: str, account_id: str) -> str | None:
     """The other account a principal belongs to (an account id, its root, or one of its IAM ARNs)."""
-    if is_account_principal(principal):
-        account = principal if principal.isdigit() else principal.split(":")[4]
-    else:
-        match = _IAM_ACCOUNT.match(principal)
-        account = match.group(1) if match else ""
+    account = account_of(principal)
     return account if account and account != account_id else None
 
 
