@@ -28,6 +28,7 @@ from access.documents import (
     NamedPolicy,
     action_matches,
     as_list,
+    iam_wildcard_match,
     statement_label,
     statement_principals,
     statements,
@@ -663,26 +664,89 @@ def _session_of(principal: str, role_name: str, account_id: str) -> bool:
     return session is not None and session.account == account_id and session.role_name == role_name
 
 
+class _AssumeIndex:
+    """Who could possibly become a role, found without judging every principal against every role.
+
+    In one account a principal assumes a role only if the trust policy names it (or one of its sessions,
+    or "*"), or its own identity policies allow sts:AssumeRole on the role (and the trust policy names the
+    account); it passes a role to a service only if its identity policies allow iam:PassRole on the role.
+    So the candidates for a role are the principals its trust policy names, plus those whose Allow
+    statements for these actions have a Resource that can match the role's ARN. Every candidate is then
+    judged in full (_can_assume); a principal that is no candidate could not have been allowed.
+    """
+
+    ACTIONS = ("sts:AssumeRole", "iam:PassRole")
+
+    def __init__(self, snapshot: AccountSnapshot, cache: dict[tuple[int, str], bool]) -> None:
+        self.exact: dict[str, set[str]] = {}  # role ARN (lower-cased) -> principals allowed it by name
+        self.wild: list[tuple[str, str]] = []  # (Resource pattern, principal)
+        self.everything: set[str] = set()  # principals allowed on any resource (NotResource, a variable)
+        for principal in snapshot.principals:
+            if not any(_could_allow(principal.policies, action, cache) for action in self.ACTIONS):
+                continue
+            for named in principal.policies:
+                for statement in statements(named.document):
+                    if statement.get("Effect") != "Allow" or not any(
+                        _statement_may_cover(statement, action) for action in self.ACTIONS
+                    ):
+                        continue
+                    if "Resource" not in statement:
+                        self.everything.add(principal.arn)
+                        continue
+                    for resource in as_list(statement["Resource"]):
+                        pattern = str(resource)
+                        if "${" in pattern:
+                            pattern = _POLICY_VARIABLE.sub("*", pattern)
+                        if "*" in pattern or "?" in pattern:
+                            self.wild.append((pattern, principal.arn))
+                        else:
+                            self.exact.setdefault(pattern, set()).add(principal.arn)
+
+    def candidates(self, role: Principal, snapshot: AccountSnapshot, roles_by_name: Mapping[str, str]) -> set[str]:
+        named = {p for s in statements(role.trust_policy or {}) for p in statement_principals(s)}
+        if "*" in named:
+            return {p.arn for p in snapshot.principals}
+        found = set(self.everything) | self.exact.get(role.arn, set()) | named
+        found |= {who for pattern, who in self.wild if iam_wildcard_match(pattern, role.arn)}
+        for entry in named:  # a session of a role: that role
+            session = parse_session_arn(entry)
+            if session is not None and session.account == snapshot.account_id and session.role_name in roles_by_name:
+                found.add(roles_by_name[session.role_name])
+        return found
+
+
+def _statement_may_cover(statement: Mapping[str, Any], action: str) -> bool:
+    if "Action" in statement:
+        return any(action_matches(str(p), action) for p in as_list(statement["Action"]))
+    return "NotAction" in statement
+
+
 def assume_chains(snapshot: AccountSnapshot, targets: Iterable[str]) -> dict[str, list[tuple[str, ...]]]:
     """For each target role, every chain of principals that may become it, outermost first, transitively
     (a principal that may assume a role that may assume the target). Each principal appears once per
     target, on its shortest chain."""
     by_arn = {p.arn: p for p in snapshot.principals}
-    roles = [p for p in snapshot.principals if p.kind == "role" and p.trust_policy is not None]
+    roles = {p.arn for p in snapshot.principals if p.kind == "role" and p.trust_policy is not None}
     assumers: dict[str, list[str]] = {}  # role -> who may assume it directly
     cache: dict[tuple[int, str], bool] = {}
+    index = _AssumeIndex(snapshot, cache)
+    order = {p.arn: n for n, p in enumerate(snapshot.principals)}
+    roles_by_name = {p.name: p.arn for p in snapshot.principals if p.kind == "role"}
 
     def direct(role: str) -> list[str]:
         if role not in assumers:
             target = by_arn[role]
+            candidates = index.candidates(target, snapshot, roles_by_name)
             assumers[role] = [
-                p.arn for p in snapshot.principals if p.arn != role and _can_assume(snapshot, p, target, cache)
+                arn
+                for arn in sorted(candidates & by_arn.keys(), key=order.__getitem__)
+                if arn != role and _can_assume(snapshot, by_arn[arn], target, cache)
             ]
         return assumers[role]
 
     chains: dict[str, list[tuple[str, ...]]] = {}
     for target in targets:
-        if target not in by_arn or by_arn[target] not in roles:
+        if target not in roles:
             continue
         seen = {target}
         frontier: list[tuple[str, ...]] = [(target,)]
@@ -696,7 +760,7 @@ def assume_chains(snapshot: AccountSnapshot, targets: Iterable[str]) -> dict[str
                     seen.add(who)
                     longer = (who, *chain)
                     found.append(longer)
-                    if by_arn[who].kind == "role" and by_arn[who].trust_policy is not None:
+                    if who in roles:
                         following.append(longer)
             frontier = following
         if found:
