@@ -37,6 +37,7 @@ from access.evaluator import (
     TABLE_POLICY,
     TRUST_POLICY,
     Decision,
+    Grant,
     Request,
     authorize_identity,
     authorize_kms,
@@ -347,7 +348,11 @@ class _Judge:
             if snapshot.stream_policy is not None
             else None
         )
-        self.grants = [g.grant for g in snapshot.grants]
+        # A grant lets in only its grantee (a principal or one of its sessions): by grantee, so a decision
+        # reads only the grants that can match it, not every grant of the key.
+        self.grants_to: dict[str, list[Grant]] = {}
+        for key_grant in snapshot.grants:
+            self.grants_to.setdefault(key_grant.grant.grantee_principal, []).append(key_grant.grant)
         self.could_allow: dict[tuple[int, str], bool] = {}  # documents live as long as this judge
 
     def resources(self, operation: Operation) -> list[str]:
@@ -390,9 +395,15 @@ class _Judge:
                 return dataclasses.replace(decision, reason=f"{decision.reason} (as session {caller})")
         return first
 
+    def grants_of(self, principal: Principal) -> list[Grant]:
+        """The key's grants to the principal or to one of its sessions the documents name."""
+        names = (principal.arn, *self.sessions.get(principal.arn, ()))
+        return [grant for name in names for grant in self.grants_to.get(name, ())]
+
     def decrypt(self, principal: Principal, policies: Sequence[NamedPolicy]) -> tuple[Decision, str]:
         """kms:Decrypt through DynamoDB, as the principal or any of its sessions the documents name."""
         first: Decision | None = None
+        grants = self.grants_of(principal)
         for caller in ("", *self.sessions.get(principal.arn, ())):
             decision = authorize_kms(
                 dynamodb_decrypt_request(
@@ -405,7 +416,7 @@ class _Judge:
                 ),
                 self.snapshot.key_policy,
                 policies,
-                self.grants,
+                grants,
             )
             if decision.allowed:
                 return decision, caller
@@ -484,7 +495,7 @@ def _boundary_rights(judge: _Judge, principal: Principal, key_users: Sequence[Pr
             _request(principal.arn, action, snapshot, snapshot.key_arn),
             snapshot.key_policy,
             principal.policies,
-            judge.grants,
+            judge.grants_of(principal),
         ).allowed
     ]
     rights += [action for action in TABLE_BOUNDARY_ACTIONS if judge.iam(principal, action, snapshot.table_arn).allowed]
