@@ -3,7 +3,7 @@
 IAM and KMS are eventually consistent, so one answer proves little: a fresh
 client each attempt, bounded exponential backoff with jitter, and only a
 KMS refusal (expected "denied") or the canary's plaintext (expected "read")
-settles it.
+settles it. The loop is verify.wait.poll, the replicas' canary wait's too.
 
 A role's sessions are principals of their own: a key policy or a grant may name
 `arn:aws:sts::<acct>:assumed-role/<role>/<session>`, and only a session of that
@@ -29,15 +29,10 @@ from access.evaluator import Grant
 from stack.outputs import EXPECT_DENIED
 from verify.canary import CANARY_VALUE_ATTRIBUTE
 from verify.failures import EXPIRED_CODES, THROTTLING_CODES, UNKNOWN_CREDENTIAL_CODES, aws_error, error_text
+from verify.wait import poll
 
 NEW_CREDENTIALS_WAIT = 120.0  # seconds: a new access key or role trust becomes usable
 PERMISSION_CHANGE_WAIT = 420.0  # seconds: a policy or grant change takes effect
-FIRST_DELAY, MAX_DELAY = 1.0, 30.0
-# Bounded overshoot: never sleep more than max(0.5 s, 8 % of the time waited so far),
-# so an answer that settles at time t is seen by max(t + 0.5 s, 1.08 t) plus one
-# attempt's latency: within max(1 s, 10 % of t) in practice. Over the longest wait
-# (7 minutes) that is about 70 attempts.
-OVERSHOOT_FLOOR, OVERSHOOT_FRACTION = 0.5, 0.08
 
 
 class Outcome(StrEnum):
@@ -129,17 +124,6 @@ class ProbeResult:
     waited: float
 
 
-def next_delay(attempt: int, rng: random.Random, waited: float = 0.0) -> float:
-    """Exponential backoff with 'equal jitter' (half fixed, half random), capped so as not to overshoot.
-
-    The cap is max(OVERSHOOT_FLOOR, OVERSHOOT_FRACTION * waited): early on, about one
-    attempt a second; later, the step grows with the wait, never past MAX_DELAY.
-    """
-    ceiling = min(MAX_DELAY, FIRST_DELAY * 2**attempt)
-    jittered: float = ceiling / 2 + rng.uniform(0, ceiling / 2)
-    return min(jittered, max(OVERSHOOT_FLOOR, OVERSHOOT_FRACTION * waited))
-
-
 def wait_for_boundary(
     attempt: Callable[[], Attempt],
     expected: str,
@@ -151,35 +135,34 @@ def wait_for_boundary(
     progress: Callable[[str], None] = lambda _line: None,
     conclusive: Callable[[Attempt], bool] = lambda _attempt: False,
 ) -> ProbeResult:
-    """Probe until the answer settles or the wait for what is pending runs out.
+    """Probe until the answer settles or the wait for what is pending runs out (wait.poll).
 
     `conclusive(attempt)` may end the wait early on an unsettled answer that no
     propagation can change (the live policies already explain it): the probe then
     fails at once instead of waiting out the whole window.
     """
-    rng = rng or random.Random()  # noqa: S311 (jitter, not cryptography)
-    start = clock()
-    count = 0
-    while True:
-        result = attempt()
-        count += 1
-        verdict = settled(expected, result.outcome)
-        waited = clock() - start
-        if verdict is not None:
-            return ProbeResult(verdict, result, count, waited)
-        if conclusive(result):
-            return ProbeResult(False, result, count, waited)
-        limit = NEW_CREDENTIALS_WAIT if result.outcome is Outcome.CREDENTIALS_PENDING else PERMISSION_CHANGE_WAIT
-        if max_wait is not None:
-            limit = min(limit, max_wait)
-        remaining = limit - waited
-        if remaining <= 0:
-            return ProbeResult(False, result, count, waited)
-        delay = min(next_delay(count - 1, rng, waited), remaining)
-        progress(
-            f"  waiting: attempt {count} {result.outcome.value}; next in {delay:.1f}s ({waited:.0f}s of {limit:.0f}s)"
-        )
-        sleep(delay)
+
+    def verdict(result: Attempt) -> bool | None:
+        holds = settled(expected, result.outcome)
+        if holds is None and conclusive(result):
+            return False
+        return holds
+
+    def window(result: Attempt) -> float:
+        return NEW_CREDENTIALS_WAIT if result.outcome is Outcome.CREDENTIALS_PENDING else PERMISSION_CHANGE_WAIT
+
+    polled = poll(
+        attempt,
+        verdict,
+        window,
+        lambda result, count: f"waiting: attempt {count} {result.outcome.value}",
+        max_wait=max_wait,
+        clock=clock,
+        sleep=sleep,
+        rng=rng,
+        progress=progress,
+    )
+    return ProbeResult(bool(polled.verdict), polled.last, polled.attempts, polled.waited)
 
 
 # -- the sessions a key's policy and grants name ----------------------------------------------------

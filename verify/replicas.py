@@ -13,19 +13,14 @@ replica has is here:
 - an inaccessible replica key is urgent: DynamoDB removes the replica from the replication group
   after about 20 hours (see INACCESSIBLE_ADVICE).
 
-collect_region reads one region; judge_region and judge_replication_group are pure.
+Split as the rest of verify/: replica_collect.collect_region reads one region (boto3);
+replica_wait.wait_for_canary waits for the canary there (verify.wait.poll); the judges here
+(judge_region, judge_replication_group, replication_finding) are pure: records -> findings.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import random
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from botocore.exceptions import ClientError
 
 from access.kms_dynamodb import (
     AWS_MANAGED_KEY_ALIAS,
@@ -35,30 +30,14 @@ from access.kms_dynamodb import (
     PENDING_DELETION_KEY_STATE,
     UNUSABLE_KEY_STATES,
 )
-from verify.collect import (
-    AliasRecord,
-    KeyRecord,
-    ReplicaRecord,
-    TableRecord,
-    collect_alias,
-    collect_key,
-    collect_table,
-    resolve_key_arn,
-)
-from verify.failures import error_text, is_operational
+from verify.collect import TableRecord
 from verify.findings import Finding, Status, expect
 from verify.inputs import Replica, StackOutputs
 from verify.judge import UP, judge_key, judge_key_policy, judge_table
-from verify.probe import next_delay
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_kms import KMSClient
+from verify.replica_collect import RegionRecords
+from verify.replica_wait import Arrival
 
 ACTIVE = "ACTIVE"
-# Replication usually takes about a second (the table's ReplicationLatency metric); a canary that has
-# not arrived after a minute is a replica that does not replicate, not latency. --max-wait caps it.
-REPLICATION_WAIT = 60.0
 
 # The ~20 hours: DynamoDB API reference, ReplicaDescription, ReplicaStatus
 # (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ReplicaDescription.html):
@@ -91,53 +70,6 @@ def region_view(want: StackOutputs, replica: Replica) -> StackOutputs:
         replicas=(),
     )
 
-
-# -- collect ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RegionRecords:
-    """What one replica region holds, read with that region's clients."""
-
-    replica: Replica
-    table: TableRecord
-    listed: ReplicaRecord | None  # the primary's `Replicas` entry for the region, its key resolved there
-    key: KeyRecord
-    alias: AliasRecord
-    # KeyManager ("AWS" / "CUSTOMER") of the key the replica is encrypted with when it is not the
-    # declared one; "" when unknown (the verifier's policy covers the stack's keys only).
-    other_key_manager: str = ""
-
-
-def _key_manager(kms: KMSClient, key_arn: str) -> str:
-    try:
-        return str(kms.describe_key(KeyId=key_arn)["KeyMetadata"].get("KeyManager", ""))
-    except ClientError as error:
-        if is_operational(error):
-            raise
-        return ""
-
-
-def collect_region(
-    dynamodb: DynamoDBClient, kms: KMSClient, replica: Replica, table_name: str, primary: TableRecord
-) -> RegionRecords:
-    """DescribeTable, the key, its alias and policy, in the replica's region (clients of that region)."""
-    table = collect_table(dynamodb, kms, table_name)
-    listed = next((r for r in primary.replicas if r.region == replica.region), None)
-    if listed is not None:
-        listed = dataclasses.replace(listed, kms_key=resolve_key_arn(kms, listed.kms_key))
-    other = table.kms_key_arn not in ("", replica.key_arn)
-    return RegionRecords(
-        replica=replica,
-        table=table,
-        listed=listed,
-        key=collect_key(kms, replica.key_arn),
-        alias=collect_alias(kms, replica.key_alias),
-        other_key_manager=_key_manager(kms, table.kms_key_arn) if other else "",
-    )
-
-
-# -- judge ------------------------------------------------------------------------------------------
 
 # judge_table's names, as a replica's: `table.` is implied by `replica[<region>]`.
 _TABLE_CHECKS = {
@@ -332,58 +264,6 @@ def judge_replication_group(primary: TableRecord, want: StackOutputs) -> list[Fi
         )
     )
     return found
-
-
-# -- the canary in a replica ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Arrival:
-    arrived: bool
-    detail: str
-    attempts: int
-    waited: float
-
-
-def wait_for_canary(
-    read: Callable[[], str | None],
-    value: str,
-    region: str,
-    *,
-    max_wait: float | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    rng: random.Random | None = None,
-    progress: Callable[[str], None] = lambda _line: None,
-) -> Arrival:
-    """Read the canary in a replica until it arrives: the probe's backoff (next_delay), bounded by
-    REPLICATION_WAIT and --max-wait. Another value, or an error (the replica's key refused), ends it."""
-    rng = rng or random.Random()  # noqa: S311 (jitter, not cryptography)
-    limit = REPLICATION_WAIT if max_wait is None else min(REPLICATION_WAIT, max_wait)
-    start = clock()
-    count = 0
-    while True:
-        count += 1
-        try:
-            got = read()
-        except ClientError as error:
-            if is_operational(error):
-                raise
-            return Arrival(False, f"GetItem in {region} failed: {error_text(error)}", count, clock() - start)
-        waited = clock() - start
-        if got == value:
-            return Arrival(True, f"canary read back in {region}", count, waited)
-        if got is not None:
-            return Arrival(False, f"GetItem in {region} returned another value", count, waited)
-        remaining = limit - waited
-        if remaining <= 0:
-            return Arrival(False, f"the canary never arrived in {region}", count, waited)
-        delay = min(next_delay(count - 1, rng, waited), remaining)
-        progress(
-            f"  waiting for the canary in {region}: attempt {count}; "
-            f"next in {delay:.1f}s ({waited:.0f}s of {limit:.0f}s)"
-        )
-        sleep(delay)
 
 
 def replication_finding(replica: Replica, primary_region: str, arrival: Arrival) -> Finding:

@@ -32,15 +32,14 @@ from verify.probe import (
     sessions_named,
     wait_for_boundary,
 )
+from verify.replica_collect import collect_region
+from verify.replica_wait import Arrival, wait_for_canary
 from verify.replicas import (
-    Arrival,
     check_name,
-    collect_region,
     judge_region,
     judge_replication_group,
     region_view,
     replication_finding,
-    wait_for_canary,
 )
 
 if TYPE_CHECKING:

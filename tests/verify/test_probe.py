@@ -17,9 +17,9 @@ from verify.probe import (
     Outcome,
     attempt_read,
     classify_error,
-    next_delay,
     wait_for_boundary,
 )
+from verify.wait import next_delay
 
 KMS_DENIED = (
     "KMS key access denied error: User: arn:aws:iam::123456789012:user/test-principal is not authorized to "

@@ -19,13 +19,9 @@ from verify.collect import AliasRecord, KeyRecord, ReplicaRecord, TableRecord, c
 from verify.findings import Finding, Status
 from verify.inputs import Replica, StackOutputs
 from verify.permissions import verifier_policy
-from verify.replicas import (
-    REPLICATION_WAIT,
-    RegionRecords,
-    judge_region,
-    judge_replication_group,
-    wait_for_canary,
-)
+from verify.replica_collect import RegionRecords
+from verify.replica_wait import REPLICATION_WAIT, wait_for_canary
+from verify.replicas import judge_region, judge_replication_group
 
 ACCOUNT = "123456789012"
 PRIMARY_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/primary"

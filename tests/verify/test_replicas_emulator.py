@@ -20,7 +20,7 @@ from verify.audit.run import run_audit
 from verify.canary import CANARY_VALUE_ATTRIBUTE
 from verify.findings import Finding, Status
 from verify.inputs import parse_outputs
-from verify.replicas import REPLICATION_WAIT, wait_for_canary
+from verify.replica_wait import REPLICATION_WAIT, wait_for_canary
 from verify.run import verify
 
 pytestmark = pytest.mark.emulator
