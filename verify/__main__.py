@@ -28,7 +28,8 @@ from verify.audit.run import run_audit
 from verify.canary import Canary
 from verify.failures import cannot_run_message
 from verify.findings import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, exit_code
-from verify.inputs import CannotRunError, parse_outputs, read_outputs
+from verify.inputs import CannotRunError, parse_outputs
+from verify.outputs_file import read_outputs
 from verify.permissions import policy_for
 from verify.report import as_json, as_junit, as_table
 from verify.run import Aws, refusals_seen, verify

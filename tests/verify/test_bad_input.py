@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from stack import outputs as contract
 from verify.__main__ import main
-from verify.inputs import MAX_OUTPUTS_BYTES, CannotRunError, decode_outputs, parse_outputs
+from verify.inputs import CannotRunError, parse_outputs
+from verify.outputs_file import MAX_OUTPUTS_BYTES, decode_outputs
 
 CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens: a run that got past the inputs would exit 2 too, but later
 GOOD: dict[str, Any] = {
