@@ -31,10 +31,13 @@ PATH_STATEMENTS: dict[str, dict[str, tuple[list[str], list[str]]]] = {
         "DeclaredPathStream": (["dynamodb:GetRecords", "dynamodb:GetShardIterator"], [f"{TABLE_ARN}/stream/*"]),
     },
     "export": {"DeclaredPathExport": (["dynamodb:ExportTableToPointInTime"], [TABLE_ARN])},
-    "backup": {"DeclaredPathBackup": (["dynamodb:CreateBackup"], [TABLE_ARN])},
+    "backup": {"DeclaredPathBackup": (["dynamodb:CreateBackup", "dynamodb:StartAwsBackupJob"], [TABLE_ARN])},
     "restore": {
         "DeclaredPathRestoreBackup": (["dynamodb:RestoreTableFromBackup"], [f"{TABLE_ARN}/backup/*"]),
-        "DeclaredPathRestoreTable": (["dynamodb:RestoreTableToPointInTime"], [TABLE_ARN]),
+        "DeclaredPathRestoreTable": (
+            ["dynamodb:RestoreTableFromAwsBackup", "dynamodb:RestoreTableToPointInTime"],
+            [TABLE_ARN],
+        ),
     },
     "re-key": {"DeclaredPathReKey": (["dynamodb:UpdateTable"], [TABLE_ARN])},
     "kinesis": {"DeclaredPathKinesis": (["dynamodb:EnableKinesisStreamingDestination"], [TABLE_ARN])},
