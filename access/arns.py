@@ -207,3 +207,17 @@ def account_of(entry: str) -> str | None:
         return entry
     match = _IDENTITY_ACCOUNT.match(entry)
     return match["account"] if match else None
+
+
+# A KMS key id, as KMS makes them: a UUID for a single-Region key (1234abcd-12ab-34cd-56ef-1234567890ab),
+# `mrk-` and 32 hex digits for a multi-Region key (mrk-1234abcd12ab34cd56ef1234567890ab), lowercase: the
+# KMS API reference's key id examples (e.g. ReplicateKey KeyId,
+# https://docs.aws.amazon.com/kms/latest/APIReference/API_ReplicateKey.html). KeyMetadata.KeyId itself
+# only promises 1-2048 characters, and terraform-provider-aws checks no more than that
+# (internal/verify/validate.go, ValidKMSKeyID); Terraform's S3 backend checks these two shapes
+# (hashicorp/terraform internal/backend/remote-state/s3/validate.go: uuidRegexPattern, multiRegionKeyIdPattern),
+# and so does this project, to tell a key id from an alias or a name. Also `mrk-` and a UUID: the
+# multi-Region key ids of moto (moto/kms/utils.py, generate_key_id), which the sandbox runs on.
+KEY_ID_PATTERN = re.compile(
+    r"(?:mrk-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}", re.ASCII
+)

@@ -15,6 +15,7 @@ from typing import Any
 from access.arns import (
     ALIAS_NAME_PATTERN,
     KEY_ARN_PATTERN,
+    KEY_ID_PATTERN,
     PARTITION_OF_REGION,
     PRINCIPAL_KINDS,
     TABLE_NAME_PATTERN,
@@ -597,17 +598,12 @@ def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
     )
 
 
-_KEY_ID = re.compile(
-    r"(?:mrk-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}", re.ASCII
-)
-
-
 def validate_key_reference(field_name: str, value: object) -> None:
     """A key ARN or a bare key id, known now (an Output is checked by the provider): never an alias,
     which a grant refuses at deploy and an identity policy's Resource would silently never match."""
     if not isinstance(value, str):
         return
-    if KEY_ARN_PATTERN.fullmatch(value) is None and _KEY_ID.fullmatch(value) is None:
+    if KEY_ARN_PATTERN.fullmatch(value) is None and KEY_ID_PATTERN.fullmatch(value) is None:
         raise ConfigError(
             field_name,
             f"{value!r} is not a KMS key ARN or key id",

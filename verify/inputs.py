@@ -15,6 +15,7 @@ from typing import Any
 from access.arns import (
     ALIAS_NAME_PATTERN,
     KEY_ARN_PATTERN,
+    KEY_ID_PATTERN,
     PRINCIPAL_KINDS,
     REGION_PATTERN,
     TABLE_NAME_PATTERN,
@@ -31,7 +32,6 @@ from verify.audit.model import Intent
 MASKED_SECRET = "[secret]"  # noqa: S105 (the mask, not a secret)
 
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
-_KEY_ID = re.compile(r"[A-Za-z0-9-]{1,2048}", re.ASCII)
 _ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}", re.ASCII)
 _SECRET = re.compile(r"[A-Za-z0-9/+=]{16,128}", re.ASCII)
 
@@ -120,7 +120,7 @@ _CHECKS: dict[str, Callable[[str, object], str]] = {
     outputs.ACCOUNT_ID: _pattern(_ACCOUNT, "a 12-digit AWS account id"),
     outputs.TABLE_NAME: _pattern(TABLE_NAME_PATTERN, "a DynamoDB table name"),
     outputs.TABLE_ARN: _via(parse_table_arn, "a DynamoDB table ARN"),
-    outputs.KEY_ID: _pattern(_KEY_ID, "a KMS key id"),
+    outputs.KEY_ID: _pattern(KEY_ID_PATTERN, "a KMS key id"),
     outputs.KEY_ARN: _pattern(KEY_ARN_PATTERN, "a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)"),
     outputs.KEY_ALIAS: _pattern(ALIAS_NAME_PATTERN, "a KMS alias name ('alias/...')"),
     outputs.TEST_PRINCIPAL_ARN: _via(parse_principal_arn, "an IAM role or user ARN"),

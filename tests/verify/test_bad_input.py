@@ -101,6 +101,7 @@ OUTPUT_FILE_CASES = [
         "is a key of eu-west-1",
     ),
     ("an alias ARN as key ARN", as_json(keyArn="arn:aws:kms:us-east-1:123456789012:alias/x"), "a KMS key ARN"),
+    ("a name as key id", as_json(keyId="orders"), "output keyId is 'orders'; expected a KMS key id"),
     # The declared intent (intendedKeyUsers): each entry's access and paths.
     (
         "an unknown access level",
