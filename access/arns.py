@@ -221,3 +221,22 @@ def account_of(entry: str) -> str | None:
 KEY_ID_PATTERN = re.compile(
     r"(?:mrk-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}", re.ASCII
 )
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where resources live: a partition, one of its regions and an account; the ARNs of this project's
+    resources there. The one (partition, region, account) record of plain strings: the emulator judges
+    each request at one (sandbox.emulator.rules.Place). docs/layout.md says which layers keep their own."""
+
+    partition: str
+    region: str
+    account_id: str
+
+    def table(self, name_or_arn: str) -> str:
+        """The ARN of a table here, from its name or any ARN of it (an index's, a stream's: the table's)."""
+        return table_arn(self.partition, self.region, self.account_id, table_name_of(name_or_arn))
+
+    def alias(self, name: str) -> str:
+        """The ARN of an alias here, from its name ('alias/...'); an ARN as it is."""
+        return name if name.startswith("arn:") else f"arn:{self.partition}:kms:{self.region}:{self.account_id}:{name}"

@@ -18,6 +18,9 @@ from pulumi.runtime.settings import get_root_resource
 
 @dataclass(frozen=True)
 class DeployContext:
+    """The partition, region and account of access.arns.Location, and the deployer, as Pulumi Outputs:
+    known once the provider answers, so a record of its own, not a Location of plain strings."""
+
     account_id: pulumi.Output[str]
     partition: pulumi.Output[str]
     region: pulumi.Output[str]

@@ -44,7 +44,7 @@ from typing import Any
 
 import botocore.session
 
-from access.arns import table_arn, table_name_of
+from access.arns import Location
 from access.operations import BY_NAME, account_wide_operations, operations_by_parameter
 from sandbox.emulator.requests import Call
 
@@ -125,19 +125,8 @@ def kms_key_operations() -> frozenset[str]:
     return frozenset(found)
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where the emulator's resources live, for ARNs."""
-
-    partition: str
-    region: str
-    account_id: str
-
-    def table(self, name_or_arn: str) -> str:
-        return table_arn(self.partition, self.region, self.account_id, table_name_of(name_or_arn))
-
-    def alias(self, name: str) -> str:
-        return name if name.startswith("arn:") else f"arn:{self.partition}:kms:{self.region}:{self.account_id}:{name}"
+# Where the emulator's resources live, for ARNs: the access core's (partition, region, account) record.
+Place = Location
 
 
 def _text(params: Mapping[str, Any], *names: str) -> str | None:

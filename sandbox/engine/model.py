@@ -49,7 +49,10 @@ def uuid_like(*parts: str) -> str:
 
 @dataclass(frozen=True)
 class Where:
-    """The account, region and partition the plain mocks invent resources in."""
+    """The account, region and partition the plain mocks invent resources in, and how they name them.
+
+    A record of its own beside access.arns.Location (docs/layout.md): the harness builds it
+    positionally in its own order (account, region, partition), and it adds the engine's naming."""
 
     account_id: str
     region: str
