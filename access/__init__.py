@@ -4,11 +4,20 @@ Standard library only, so that every layer can use it without loading an SDK:
 the components build policies with it, the verifier and the policy pack judge
 with it, the sandbox enforces with it.
 
-- errors:       ConfigError, the one error type for bad input, and its texts
-- documents:    policy documents (parse, statements, principals, labels, wildcards)
-- arns:         principal, table and key ARNs
-- kms_dynamodb: the facts of KMS with DynamoDB (statement ids, action sets, grant
-                operations, encryption context, kms:ViaService, KMS limits)
-- analyzers:    checks on whole documents (wildcard principals, unscoped key use, broad kms)
-- evaluator:    the IAM/KMS authorization decision
+Its modules, every one:
+- errors:         ConfigError, the one error type for bad input, and its texts
+- arns:           principal, session, table, key and alias ARNs; region, key-id and name
+                  patterns; Location, the one (partition, region, account) record
+- documents:      policy documents (parse, statements, principals, labels, wildcards)
+- policy_grammar: which documents AWS refuses, per kind of policy
+- variables:      IAM policy variables (${aws:username}, defaults, escapes)
+- conditions:     IAM condition operators
+- context:        the request context: a request's condition keys, as policies read them
+- kms_dynamodb:   the facts of KMS with DynamoDB (statement ids, action sets, grant
+                  operations, encryption context, kms:ViaService, key states, KMS limits)
+- operations:     the catalogue of DynamoDB operations (actions, resources, what each
+                  does to the data, the audit's access paths)
+- provider_types: the pulumi-aws resource type tokens
+- analyzers:      checks on whole documents (wildcard principals, unscoped key use, broad kms)
+- evaluator:      the IAM/KMS authorization decision
 """
