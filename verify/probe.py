@@ -14,12 +14,10 @@ verifier probes as each of them too.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -29,7 +27,10 @@ from access.evaluator import Grant
 from stack.outputs import EXPECT_DENIED
 from verify.canary import CANARY_VALUE_ATTRIBUTE
 from verify.failures import EXPIRED_CODES, THROTTLING_CODES, UNKNOWN_CREDENTIAL_CODES, aws_error, error_text
-from verify.wait import poll
+from verify.wait import Pacing, poll
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 NEW_CREDENTIALS_WAIT = 120.0  # seconds: a new access key or role trust becomes usable
 PERMISSION_CHANGE_WAIT = 420.0  # seconds: a policy or grant change takes effect
@@ -128,12 +129,8 @@ def wait_for_boundary(
     attempt: Callable[[], Attempt],
     expected: str,
     *,
-    max_wait: float | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    rng: random.Random | None = None,
-    progress: Callable[[str], None] = lambda _line: None,
     conclusive: Callable[[Attempt], bool] = lambda _attempt: False,
+    **pacing: Unpack[Pacing],
 ) -> ProbeResult:
     """Probe until the answer settles or the wait for what is pending runs out (wait.poll).
 
@@ -152,15 +149,7 @@ def wait_for_boundary(
         return NEW_CREDENTIALS_WAIT if result.outcome is Outcome.CREDENTIALS_PENDING else PERMISSION_CHANGE_WAIT
 
     polled = poll(
-        attempt,
-        verdict,
-        window,
-        lambda result, count: f"waiting: attempt {count} {result.outcome.value}",
-        max_wait=max_wait,
-        clock=clock,
-        sleep=sleep,
-        rng=rng,
-        progress=progress,
+        attempt, verdict, window, lambda result, count: f"waiting: attempt {count} {result.outcome.value}", **pacing
     )
     return ProbeResult(bool(polled.verdict), polled.last, polled.attempts, polled.waited)
 

@@ -7,15 +7,17 @@ refused), ends it at once; an operational error (throttled, expired credentials)
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from verify.failures import error_text, is_operational
-from verify.wait import poll
+from verify.wait import Pacing, poll
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 # Replication usually takes about a second (the table's ReplicationLatency metric); a canary that has
 # not arrived after a minute is a replica that does not replicate, not latency. --max-wait caps it.
@@ -30,17 +32,7 @@ class Arrival:
     waited: float
 
 
-def wait_for_canary(
-    read: Callable[[], str | None],
-    value: str,
-    region: str,
-    *,
-    max_wait: float | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    rng: random.Random | None = None,
-    progress: Callable[[str], None] = lambda _line: None,
-) -> Arrival:
+def wait_for_canary(read: Callable[[], str | None], value: str, region: str, **pacing: Unpack[Pacing]) -> Arrival:
     """Read the canary in a replica until it arrives (wait.poll), bounded by REPLICATION_WAIT and
     --max-wait. Another value, or an error (the replica's key refused), ends it."""
 
@@ -67,11 +59,7 @@ def wait_for_canary(
         verdict,
         lambda _seen: REPLICATION_WAIT,
         lambda _seen, count: f"waiting for the canary in {region}: attempt {count}",
-        max_wait=max_wait,
-        clock=clock,
-        sleep=sleep,
-        rng=rng,
-        progress=progress,
+        **pacing,
     )
     arrived, detail = polled.verdict or (False, f"the canary never arrived in {region}")
     return Arrival(arrived, detail, polled.attempts, polled.waited)

@@ -94,6 +94,18 @@ class Aws:
 ROUND_TRIP_ADVICE = "the deployer cannot use the key through DynamoDB; check the key, its policy and its grants"
 
 
+@dataclass(frozen=True)
+class _Probing:
+    """What every probe and wait of one run shares: the canary, the cap on each wait (--max-wait), where
+    progress goes, and the two loops (the boundary probe's and the replication wait's; fakes in tests)."""
+
+    canary: Canary
+    max_wait: float | None
+    progress: Callable[[str], None]
+    probe: Callable[..., Any]
+    wait_replication: Callable[..., Arrival]
+
+
 # Probe answers that are the boundary itself going the wrong way, worth explaining.
 WRONG_WAY = frozenset({Outcome.READ, Outcome.MISMATCH, Outcome.KMS_DENIED})
 
@@ -186,6 +198,7 @@ def verify(
     canary = new_canary(want.table_name, want.region, table.key_schema)
     if canaries is not None:
         canaries.append(canary)
+    run = _Probing(canary, max_wait, progress, probe, wait_replication)
     try:
         with canary_item(dynamodb, canary):
             try:
@@ -203,15 +216,15 @@ def verify(
                     ROUND_TRIP_ADVICE,
                 )
             )
-            findings.append(_probe(aws, want, canary, max_wait, progress, probe))
-            findings += _session_probes(aws, want, canary, max_wait, progress, probe)
+            findings.append(_probe(aws, want, run))
+            findings += _session_probes(aws, want, run)
             if table.stream_arn:
-                findings.append(_stream_probe(aws, want, canary, table.stream_arn, max_wait, progress, probe))
+                findings.append(_stream_probe(aws, want, run, table.stream_arn))
             for replica in want.replicas:
                 if replica not in present:
                     findings += _skip_replicas([replica], f"no table in {replica.region}")
                     continue
-                findings += _in_replica(aws, want, replica, canary, max_wait, progress, probe, wait_replication)
+                findings += _in_replica(aws, want, replica, run)
     except CanaryWriteError as error:
         findings.append(
             Finding.failed("round_trip", f"the deployer could not write a canary: {error}", ROUND_TRIP_ADVICE)
@@ -238,23 +251,18 @@ def _skip_replicas(replicas: Sequence[Replica], why: str) -> list[Finding]:
     ]
 
 
-def _in_replica(
-    aws: Aws,
-    want: StackOutputs,
-    replica: Replica,
-    canary: Canary,
-    max_wait: float | None,
-    progress: Callable[[str], None],
-    probe: Callable[..., Any],
-    wait_replication: Callable[..., Arrival],
-) -> list[Finding]:
+def _in_replica(aws: Aws, want: StackOutputs, replica: Replica, run: _Probing) -> list[Finding]:
     """The canary written in the primary, read back in the replica's region once replicated; then the
     boundary probe there, as the test principal, expecting the same answer as in every region."""
     regional = aws.in_region(replica.region)
     dynamodb = regional.dynamodb()
-    progress(f"waiting for the canary to replicate to {replica.region}")
-    arrival = wait_replication(
-        lambda: read_canary(dynamodb, canary), canary.value, replica.region, max_wait=max_wait, progress=progress
+    run.progress(f"waiting for the canary to replicate to {replica.region}")
+    arrival = run.wait_replication(
+        lambda: read_canary(dynamodb, run.canary),
+        run.canary.value,
+        replica.region,
+        max_wait=run.max_wait,
+        progress=run.progress,
     )
     found = [replication_finding(replica, want.region, arrival)]
     if not arrival.arrived:
@@ -262,20 +270,12 @@ def _in_replica(
         return found
     view = region_view(want, replica)
     prefix = check_name(replica.region, "")
-    found.append(_probe(regional, view, canary, max_wait, progress, probe, prefix))
-    found += _session_probes(regional, view, canary, max_wait, progress, probe, prefix)
+    found.append(_probe(regional, view, run, prefix))
+    found += _session_probes(regional, view, run, prefix)
     return found
 
 
-def _session_probes(
-    aws: Aws,
-    want: StackOutputs,
-    canary: Canary,
-    max_wait: float | None,
-    progress: Callable[[str], None],
-    probe: Callable[..., Any],
-    prefix: str = "",
-) -> list[Finding]:
+def _session_probes(aws: Aws, want: StackOutputs, run: _Probing, prefix: str = "") -> list[Finding]:
     """The boundary probe again as each session of the test role that the key's policy or a grant names
     (in want.region, with that region's key): such a session may be let in where the verifier's own
     session is not, so each is its own check, expecting the same answer."""
@@ -285,18 +285,11 @@ def _session_probes(
     if named is None:
         return []
     sessions = sessions_named(str(want.principal_arn), named.policy_text, named.grants)
-    return [_probe(aws, want, canary, max_wait, progress, probe, prefix, session) for session in sessions]
+    return [_probe(aws, want, run, prefix, session) for session in sessions]
 
 
 def _probe(
-    aws: Aws,
-    want: StackOutputs,
-    canary: Canary,
-    max_wait: float | None,
-    progress: Callable[[str], None],
-    probe: Callable[..., Any],
-    prefix: str = "",
-    session: NamedSession | None = None,
+    aws: Aws, want: StackOutputs, run: _Probing, prefix: str = "", session: NamedSession | None = None
 ) -> Finding:
     """The boundary probe in want.region (a replica's, through region_view and aws.in_region); as
     `session` of the test role when given, else as a fresh session (or the test user)."""
@@ -321,15 +314,15 @@ def _probe(
         return decision is not None and decision.allowed
 
     who = f"session {session.arn} of the test principal" if session else f"the test principal ({want.principal_kind})"
-    progress(f"probing as {who} in {want.region}, expecting {want.expected_access}")
-    result = probe(
-        lambda: attempt_read(make_client, want.table_name, canary.key, canary.value),
+    run.progress(f"probing as {who} in {want.region}, expecting {want.expected_access}")
+    result = run.probe(
+        lambda: attempt_read(make_client, want.table_name, run.canary.key, run.canary.value),
         want.expected_access,
-        max_wait=max_wait,
-        progress=progress,
+        max_wait=run.max_wait,
+        progress=run.progress,
         conclusive=open_by_policy,
     )
-    seen = f"{result.last.outcome.value} after {result.attempts} attempt(s), {result.waited:.0f}s: {result.last.detail}"
+    seen = _seen(result)
     if not result.holds and result.last.outcome in WRONG_WAY:
         seen += "; " + explanation(aws.kms(), aws.iam(), **request)
     if session is not None:
@@ -347,15 +340,7 @@ def _probe(
 STREAM_PROBE = "boundary_probe.stream"
 
 
-def _stream_probe(
-    aws: Aws,
-    want: StackOutputs,
-    canary: Canary,
-    stream_arn: str,
-    max_wait: float | None,
-    progress: Callable[[str], None],
-    probe: Callable[..., Any],
-) -> Finding:
+def _stream_probe(aws: Aws, want: StackOutputs, run: _Probing, stream_arn: str) -> Finding:
     """The stream as the test principal: its records carry the canary's image. AWS's pages do not say
     whether DynamoDB asks the caller's kms:Decrypt for GetRecords, so the audit counts every stream
     consumer a possible reader; what this probe sees settles it for the test principal."""
@@ -363,19 +348,19 @@ def _stream_probe(
     if want.principal_kind == "none" or not want.expected_access:
         return Finding.skipped(STREAM_PROBE, "the stack has no test principal (testPrincipal=none)")
     make_client = principal_client_factory(aws, want, service="dynamodbstreams")
-    progress(f"reading the stream as the test principal ({want.principal_kind}), expecting {want.expected_access}")
-    first = attempt_stream_read(make_client, stream_arn, canary.value)
+    run.progress(f"reading the stream as the test principal ({want.principal_kind}), expecting {want.expected_access}")
+    first = attempt_stream_read(make_client, stream_arn, run.canary.value)
     if first.outcome is Outcome.IAM_DENIED:
         # Not a stream consumer at all (AmazonDynamoDBReadOnlyAccess holds no GetShardIterator/GetRecords):
         # nothing to settle, and the audit sees the same IAM refusal.
         return Finding.passed(check, f"not a stream consumer: {first.outcome.value}: {first.detail}")
-    result = probe(
-        lambda: attempt_stream_read(make_client, stream_arn, canary.value),
+    result = run.probe(
+        lambda: attempt_stream_read(make_client, stream_arn, run.canary.value),
         want.expected_access,
-        max_wait=max_wait,
-        progress=progress,
+        max_wait=run.max_wait,
+        progress=run.progress,
     )
-    seen = f"{result.last.outcome.value} after {result.attempts} attempt(s), {result.waited:.0f}s: {result.last.detail}"
+    seen = _seen(result)
     advice = (
         "the test principal reads the table's stream without being a key user: DynamoDB does not ask it for "
         "kms:Decrypt on this path; take dynamodb:GetRecords away from principals that must not read"
@@ -393,6 +378,11 @@ def refusals_seen(findings: Sequence[Finding], want: StackOutputs) -> dict[tuple
         for f in findings
         if f.check == check and f.status is Status.PASS and f.seen.startswith(Outcome.KMS_DENIED.value)
     }
+
+
+def _seen(result: ProbeResult) -> str:
+    """What a probe saw, for its finding: the last answer, after how many attempts and how long."""
+    return f"{result.last.outcome.value} after {result.attempts} attempt(s), {result.waited:.0f}s: {result.last.detail}"
 
 
 def _session_finding(check: str, want: StackOutputs, session: NamedSession, result: ProbeResult, seen: str) -> Finding:

@@ -13,7 +13,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypedDict, TypeVar
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 FIRST_DELAY, MAX_DELAY = 1.0, 30.0
 # Bounded overshoot: never sleep more than max(0.5 s, 8 % of the time waited so far),
@@ -24,6 +27,10 @@ OVERSHOOT_FLOOR, OVERSHOOT_FRACTION = 0.5, 0.08
 
 A = TypeVar("A")  # what one attempt saw
 V = TypeVar("V")  # the verdict that ends the wait
+
+
+def _nowhere(_line: str) -> None:
+    pass
 
 
 def next_delay(attempt: int, rng: random.Random, waited: float = 0.0) -> float:
@@ -47,17 +54,24 @@ class Polled(Generic[A, V]):
     waited: float
 
 
+class Pacing(TypedDict, total=False):
+    """How a wait is paced, every key optional: the cap on it (--max-wait; None: the window alone),
+    the clock, the sleep and the jitter's random source (fakes in the tests), and where each
+    progress line goes (nowhere by default)."""
+
+    max_wait: float | None
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    rng: random.Random | None
+    progress: Callable[[str], None]
+
+
 def poll(
     attempt: Callable[[], A],
     verdict: Callable[[A], V | None],
     window: Callable[[A], float],
     waiting: Callable[[A, int], str],
-    *,
-    max_wait: float | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    rng: random.Random | None = None,
-    progress: Callable[[str], None] = lambda _line: None,
+    **pacing: Unpack[Pacing],
 ) -> Polled[A, V]:
     """Attempt until `verdict` gives an answer (not None) or the window runs out.
 
@@ -65,7 +79,11 @@ def poll(
     `max_wait`); the sleep before the next attempt is next_delay, never past the window's end.
     `waiting(last attempt, count)` opens the progress line said before each sleep.
     """
-    rng = rng or random.Random()  # noqa: S311 (jitter, not cryptography)
+    max_wait = pacing.get("max_wait")
+    clock = pacing.get("clock", time.monotonic)
+    sleep = pacing.get("sleep", time.sleep)
+    progress = pacing.get("progress", _nowhere)
+    rng = pacing.get("rng") or random.Random()  # noqa: S311 (jitter, not cryptography)
     start = clock()
     count = 0
     while True:
