@@ -63,7 +63,7 @@ def cyclic_gc_paused(pause: bool = True) -> Iterator[None]:
     program ends, so the collector frees almost nothing (peak memory is the same
     without it) yet rescans everything, more often as the program grows: with it
     on, evaluation takes twice as long at 100 tables and grows faster than the
-    program (see README, Performance). Reference counting still frees.
+    program (docs/performance.md). Reference counting still frees.
     """
     was_enabled = gc.isenabled()
     if pause:
