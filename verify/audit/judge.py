@@ -797,7 +797,9 @@ def judge(snapshot: AccountSnapshot, intent: Intent) -> Judgement:
     the_judge = _Judge(upper, intent, sessions)
     key_users = [p for p in upper.principals if p.arn in intent.key_users]
     rows = {p.arn: _judge_principal(the_judge, p, key_users) for p in upper.principals}
-    rows = {arn: _label_set_aside_denies(row, clean, intent, sessions) for arn, row in rows.items()}
+    denies = _SetAsideDenies(clean, intent, sessions)
+    clean_principals = {p.arn: p for p in clean.principals}
+    rows = {arn: denies.label(row, clean_principals[arn]) for arn, row in rows.items()}
     targets = [arn for arn, row in rows.items() if row.kind == "role" and (_finding_paths(row) or row.boundary)]
     chains = assume_chains(upper, targets)
     for target, found in chains.items():
@@ -810,31 +812,46 @@ def judge_access(snapshot: AccountSnapshot, intent: Intent) -> list[AccessRow]:
     return judge(snapshot, intent).rows
 
 
-def _label_set_aside_denies(
-    row: AccessRow, clean: AccountSnapshot, intent: Intent, sessions: Mapping[str, tuple[str, ...]]
-) -> AccessRow:
-    """An open path that a Deny set aside for its unknown condition would have closed says so."""
-    if not any(p.open for p in row.paths) or not _has_conditional_deny(clean, row.principal):
-        return row
-    strict = _with_denies(clean)
-    principal = next(p for p in strict.principals if p.arn == row.principal)
-    lower = _Judge(strict, intent, sessions)
-    decrypt = lower.decrypt(principal, principal.policies)
-    labelled = []
-    for access in row.paths:
-        if access.open:
-            closed = lower.path(principal, access.path, decrypt)
-            if not closed.open:
-                note = f"unless {closed.reason.split('denied explicitly by ', 1)[-1]} applies"
-                access = dataclasses.replace(access, assumed="; ".join(a for a in (access.assumed, note) if a))
-        labelled.append(access)
-    return dataclasses.replace(row, paths=tuple(labelled))
+class _SetAsideDenies:
+    """Labels an open path that a Deny set aside for its unknown condition would have closed. The lower
+    bound (such Denies taken as applying) is built once, and only when some document has such a Deny."""
 
+    def __init__(self, clean: AccountSnapshot, intent: Intent, sessions: Mapping[str, tuple[str, ...]]) -> None:
+        self.clean, self.intent, self.sessions = clean, intent, sessions
+        self.conditional: dict[int, bool] = {}  # document id -> has a Deny the audit cannot decide
+        self.shared = any(self._conditional(d) for d in (clean.key_policy, clean.table_policy, clean.stream_policy))
+        self.lower: _Judge | None = None
+        self.principals: dict[str, Principal] = {}
 
-def _has_conditional_deny(snapshot: AccountSnapshot, arn: str) -> bool:
-    documents = [snapshot.key_policy, snapshot.table_policy or {}]
-    documents += [n.document for p in snapshot.principals if p.arn == arn for n in p.policies]
-    return any(s.get("Effect") == "Deny" and _unknowable(s)[0] for d in documents for s in statements(d))
+    def _conditional(self, document: Mapping[str, Any] | None) -> bool:
+        if document is None:
+            return False
+        if id(document) not in self.conditional:
+            self.conditional[id(document)] = any(
+                s.get("Effect") == "Deny" and _unknowable(s)[0] for s in statements(document)
+            )
+        return self.conditional[id(document)]
+
+    def label(self, row: AccessRow, principal: Principal) -> AccessRow:
+        if not any(p.open for p in row.paths):
+            return row
+        if not self.shared and not any(self._conditional(n.document) for n in principal.policies):
+            return row
+        if self.lower is None:
+            strict = _with_denies(self.clean)
+            self.lower = _Judge(strict, self.intent, self.sessions)
+            self.principals = {p.arn: p for p in strict.principals}
+        lower, strict_principal = self.lower, self.principals[row.principal]
+        decrypt = lower.decrypt(strict_principal, strict_principal.policies)
+        labelled = []
+        for access in row.paths:
+            if access.open:
+                closed = lower.path(strict_principal, access.path, decrypt)
+                if not closed.open:
+                    note = f"unless {closed.reason.split('denied explicitly by ', 1)[-1]} applies"
+                    access = dataclasses.replace(access, assumed="; ".join(a for a in (access.assumed, note) if a))
+            labelled.append(access)
+        return dataclasses.replace(row, paths=tuple(labelled))
 
 
 def _finding_paths(row: AccessRow) -> list[PathAccess]:
