@@ -42,9 +42,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from access.context import Context, context_values
+from access.context import Context, RequestContext, context_values
 from access.documents import as_list
-from access.variables import Pattern, resolve
+from access.variables import Pattern, compiled_regex, literal_pattern, resolve, resolve_with
 
 
 class UnsupportedConditionError(ValueError):
@@ -287,13 +287,280 @@ def _text(value: object) -> str:
     return str(value)
 
 
+# -- compiled conditions -------------------------------------------------------------------------
+#
+# `compile_condition` reads a Condition block once into checks, one per (operator, key) in the
+# block's order, that `conditions_hold` would make; each check answers from a RequestContext what
+# `operator_holds` answers, and fails closed the same way. Policy values are read once: typed
+# values parsed, wildcards compiled (`compiled_regex`, shared), values without variables turned
+# into sets; a value with a policy variable is resolved when a request asks.
+
+
+class NotCompilableError(ValueError):
+    """A part of a document that only the plain evaluator reads as AWS would (it is left to it)."""
+
+
+Check = Callable[[RequestContext], bool]
+"""check(request context) -> does this (operator, key) hold?"""
+Matcher = Callable[[str, RequestContext], bool]
+"""matcher(request value, request context) -> does one of the key's policy values match it (the positive test)?"""
+
+
+def compile_condition(condition: object, *, for_deny: bool, variables: bool) -> tuple[Check, ...]:
+    """The checks `conditions_hold(condition, ..., for_deny=for_deny, variables=variables)` makes, in order.
+
+    Raises NotCompilableError for what the plain reading would trip on (a Condition that is not an
+    object, an operator or a key that is not a string, a value no parser can read without error).
+    """
+    if not condition:
+        return ()
+    if not isinstance(condition, dict):
+        raise NotCompilableError("a Condition that is not an object")
+    checks: list[Check] = []
+    for operator, tests in condition.items():
+        if type(operator) is not str:
+            raise NotCompilableError("an operator that is not a string")
+        if not isinstance(tests, Mapping):
+            checks.append(_constant(for_deny))
+            continue
+        for key, wanted in tests.items():
+            if type(key) is not str:
+                raise NotCompilableError("a condition key that is not a string")
+            checks.append(_key_check(operator, key, [_text(w) for w in as_list(wanted)], for_deny, variables))
+    # A check that always holds changes nothing (no check raises or reads the request before it).
+    return tuple(check for check in checks if check is not _ALWAYS)
+
+
+def _always(_: RequestContext) -> bool:
+    return True
+
+
+def _never(_: RequestContext) -> bool:
+    return False
+
+
+_ALWAYS: Check = _always
+
+
+def _constant(holds: bool) -> Check:
+    return _always if holds else _never
+
+
+def _key_check(operator: str, key: str, wanted: list[str], for_deny: bool, variables: bool) -> Check:
+    """`operator_holds(operator, key, wanted, ...)` as a check; an UnsupportedConditionError is for_deny."""
+    if not supported(operator):
+        return _constant(for_deny)
+    qualifier, _, name = operator.rpartition(":")
+    lowered = key.lower()
+
+    if name == "Null":
+        want_absent = wanted[0].lower() == "true" if wanted else True
+
+        def null(context: RequestContext) -> bool:
+            return (context.values(lowered) is None) is want_absent
+
+        return null
+
+    base = name.removesuffix("IfExists")
+    negated = OPERATORS[base].negated
+    if name.endswith("IfExists") or qualifier == "ForAllValues":
+        missing = True
+    elif qualifier == "ForAnyValue":
+        missing = False
+    else:
+        missing = negated
+    matcher = _MATCHERS[base](wanted, variables)
+    every = qualifier == "ForAllValues"
+
+    def check(context: RequestContext) -> bool:
+        got = context.values(lowered)
+        if got is None:
+            return missing
+        try:
+            if every:
+                for value in got:  # noqa: SIM110 (a loop: no generator on every decision)
+                    if matcher(value, context) is negated:
+                        return False
+                return True
+            for value in got:  # noqa: SIM110 (a loop: no generator on every decision)
+                if matcher(value, context) is not negated:
+                    return True
+            return False
+        except UnsupportedConditionError:
+            return for_deny
+
+    return check
+
+
+def _strings(
+    static: Callable[[list[str]], Callable[[str], bool]], dynamic: Callable[[Pattern, str], bool]
+) -> Callable[[list[str], bool], Matcher]:
+    """A String or Arn operator: values without variables tested by static(values)(request value), in
+    one go (no test raises, so the order of the values does not matter); the others resolved per request."""
+
+    def compile_values(wanted: list[str], variables: bool) -> Matcher:
+        resolved = [w for w in wanted if variables and "${" in w]
+        test = static([w for w in wanted if not (variables and "${" in w)])
+        if not resolved:
+            return lambda value, context: test(value)
+
+        def matcher(value: str, context: RequestContext) -> bool:
+            if test(value):
+                return True
+            for want in resolved:
+                pattern = resolve_with(want, context.single)
+                if pattern is not None and dynamic(pattern, value):
+                    return True
+            return False
+
+        return matcher
+
+    return compile_values
+
+
+def _equal_to(wanted: list[str]) -> Callable[[str], bool]:
+    return frozenset(wanted).__contains__
+
+
+def _equal_ignoring_case(wanted: list[str]) -> Callable[[str], bool]:
+    lowered = frozenset(w.lower() for w in wanted)
+    return lambda value: value.lower() in lowered
+
+
+def _like(wanted: list[str]) -> Callable[[str], bool]:
+    """StringLike: a value without wildcards matches itself only; the others as compiled regexes."""
+    exact = frozenset(w for w in wanted if "*" not in w and "?" not in w)
+    regexes = tuple(compiled_regex(literal_pattern(w).regex()) for w in wanted if w not in exact)
+    if not regexes:
+        return exact.__contains__
+    return lambda value: value in exact or any(r.fullmatch(value) for r in regexes)
+
+
+def _arn_like(wanted: list[str]) -> Callable[[str], bool]:
+    """Arn*: "*" matches anything; otherwise the six parts, each with its wildcards (`Pattern.arn_matches`)."""
+    if "*" in wanted:
+        return lambda value: True
+    parted = []
+    for want in wanted:
+        parts = literal_pattern(want).split(":", 5)
+        if len(parts) == 6:  # else it matches no ARN
+            parted.append(tuple(compiled_regex(part.regex()) for part in parts))
+    if not parted:
+        return lambda value: False
+
+    def test(value: str) -> bool:
+        got = value.split(":", 5)
+        if len(got) != 6:
+            return False
+        return any(all(r.fullmatch(g) for r, g in zip(regexes, got, strict=True)) for regexes in parted)
+
+    return test
+
+
+def _bool_values(wanted: list[str], variables: bool) -> Matcher:
+    lowered = frozenset(w.lower() for w in wanted)
+    return lambda value, context: value.lower() in lowered
+
+
+_FAILED = object()
+
+
+def _typed(
+    parse_got: Callable[[str], Any], parse_want: Callable[[str], Any], compare: Callable[[Any, Any], bool]
+) -> Callable[[list[str], bool], Matcher]:
+    """Numeric, Date, Binary and IP operators: compare(parse_got(request value), parse_want(policy value)),
+    the request value read first, the policy values in order, as `_ordered` reads them: a value that cannot
+    be read raises MalformedConditionValueError when the plain reading would reach it."""
+
+    def compile_values(wanted: list[str], variables: bool) -> Matcher:
+        parsed: list[Any] = []
+        for want in wanted:
+            try:
+                parsed.append(parse_want(want))
+            except MalformedConditionValueError:
+                parsed.append(_FAILED)
+            except Exception as error:  # e.g. a date out of range: left to the plain reading
+                raise NotCompilableError(f"{want!r}: {error}") from None
+        if not parsed:
+            return lambda value, context: False
+
+        def matcher(value: str, context: RequestContext) -> bool:
+            got = parse_got(value)
+            for want in parsed:
+                if want is _FAILED:
+                    raise MalformedConditionValueError("a policy value of the wrong type")
+                if compare(got, want):
+                    return True
+            return False
+
+        return matcher
+
+    return compile_values
+
+
+def _contains(got: Any, want: Any) -> bool:
+    return bool(got in want)
+
+
+def _same(got: Any, want: Any) -> bool:
+    return bool(got == want)
+
+
+def _typed_family(prefix: str, parse: Callable[[str], Any]) -> dict[str, Callable[[list[str], bool], Matcher]]:
+    compilers = {f"{prefix}{name}": _typed(parse, parse, compare) for name, compare in _ORDER.items()}
+    compilers[f"{prefix}NotEquals"] = _typed(parse, parse, _same)
+    return compilers
+
+
+_MATCHERS: dict[str, Callable[[list[str], bool], Matcher]] = {
+    "StringEquals": _strings(_equal_to, lambda p, v: p.equals(v)),
+    "StringNotEquals": _strings(_equal_to, lambda p, v: p.equals(v)),
+    "StringEqualsIgnoreCase": _strings(_equal_ignoring_case, lambda p, v: p.equals(v, ignore_case=True)),
+    "StringNotEqualsIgnoreCase": _strings(_equal_ignoring_case, lambda p, v: p.equals(v, ignore_case=True)),
+    "StringLike": _strings(_like, lambda p, v: p.matches(v)),
+    "StringNotLike": _strings(_like, lambda p, v: p.matches(v)),
+    "ArnEquals": _strings(_arn_like, lambda p, v: p.arn_matches(v)),
+    "ArnLike": _strings(_arn_like, lambda p, v: p.arn_matches(v)),
+    "ArnNotEquals": _strings(_arn_like, lambda p, v: p.arn_matches(v)),
+    "ArnNotLike": _strings(_arn_like, lambda p, v: p.arn_matches(v)),
+    **_typed_family("Numeric", parse_number),
+    **_typed_family("Date", parse_date),
+    "Bool": _bool_values,
+    "BinaryEquals": _typed(parse_binary, parse_binary, _same),
+    "IpAddress": _typed(parse_address, parse_network, _contains),
+    "NotIpAddress": _typed(parse_address, parse_network, _contains),
+}
+if _MATCHERS.keys() != OPERATORS.keys():  # pragma: no cover - a new operator needs its compiled form
+    raise RuntimeError("every condition operator needs a compiled form in _MATCHERS")
+
+# Checks that may raise something other than UnsupportedConditionError on a request's value (a date
+# out of range): the evaluator must make them wherever the plain reading would.
+MAY_RAISE_OPERATORS = frozenset(name for name in OPERATORS if name.startswith("Date"))
+
+
+def may_raise(condition: object) -> bool:
+    """Could reading this (compiled) Condition raise on some request value? Date operators only."""
+    if not isinstance(condition, dict):
+        return False
+    for operator in condition:
+        name = operator.rpartition(":")[2].removesuffix("IfExists")
+        if name in MAY_RAISE_OPERATORS and supported(operator):
+            return True
+    return False
+
+
 __all__ = [
+    "MAY_RAISE_OPERATORS",
     "OPERATORS",
+    "Check",
     "Context",
     "MalformedConditionValueError",
+    "NotCompilableError",
     "Operator",
     "UnsupportedConditionError",
+    "compile_condition",
     "conditions_hold",
+    "may_raise",
     "operator_holds",
     "parse_date",
     "supported",

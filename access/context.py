@@ -12,6 +12,10 @@ aws:PrincipalAccount, aws:PrincipalType, aws:username for an IAM user) and the
 clock (aws:CurrentTime, aws:EpochTime); the caller's own context wins. Keys that
 need IAM's records (aws:userid, aws:PrincipalTag/*) or the network
 (aws:SourceIp) come only from the caller.
+
+`RequestContext` reads the same context by key without building it: a compiled
+decision (`access.compiled`) asks for a few keys, and the clock is read only when
+a policy asks for the time.
 """
 
 from __future__ import annotations
@@ -65,6 +69,108 @@ def principal_type(principal_arn: str, caller_arn: str = "") -> str:
     if resource.startswith("user/"):
         return "User"
     return ""
+
+
+_DERIVED_KEYS = frozenset(
+    {
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principaltype",
+        "aws:username",
+        "aws:currenttime",
+        "aws:epochtime",
+    }
+)
+_ABSENT = object()
+
+
+_READ_AS_CONTEXT = frozenset({str, bool, list, tuple})
+_NAMES = frozenset({str})
+
+
+class RequestContext:
+    """`derived_context(...)` read by key, as `context_values` and `single_value` read it, built lazily.
+
+    The caller's keys are indexed by lower-cased name when a key is first asked for (the first
+    spelling of a name wins, as a scan of the context finds it); the derived keys are computed when
+    asked for, the clock once.
+    """
+
+    __slots__ = ("_account_id", "_caller_arn", "_context", "_given", "_moment", "_now", "_principal_arn")
+
+    def __init__(
+        self,
+        context: dict[str, str | bool | Sequence[str]],
+        principal_arn: str,
+        account_id: str,
+        caller_arn: str,
+        now: datetime | None,
+        /,
+    ) -> None:
+        self._context = context
+        self._given: dict[str, object] | None = None
+        self._principal_arn = principal_arn
+        self._account_id = account_id
+        self._caller_arn = caller_arn
+        self._now = now
+        self._moment: datetime | None = None
+
+    @classmethod
+    def of(
+        cls, context: Context, principal_arn: str, account_id: str, caller_arn: str = "", now: datetime | None = None
+    ) -> RequestContext | None:
+        """The context of one request; None when it holds what `Context` does not describe (a key that is
+        not a string, a value that is not a string, a boolean, a list or a tuple, a Mapping that is not a
+        dict): such a context is left to `derived_context` and the functions that read it."""
+        if type(context) is not dict:
+            return None
+        if not (_READ_AS_CONTEXT.issuperset(map(type, context.values())) and _NAMES.issuperset(map(type, context))):
+            return None
+        return cls(context, principal_arn, account_id, caller_arn, now)
+
+    def _value(self, key: str) -> object:
+        """The raw value of a lower-cased key, or _ABSENT."""
+        given = self._given
+        if given is None:
+            # The first spelling of a name wins: the reversed items are written last to first.
+            given = self._given = {name.lower(): raw for name, raw in reversed(self._context.items())}
+        value = given.get(key, _ABSENT)
+        if value is not _ABSENT or key not in _DERIVED_KEYS:
+            return value
+        if key == "aws:principalarn":
+            return self._principal_arn
+        if key == "aws:principalaccount":
+            return self._account_id
+        if key in ("aws:currenttime", "aws:epochtime"):
+            if self._moment is None:
+                self._moment = self._now or datetime.now(UTC)
+            if key == "aws:currenttime":
+                return self._moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+            return str(int(self._moment.timestamp()))
+        kind = principal_type(self._principal_arn, self._caller_arn)
+        if key == "aws:principaltype":
+            return kind or _ABSENT
+        return self._principal_arn.rsplit("/", 1)[-1] if kind == "User" else _ABSENT
+
+    def values(self, key: str) -> list[str] | None:
+        """`context_values` of a lower-cased key."""
+        value = self._value(key)
+        if value is _ABSENT:
+            return None
+        if value is True or value is False:
+            return ["true" if value else "false"]
+        if type(value) is str:
+            return [value]
+        return [str(v) for v in value] or None  # type: ignore[attr-defined]
+
+    def single(self, key: str) -> str | None:
+        """`single_value` of a key in any case."""
+        value = self._value(key.lower())
+        if value is True or value is False:
+            return "true" if value else "false"
+        if type(value) is str:
+            return value or None
+        return None
 
 
 def derived_context(

@@ -83,7 +83,7 @@ def condition_keys(statement: Mapping[str, Any]) -> set[str]:
 
 
 @functools.lru_cache(maxsize=65536)
-def _wildcard_pattern(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+def wildcard_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     """A wildcard compiled once: an audit matches the same few hundred patterns millions of times."""
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     return re.compile(regex, (re.IGNORECASE | re.DOTALL) if ignore_case else re.DOTALL)
@@ -93,7 +93,7 @@ def iam_wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -
     """IAM wildcards: * any run of characters, ? one character; nothing else is special."""
     if not ignore_case and "*" not in pattern and "?" not in pattern:
         return pattern == value
-    return _wildcard_pattern(pattern, ignore_case).fullmatch(value) is not None
+    return wildcard_regex(pattern, ignore_case).fullmatch(value) is not None
 
 
 def action_matches(pattern: str, action: str) -> bool:

@@ -28,6 +28,17 @@ The decision names what decided it (a statement, a grant, or nothing), so a
 probe that went the wrong way can be explained. Used by the sandbox to enforce
 key access and by the verifier to explain it on real AWS.
 
+Decisions run on compiled documents (`access.compiled`: each document read once
+and cached by content, the statements that can match an action found once per
+action). `plain_authorize_resource`, `plain_authorize_kms` and
+`plain_authorize_identity` read every statement as written on every call: they
+are the reference the compiled reading is tested against
+(tests/access/test_compiled_equivalence.py), and they decide whatever the
+compiled reading leaves to them (a document or a request context with values of
+types the policy language does not have, or anything the compiled reading
+raises on), so the decision, its reason, its source and its statement are the
+same either way.
+
 Policy language modelled: Effect, Action/NotAction, Resource/NotResource,
 Principal/NotPrincipal (AWS principals; in a Principal only "*" is a wildcard,
 as in AWS; a role ARN matches its STS sessions), Condition with the operators of
@@ -56,13 +67,14 @@ is evaluated as written, not rejected).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from access.arns import is_account_principal
+from access.compiled import ACCOUNT, DIRECT, NO_MATCH, CompiledDocument, CompiledStatement, Facts, compiled_all
 from access.conditions import UnsupportedConditionError, conditions_hold
-from access.context import Context, derived_context
+from access.context import Context, RequestContext, derived_context
 from access.documents import (
     NamedPolicy,
     action_matches,
@@ -211,7 +223,7 @@ def _principal_entries(value: Any) -> list[str]:
 class _Match:
     """How a statement's principal element matches the request's principal."""
 
-    NONE, DIRECT, ACCOUNT = 0, 1, 2
+    NONE, DIRECT, ACCOUNT = NO_MATCH, DIRECT, ACCOUNT
 
 
 def _is_root(request: Request) -> bool:
@@ -261,6 +273,16 @@ def _not_principal_applies(statement: Mapping[str, Any], request: Request) -> bo
 # -- decisions ---------------------------------------------------------------
 
 
+class _Deciding(Protocol):
+    """A statement that applies to the request: what a decision names."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def statement(self) -> Mapping[str, Any]: ...
+    def describe(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class _Hit:
     source: str
@@ -269,6 +291,10 @@ class _Hit:
 
     def describe(self) -> str:
         return f"{self.source} statement {statement_label(self.statement, self.position)}"
+
+
+def _first(hits: list[_Hit]) -> _Hit | None:
+    return hits[0] if hits else None
 
 
 def _hits(
@@ -358,67 +384,18 @@ def authorize_resource(
     policy (naming the principal or its account) and an identity policy must
     allow. Grants (KMS only) are the last way in. kind defaults to the KMS key
     policy kind for a policy named KEY_POLICY and to the trust policy kind otherwise.
+
+    Decided on the compiled documents (`access.compiled`); the plain reading
+    (`plain_authorize_resource`) decides what they leave to it, with the same result.
     """
     kind = _kind_of(resource_policy, kind)
-    evaluation = _evaluation(request)
-    label = resource_policy.source
-    denies = _hits(resource_policy, evaluation, "Deny", kind=kind)
-    for policy in identity_policies:
-        denies += _hits(policy, evaluation, "Deny")
-    if denies:
-        hit = denies[0]
-        return Decision(False, f"denied explicitly by {hit.describe()}", hit.source, hit.statement)
-
-    direct = _hits(resource_policy, evaluation, "Allow", kind=kind, principal=_Match.DIRECT)
-    delegation = _hits(resource_policy, evaluation, "Allow", kind=kind, principal=_Match.ACCOUNT)
-    identity_allows = [hit for p in identity_policies for hit in _hits(p, evaluation, "Allow")]
-
-    if not request.cross_account:
-        if direct:
-            hit = direct[0]
-            return Decision(True, f"allowed by {hit.describe()}", hit.source, hit.statement)
-        if identity_allows and delegation:
-            hit = identity_allows[0]
-            return Decision(
-                True,
-                f"allowed by {hit.describe()}, which counts because the {label} "
-                f"delegates to the account ({delegation[0].describe()})",
-                hit.source,
-                hit.statement,
-            )
-        if identity_allows and not kind.must_allow_in_own_account:
-            hit = identity_allows[0]
-            return Decision(True, f"allowed by {hit.describe()}", hit.source, hit.statement)
-    elif (direct or delegation) and identity_allows:
-        hit, resource_hit = identity_allows[0], (direct or delegation)[0]
-        return Decision(
-            True,
-            f"allowed by {hit.describe()} and {resource_hit.describe()}: a principal of account "
-            f"{request.account_id} needs both to use a resource of account {request.owner_account}",
-            hit.source,
-            hit.statement,
-        )
-
-    for grant in grants:
-        if _grant_allows(grant, request):
-            return Decision(True, f"allowed by grant {grant.grant_id}", f"grant {grant.grant_id}")
-
-    ways_in = "statement or grant" if grants or kind is KMS_KEY_POLICY else "statement"
-    why = f"no {ways_in} allows {request.action} for {request.shown_caller}"
-    if request.cross_account:
-        if direct or delegation:
-            why += (
-                f" ({(direct or delegation)[0].describe()} allows it, but no identity policy of the principal's "
-                f"account {request.account_id} does, and a principal of another account needs both)"
-            )
-        elif identity_allows:
-            why += (
-                f" ({identity_allows[0].describe()} allows it, but the {label} of account {request.owner_account} "
-                f"allows neither the principal nor its account {request.account_id})"
-            )
-    elif identity_allows and not delegation:
-        why += f" ({identity_allows[0].describe()} allows it, but the {label} does not delegate to the account)"
-    return Decision(False, f"denied: {why}")
+    try:
+        decision = _compiled_resource_decision(request, resource_policy, identity_policies, grants, kind)
+    except Exception:  # what the compiled reading trips on, the plain one decides (or raises on) as it always did
+        decision = None
+    if decision is None:
+        return plain_authorize_resource(request, resource_policy, identity_policies, grants, kind=kind)
+    return decision
 
 
 def authorize_kms(
@@ -435,14 +412,277 @@ def authorize_kms(
 
 def authorize_identity(request: Request, identity_policies: Sequence[NamedPolicy]) -> Decision:
     """Same-account access to a resource without a resource policy: identity policies alone decide."""
+    try:
+        decision = _compiled_identity_decision(request, identity_policies)
+    except Exception:  # see authorize_resource
+        decision = None
+    if decision is None:
+        return plain_authorize_identity(request, identity_policies)
+    return decision
+
+
+# -- the decisions, from the statements that apply ---------------------------------------------------
+
+
+def _resource_decision(
+    request: Request,
+    label: str,
+    kind: ResourcePolicyKind,
+    grants: Sequence[Grant],
+    deny: _Deciding | None,
+    allows: Callable[[], tuple[_Deciding | None, _Deciding | None, _Deciding | None]],
+) -> Decision:
+    """The decision from the first Deny that applies, else from the first of each kind of Allow:
+    allows() -> (the resource policy's to the principal directly, its to the principal's account,
+    an identity policy's)."""
+    if deny is not None:
+        return Decision(False, f"denied explicitly by {deny.describe()}", deny.source, deny.statement)
+
+    direct, delegation, identity_allow = allows()
+
+    if not request.cross_account:
+        if direct is not None:
+            return Decision(True, f"allowed by {direct.describe()}", direct.source, direct.statement)
+        if identity_allow is not None and delegation is not None:
+            return Decision(
+                True,
+                f"allowed by {identity_allow.describe()}, which counts because the {label} "
+                f"delegates to the account ({delegation.describe()})",
+                identity_allow.source,
+                identity_allow.statement,
+            )
+        if identity_allow is not None and not kind.must_allow_in_own_account:
+            return Decision(
+                True, f"allowed by {identity_allow.describe()}", identity_allow.source, identity_allow.statement
+            )
+    elif (resource_hit := direct or delegation) is not None and identity_allow is not None:
+        return Decision(
+            True,
+            f"allowed by {identity_allow.describe()} and {resource_hit.describe()}: a principal of account "
+            f"{request.account_id} needs both to use a resource of account {request.owner_account}",
+            identity_allow.source,
+            identity_allow.statement,
+        )
+
+    for grant in grants:
+        if _grant_allows(grant, request):
+            return Decision(True, f"allowed by grant {grant.grant_id}", f"grant {grant.grant_id}")
+
+    ways_in = "statement or grant" if grants or kind is KMS_KEY_POLICY else "statement"
+    why = f"no {ways_in} allows {request.action} for {request.shown_caller}"
+    if request.cross_account:
+        if (resource_hit := direct or delegation) is not None:
+            why += (
+                f" ({resource_hit.describe()} allows it, but no identity policy of the principal's "
+                f"account {request.account_id} does, and a principal of another account needs both)"
+            )
+        elif identity_allow is not None:
+            why += (
+                f" ({identity_allow.describe()} allows it, but the {label} of account {request.owner_account} "
+                f"allows neither the principal nor its account {request.account_id})"
+            )
+    elif identity_allow is not None and delegation is None:
+        why += f" ({identity_allow.describe()} allows it, but the {label} does not delegate to the account)"
+    return Decision(False, f"denied: {why}")
+
+
+def _identity_decision(request: Request, deny: _Deciding | None, allow: Callable[[], _Deciding | None]) -> Decision:
+    if deny is not None:
+        return Decision(False, f"denied explicitly by {deny.describe()}", deny.source, deny.statement)
+    hit = allow()
+    if hit is not None:
+        return Decision(True, f"allowed by {hit.describe()}", hit.source, hit.statement)
+    return Decision(False, f"denied: no identity policy allows {request.action} for {request.shown_caller}")
+
+
+# -- the plain reading: every statement of every policy, read as written ---------------------------------
+
+
+def plain_authorize_resource(
+    request: Request,
+    resource_policy: NamedPolicy,
+    identity_policies: Sequence[NamedPolicy] = (),
+    grants: Sequence[Grant] = (),
+    *,
+    kind: ResourcePolicyKind | None = None,
+) -> Decision:
+    """`authorize_resource` without compiled documents: the reference the compiled reading must agree with."""
+    kind = _kind_of(resource_policy, kind)
+    evaluation = _evaluation(request)
+    denies = _hits(resource_policy, evaluation, "Deny", kind=kind)
+    for policy in identity_policies:
+        denies += _hits(policy, evaluation, "Deny")
+
+    def allows() -> tuple[_Hit | None, _Hit | None, _Hit | None]:
+        direct = _hits(resource_policy, evaluation, "Allow", kind=kind, principal=_Match.DIRECT)
+        delegation = _hits(resource_policy, evaluation, "Allow", kind=kind, principal=_Match.ACCOUNT)
+        identity_allows = [hit for p in identity_policies for hit in _hits(p, evaluation, "Allow")]
+        return _first(direct), _first(delegation), _first(identity_allows)
+
+    return _resource_decision(request, resource_policy.source, kind, grants, _first(denies), allows)
+
+
+def plain_authorize_kms(
+    request: Request,
+    key_policy: Mapping[str, Any],
+    identity_policies: Sequence[NamedPolicy] = (),
+    grants: Sequence[Grant] = (),
+) -> Decision:
+    """`authorize_kms` without compiled documents."""
+    return plain_authorize_resource(
+        request, NamedPolicy(KEY_POLICY, key_policy), identity_policies, grants, kind=KMS_KEY_POLICY
+    )
+
+
+def plain_authorize_identity(request: Request, identity_policies: Sequence[NamedPolicy]) -> Decision:
+    """`authorize_identity` without compiled documents."""
     evaluation = _evaluation(request)
     denies = [hit for p in identity_policies for hit in _hits(p, evaluation, "Deny")]
-    if denies:
-        return Decision(False, f"denied explicitly by {denies[0].describe()}", denies[0].source, denies[0].statement)
-    allows = [hit for p in identity_policies for hit in _hits(p, evaluation, "Allow")]
-    if allows:
-        return Decision(True, f"allowed by {allows[0].describe()}", allows[0].source, allows[0].statement)
-    return Decision(False, f"denied: no identity policy allows {request.action} for {request.shown_caller}")
+    return _identity_decision(
+        request,
+        _first(denies),
+        lambda: _first([hit for p in identity_policies for hit in _hits(p, evaluation, "Allow")]),
+    )
+
+
+# -- the compiled reading: the statements that can match the action, read once ------------------------
+
+
+class _CompiledHit:
+    """A compiled statement that applies; the statement itself is the caller's (found by its position)."""
+
+    __slots__ = ("_compiled", "_document", "_policy")
+
+    def __init__(self, policy: NamedPolicy, document: CompiledDocument, statement: CompiledStatement) -> None:
+        self._policy = policy
+        self._document = document
+        self._compiled = statement
+
+    @property
+    def source(self) -> str:
+        return self._policy.source
+
+    @property
+    def statement(self) -> Mapping[str, Any]:
+        return self._document.statement_in(self._policy.document, self._compiled.position)
+
+    def describe(self) -> str:
+        return f"{self._policy.source} statement {self._compiled.label}"
+
+
+def _facts(request: Request) -> Facts | None:
+    """The request as compiled statements read it; None for what only the plain reading reads as it should."""
+    principal_arn, caller_arn, account_id = request.principal_arn, request.caller_arn, request.account_id
+    if not (
+        type(principal_arn) is str
+        and type(caller_arn) is str
+        and type(account_id) is str
+        and type(request.action) is str
+        and type(request.resource) is str
+    ):
+        return None
+    context = RequestContext.of(request.context, principal_arn, account_id, caller_arn)
+    if context is None:
+        return None
+    return Facts(principal_arn, caller_arn, request.resource, account_id, context)
+
+
+def _applying(
+    policy: NamedPolicy,
+    document: CompiledDocument,
+    candidates: tuple[CompiledStatement, ...],
+    facts: Facts,
+    found: _CompiledHit | None,
+    *,
+    principal: bool,
+) -> _CompiledHit | None:
+    """The first candidate that applies (found, if one did before).
+
+    After the first, a candidate is read only if its condition may raise: the plain reading reads
+    every statement, so where it would raise, this one must too.
+    """
+    for statement in candidates:
+        if found is not None and not statement.may_raise:
+            continue
+        if principal and statement.principal_match(facts) == NO_MATCH:
+            continue
+        if statement.covers_resource(facts) and statement.conditions_hold(facts) and found is None:
+            found = _CompiledHit(policy, document, statement)
+    return found
+
+
+def _compiled_resource_decision(
+    request: Request,
+    resource_policy: NamedPolicy,
+    identity_policies: Sequence[NamedPolicy],
+    grants: Sequence[Grant],
+    kind: ResourcePolicyKind,
+) -> Decision | None:
+    """authorize_resource on compiled documents; None when a document or the request is left to the plain reading."""
+    facts = _facts(request)
+    documents = compiled_all((resource_policy.document, *(p.document for p in identity_policies)))
+    if facts is None or documents is None:
+        return None
+    resource_document = documents[0]
+    identity = list(zip(identity_policies, documents[1:], strict=True))
+    action = request.action
+    resource_denies, resource_allows = resource_document.candidates(action, kind.statements_need_action_and_resource)
+    deny = None
+    if resource_denies:
+        deny = _applying(resource_policy, resource_document, resource_denies, facts, None, principal=True)
+    for policy, document in identity:
+        denies = document.candidates(action, False)[0]
+        if denies:
+            deny = _applying(policy, document, denies, facts, deny, principal=False)
+
+    def allows() -> tuple[_CompiledHit | None, _CompiledHit | None, _CompiledHit | None]:
+        direct: _CompiledHit | None = None
+        delegation: _CompiledHit | None = None
+        for statement in resource_allows:
+            match = statement.principal_match(facts)
+            if match == NO_MATCH:
+                continue
+            before = direct if match == DIRECT else delegation
+            if before is not None and not statement.may_raise:
+                continue
+            if statement.covers_resource(facts) and statement.conditions_hold(facts) and before is None:
+                if match == DIRECT:
+                    direct = _CompiledHit(resource_policy, resource_document, statement)
+                else:
+                    delegation = _CompiledHit(resource_policy, resource_document, statement)
+        identity_allow = None
+        for policy, document in identity:
+            allows = document.candidates(action, False)[1]
+            if allows:
+                identity_allow = _applying(policy, document, allows, facts, identity_allow, principal=False)
+        return direct, delegation, identity_allow
+
+    return _resource_decision(request, resource_policy.source, kind, grants, deny, allows)
+
+
+def _compiled_identity_decision(request: Request, identity_policies: Sequence[NamedPolicy]) -> Decision | None:
+    """authorize_identity on compiled documents; None when something is left to the plain reading."""
+    facts = _facts(request)
+    documents = compiled_all(tuple(p.document for p in identity_policies))
+    if facts is None or documents is None:
+        return None
+    identity = list(zip(identity_policies, documents, strict=True))
+    action = request.action
+    deny = None
+    for policy, document in identity:
+        denies = document.candidates(action, False)[0]
+        if denies:
+            deny = _applying(policy, document, denies, facts, deny, principal=False)
+
+    def allow() -> _CompiledHit | None:
+        found = None
+        for policy, document in identity:
+            allows = document.candidates(action, False)[1]
+            if allows:
+                found = _applying(policy, document, allows, facts, found, principal=False)
+        return found
+
+    return _identity_decision(request, deny, allow)
 
 
 def dynamodb_decrypt_request(
@@ -505,4 +745,7 @@ __all__ = [
     "conditions_hold",
     "dynamodb_decrypt_request",
     "parse_policy",
+    "plain_authorize_identity",
+    "plain_authorize_kms",
+    "plain_authorize_resource",
 ]

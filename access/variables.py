@@ -26,8 +26,9 @@ cannot be resolved (AWS refuses such policies; here they match nothing).
 from __future__ import annotations
 
 import enum
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from access.context import Context, single_value
@@ -67,8 +68,7 @@ class Pattern:
 
     def matches(self, value: str, *, ignore_case: bool = False) -> bool:
         """Like-matching: the whole value against the pattern."""
-        flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-        return re.fullmatch(self.regex(), value, flags) is not None
+        return compiled_regex(self.regex(), ignore_case).fullmatch(value) is not None
 
     def equals(self, value: str, *, ignore_case: bool = False) -> bool:
         text = self.text()
@@ -96,6 +96,12 @@ class Pattern:
         return all(w.matches(g) for w, g in zip(wanted, got, strict=True))
 
 
+@functools.lru_cache(maxsize=65536)
+def compiled_regex(regex: str, ignore_case: bool = False) -> re.Pattern[str]:
+    """A pattern's regex (`Pattern.regex`), compiled once and shared by every document that uses it."""
+    return re.compile(regex, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
 def literal_pattern(text: str) -> Pattern:
     """A value without variables: * and ? are wildcards, everything else is text."""
     return Pattern(tuple(_authored(text)))
@@ -120,9 +126,20 @@ def substitutes(version: object) -> bool:
     return version == VARIABLES_VERSION
 
 
+Lookup = Callable[[str], str | None]
+"""lookup(key) -> the value of a single-valued context key (any case), or None (`single_value`)."""
+
+
 def resolve(text: str, context: Context, *, variables: bool = True) -> Pattern | None:
     """The value with its variables replaced from the context; None if one has no value (and no default)."""
     if not variables or "${" not in text:
+        return literal_pattern(text)
+    return resolve_with(text, lambda key: single_value(context, key))
+
+
+def resolve_with(text: str, lookup: Lookup) -> Pattern | None:
+    """`resolve` in a 2012-10-17 document, reading each variable's value through lookup."""
+    if "${" not in text:
         return literal_pattern(text)
     segments: list[Segment] = []
     rest = text
@@ -135,7 +152,7 @@ def resolve(text: str, context: Context, *, variables: bool = True) -> Pattern |
         body_end = _BODY_END.match(rest, start + 2)
         if body_end is None:
             return None  # `${...}` that is no variable: it cannot be resolved
-        value = _variable_value(rest[start + 2 : body_end.end() - 1], context)
+        value = _variable_value(rest[start + 2 : body_end.end() - 1], lookup)
         if value is None:
             return None
         if value:
@@ -143,13 +160,13 @@ def resolve(text: str, context: Context, *, variables: bool = True) -> Pattern |
         rest = rest[body_end.end() :]
 
 
-def _variable_value(body: str, context: Context) -> str | None:
+def _variable_value(body: str, lookup: Lookup) -> str | None:
     if body in _ESCAPES:
         return _ESCAPES[body]
     match = _VARIABLE.fullmatch(body)
     if match is None:  # pragma: no cover - _BODY_END admitted only what _VARIABLE reads
         return None
-    value = single_value(context, match["key"])
+    value = lookup(match["key"])
     if value is not None:
         return value
     default = match["default"]
