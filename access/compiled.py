@@ -1,9 +1,11 @@
 """Compiled policy documents: each document read once, and every decision made on what was read.
 
 `compiled(document)` reads a policy document into a `CompiledDocument`, or None when the document
-holds something only the plain reading of `access.evaluator` takes as AWS would (an Action that is
-not text, a Condition that is not an object, a date out of range, a type that is not JSON's); the
-evaluator then decides on the plain path, so an odd document is judged exactly as before.
+holds something only the plain reading of `access.evaluator` reads as it should (an Action that is
+not text, a Condition that is not an object, an operator or a condition key that is not text, a
+date out of range, an object of a type other than Python's builtin ones); the evaluator then
+decides on the plain path, so an odd document is judged exactly as before. `compiled_all` does the
+same for the documents of one decision at once.
 
 What is read once, per statement:
 
@@ -12,7 +14,7 @@ What is read once, per statement:
   action is worked out the first time that action is asked and kept (`CompiledDocument.candidates`),
   so a decision visits only the statements that can match its action, by effect;
 - the resources: literal names as a set, "*" as a flag, wildcards compiled once
-  (`access.variables.compiled_regex`), values with a policy variable resolved per request;
+  (`access.variables.literal_regex`), values with a policy variable resolved per request;
 - the principal: its names as a set and the accounts it names, so matching is set lookups;
 - the condition: one check per (operator, key), typed values parsed and wildcards compiled
   (`access.conditions.compile_condition`); the request context is read lazily
@@ -21,9 +23,11 @@ What is read once, per statement:
 The cache is keyed by content, never by identity: a document changed in place is a new key, so it
 is never judged by an older compile. The key is the document's `marshal` serialisation (protocol
 4), the bytes themselves (a dict hashes them, and a hit compares them in full, so two documents
-share a compile only when they are equal in every value and every type: True is not 1, a tuple is
-not a list). marshal refuses every type but the builtin ones, so a Mapping of another kind, a str
-subclass or any object with its own equality is never cached (such a document goes the plain way).
+share a compile only when they are equal in every value, every type and every key's order: True
+is not 1, a tuple is not a list). marshal refuses every type but the builtin ones, so a Mapping of
+another kind, a str subclass or any object with its own equality is never cached (such a document
+goes the plain way). The documents of one decision are also keyed together (`compiled_all`: one
+serialisation of them all, where keys shared between documents are written once).
 
 Why marshal and not the canonical JSON (`json.dumps(document, sort_keys=True)`): the key is made on
 every decision, for every document in it, and the JSON is what would then dominate. Measured on
@@ -56,13 +60,13 @@ from access.arns import is_account_principal
 from access.conditions import Check, NotCompilableError, compile_condition, may_raise
 from access.context import RequestContext
 from access.documents import Document, action_matches, as_list, statement_label, statements, wildcard_regex
-from access.variables import compiled_regex, literal_pattern, resolve_with, substitutes
+from access.variables import literal_regex, resolve_with, substitutes
 
 NO_MATCH, DIRECT, ACCOUNT = 0, 1, 2
 """How a statement's Principal or NotPrincipal matches the request's principal."""
 
 CACHE_SIZE = 8192
-"""Compiled documents kept (and as many keys for each); the oldest quarter goes when it is full."""
+"""Keys kept (a document can have more than one, see above); the oldest quarter goes when it is full."""
 SETS_CACHE_SIZE = 512
 """Sets of documents asked together (`compiled_all`) kept; their keys are the documents' bytes."""
 ACTIONS_PER_DOCUMENT = 4096
@@ -202,9 +206,7 @@ class CompiledStatement:
         self._dynamic = tuple(dynamic)
         self._star_resource = "*" in static
         self._exact_resources = frozenset(t for t in static if "*" not in t and "?" not in t)
-        self._wild_resources = tuple(
-            compiled_regex(literal_pattern(t).regex()) for t in static if t not in self._exact_resources and t != "*"
-        )
+        self._wild_resources = tuple(literal_regex(t) for t in static if t not in self._exact_resources and t != "*")
 
     def _compile_principal(self, statement: Mapping[str, Any]) -> None:
         if "Principal" in statement:

@@ -44,7 +44,7 @@ from typing import Any
 
 from access.context import Context, RequestContext, context_values
 from access.documents import as_list
-from access.variables import Pattern, compiled_regex, literal_pattern, resolve, resolve_with
+from access.variables import Pattern, literal_arn_regexes, literal_regex, resolve, resolve_with
 
 
 class UnsupportedConditionError(ValueError):
@@ -430,7 +430,7 @@ def _equal_ignoring_case(wanted: list[str]) -> Callable[[str], bool]:
 def _like(wanted: list[str]) -> Callable[[str], bool]:
     """StringLike: a value without wildcards matches itself only; the others as compiled regexes."""
     exact = frozenset(w for w in wanted if "*" not in w and "?" not in w)
-    regexes = tuple(compiled_regex(literal_pattern(w).regex()) for w in wanted if w not in exact)
+    regexes = tuple(literal_regex(w) for w in wanted if w not in exact)
     if not regexes:
         return exact.__contains__
     return lambda value: value in exact or any(r.fullmatch(value) for r in regexes)
@@ -440,11 +440,7 @@ def _arn_like(wanted: list[str]) -> Callable[[str], bool]:
     """Arn*: "*" matches anything; otherwise the six parts, each with its wildcards (`Pattern.arn_matches`)."""
     if "*" in wanted:
         return lambda value: True
-    parted = []
-    for want in wanted:
-        parts = literal_pattern(want).split(":", 5)
-        if len(parts) == 6:  # else it matches no ARN
-            parted.append(tuple(compiled_regex(part.regex()) for part in parts))
+    parted = [regexes for regexes in map(literal_arn_regexes, wanted) if regexes is not None]
     if not parted:
         return lambda value: False
 

@@ -620,11 +620,16 @@ def _compiled_resource_decision(
 ) -> Decision | None:
     """authorize_resource on compiled documents; None when a document or the request is left to the plain reading."""
     facts = _facts(request)
-    documents = compiled_all((resource_policy.document, *(p.document for p in identity_policies)))
-    if facts is None or documents is None:
+    if facts is None:
+        return None
+    if identity_policies:
+        documents = compiled_all((resource_policy.document, *[p.document for p in identity_policies]))
+    else:
+        documents = compiled_all((resource_policy.document,))
+    if documents is None:
         return None
     resource_document = documents[0]
-    identity = list(zip(identity_policies, documents[1:], strict=True))
+    identity = list(zip(identity_policies, documents[1:], strict=True)) if identity_policies else ()
     action = request.action
     resource_denies, resource_allows = resource_document.candidates(action, kind.statements_need_action_and_resource)
     deny = None
@@ -663,7 +668,7 @@ def _compiled_resource_decision(
 def _compiled_identity_decision(request: Request, identity_policies: Sequence[NamedPolicy]) -> Decision | None:
     """authorize_identity on compiled documents; None when something is left to the plain reading."""
     facts = _facts(request)
-    documents = compiled_all(tuple(p.document for p in identity_policies))
+    documents = compiled_all(tuple([p.document for p in identity_policies]))
     if facts is None or documents is None:
         return None
     identity = list(zip(identity_policies, documents, strict=True))

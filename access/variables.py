@@ -102,6 +102,20 @@ def compiled_regex(regex: str, ignore_case: bool = False) -> re.Pattern[str]:
     return re.compile(regex, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
+@functools.lru_cache(maxsize=65536)
+def literal_regex(text: str) -> re.Pattern[str]:
+    """A value without variables, Like-matched (`literal_pattern(text).matches`), compiled once."""
+    return compiled_regex(literal_pattern(text).regex())
+
+
+@functools.lru_cache(maxsize=65536)
+def literal_arn_regexes(text: str) -> tuple[re.Pattern[str], ...] | None:
+    """A value without variables, as `Pattern.arn_matches` reads it: its six parts' regexes, or None
+    when it has not six (it matches no ARN). "*" alone matches any value: not for this function."""
+    parts = literal_pattern(text).split(":", 5)
+    return tuple(compiled_regex(part.regex()) for part in parts) if len(parts) == 6 else None
+
+
 def literal_pattern(text: str) -> Pattern:
     """A value without variables: * and ? are wildcards, everything else is text."""
     return Pattern(tuple(_authored(text)))
