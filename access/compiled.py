@@ -64,7 +64,15 @@ from typing import Any
 from access.arns import is_account_principal
 from access.conditions import Check, NotCompilableError, compile_condition, may_raise
 from access.context import RequestContext
-from access.documents import Document, action_matches, as_list, statement_label, statements, wildcard_regex
+from access.documents import (
+    Document,
+    action_matches,
+    as_list,
+    aws_principals,
+    statement_label,
+    statements,
+    wildcard_regex,
+)
 from access.variables import literal_regex, resolve_with, substitutes
 
 NO_MATCH, DIRECT, ACCOUNT = 0, 1, 2
@@ -105,15 +113,6 @@ class Facts:
         if self._root is None:
             self._root = is_account_principal(self.principal_arn, self.account_id)
         return self._root
-
-
-def _principal_entries(value: Any) -> list[str]:
-    """As `access.evaluator` reads a Principal: only AWS principals can be IAM users and roles."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [str(v) for v in as_list(value.get("AWS"))]
-    return []
 
 
 def _accounts(entries: list[str]) -> frozenset[str]:
@@ -216,11 +215,11 @@ class CompiledStatement:
     def _compile_principal(self, statement: Mapping[str, Any]) -> None:
         if "Principal" in statement:
             raw = statement["Principal"]
-            entries = _principal_entries(raw)
+            entries = aws_principals(raw)
             self._principal_mode = _PRINCIPAL
             self._star_principal = raw == "*" or "*" in entries
         elif "NotPrincipal" in statement:
-            entries = _principal_entries(statement["NotPrincipal"])
+            entries = aws_principals(statement["NotPrincipal"])
             self._principal_mode = _NOT_PRINCIPAL
             self._star_principal = "*" in entries
         else:

@@ -77,6 +77,16 @@ def statement_principals(statement: Mapping[str, Any]) -> list[str]:
     return [str(p) for values in principal.values() for p in as_list(values)]
 
 
+def aws_principals(value: Any) -> list[str]:
+    """The AWS principals of a Principal or NotPrincipal element ("*" stays "*"): only AWS principals
+    can be IAM users, roles and sessions; Service, Federated and CanonicalUser entries never match them."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [str(v) for v in as_list(value.get("AWS"))]
+    return []
+
+
 def condition_keys(statement: Mapping[str, Any]) -> set[str]:
     """The condition keys a statement tests, lower-cased (condition keys ignore case)."""
     return {key.lower() for block in (statement.get("Condition") or {}).values() for key in block}

@@ -79,6 +79,7 @@ from access.documents import (
     NamedPolicy,
     action_matches,
     as_list,
+    aws_principals,
     parse_policy,
     statement_label,
     statements,
@@ -211,15 +212,6 @@ def _statement_covers(
     return True
 
 
-def _principal_entries(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        # Only AWS principals can be IAM users and roles; Service/Federated never match them.
-        return [str(v) for v in as_list(value.get("AWS"))]
-    return []
-
-
 class _Match:
     """How a statement's principal element matches the request's principal."""
 
@@ -234,7 +226,7 @@ def _principal_match(statement: Mapping[str, Any], request: Request) -> int:
     names = {request.principal_arn, request.shown_caller}
     if "Principal" in statement:
         raw = statement["Principal"]
-        entries = _principal_entries(raw)
+        entries = aws_principals(raw)
         if raw == "*" or "*" in entries:
             return _Match.DIRECT
         if names & set(entries):
@@ -258,7 +250,7 @@ def _not_principal_applies(statement: Mapping[str, Any], request: Request) -> bo
     then the session, so a principal is spared only when every one of them is
     named. In an Allow, the statement applies to every principal but those named.
     """
-    entries = set(_principal_entries(statement["NotPrincipal"]))
+    entries = set(aws_principals(statement["NotPrincipal"]))
     if "*" in entries:
         return False
     account_named = any(is_account_principal(e, request.account_id) for e in entries)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from access.arns import parse_principal_arn, parse_session_arn
-from access.documents import PolicyParseError, as_list, parse_document, statement_label, statements
+from access.documents import PolicyParseError, aws_principals, parse_document, statement_label, statements
 from access.evaluator import Grant
 from stack.outputs import EXPECT_DENIED
 from verify.canary import CANARY_VALUE_ATTRIBUTE
@@ -166,14 +166,6 @@ class NamedSession:
     named_by: tuple[str, ...]  # "key policy statement <Sid>", "grant <id>"
 
 
-def _aws_principals(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [str(v) for v in as_list(value.get("AWS"))]
-    return []
-
-
 def sessions_named(role_arn: str, key_policy: str | Mapping[str, Any], grants: Sequence[Grant]) -> list[NamedSession]:
     """The sessions of `role_arn` that a key policy statement (its Principal or NotPrincipal AWS
     entries) or a grant (its GranteePrincipal) names, in session-name order. Pure.
@@ -193,7 +185,7 @@ def sessions_named(role_arn: str, key_policy: str | Mapping[str, Any], grants: S
     named: list[tuple[str, str]] = []
     for position, statement in enumerate(statements(document)):
         for element in ("Principal", "NotPrincipal"):
-            for entry in _aws_principals(statement.get(element)):
+            for entry in aws_principals(statement.get(element)):
                 named.append((entry, f"key policy statement {statement_label(statement, position)} ({element})"))
     named += [(grant.grantee_principal, f"grant {grant.grant_id}") for grant in grants]
     ours = (role.partition, role.account, role.name)
