@@ -19,5 +19,6 @@ Its modules, every one:
                   does to the data, the audit's access paths)
 - provider_types: the pulumi-aws resource type tokens
 - analyzers:      checks on whole documents (wildcard principals, unscoped key use, broad kms)
-- evaluator:      the IAM/KMS authorization decision
+- evaluator:      the IAM/KMS authorization decision (its public functions)
+- compiled:       documents compiled once and cached by content, on which the evaluator decides
 """
