@@ -123,19 +123,24 @@ class KeyUser(pulumi.ComponentResource):
         self.replica_grants: dict[str, aws.kms.Grant] = {}
         self.grant_id = None
         self.policy: aws.iam.RolePolicy | aws.iam.UserPolicy | None = None
+
+        def table_access() -> aws.iam.RolePolicy | aws.iam.UserPolicy:
+            """The principal's DynamoDB rights on the table (its level's and its declared paths')."""
+            document = table_arn.apply(
+                lambda arn: json.dumps(
+                    table_access_policy(
+                        table_arn=arn, access=spec.access, replica_regions=spec.regions, paths=spec.paths
+                    )
+                )
+            )
+            return _identity_policy_resource(
+                f"{name}-table-access", spec.principal_kind, principal_arn, document, child
+            )
+
         if not spec.uses_key:
             # Access "none": no grant and no key statement, whatever the mode; only the paths' table rights.
             if spec.include_table_access:
-                document = table_arn.apply(
-                    lambda arn: json.dumps(
-                        table_access_policy(
-                            table_arn=arn, access=spec.access, replica_regions=spec.regions, paths=spec.paths
-                        )
-                    )
-                )
-                self.policy = _identity_policy_resource(
-                    f"{name}-table-access", spec.principal_kind, principal_arn, document, child
-                )
+                self.policy = table_access()
         elif spec.mode == "grant":
             context = pulumi.Output.all(pulumi.Output.from_input(args["table_name"]), table_arn).apply(
                 lambda values: table_encryption_context(values[0], parse_table_arn("table_arn", values[1]).account)
@@ -164,16 +169,7 @@ class KeyUser(pulumi.ComponentResource):
                 for region, replica_key in replica_keys.items()
             }
             if spec.include_table_access:
-                document = table_arn.apply(
-                    lambda arn: json.dumps(
-                        table_access_policy(
-                            table_arn=arn, access=spec.access, replica_regions=spec.regions, paths=spec.paths
-                        )
-                    )
-                )
-                self.policy = _identity_policy_resource(
-                    f"{name}-table-access", spec.principal_kind, principal_arn, document, child
-                )
+                self.policy = table_access()
         else:
 
             def render(values: list[Any]) -> str:
