@@ -182,7 +182,8 @@ def test_a_key_policy_naming_a_deleted_principal_fails() -> None:
     account = snapshot(principal(READER, READS))
     stale = {"Sid": "Stale", "Effect": "Allow", "Principal": {"AWS": "AROAABCDEFGHIJKLMNOPQ"}, "Action": "kms:Decrypt"}
     policy = {**account.key_policy, "Statement": [*account.key_policy["Statement"], {**stale, "Resource": "*"}]}
-    findings = audit_findings(replace(account, key_policy=policy), INTENT, judge(account, INTENT))
+    changed = replace(account, key_policy=policy)
+    findings = audit_findings(changed, INTENT, judge(changed, INTENT))
     assert "audit.key_policy_missing_principal" in failed(findings)
     assert any("statement Stale names AROAABCDEFGHIJKLMNOPQ" in f.seen for f in findings)
 

@@ -787,6 +787,8 @@ class Judgement:
     rows: list[AccessRow]
     malformed: list[Malformed]
     chains: dict[str, list[tuple[str, ...]]]  # target role -> chains of who may become it
+    clean: AccountSnapshot  # the snapshot as judged: statements AWS refuses left out
+    upper: AccountSnapshot  # ... and as its upper bound (what the rows were judged on)
 
 
 def judge(snapshot: AccountSnapshot, intent: Intent) -> Judgement:
@@ -805,7 +807,7 @@ def judge(snapshot: AccountSnapshot, intent: Intent) -> Judgement:
     for target, found in chains.items():
         rows[target] = dataclasses.replace(rows[target], assumable_by=tuple(found))
     ordered = [account_root_row(the_judge), *sorted(rows.values(), key=lambda r: r.principal)]
-    return Judgement(ordered, malformed, chains)
+    return Judgement(ordered, malformed, chains, clean, upper)
 
 
 def judge_access(snapshot: AccountSnapshot, intent: Intent) -> list[AccessRow]:
@@ -1285,7 +1287,7 @@ def foreign_access_findings(snapshot: AccountSnapshot) -> list[Finding]:
 
 def audit_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement) -> list[Finding]:
     rows = judged.rows
-    clean, _ = sanitized(snapshot)
+    clean = judged.clean
     known = {p.arn for p in snapshot.principals}
     findings = malformed_findings(judged.malformed)
     findings += access_findings(rows, intent)
@@ -1294,7 +1296,7 @@ def audit_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement)
     findings += foreign_access_findings(clean)
     findings += session_findings(clean, intent)
     findings += unresolved_findings(clean)
-    findings += assume_findings(upper_bound(clean), intent, judged)
+    findings += assume_findings(judged.upper, intent, judged)
     for arn in intent.key_users:
         if arn not in known:
             findings.append(
