@@ -54,6 +54,16 @@ def _stream_read(out: Any) -> dict[str, Any]:
     }
 
 
+def _table_grant(emulator: Emulator, out: Any, grantee: str) -> None:
+    """kms:Decrypt on the table's key for a grantee, constrained to the table, as KeyUser makes it."""
+    emulator.client("kms").create_grant(
+        KeyId=out[contract.KEY_ARN],
+        GranteePrincipal=grantee,
+        Operations=["Decrypt"],
+        Constraints={"EncryptionContextSubset": {"aws:dynamodb:tableName": out[contract.TABLE_NAME]}},
+    )
+
+
 def _bare_role(emulator: Emulator, name: str) -> str:
     arn = role(emulator, name)
     emulator.client("iam").detach_role_policy(RoleName=name, PolicyArn=READ_ONLY)
@@ -159,12 +169,7 @@ def test_a_grant_to_a_session_of_an_undeclared_role_fails_naming_the_session(
     out, path = granted
     role(emulator, "analytics")
     session = f"arn:aws:sts::{out[contract.ACCOUNT_ID]}:assumed-role/analytics/nightly"
-    emulator.client("kms").create_grant(
-        KeyId=out[contract.KEY_ARN],
-        GranteePrincipal=session,
-        Operations=["Decrypt"],
-        Constraints={"EncryptionContextSubset": {"aws:dynamodb:tableName": out[contract.TABLE_NAME]}},
-    )
+    _table_grant(emulator, out, session)
     code, report = audit(path, capsys)
     assert code == 1
     assert "FAIL   audit.undeclared_session" in report
@@ -237,12 +242,7 @@ def test_a_reader_let_in_by_the_table_policy_alone_reads_in_the_sandbox_and_the_
     emulator.client("dynamodb").put_resource_policy(
         ResourceArn=out[contract.TABLE_ARN], Policy=json.dumps(table_policy)
     )
-    emulator.client("kms").create_grant(
-        KeyId=out[contract.KEY_ARN],
-        GranteePrincipal=partner,
-        Operations=["Decrypt"],
-        Constraints={"EncryptionContextSubset": {"aws:dynamodb:tableName": out[contract.TABLE_NAME]}},
-    )
+    _table_grant(emulator, out, partner)
     credentials = emulator.client("sts").assume_role(RoleArn=partner, RoleSessionName="partner")["Credentials"]
     as_partner = boto3.session.Session(
         aws_access_key_id=credentials["AccessKeyId"],
