@@ -403,7 +403,9 @@ def _compile(key: bytes) -> Any:
     found = None if canonical is None else _cache.get(canonical)
     if found is None:
         try:
-            found = CompiledDocument(copy)
+            # Only JSON's types: marshal writes a bytearray as bytes and may reorder a set, so a document
+            # holding other types would be compiled from a copy unlike it (the plain reading takes it).
+            found = CompiledDocument(copy) if _json_shaped(copy) else _NOT_COMPILED
         except Exception:  # anything the compile cannot read is left to the plain reading
             found = _NOT_COMPILED
     with _lock:
@@ -414,6 +416,23 @@ def _compile(key: bytes) -> Any:
             _cache[canonical] = found
         _cache[key] = found
     return found
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_shaped(value: Any, depth: int = 0) -> bool:
+    """Is a value made of JSON's types only (dict with str keys, list or tuple, str, number, bool, None)?"""
+    if depth > 64:  # deeper than any policy document: left to the plain reading
+        return False
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return True
+    if kind is dict:
+        return all(type(k) is str and _json_shaped(v, depth + 1) for k, v in value.items())
+    if kind in (list, tuple):
+        return all(_json_shaped(v, depth + 1) for v in value)
+    return False
 
 
 def clear_cache() -> None:

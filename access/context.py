@@ -113,7 +113,9 @@ class RequestContext:
         self._account_id = account_id
         self._caller_arn = caller_arn
         self._now = now
-        self._moment: datetime | None = None
+        # The moment of the request, read once when it is made, as the plain reading (derived_context)
+        # reads it: a decision near a second's boundary must not depend on when a condition asks.
+        self._moment: datetime | None = now or datetime.now(UTC)
 
     @classmethod
     def of(
@@ -125,6 +127,10 @@ class RequestContext:
         if type(context) is not dict:
             return None
         if not (_READ_AS_CONTEXT.issuperset(map(type, context.values())) and _NAMES.issuperset(map(type, context))):
+            return None
+        # A list of anything but strings: the plain reading turns each item into a string when a statement
+        # reads the key, which can raise; left to it, so that both raise (or not) alike.
+        if any(type(v) in (list, tuple) and any(type(i) is not str for i in v) for v in context.values()):
             return None
         return cls(context, principal_arn, account_id, caller_arn, now)
 
