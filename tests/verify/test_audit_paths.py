@@ -423,3 +423,40 @@ def test_a_stream_policy_of_its_own_lets_a_consumer_in() -> None:
 def test_aws_backup_restores_are_on_the_restore_path() -> None:
     account = snapshot(principal(OTHER, allow(["dynamodb:RestoreTableFromAwsBackup"], TABLE_ARN)), principal(READER))
     assert "RestoreTableFromAwsBackup" in only(findings_of(account), "audit.undeclared_restore").seen
+
+
+def test_a_trust_policy_with_notprincipal_lets_everyone_else_become_the_reader() -> None:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "NotPrincipal": {"AWS": MIDDLE}, "Action": "sts:AssumeRole"}],
+    }
+    account = snapshot(principal(READER, READS), principal(OTHER), key_users=(READER,))
+    account = replace(
+        account,
+        principals=tuple(replace(p, trust_policy=trust) if p.arn == READER else p for p in account.principals),
+    )
+    found = findings_of(account)
+    assert any(f"{OTHER} may become {READER}" in f.seen for f in found if f.check == "audit.can_become")
+    assert "lets anyone but those it names" in only(found, "audit.reader_role_trust").seen
+
+
+def test_a_set_aside_deny_leaves_the_other_statements_labels_as_written() -> None:
+    guarded = NamedPolicy(
+        "inline policy p",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Action": "*",
+                    "Resource": "*",
+                    "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+                },
+                {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE_ARN},
+            ],
+        },
+    )
+    account = snapshot(principal(OTHER, guarded), principal(READER), key_users=(OTHER,))
+    seen = only(findings_of(account), "audit.undeclared_reader").seen
+    assert "GetItem allowed by inline policy p statement #2" in seen
+    assert "unless inline policy p statement #1 (if aws:SourceIp) applies" in seen

@@ -157,7 +157,8 @@ _POLICY_VARIABLE = re.compile(r"\$\{\s*([^\s,'{}*?$][^\s,'{}]*)\s*(?:,\s*'(?:[^'
 def _unknown_variables(value: Any) -> list[str]:
     """The policy variables in a value whose keys the audit does not supply (principal and resource tags,
     aws:userid, ...): the value they take for a real request could be anything."""
-    found = _POLICY_VARIABLE.findall(json.dumps(value)) if "${" in json.dumps(value) else []
+    text = json.dumps(value)
+    found = _POLICY_VARIABLE.findall(text) if "${" in text else []
     return [key for key in found if not _known(key)]
 
 
@@ -198,20 +199,27 @@ def _bounded(document: Mapping[str, Any], *, deny_applies: bool) -> Mapping[str,
     them are taken as met and its resources widened ("Sid (if aws:SourceIp)"); a Deny that depends on
     them is set aside, as not applying. With deny_applies, such a Deny's unknown conditions are taken as
     met instead: the lower bound the audit uses only to label a reader a set-aside Deny might stop."""
-    changed = False
-    rewritten = []
+    changed = dropped = False
+    rewritten: list[tuple[int, Mapping[str, Any]]] = []
     for position, statement in enumerate(statements(document)):
         assumed, kept, resource = _unknowable(statement)
         if assumed:
             changed = True
             if statement.get("Effect") == "Deny" and not deny_applies:
+                dropped = True
                 continue  # may not apply: it must not hide a reader
             label = f"{statement_label(statement, position)} (if {', '.join(assumed)})"
             statement = {**statement, "Sid": label, "Condition": kept}
             if statement.get("Effect") != "Deny" and resource is not None:
                 statement["Resource"] = resource
-        rewritten.append(statement)
-    return {**document, "Statement": rewritten} if changed else document
+        rewritten.append((position, statement))
+    if not changed:
+        return document
+    # A statement left out shifts the others: each keeps the label of its place in the document as written.
+    return {
+        **document,
+        "Statement": [{**s, "Sid": statement_label(s, p)} if dropped and not s.get("Sid") else s for p, s in rewritten],
+    }
 
 
 def _rewrite(snapshot: AccountSnapshot, rewrite: Callable[[Mapping[str, Any]], Mapping[str, Any]]) -> AccountSnapshot:
@@ -654,7 +662,12 @@ def _can_assume(
     named = {p for s in statements(role.trust_policy) for p in statement_principals(s)}
     sessions = [p for p in named if who.kind == "role" and _session_of(p, who.name, snapshot.account_id)]
     # A trust policy that names the principal, a session of it, or anyone lets it in without an identity policy.
-    if who.arn in named or "*" in named or sessions or _could_allow(who.policies, "sts:AssumeRole", cache):
+    if (
+        who.arn in named
+        or _admits_anyone(role.trust_policy)
+        or sessions
+        or _could_allow(who.policies, "sts:AssumeRole", cache)
+    ):
         for caller in ("", *sessions):
             request = _request(who.arn, "sts:AssumeRole", snapshot, role.arn, caller)
             decision = authorize_resource(request, trust, who.policies, kind=TRUST_POLICY)
@@ -668,6 +681,14 @@ def _can_assume(
                 decision, reason=f"{decision.reason}, to {', '.join(services)}, which the role trusts"
             )
     return None
+
+
+def _admits_anyone(trust: Mapping[str, Any]) -> bool:
+    """Does a trust policy have an Allow for any principal: "*", or NotPrincipal (everyone but those named)?"""
+    return any(
+        s.get("Effect") == "Allow" and ("NotPrincipal" in s or "*" in statement_principals(s))
+        for s in statements(trust)
+    )
 
 
 def _session_of(principal: str, role_name: str, account_id: str) -> bool:
@@ -689,9 +710,9 @@ class _AssumeIndex:
     ACTIONS = ("sts:AssumeRole", "iam:PassRole")
 
     def __init__(self, snapshot: AccountSnapshot, cache: dict[tuple[int, str], bool]) -> None:
-        self.exact: dict[str, set[str]] = {}  # role ARN (lower-cased) -> principals allowed it by name
+        self.exact: dict[str, set[str]] = {}  # role ARN -> principals allowed it by name
         self.wild: list[tuple[str, str]] = []  # (Resource pattern, principal)
-        self.everything: set[str] = set()  # principals allowed on any resource (NotResource, a variable)
+        self.everything: set[str] = set()  # principals allowed on any resource (no Resource: NotResource)
         for principal in snapshot.principals:
             if not any(_could_allow(principal.policies, action, cache) for action in self.ACTIONS):
                 continue
@@ -715,7 +736,7 @@ class _AssumeIndex:
 
     def candidates(self, role: Principal, snapshot: AccountSnapshot, roles_by_name: Mapping[str, str]) -> set[str]:
         named = {p for s in statements(role.trust_policy or {}) for p in statement_principals(s)}
-        if "*" in named:
+        if _admits_anyone(role.trust_policy or {}):
             return {p.arn for p in snapshot.principals}
         found = set(self.everything) | self.exact.get(role.arn, set()) | named
         found |= {who for pattern, who in self.wild if iam_wildcard_match(pattern, role.arn)}
@@ -1102,6 +1123,15 @@ def assume_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement
         for position, statement in enumerate(statements(principal.trust_policy)):
             if statement.get("Effect") != "Allow":
                 continue
+            if "NotPrincipal" in statement:
+                found.append(
+                    Finding.failed(
+                        "audit.reader_role_trust",
+                        f"the trust policy of {target}, which reaches the data, lets anyone but those it names "
+                        f"assume it (statement {statement_label(statement, position)}, NotPrincipal)",
+                        "trust named principals of this account only",
+                    )
+                )
             for kind, entry in _principal_entries(statement):
                 other = _foreign_account(entry, snapshot.account_id) if kind == "AWS" else None
                 # A service or an identity provider with no condition at all: whoever can make that service
