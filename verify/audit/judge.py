@@ -26,9 +26,9 @@ from access.arns import account_of, account_root_arn, is_account_principal, pars
 from access.conditions import supported
 from access.documents import (
     NamedPolicy,
-    action_matches,
     as_list,
     iam_wildcard_match,
+    statement_allows_action,
     statement_label,
     statement_principals,
     statements,
@@ -311,23 +311,15 @@ def sanitized(snapshot: AccountSnapshot) -> tuple[AccountSnapshot, list[Malforme
 
 
 def _policy_could_allow(document: Mapping[str, Any], action: str) -> bool:
-    for statement in statements(document):
-        if statement.get("Effect") != "Allow":
-            continue
-        if "Action" in statement:
-            if any(action_matches(str(p), action) for p in as_list(statement["Action"])):
-                return True
-        elif "NotAction" in statement:
-            return True
-    return False
+    return any(statement_allows_action(statement, action) for statement in statements(document))
 
 
 def _could_allow(
     policies: Sequence[NamedPolicy], action: str, cache: dict[tuple[int, str], bool] | None = None
 ) -> bool:
-    """Might any Allow statement of these policies cover the action? (No: the decision is a denial, no
-    need to evaluate.) NotAction counts as covering. `cache` remembers the answer per document object
-    for one judgement, in which documents are not changed (managed policies are shared by many)."""
+    """Might any Allow statement of these policies cover the action (access.documents.statement_allows_action)?
+    No: the decision is a denial, no need to evaluate. `cache` remembers the answer per document object for
+    one judgement, in which documents are not changed (managed policies are shared by many)."""
     for named in policies:
         if cache is None:
             if _policy_could_allow(named.document, action):
@@ -435,18 +427,20 @@ class _Judge:
     def path(self, principal: Principal, path: Path, decrypt: tuple[Decision, str]) -> PathAccess:
         allowed: list[tuple[Operation, Decision]] = []
         denied: Decision | None = None
+        needed: set[str] = set()  # the operations with a resource to act on (no stream: no stream path)
         for operation in operations_on(path):
             resources = self.resources(operation)
-            decision = _first_allowed(
-                self.iam_any_caller(principal, action, resource)
-                for action in operation.actions[:1]
-                for resource in resources
-            )
+            if not resources:
+                continue
+            needed.add(operation.name)
+            # Each operation's own action (its first): the catalogue gives a transaction's or a PartiQL
+            # call's item actions records of their own, judged there.
+            decisions = [self.iam_any_caller(principal, operation.actions[0], resource) for resource in resources]
+            decision = _first_allowed(decisions)
             if decision is not None:
                 allowed.append((operation, decision))
-            elif denied is None and resources:
-                denied = self.iam(principal, operation.actions[0], resources[0])
-        needed = {op.name for op in operations_on(path) if self.resources(op)}
+            elif denied is None:
+                denied = decisions[0]
         if path in PATH_NEEDS_ALL and {op.name for op, _ in allowed} != needed:
             allowed = []
         if not allowed:
@@ -718,9 +712,7 @@ class _AssumeIndex:
                 continue
             for named in principal.policies:
                 for statement in statements(named.document):
-                    if statement.get("Effect") != "Allow" or not any(
-                        _statement_may_cover(statement, action) for action in self.ACTIONS
-                    ):
+                    if not any(statement_allows_action(statement, action) for action in self.ACTIONS):
                         continue
                     if "Resource" not in statement:
                         self.everything.add(principal.arn)
@@ -745,12 +737,6 @@ class _AssumeIndex:
             if session is not None and session.account == snapshot.account_id and session.role_name in roles_by_name:
                 found.add(roles_by_name[session.role_name])
         return found
-
-
-def _statement_may_cover(statement: Mapping[str, Any], action: str) -> bool:
-    if "Action" in statement:
-        return any(action_matches(str(p), action) for p in as_list(statement["Action"]))
-    return "NotAction" in statement
 
 
 def assume_chains(snapshot: AccountSnapshot, targets: Iterable[str]) -> dict[str, list[tuple[str, ...]]]:
