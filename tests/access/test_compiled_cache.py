@@ -81,8 +81,9 @@ def test_an_identity_policy_changed_in_place_is_compiled_again() -> None:
     assert authorize_identity(request, policies).allowed
 
 
-def test_equal_documents_share_one_compile() -> None:
-    policy = build_key_policy(
+def project_key_policy() -> dict[str, Any]:
+    """This project's key policy for a key user READER."""
+    return build_key_policy(
         partition="aws",
         account_id=ACCOUNT,
         region="us-west-2",
@@ -90,6 +91,10 @@ def test_equal_documents_share_one_compile() -> None:
         key_user_arns=[READER],
         deployer_arn=f"arn:aws:iam::{ACCOUNT}:role/ci/Deployer",
     )
+
+
+def test_equal_documents_share_one_compile() -> None:
+    policy = project_key_policy()
     first = compiled(policy)
     assert first is not None
     assert compiled(copy.deepcopy(policy)) is first
@@ -173,14 +178,7 @@ def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_project_key_policy_is_decided_on_the_compiled_form() -> None:
-    policy = build_key_policy(
-        partition="aws",
-        account_id=ACCOUNT,
-        region="us-west-2",
-        admin_arns=[],
-        key_user_arns=[READER],
-        deployer_arn=f"arn:aws:iam::{ACCOUNT}:role/ci/Deployer",
-    )
+    policy = project_key_policy()
     request = dynamodb_decrypt_request(
         principal_arn=READER, key_arn=KEY, table_name="orders", region="us-west-2", account_id=ACCOUNT
     )
