@@ -88,3 +88,23 @@ def intended_key_user(principal: str, access: str, paths: Iterable[str] = ()) ->
     if declared:
         entry[INTENDED_PATHS] = declared
     return entry
+
+
+# -- readers in other accounts (issue 19) --------------------------------------------------------
+# [{"principal": <role/user ARN, or an account's root ARN>, "account": <its account id>,
+#   "access": "read" | "read-write", "keyAccess": "key-policy" | "grant", "stream": <bool>,
+#   "expectedAccess": "read" | "denied", "consumerPolicy": <the identity-policy JSON its account
+#   must attach: table actions on this table, its replicas and their indexes, kms:Decrypt (and the
+#   write actions) on each region's key through DynamoDB>}, ...]; an empty list when none.
+# "keyAccess" says which side of the key lets the principal in: a statement of each region's key
+# policy, or a KMS grant (KeyUser mode "grant"); the table's resource policy names it either way.
+EXTERNAL_PRINCIPALS = "externalPrincipals"
+EXTERNAL_PRINCIPAL = "principal"
+EXTERNAL_ACCOUNT = "account"
+EXTERNAL_ACCESS = "access"
+EXTERNAL_KEY_ACCESS = "keyAccess"
+EXTERNAL_STREAM = "stream"
+EXTERNAL_EXPECTED_ACCESS = "expectedAccess"
+EXTERNAL_CONSUMER_POLICY = "consumerPolicy"
+EXTERNAL_KEY_ACCESS_MODES = ("key-policy", "grant")
+FOR_EXTERNAL = (EXTERNAL_PRINCIPALS,)
