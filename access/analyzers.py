@@ -89,3 +89,27 @@ def key_policy_administrators(policy: Document) -> list[str]:
             for principal in statement_principals(statement)
         }
     )
+
+
+def external_principals(policy: Document, owner_account: str) -> dict[str, list[str]]:
+    """The principals of other accounts an Allow statement names (Principal AWS entries whose account is
+    not owner_account: role, user, session and account-root ARNs, bare account ids), each with the labels
+    of the statements that name it, in document order.
+
+    One reading for every side that must agree on who is external (the table's resource policy, each
+    region's key policy, the policy pack, the audit): a principal in one document and not in the other
+    is a missing side. "*" and NotPrincipal are not principals of an account (unconditioned_wildcard_
+    statements and the audit judge them); Deny statements let nobody in.
+    """
+    found: dict[str, list[str]] = {}
+    for position, statement in enumerate(statements(policy)):
+        if statement.get("Effect") != "Allow":
+            continue
+        for principal in statement_principals(statement):
+            account = account_of(principal)
+            if account is not None and account != owner_account:
+                labels = found.setdefault(principal, [])
+                label = statement_label(statement, position)
+                if label not in labels:
+                    labels.append(label)
+    return found
