@@ -14,7 +14,7 @@ def test_names_other_accounts_principals_with_their_statements() -> None:
             {"Effect": "Allow", "Principal": {"AWS": READER}, "Action": "*"},
         ]
     }
-    assert external_principals(policy, OWNER) == {READER: ["Reader", "#2"], "777788889999": ["Reader"]}
+    assert external_principals(policy, OWNER) == {READER: ["Reader", "#3"], "777788889999": ["Reader"]}
 
 
 def test_denies_wildcards_and_services_let_nobody_of_an_account_in() -> None:
