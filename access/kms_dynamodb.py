@@ -28,6 +28,12 @@ SID_KEY_USE_VIA_DYNAMODB = "AllowKeyUseThroughDynamoDB"
 SID_IDENTITY_KEY_USE = "UseTableKeyThroughDynamoDB"
 SID_TABLE_ITEMS = "AccessTableItems"
 SID_TRUST_ACCOUNT = "AssumableByThisAccount"
+# Readers in other accounts (issue 19): the key policy's statement for each access level's external
+# principals ("ExternalKeyUseRead", "ExternalKeyUseReadWrite"), the table resource policy's statement
+# for each external principal's access ("ExternalTableRead", ...), and the stream resource policy's.
+SID_EXTERNAL_KEY_USE = "ExternalKeyUse"
+SID_EXTERNAL_TABLE_ACCESS = "ExternalTable"
+SID_EXTERNAL_STREAM_READ = "ExternalStreamRead"
 
 # -- KMS ---------------------------------------------------------------------------------------
 KEY_SPEC = "SYMMETRIC_DEFAULT"  # DynamoDB accepts only symmetric encryption keys
@@ -95,6 +101,13 @@ KEY_ADMIN_ACTIONS: tuple[str, ...] = (
 KEY_READ_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:DescribeKey")
 KEY_WRITE_ACTIONS: tuple[str, ...] = ("kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 KEY_USER_ACTIONS: tuple[str, ...] = (*KEY_READ_ACTIONS, *KEY_WRITE_ACTIONS)
+# A principal of another account: the KMS *data* actions only. Its key-policy statement carries the
+# table's encryption context as a condition, and a DescribeKey request carries no encryption context, so
+# the condition would never match it; DynamoDB calls DescribeKey as the table's creator, not as a reader
+# (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html, "How Amazon DynamoDB
+# uses AWS KMS").
+EXTERNAL_KEY_READ_ACTIONS: tuple[str, ...] = tuple(a for a in KEY_READ_ACTIONS if a != "kms:DescribeKey")
+EXTERNAL_KEY_USER_ACTIONS: tuple[str, ...] = (*EXTERNAL_KEY_READ_ACTIONS, *KEY_WRITE_ACTIONS)
 
 # Operations that touch plaintext or ciphertext (the KMS cryptographic operations
 # of a symmetric key): an administrator must hold none of them.
@@ -181,6 +194,28 @@ ACCESS_TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "read": TABLE_READ_ACTIONS,
     "read-write": (*TABLE_READ_ACTIONS, *TABLE_WRITE_ACTIONS),
 }
+EXTERNAL_ACCESS_KMS_ACTIONS: dict[str, tuple[str, ...]] = {
+    "read": EXTERNAL_KEY_READ_ACTIONS,
+    "read-write": EXTERNAL_KEY_USER_ACTIONS,
+}
+
+# -- readers in other accounts: resource policies (issue 19) ------------------------------------
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html: "The maximum
+# size supported for a resource-based policy document is 20 KB. DynamoDB counts whitespaces"; and
+# (Cross-account considerations) cross-account access "doesn't support encrypted tables with AWS managed
+# keys because you can't grant cross-account access to the AWS managed KMS policy".
+RESOURCE_POLICY_MAX_BYTES = 20 * 1024
+# How an external principal's key use is allowed: a statement of each region's key policy, or a grant.
+EXTERNAL_KEY_ACCESS_MODES = ("key-policy", "grant")
+# The stream reads a table's stream resource policy allows: every DynamoDB Streams action on the stream
+# itself (DescribeStream, GetRecords, GetShardIterator); ListStreams acts on no stream.
+STREAM_READ_ACTIONS: tuple[str, ...] = tuple(
+    sorted(
+        op.actions[0]
+        for op in operations.OPERATIONS
+        if op.service == "dynamodbstreams" and op.resources == (operations.Resource.STREAM,)
+    )
+)
 
 # Global tables: the version whose replicas take a customer-managed key per region (DescribeTable
 # GlobalTableVersion), and the status of a table or replica whose key is unusable (TableStatus /

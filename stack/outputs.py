@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from access.arns import PRINCIPAL_KINDS
 from access.kms_dynamodb import ACCESS_LEVELS
+from access.kms_dynamodb import EXTERNAL_KEY_ACCESS_MODES as EXTERNAL_KEY_ACCESS_MODES
 from access.operations import ACCESS_LEVEL_PATHS, DECLARABLE_PATHS, NO_ITEM_ACCESS
 
 REGION = "region"
@@ -106,5 +107,5 @@ EXTERNAL_KEY_ACCESS = "keyAccess"
 EXTERNAL_STREAM = "stream"
 EXTERNAL_EXPECTED_ACCESS = "expectedAccess"
 EXTERNAL_CONSUMER_POLICY = "consumerPolicy"
-EXTERNAL_KEY_ACCESS_MODES = ("key-policy", "grant")
+# EXTERNAL_KEY_ACCESS_MODES ("key-policy", "grant"): access.kms_dynamodb's, imported above.
 FOR_EXTERNAL = (EXTERNAL_PRINCIPALS,)
