@@ -7,9 +7,11 @@
    a. the key policy allows the principal directly (its ARN, or "*" with conditions);
    b. the key policy delegates to the account (root principal) and an identity
       policy of the principal allows;
-3. for a principal of another account (`Request.resource_account`), the key
-   policy must allow it (its account or the principal itself) AND an identity
-   policy in its own account must allow it;
+3. for a principal of another account (`Request.resource_account`), only the
+   operations KMS performs across accounts (`access.cross_account`) can be
+   allowed, whatever the key policy and grants say; for those, the key policy
+   must allow the principal (its account or the principal itself) AND an
+   identity policy in its own account must allow it;
 4. a grant to the principal covers the operation and its encryption-context
    constraint matches the request (constraints are ignored for DescribeKey and
    RetireGrant); a grant needs no identity policy, in any account;
@@ -20,9 +22,12 @@
 have no effect; the policy must allow even in the same account), a role's trust
 policy (no Resource element; the policy must allow even in the same account), or
 a DynamoDB table policy (in the same account the table policy or an identity
-policy suffices). Across accounts, every kind needs both.
+policy suffices). Across accounts, every kind needs both, and a kind may limit
+the actions that work across accounts at all (`ResourcePolicyKind.cross_account_limit`:
+KMS's list for key policies).
 `authorize_identity` decides from identity policies alone (a resource without a
-resource policy, same account).
+resource policy): in the same account only; a resource of another account with
+no resource policy is never allowed by identity policies alone.
 
 The decision names what decided it (a statement, a grant, or nothing), so a
 probe that went the wrong way can be explained. Used by the sandbox to enforce
@@ -75,6 +80,7 @@ from access.arns import is_account_principal
 from access.compiled import ACCOUNT, DIRECT, NO_MATCH, CompiledDocument, CompiledStatement, Facts, compiled_all
 from access.conditions import UnsupportedConditionError, conditions_hold
 from access.context import Context, RequestContext, derived_context
+from access.cross_account import KMS_CROSS_ACCOUNT, CrossAccountLimit
 from access.documents import (
     NamedPolicy,
     action_matches,
@@ -150,6 +156,8 @@ class ResourcePolicyKind:
     """In the resource's own account the policy must allow (directly, or by naming the account so that
     identity policies decide): KMS key policies and role trust policies. Otherwise (most resource
     policies, DynamoDB's included) an identity policy alone suffices there."""
+    cross_account_limit: CrossAccountLimit | None = None
+    """The only actions a principal of another account can be allowed (None: any the policies allow)."""
 
 
 KEY_POLICY = "key policy"
@@ -159,7 +167,10 @@ KEY_POLICY = "key policy"
 # policy statement has no effect." The KMS guide (key-policy-overview.html) adds that CreateKey and
 # PutKeyPolicy accept such a statement all the same.
 KMS_KEY_POLICY = ResourcePolicyKind(
-    KEY_POLICY, statements_need_action_and_resource=True, must_allow_in_own_account=True
+    KEY_POLICY,
+    statements_need_action_and_resource=True,
+    must_allow_in_own_account=True,
+    cross_account_limit=KMS_CROSS_ACCOUNT,
 )
 # A role trust policy has no Resource element: the statement applies to the role it is attached to.
 TRUST_POLICY = ResourcePolicyKind(
@@ -403,7 +414,9 @@ def authorize_kms(
 
 
 def authorize_identity(request: Request, identity_policies: Sequence[NamedPolicy]) -> Decision:
-    """Same-account access to a resource without a resource policy: identity policies alone decide."""
+    """Access to a resource without a resource policy: identity policies alone decide, in the resource's
+    own account. A resource of another account (request.cross_account) is refused: across accounts the
+    resource's policy must allow too, and there is none."""
     try:
         decision = _compiled_identity_decision(request, identity_policies)
     except Exception:  # see authorize_resource
@@ -429,6 +442,13 @@ def _resource_decision(
     an identity policy's)."""
     if deny is not None:
         return Decision(False, f"denied explicitly by {deny.describe()}", deny.source, deny.statement)
+    limit = kind.cross_account_limit
+    if request.cross_account and limit is not None and not limit.allows(request.action):
+        return Decision(
+            False,
+            f"denied: {request.shown_caller} of account {request.account_id} cannot perform {request.action} "
+            f"on a resource of account {request.owner_account}: {limit.rule}",
+        )
 
     direct, delegation, identity_allow = allows()
 
@@ -478,9 +498,24 @@ def _resource_decision(
     return Decision(False, f"denied: {why}")
 
 
+# "For cross-account access, you must explicitly allow access in both the identity and resource
+# policies" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html):
+# a resource without a resource policy is out of reach of every other account.
+NO_RESOURCE_POLICY_ACROSS_ACCOUNTS = (
+    "a principal of another account needs the resource's own policy to allow it too, and this resource has none "
+    "(IAM cross-account policy evaluation logic)"
+)
+
+
 def _identity_decision(request: Request, deny: _Deciding | None, allow: Callable[[], _Deciding | None]) -> Decision:
     if deny is not None:
         return Decision(False, f"denied explicitly by {deny.describe()}", deny.source, deny.statement)
+    if request.cross_account:
+        return Decision(
+            False,
+            f"denied: {request.shown_caller} of account {request.account_id} cannot perform {request.action} "
+            f"on {request.resource} of account {request.owner_account}: {NO_RESOURCE_POLICY_ACROSS_ACCOUNTS}",
+        )
     hit = allow()
     if hit is not None:
         return Decision(True, f"allowed by {hit.describe()}", hit.source, hit.statement)
@@ -726,6 +761,7 @@ def dynamodb_decrypt_request(
 __all__ = [
     "KEY_POLICY",
     "KMS_KEY_POLICY",
+    "NO_RESOURCE_POLICY_ACROSS_ACCOUNTS",
     "TABLE_POLICY",
     "TRUST_POLICY",
     "UNCONSTRAINED_GRANT_OPERATIONS",

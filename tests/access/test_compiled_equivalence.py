@@ -273,7 +273,16 @@ def requests(draw: st.DrawFn) -> Request:
     return Request(
         principal_arn=principal,
         action=draw(
-            st.sampled_from(["kms:Decrypt", "KMS:Decrypt", "kms:Encrypt", "dynamodb:GetItem", "sts:AssumeRole"])
+            st.sampled_from(
+                [
+                    "kms:Decrypt",
+                    "KMS:Decrypt",
+                    "kms:Encrypt",
+                    "kms:ScheduleKeyDeletion",  # never across accounts (access.cross_account)
+                    "dynamodb:GetItem",
+                    "sts:AssumeRole",
+                ]
+            )
         ),
         resource=draw(st.sampled_from([KEY, TABLE, "arn:aws:kms:us-west-2:111122223333:key/1234ABCD"])),
         account_id=principal.split(":")[4],
@@ -289,7 +298,7 @@ grants = st.lists(
         Grant,
         grant_id=st.sampled_from(["g-1", "g-2"]),
         grantee_principal=st.sampled_from([*USERS, *ROLES, *SESSIONS.values()]),
-        operations=st.sampled_from([("Decrypt",), ("Encrypt", "DescribeKey")]),
+        operations=st.sampled_from([("Decrypt",), ("Encrypt", "DescribeKey"), ("ScheduleKeyDeletion", "Decrypt")]),
         constraints=st.sampled_from([{}, {"EncryptionContextSubset": {"AWS:DynamoDB:TableName": "orders"}}]),
     ),
     max_size=2,
