@@ -23,16 +23,18 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from verify.audit.report import as_matrix, rows_as_json
+from verify.audit.report import as_external_matrix, as_matrix, external_rows_as_json, rows_as_json
 from verify.audit.run import run_audit
 from verify.canary import Canary
+from verify.external import CONSUMER_PROFILE_OPTION, consumer_profile, profiles_for
+from verify.external_probe import consumers_for
 from verify.failures import cannot_run_message
 from verify.findings import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, exit_code
 from verify.inputs import CannotRunError, parse_outputs
 from verify.outputs_file import read_outputs
 from verify.permissions import policy_for
 from verify.report import as_json, as_junit, as_table
-from verify.run import Aws, refusals_seen, verify
+from verify.run import CLIENT_CONFIG, Aws, refusals_seen, verify
 
 
 class Terminated(BaseException):
@@ -60,6 +62,14 @@ def endpoint_url(text: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL, e.g. http://127.0.0.1:4566")
     return text
+
+
+def consumer_profile_argument(text: str) -> tuple[str, str]:
+    """--consumer-profile NAME=PROFILE, checked as verify.external.consumer_profile reads it."""
+    try:
+        return consumer_profile(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -98,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--print-policy",
         action="store_true",
         help="print the IAM policy document the verifier needs for this stack, and exit",
+    )
+    parser.add_argument(
+        CONSUMER_PROFILE_OPTION,
+        metavar="NAME=PROFILE",
+        action="append",
+        type=consumer_profile_argument,
+        default=[],
+        help="probe as a declared external principal (NAME its ARN, or an account id for each of that account's) "
+        "with this AWS profile; a role is assumed with it unless the profile already is that role (repeatable)",
     )
     parser.add_argument("--json", action="store_true", help="print the findings as JSON instead of a table")
     parser.add_argument("--junit-xml", metavar="PATH", help="also write the findings as JUnit XML")
@@ -154,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_report_path(args.junit_xml)
         want = parse_outputs(read_outputs(outputs_file=args.outputs, stack=args.stack))
+        profiles = profiles_for(args.consumer_profile, want.external)
         if args.print_policy:
             print(json.dumps(policy_for(want), indent=2))
             return EXIT_OK
@@ -161,7 +181,12 @@ def main(argv: list[str] | None = None) -> int:
         if session.get_credentials() is None:
             raise NoCredentialsError()
         aws = Aws(session, args.endpoint_url)
-        findings = [] if args.audit else verify(aws, want, max_wait=args.max_wait, progress=progress, canaries=canaries)
+        consumers = consumers_for(profiles, want.external, args.endpoint_url, CLIENT_CONFIG)
+        findings = (
+            []
+            if args.audit
+            else verify(aws, want, max_wait=args.max_wait, progress=progress, canaries=canaries, consumers=consumers)
+        )
         audited = None
         if args.audit or (want.intent.declared and not args.no_audit):
             progress("auditing who can reach the data, on every path, by IAM and by KMS")
@@ -182,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         regional = {region: rows_as_json(rows) for region, rows in audited.replica_rows.items()} if audited else None
-        print(as_json(findings, rows_as_json(audited.rows) if audited else None, regional))
+        external = external_rows_as_json(audited.external) if audited else None
+        print(as_json(findings, rows_as_json(audited.rows) if audited else None, regional, external))
     else:
         print(as_table(findings))
         if audited is not None:
@@ -194,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
                 print()
                 print(f"{region} (replica):")
                 print(as_matrix(rows))
+            if audited.external:
+                print()
+                print("Principals of other accounts let in:")
+                print(as_external_matrix(audited.external))
     if args.junit_xml:
         try:
             Path(args.junit_xml).write_text(as_junit(findings), encoding="utf-8")

@@ -7,6 +7,7 @@ traceback, never a probe with a value that cannot be right.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from access.arns import (
     ALIAS_NAME_PATTERN,
     KEY_ARN_PATTERN,
     KEY_ID_PATTERN,
+    PRINCIPAL_ARN_FORMS,
     PRINCIPAL_KINDS,
     REGION_PATTERN,
     TABLE_NAME_PATTERN,
@@ -24,6 +26,7 @@ from access.arns import (
 )
 from access.arns import table_arn as build_table_arn
 from access.errors import ConfigError, one_of
+from access.kms_dynamodb import ACCESS_LEVELS
 from access.operations import Path
 from stack import outputs
 from verify.audit.model import Intent
@@ -55,6 +58,24 @@ class Replica:
 
 
 @dataclass(frozen=True)
+class ExternalPrincipal:
+    """A principal of another account the stack lets read (or write) the table (outputs.EXTERNAL_PRINCIPALS)."""
+
+    principal: str  # a role or user ARN, or an account's root ARN
+    account: str
+    access: str  # "read" | "read-write" (access.kms_dynamodb.ACCESS_LEVELS)
+    key_access: str  # "key-policy" | "grant" (outputs.EXTERNAL_KEY_ACCESS_MODES)
+    stream: bool
+    expected_access: str  # "read" | "denied" (outputs.EXPECTED_ACCESS)
+    consumer_policy: str = ""  # the identity policy its account must attach, as JSON text
+
+    @property
+    def kind(self) -> str:
+        """ "role", "user" or "root" (a whole account, allowExternalAccounts)."""
+        return parse_principal_arn(outputs.EXTERNAL_PRINCIPAL, self.principal).kind
+
+
+@dataclass(frozen=True)
 class StackOutputs:
     region: str
     account_id: str
@@ -72,6 +93,7 @@ class StackOutputs:
     secret_access_key: str | None = field(default=None, repr=False)
     intent: Intent = field(default_factory=Intent)
     replicas: tuple[Replica, ...] = ()  # the primary region is `region`, with `key_arn`
+    external: tuple[ExternalPrincipal, ...] = ()  # readers in other accounts (issue 19)
 
 
 def _pattern(pattern: re.Pattern[str], shape: str) -> Callable[[str, object], str]:
@@ -274,6 +296,93 @@ def parse_replicas(
     return tuple(found)
 
 
+_EXTERNAL_FIELDS = (
+    outputs.EXTERNAL_PRINCIPAL,
+    outputs.EXTERNAL_ACCOUNT,
+    outputs.EXTERNAL_ACCESS,
+    outputs.EXTERNAL_KEY_ACCESS,
+    outputs.EXTERNAL_STREAM,
+    outputs.EXTERNAL_EXPECTED_ACCESS,
+)
+
+
+def _external(where: str, entry: object, owner_account: str) -> ExternalPrincipal:
+    if not isinstance(entry, Mapping):
+        raise CannotRunError(f"output {where} is {_shown(entry)}; expected {{{', '.join(_EXTERNAL_FIELDS)}}}")
+    missing = [name for name in _EXTERNAL_FIELDS if entry.get(name) in (None, "")]
+    if missing:
+        raise CannotRunError(f"output {where} is missing {', '.join(missing)}")
+    name = f"{where}.{outputs.EXTERNAL_PRINCIPAL}"
+    try:
+        principal = parse_principal_arn(name, entry[outputs.EXTERNAL_PRINCIPAL])
+    except ConfigError:
+        raise CannotRunError(
+            f"output {name} is {_shown(entry[outputs.EXTERNAL_PRINCIPAL])}; expected {PRINCIPAL_ARN_FORMS}"
+        ) from None
+    account = entry[outputs.EXTERNAL_ACCOUNT]
+    if account != principal.account:
+        raise CannotRunError(
+            f"output {where}.{outputs.EXTERNAL_ACCOUNT} is {_shown(account)}; expected {principal.account!r}, "
+            f"the account of {principal.arn}"
+        )
+    if account == owner_account:
+        raise CannotRunError(
+            f"output {name} is {principal.arn!r}, of the stack's own account {owner_account}; "
+            "expected a principal of another account"
+        )
+    allowed: tuple[tuple[str, tuple[object, ...]], ...] = (
+        (outputs.EXTERNAL_ACCESS, ACCESS_LEVELS),
+        (outputs.EXTERNAL_KEY_ACCESS, outputs.EXTERNAL_KEY_ACCESS_MODES),
+        (outputs.EXTERNAL_STREAM, (True, False)),
+        (outputs.EXTERNAL_EXPECTED_ACCESS, outputs.EXPECTED_ACCESS),
+    )
+    for field_name, values in allowed:
+        value = entry[field_name]
+        # `True in (True, False)` holds for 1 too: compare types for the flag.
+        if value not in values or (isinstance(values[0], bool) and not isinstance(value, bool)):
+            shown = "true or false" if isinstance(values[0], bool) else one_of(values)
+            raise CannotRunError(f"output {where}.{field_name} is {_shown(value)}; expected {shown}")
+    policy = entry.get(outputs.EXTERNAL_CONSUMER_POLICY, "")
+    if not isinstance(policy, str):
+        raise CannotRunError(
+            f"output {where}.{outputs.EXTERNAL_CONSUMER_POLICY} is {_shown(policy)}; expected an IAM policy "
+            "document as JSON text"
+        )
+    return ExternalPrincipal(
+        principal=principal.arn,
+        account=str(account),
+        access=str(entry[outputs.EXTERNAL_ACCESS]),
+        key_access=str(entry[outputs.EXTERNAL_KEY_ACCESS]),
+        stream=bool(entry[outputs.EXTERNAL_STREAM]),
+        expected_access=str(entry[outputs.EXTERNAL_EXPECTED_ACCESS]),
+        consumer_policy=policy,
+    )
+
+
+def parse_external(data: Mapping[str, Any], owner_account: str) -> tuple[ExternalPrincipal, ...]:
+    """The principals of other accounts the stack declares (outputs.EXTERNAL_PRINCIPALS); () when the
+    outputs carry none (no external readers, or a stack older than issue 19)."""
+    raw = data.get(outputs.EXTERNAL_PRINCIPALS)
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise CannotRunError(
+            f"output {outputs.EXTERNAL_PRINCIPALS} is {_shown(raw)}; expected a list of "
+            f"{{{', '.join(_EXTERNAL_FIELDS)}}}"
+        )
+    found: list[ExternalPrincipal] = []
+    for index, entry in enumerate(raw):
+        where = f"{outputs.EXTERNAL_PRINCIPALS}[{index}]"
+        external = _external(where, entry, owner_account)
+        if any(e.principal == external.principal for e in found):
+            raise CannotRunError(
+                f"output {where}.{outputs.EXTERNAL_PRINCIPAL} is {external.principal!r} again: "
+                "each external principal is declared once"
+            )
+        found.append(external)
+    return tuple(found)
+
+
 def _check_same_stack(checked: Mapping[str, str]) -> None:
     """The table ARN names the output table in the output region and account, and the key is there too:
     outputs that mix two stacks would have the checks judge one table and the audit another."""
@@ -314,6 +423,9 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
         )
     checked = {name: check(name, data[name]) for name, check in _CHECKS.items() if data.get(name) is not None}
     _check_same_stack(checked)
+    external = parse_external(data, checked[outputs.ACCOUNT_ID])
+    # The audit lets a declared external principal in as declared (its access), and no one else of its account.
+    intent = dataclasses.replace(parse_intent(data), external={e.principal: e.access for e in external})
     return StackOutputs(
         region=checked[outputs.REGION],
         account_id=checked[outputs.ACCOUNT_ID],
@@ -329,7 +441,7 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
         expected_access=expected,
         access_key_id=checked.get(outputs.TEST_USER_ACCESS_KEY_ID),
         secret_access_key=checked.get(outputs.TEST_USER_SECRET_ACCESS_KEY),
-        intent=parse_intent(data),
+        intent=intent,
         replicas=parse_replicas(
             data,
             region=checked[outputs.REGION],
@@ -337,4 +449,5 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
             table_arn=checked[outputs.TABLE_ARN],
             account_id=checked[outputs.ACCOUNT_ID],
         ),
+        external=external,
     )

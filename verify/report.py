@@ -31,6 +31,7 @@ def as_json(
     findings: list[Finding],
     principals: list[dict[str, object]] | None = None,
     replica_principals: dict[str, list[dict[str, object]]] | None = None,
+    external_principals: list[dict[str, object]] | None = None,
 ) -> str:
     """`principals`: the audit's rows (the primary region's); `replica_principals`: each replica region's."""
     document: dict[str, object] = {"findings": [{**asdict(f), "status": f.status.value} for f in findings]}
@@ -38,6 +39,8 @@ def as_json(
         document["principals"] = principals
     if replica_principals:
         document["replicaPrincipals"] = replica_principals
+    if external_principals:
+        document["externalPrincipals"] = external_principals
     return json.dumps(document, indent=2)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,8 @@ from stack.outputs import EXPECT_DENIED
 from verify.canary import Canary, CanaryWriteError, canary_item, new_canary, read_canary
 from verify.collect import collect_alias, collect_key, collect_key_principals, collect_table
 from verify.explain import explanation, live_decision
+from verify.external import EXTERNAL_PROBE, POLICIES_AGREE, PolicySides, judge_agreement, principal_check
+from verify.external_probe import Consumer, collect_sides, external_probes
 from verify.failures import error_text, is_operational
 from verify.findings import Finding, Status, expect
 from verify.inputs import Replica, StackOutputs
@@ -104,6 +106,10 @@ class _Probing:
     progress: Callable[[str], None]
     probe: Callable[..., Any]
     wait_replication: Callable[..., Arrival]
+    # Readers in other accounts: credentials per declared principal (--consumer-profile), and each
+    # region's owner-side policies (None: that region's key is missing).
+    consumers: Mapping[str, Consumer] = dataclasses.field(default_factory=dict)
+    external_sides: Mapping[str, PolicySides | None] = dataclasses.field(default_factory=dict)
 
 
 # Probe answers that are the boundary itself going the wrong way, worth explaining.
@@ -164,6 +170,7 @@ def verify(
     probe: Callable[..., Any] = wait_for_boundary,
     canaries: list[Canary] | None = None,
     wait_replication: Callable[..., Arrival] = wait_for_canary,
+    consumers: Mapping[str, Consumer] | None = None,
 ) -> list[Finding]:
     """Every check, in order; a global table's replicas each in their own region. `canaries` receives
     the run's canary as soon as it exists, so a caller interrupted mid-run can still say whether it
@@ -180,6 +187,12 @@ def verify(
 
     findings += judge_replication_group(table, want)
     present: list[Replica] = []
+    sides: dict[str, PolicySides | None] = {}
+    if want.external and table.exists:
+        sides[want.region] = collect_sides(
+            dynamodb, kms, table_arn=want.table_arn, key_arn=want.key_arn, stream_arn=table.stream_arn
+        )
+        findings += _agreement(sides[want.region], want)
     for replica in want.replicas:
         progress(f"checking the replica in {replica.region}")
         regional = aws.in_region(replica.region)
@@ -187,10 +200,20 @@ def verify(
         findings += judge_region(records, want)
         if records.table.exists:
             present.append(replica)
+            if want.external:
+                sides[replica.region] = collect_sides(
+                    regional.dynamodb(),
+                    regional.kms(),
+                    table_arn=replica.replica_arn,
+                    key_arn=replica.key_arn,
+                    stream_arn=records.table.stream_arn,
+                )
+                findings += _agreement(sides[replica.region], want, check_name(replica.region, ""))
 
     if not table.exists:
         findings.append(Finding.skipped("round_trip", "no table"))
         findings.append(Finding.skipped("boundary_probe", "no table"))
+        findings += _skip_external(want, "no table")
         findings += _skip_replicas(want.replicas, "no table in the primary region")
         return findings
 
@@ -198,7 +221,7 @@ def verify(
     canary = new_canary(want.table_name, want.region, table.key_schema)
     if canaries is not None:
         canaries.append(canary)
-    run = _Probing(canary, max_wait, progress, probe, wait_replication)
+    run = _Probing(canary, max_wait, progress, probe, wait_replication, consumers or {}, sides)
     try:
         with canary_item(dynamodb, canary):
             try:
@@ -220,6 +243,9 @@ def verify(
             findings += _session_probes(aws, want, run)
             if table.stream_arn:
                 findings.append(_stream_probe(aws, want, run, table.stream_arn))
+            findings += external_probes(
+                run, run.consumers, want.external, table_arn=want.table_arn, sides=sides.get(want.region)
+            )
             for replica in want.replicas:
                 if replica not in present:
                     findings += _skip_replicas([replica], f"no table in {replica.region}")
@@ -230,6 +256,7 @@ def verify(
             Finding.failed("round_trip", f"the deployer could not write a canary: {error}", ROUND_TRIP_ADVICE)
         )
         findings.append(Finding.skipped("boundary_probe", "no canary to read"))
+        findings += _skip_external(want, "no canary to read")
         findings += _skip_replicas(want.replicas, "no canary to read")
         return findings
     findings.append(
@@ -272,7 +299,26 @@ def _in_replica(aws: Aws, want: StackOutputs, replica: Replica, run: _Probing) -
     prefix = check_name(replica.region, "")
     found.append(_probe(regional, view, run, prefix))
     found += _session_probes(regional, view, run, prefix)
+    found += external_probes(
+        run,
+        run.consumers,
+        want.external,
+        table_arn=replica.replica_arn,
+        sides=run.external_sides.get(replica.region),
+        prefix=prefix,
+    )
     return found
+
+
+def _skip_external(want: StackOutputs, why: str) -> list[Finding]:
+    return [Finding.skipped(principal_check(EXTERNAL_PROBE, e.principal), why) for e in want.external]
+
+
+def _agreement(sides: PolicySides | None, want: StackOutputs, prefix: str = "") -> list[Finding]:
+    """external.policies_agree in one region; a SKIP when its key is missing (the key checks fail it)."""
+    if sides is None:
+        return [Finding.skipped(f"{prefix}{POLICIES_AGREE}", "no key to read the key side of")]
+    return judge_agreement(sides, want.external, prefix)
 
 
 def _session_probes(aws: Aws, want: StackOutputs, run: _Probing, prefix: str = "") -> list[Finding]:

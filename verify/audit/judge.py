@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from access.analyzers import external_principals
 from access.arns import account_of, account_root_arn, is_account_principal, parse_session_arn
 from access.conditions import supported
 from access.documents import (
@@ -45,10 +46,13 @@ from access.evaluator import (
     dynamodb_decrypt_request,
 )
 from access.kms_dynamodb import (
+    ACCESS_GRANT_OPERATIONS,
     CONTEXT_TABLE_NAME,
+    DYNAMODB_KEY_OPERATIONS,
     IDENTITY_POLICY_WRITE_ACTIONS,
     KEY_BOUNDARY_ACTIONS,
     TABLE_BOUNDARY_ACTIONS,
+    TABLE_WRITE_ACTIONS,
     dynamodb_service_principal,
 )
 from access.operations import (
@@ -75,6 +79,7 @@ from access.policy_grammar import (
 from verify.audit.model import (
     AccessRow,
     AccountSnapshot,
+    ExternalRow,
     Intent,
     KeyGrant,
     PathAccess,
@@ -82,6 +87,7 @@ from verify.audit.model import (
     Role,
     Verdict,
 )
+from verify.external import canonical_principal
 from verify.findings import Finding
 
 # IAM unique ids (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-prefixes):
@@ -1252,11 +1258,41 @@ def _pinned_account(statement: Mapping[str, Any]) -> str | None:
     return None
 
 
-def foreign_access_findings(snapshot: AccountSnapshot) -> list[Finding]:
+# What a declared reader of another account may not be let do: write the items (the catalogue's write
+# actions, in a table or stream policy), or have DynamoDB encrypt with the key for it (the key operations
+# beyond a reader's, in a key policy statement or a grant).
+_EXTERNAL_READ_OPERATIONS = frozenset(ACCESS_GRANT_OPERATIONS["read"])
+EXTERNAL_WRITE_KEY_ACTIONS = tuple(f"kms:{op}" for op in DYNAMODB_KEY_OPERATIONS if op not in _EXTERNAL_READ_OPERATIONS)
+
+
+def _writes(source: str, statement: Mapping[str, Any]) -> list[str]:
+    """The write actions an Allow statement of `source` (a resource policy) gives."""
+    actions = EXTERNAL_WRITE_KEY_ACTIONS if source == "key policy" else TABLE_WRITE_ACTIONS
+    return [action for action in actions if statement_allows_action(statement, action)]
+
+
+def _declared_external(principal: str, snapshot: AccountSnapshot, intent: Intent) -> str | None:
+    """The access the stack declares for a principal of another account (outputs externalPrincipals), if any."""
+    return intent.external.get(canonical_principal(principal, snapshot.partition)) if intent.external else None
+
+
+def _beyond_declared(who: str, where: str, writes: Sequence[str]) -> Finding:
+    return Finding.failed(
+        "audit.other_account",
+        f"{where} lets {who}, a declared external reader, write: {', '.join(writes)}",
+        "give a reader of another account the read actions only (EncryptedTable external_principals access "
+        "'read'), or declare it read-write",
+    )
+
+
+def foreign_access_findings(snapshot: AccountSnapshot, intent: Intent | None = None) -> list[Finding]:
     """Another account named where it can reach the data: the key, table or stream policy (an Allow), or a
     grant; or any account, through "*" or NotPrincipal, unless a condition keeps the statement to this
     account. The audit judges this account's principals; another account's IAM decides who of its
-    principals comes in, so letting the account in is already the finding."""
+    principals comes in, so letting the account in is already the finding; unless the stack declares that
+    principal (outputs externalPrincipals, `intent.external`): then only write access beyond a declared
+    reader's is."""
+    intent = intent or Intent()
     found: list[Finding] = []
     for source, document in resource_policies(snapshot):
         for position, statement in enumerate(statements(document)):
@@ -1278,6 +1314,12 @@ def foreign_access_findings(snapshot: AccountSnapshot) -> list[Finding]:
                     )
                 )
             for principal, account in accounts:
+                declared = _declared_external(principal, snapshot, intent) if account else None
+                if declared is not None:
+                    writes = _writes(source, statement) if declared == "read" else []
+                    if writes:
+                        found.append(_beyond_declared(principal, f"{source} statement {label}", writes))
+                    continue
                 if account:
                     found.append(
                         Finding.failed(
@@ -1290,6 +1332,12 @@ def foreign_access_findings(snapshot: AccountSnapshot) -> list[Finding]:
                     )
     for key_grant in snapshot.grants:
         account = _foreign_account(key_grant.grant.grantee_principal, snapshot.account_id)
+        declared = _declared_external(key_grant.grant.grantee_principal, snapshot, intent) if account else None
+        if declared is not None:
+            writes = [op for op in key_grant.grant.operations if op not in _EXTERNAL_READ_OPERATIONS]
+            if declared == "read" and writes:
+                found.append(_beyond_declared(key_grant.grant.grantee_principal, _grant_label(key_grant), writes))
+            continue
         if account:
             found.append(
                 Finding.failed(
@@ -1309,7 +1357,7 @@ def audit_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement)
     findings += access_findings(rows, intent)
     findings += grant_findings(clean, known)
     findings += key_policy_findings(clean, known)
-    findings += foreign_access_findings(clean)
+    findings += foreign_access_findings(clean, intent)
     findings += session_findings(clean, intent)
     findings += unresolved_findings(clean)
     findings += assume_findings(judged.upper, intent, judged)
@@ -1334,3 +1382,29 @@ def audit_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement)
             )
         )
     return findings
+
+
+def external_rows(snapshot: AccountSnapshot, intent: Intent) -> list[ExternalRow]:
+    """Every principal of another account the key, table or stream policy or a grant names, with the
+    statements and grants that let it in and what the stack declares for it; in the order first named.
+    One pass over the documents (access.analyzers.external_principals, the reading every side shares)."""
+    let_in: dict[str, list[str]] = {}
+    for source, document in resource_policies(snapshot):
+        for principal, labels in external_principals(document, snapshot.account_id).items():
+            let_in.setdefault(canonical_principal(principal, snapshot.partition), []).extend(
+                f"{source} statement {label}" for label in labels
+            )
+    for key_grant in snapshot.grants:
+        if _foreign_account(key_grant.grant.grantee_principal, snapshot.account_id):
+            grantee = canonical_principal(key_grant.grant.grantee_principal, snapshot.partition)
+            let_in.setdefault(grantee, []).append(f"grant {key_grant.grant.grant_id}")
+    return [
+        ExternalRow(
+            principal=principal,
+            account=str(account_of(principal)),
+            region=snapshot.region,
+            declared_access=intent.external.get(principal, ""),
+            let_in_by=tuple(labels),
+        )
+        for principal, labels in let_in.items()
+    ]

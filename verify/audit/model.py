@@ -68,6 +68,8 @@ class Intent:
     # is not flagged for the data access those, and only those, give it.
     verifier_statements: tuple[Mapping[str, Any], ...] = ()
     declared: bool = False  # False: the outputs carry no intent, so every reader is unexplained
+    # Principals of other accounts the stack lets in (outputs externalPrincipals): ARN -> "read" | "read-write".
+    external: Mapping[str, str] = field(default_factory=dict)
 
 
 class Verdict(StrEnum):
@@ -132,3 +134,15 @@ class AccessRow:
     @property
     def touches_data(self) -> bool:
         return self.verdict is not Verdict.NO_ACCESS or bool(self.boundary) or bool(self.open_paths)
+
+
+@dataclass(frozen=True)
+class ExternalRow:
+    """A principal of another account that the key, table or stream policy or a grant names, in one region.
+    Its own account's IAM decides the rest; the audit lists who is let in, by what, and whether declared."""
+
+    principal: str
+    account: str
+    region: str
+    declared_access: str  # "read" | "read-write" as declared; "" when the stack does not declare it
+    let_in_by: tuple[str, ...]  # "table resource policy statement X", "key policy statement Y", "grant G"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 from access.operations import Path
-from verify.audit.model import AccessRow, Verdict
+from verify.audit.model import AccessRow, ExternalRow, Verdict
 
 
 def _layer(allowed: bool, what: str) -> str:
@@ -93,3 +93,22 @@ def rows_as_json(rows: Sequence[AccessRow]) -> list[dict[str, object]]:
 
 def as_json(rows: Sequence[AccessRow]) -> str:
     return json.dumps({"principals": rows_as_json(rows)}, indent=2)
+
+
+def as_external_matrix(rows: Sequence[ExternalRow]) -> str:
+    """Principals of other accounts let in: who, of which account, where, as declared or not, by what."""
+    header = ("PRINCIPAL (OTHER ACCOUNT)", "ACCOUNT", "REGION", "DECLARED", "LET IN BY")
+    table = [
+        (r.principal, r.account, r.region, r.declared_access or "undeclared", ", ".join(r.let_in_by)) for r in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *table]) for i in range(len(header) - 1)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)) + "  " + line[-1]
+        for line in [header, *table]
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def external_rows_as_json(rows: Sequence[ExternalRow]) -> list[dict[str, object]]:
+    return [{**asdict(r), "let_in_by": list(r.let_in_by)} for r in rows]

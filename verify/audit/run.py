@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 
 from access.arns import session_role_name
 from verify.audit.collect import collect_principals, collect_snapshot
-from verify.audit.judge import Judgement, audit_findings, judge
-from verify.audit.model import AccessRow, AccountSnapshot, Intent, Principal
+from verify.audit.judge import Judgement, audit_findings, external_rows, judge
+from verify.audit.model import AccessRow, AccountSnapshot, ExternalRow, Intent, Principal
 from verify.failures import error_code
 from verify.findings import Finding
 from verify.inputs import StackOutputs
@@ -33,6 +33,8 @@ class AuditResult:
     rows: list[AccessRow]
     findings: list[Finding]
     replica_rows: dict[str, list[AccessRow]] = field(default_factory=dict)  # region -> rows
+    # Principals of other accounts let in, every region's (each row names its region).
+    external: list[ExternalRow] = field(default_factory=list)
 
 
 def verifier_identity(aws: Aws, principals: tuple[Principal, ...]) -> str:
@@ -74,6 +76,7 @@ def run_audit(aws: Aws, want: StackOutputs) -> AuditResult:
     )
     judged, findings = _judged(snapshot, want.intent)
     rows = judged.rows
+    external = external_rows(snapshot, want.intent)
     replica_rows: dict[str, list[AccessRow]] = {}
     for replica in want.replicas:
         regional = aws.in_region(replica.region)
@@ -94,9 +97,10 @@ def run_audit(aws: Aws, want: StackOutputs) -> AuditResult:
             continue
         judged_here, regional_findings = _judged(snapshot, want.intent)
         replica_rows[replica.region] = judged_here.rows
+        external += external_rows(snapshot, want.intent)
         findings += [
             dataclasses.replace(f, check=check_name(replica.region, f.check))
             for f in regional_findings
             if f.check not in GLOBAL_FINDINGS
         ]
-    return AuditResult(rows, findings, replica_rows)
+    return AuditResult(rows, findings, replica_rows, external)
