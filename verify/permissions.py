@@ -57,10 +57,13 @@ def verifier_policy(
     account_id: str,
     test_role_arn: str | None = None,
     replicas: Sequence[tuple[str, str, str]] = (),
+    stream_policies: bool = False,
 ) -> dict[str, Any]:
     """Least privilege for one stack: its table and key only, key use through DynamoDB only. A global
     table's `replicas`, as (region, replica ARN, that region's key ARN): the same checks there, the
-    canary read through DynamoDB in that region."""
+    canary read through DynamoDB in that region. `stream_policies`: an external principal reads the
+    stream, so external.policies_agree reads each table's stream policy too (a stream's ARN is its
+    table's and `/stream/<label>`; the label changes each time the stream is turned on)."""
     replica_keys = [key for _region, _arn, key in replicas]
     statements: list[dict[str, Any]] = [
         {"Sid": "TableChecksAndCanary", "Effect": "Allow", "Action": list(TABLE_ACTIONS), "Resource": table_arn},
@@ -81,6 +84,7 @@ def verifier_policy(
             },
         },
         *_replica_statements(replicas, account_id),
+        *_stream_policy_statements([table_arn, *(arn for _region, arn, _key in replicas)] if stream_policies else []),
         # IAM's read calls take no narrower resource than the account's principals and policies.
         {"Sid": "ReadPrincipalsAndPolicies", "Effect": "Allow", "Action": list(IAM_ACTIONS), "Resource": "*"},
     ]
@@ -117,6 +121,19 @@ def _replica_statements(replicas: Sequence[tuple[str, str, str]], account_id: st
     ]
 
 
+def _stream_policy_statements(table_arns: Sequence[str]) -> list[dict[str, Any]]:
+    if not table_arns:
+        return []
+    return [
+        {
+            "Sid": "StreamPoliciesForExternalReaders",
+            "Effect": "Allow",
+            "Action": [BY_NAME["GetResourcePolicy"].actions[0]],
+            "Resource": [f"{arn}/stream/*" for arn in table_arns],
+        }
+    ]
+
+
 def rights_summary() -> str:
     """The actions, for a one-line message."""
     return ", ".join((*TABLE_ACTIONS, *KEY_ACTIONS, *PROBE_ACTIONS, *IAM_ACTIONS))
@@ -131,4 +148,5 @@ def policy_for(want: StackOutputs) -> dict[str, Any]:
         account_id=want.account_id,
         test_role_arn=want.principal_arn if want.principal_kind == "role" else None,
         replicas=[(r.region, r.replica_arn, r.key_arn) for r in want.replicas],
+        stream_policies=any(external.stream for external in want.external),
     )

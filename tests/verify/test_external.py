@@ -302,3 +302,27 @@ def test_the_identity_side_advice_prints_the_consumer_policy() -> None:
     without = ExternalPrincipal(READER, CONSUMER, "read", "key-policy", False, "read")
     assert "externalPrincipals[].consumerPolicy" in refusal_advice(without, IDENTITY_POLICY, "us-east-1")
     assert "a KMS grant" in refusal_advice(declared(key_access="grant"), KEY_SIDE, "eu-west-1")
+
+
+# -- --print-policy ------------------------------------------------------------------------------------
+
+
+def test_print_policy_reads_stream_policies_only_for_external_stream_readers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from verify.__main__ import main
+
+    def printed(entries: list[dict[str, Any]]) -> dict[str, Any]:
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps(GOOD | {contract.EXTERNAL_PRINCIPALS: entries}))
+        assert main(["--outputs", str(path), "--print-policy"]) == 0
+        document: dict[str, Any] = json.loads(capsys.readouterr().out)
+        return {s["Sid"]: s for s in document["Statement"]}
+
+    without = printed([entry()])
+    assert "StreamPoliciesForExternalReaders" not in without
+    assert "dynamodb:GetResourcePolicy" in without["TableChecksAndCanary"]["Action"], "the table policy is read"
+    assert {"kms:GetKeyPolicy", "kms:ListGrants"} <= set(without["KeyChecks"]["Action"]), "the key side is read"
+    stream = printed([entry(stream=True)])["StreamPoliciesForExternalReaders"]
+    assert stream["Action"] == ["dynamodb:GetResourcePolicy"]
+    assert stream["Resource"] == [f"{TABLE}/stream/*"]
