@@ -12,12 +12,21 @@ from typing import TYPE_CHECKING, Any
 from access.errors import ConfigError
 
 if TYPE_CHECKING:
-    from components.encrypted_table import EncryptedTable, EncryptedTableArgs, GlobalSecondaryIndexArgs
+    from components.consumer_access import ConsumerAccess, ConsumerAccessArgs
+    from components.encrypted_table import (
+        EncryptedTable,
+        EncryptedTableArgs,
+        ExternalPrincipalArgs,
+        GlobalSecondaryIndexArgs,
+    )
     from components.key_user import KeyUser, KeyUserArgs
 
 _LAZY = {
+    "ConsumerAccess": "components.consumer_access",
+    "ConsumerAccessArgs": "components.consumer_access",
     "EncryptedTable": "components.encrypted_table",
     "EncryptedTableArgs": "components.encrypted_table",
+    "ExternalPrincipalArgs": "components.encrypted_table",
     "GlobalSecondaryIndexArgs": "components.encrypted_table",
     "KeyUser": "components.key_user",
     "KeyUserArgs": "components.key_user",
@@ -25,8 +34,11 @@ _LAZY = {
 
 __all__ = [
     "ConfigError",
+    "ConsumerAccess",
+    "ConsumerAccessArgs",
     "EncryptedTable",
     "EncryptedTableArgs",
+    "ExternalPrincipalArgs",
     "GlobalSecondaryIndexArgs",
     "KeyUser",
     "KeyUserArgs",

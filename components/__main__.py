@@ -1,4 +1,4 @@
-"""Host EncryptedTable and KeyUser as a Pulumi component provider (see PulumiPlugin.yaml).
+"""Host EncryptedTable, KeyUser and ConsumerAccess as a Pulumi component provider (see PulumiPlugin.yaml).
 
 Pulumi runs this file with components/ as the script folder; the package
 `components` is imported from the folder above it, so the folder itself comes

@@ -1,5 +1,6 @@
 """EncryptedTable: a customer-managed KMS key, its alias, and a DynamoDB table encrypted with it."""
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
@@ -11,11 +12,22 @@ from access.errors import ConfigError
 from access.kms_dynamodb import KEY_SPEC, KEY_USAGE
 from components.context import deploy_context
 from components.key_user import KeyUserArgs
-from components.policy_builders import build_key_policy, key_policy_json
+from components.policy_builders import (
+    build_key_policy,
+    check_resource_policy_size,
+    consumer_identity_policy,
+    key_policy_json,
+    resource_policy_json,
+    stream_resource_policy,
+    table_resource_policy,
+)
 from components.validation import (
+    KEY_USER_DEFAULTS,
+    ExternalPrincipalSpec,
     KeySpec,
     TableSpec,
     default_alias,
+    validate_external_principals,
     validate_key_args,
     validate_principal_arns,
     validate_table_args,
@@ -28,6 +40,25 @@ TOKEN = "encrypted-dynamodb:index:EncryptedTable"  # noqa: S105 (a Pulumi type t
 _LONGEST_PARTITION = "aws-iso-b"
 _PLACEHOLDER_ACCOUNT = "000000000000"
 _LONGEST_REGION = "ap-southeast-99"
+_LONGEST_TABLE_NAME = "t" * 255  # an auto-named table's name is unknown before deploy
+# A stream ARN ends in its label, an ISO 8601 timestamp of milliseconds (DescribeStream's StreamLabel).
+_PLACEHOLDER_STREAM_LABEL = "2026-12-06T00:00:00.000"
+
+
+class ExternalPrincipalArgs(TypedDict):
+    """A principal of another account that may read (or write) the table: a statement of the table's
+    resource policy (and its stream's), and key use by the key policy or by a KeyUser's grant."""
+
+    principal: str
+    """Role or user ARN of another account; with allow_external_accounts also an account id or its root ARN."""
+    access: NotRequired[str]
+    """'read': the table's read actions and kms:Decrypt; 'read-write': also the write actions and Encrypt,
+    GenerateDataKey*, ReEncrypt*."""
+    key_access: NotRequired[str]
+    """'key-policy': a statement in each region's key policy (needs table_name); 'grant': none, pair it with
+    KeyUser(table.key_user_args(principal, mode="grant")), which grants in each region."""
+    stream: NotRequired[bool]
+    """Also read the table's stream (its own resource policy); needs the table's stream enabled."""
 
 
 class GlobalSecondaryIndexArgs(TypedDict):
@@ -121,6 +152,11 @@ class EncryptedTableArgs(TypedDict):
     """One multi-Region key (a primary key and a replica key in each replica region) instead of independent keys."""
     primary_region: NotRequired[str]
     """The table's own region, to refuse it as a replica before deploy. Default: the stack's aws:region."""
+    external_principals: NotRequired[list[ExternalPrincipalArgs]]
+    """Principals of other accounts that may read (or write) the table and use its keys. The component then
+    owns the table's resource policy (and its replicas' and stream's): attach no other. Default: none."""
+    allow_external_accounts: NotRequired[bool]
+    """Let external_principals name a whole account (its id or root ARN), delegating to its administrators."""
 
 
 def _all_plain(values: Any) -> bool:
@@ -135,6 +171,8 @@ def _render_key_policy(
     deployer_arn: str,
     admins: Sequence[str],
     users: Sequence[str],
+    external: Sequence[ExternalPrincipalSpec] = (),
+    table_name: str | None = None,
 ) -> str:
     """The key policy JSON for these principals; ConfigError if an ARN is bad or it is too large."""
     return key_policy_json(
@@ -146,12 +184,24 @@ def _render_key_policy(
             key_user_arns=validate_principal_arns("key_users", users, named_only=True),
             allow_iam_policies=spec.allow_iam_policies,
             deployer_arn=deployer_arn,
+            external_principals=external,
+            table_name=table_name,
         )
     )
 
 
-def _check_policy_size_now(spec: KeySpec, admins: Any, users: Any) -> None:
-    """Refuse an oversized key policy before deploy when the ARNs are known now."""
+def _check_policy_size_now(
+    spec: KeySpec, admins: Any, users: Any, external: Sequence[ExternalPrincipalSpec], table_name: str | None
+) -> None:
+    """Refuse an oversized key policy (or table or stream resource policy) before deploy when the ARNs are
+    known now, with the longest partition, region and table name they could be deployed with."""
+    if external:
+        table = table_arn(_LONGEST_PARTITION, _LONGEST_REGION, _PLACEHOLDER_ACCOUNT, table_name or _LONGEST_TABLE_NAME)
+        check_resource_policy_size(lambda some: table_resource_policy(table_arn=table, principals=some), external)
+        stream = f"{table}/stream/{_PLACEHOLDER_STREAM_LABEL}"
+        readers = [p for p in external if p.stream]
+        if readers:
+            check_resource_policy_size(lambda some: stream_resource_policy(stream_arn=stream, principals=some), readers)
     if _all_plain(admins) and _all_plain(users):
         deployer = f"arn:{_LONGEST_PARTITION}:iam::{_PLACEHOLDER_ACCOUNT}:role/deployer"
         _render_key_policy(
@@ -162,10 +212,14 @@ def _check_policy_size_now(spec: KeySpec, admins: Any, users: Any) -> None:
             deployer,
             admins,
             users,
+            external,
+            table_name,
         )
 
 
-def validate_encrypted_table_args(name: str, args: EncryptedTableArgs) -> tuple[KeySpec, TableSpec]:
+def validate_encrypted_table_args(
+    name: str, args: EncryptedTableArgs
+) -> tuple[KeySpec, TableSpec, tuple[ExternalPrincipalSpec, ...]]:
     """All the checks EncryptedTable makes before deploy; raises ConfigError.
 
     A program can call it first to refuse bad input before creating anything else.
@@ -175,8 +229,34 @@ def validate_encrypted_table_args(name: str, args: EncryptedTableArgs) -> tuple[
     if "primary_region" not in args and configured_region and (args.get("replica_regions") or args.get("replicas")):
         args = {**args, "primary_region": configured_region}
     table_spec = validate_table_args(args)
-    _check_policy_size_now(key_spec, args.get("key_admins") or [], args.get("key_users") or [])
-    return key_spec, table_spec
+    external = validate_external_principals(args, stream_enabled=table_spec.stream_view_type is not None)
+    if any(p.key_access == "key-policy" for p in external) and table_spec.name is None:
+        # The key policy's statement is bound to the table's encryption context, its name; an auto-generated
+        # name is known only once the table exists, and the table needs its key first.
+        raise ConfigError(
+            "table_name",
+            "external principals with key_access 'key-policy' need the table's name before deploy",
+            "set table_name, or key_access 'grant' for every external principal",
+        )
+    _check_policy_size_now(
+        key_spec, args.get("key_admins") or [], args.get("key_users") or [], external, table_spec.name
+    )
+    return key_spec, table_spec, external
+
+
+def _replica_stream_arn(replicas: Any, region: str) -> str:
+    """A replica's latest stream ARN from the table's `replicas` output (objects or mappings, as the SDK
+    hands nested outputs over)."""
+    for replica in replicas or []:
+
+        def field(snake: str, camel: str, replica: Any = replica) -> Any:
+            if isinstance(replica, Mapping):
+                return replica.get(snake, replica.get(camel))
+            return getattr(replica, snake, None)
+
+        if field("region_name", "regionName") == region:
+            return str(field("stream_arn", "streamArn"))
+    raise ConfigError("replica_regions", f"the table reports no replica in {region!r}", "a replica region")
 
 
 def _table_inputs(spec: TableSpec) -> dict[str, Any]:
@@ -249,6 +329,12 @@ class EncryptedTable(pulumi.ComponentResource):
     """Each replica region's key alias, by region."""
     replica_arns: pulumi.Output[dict[str, str]]
     """Each replica's table ARN, by region."""
+    external_principals: pulumi.Output[list[dict[str, Any]]]
+    """The external principals as validated: principal, account, access, key_access, stream (empty when none)."""
+    consumer_policies: pulumi.Output[dict[str, str]]
+    """Each external principal's identity policy (JSON), which its own account must attach (ConsumerAccess)."""
+    table_policy: pulumi.Output[str]
+    """The primary table's resource policy (JSON); empty without external principals."""
 
     def __init__(
         self,
@@ -263,7 +349,7 @@ class EncryptedTable(pulumi.ComponentResource):
         component's own provider with the resource's `region` argument (pulumi-aws 7), which keeps its
         credentials, profile and assumed role, and creates no provider of its own."""
         # Every check on plain values runs before anything, this component included, is registered.
-        key_spec, table_spec = validate_encrypted_table_args(name, args)
+        key_spec, table_spec, external = validate_encrypted_table_args(name, args)
         providers = dict(region_providers or {})
         unknown = sorted(set(providers) - {r.region for r in table_spec.replicas})
         if unknown:
@@ -274,8 +360,15 @@ class EncryptedTable(pulumi.ComponentResource):
         users_in = args.get("key_users") or []
         super().__init__(TOKEN, name, None, opts)
         self.allow_iam_policies: bool = key_spec.allow_iam_policies
+        self.external_specs: tuple[ExternalPrincipalSpec, ...] = external
 
         where = deploy_context(self)
+
+        def external_of(account_id: str) -> tuple[ExternalPrincipalSpec, ...]:
+            """The external principals, checked again now that the table's own account is known."""
+            return validate_external_principals(
+                args, stream_enabled=table_spec.stream_view_type is not None, owner_account=account_id
+            )
 
         def policy_in(region: pulumi.Input[str]) -> pulumi.Output[str]:
             """The key policy of the key in `region`: the same principals, key use through DynamoDB there."""
@@ -286,7 +379,19 @@ class EncryptedTable(pulumi.ComponentResource):
                 where.deployer_arn,
                 pulumi.Output.from_input(admins_in),
                 pulumi.Output.from_input(users_in),
-            ).apply(lambda values: _render_key_policy(key_spec, *values))
+            ).apply(
+                lambda values: _render_key_policy(
+                    key_spec,
+                    values[0],
+                    values[1],
+                    values[2],
+                    values[3],
+                    values[4],
+                    values[5],
+                    external_of(values[1]),
+                    table_spec.name,
+                )
+            )
 
         tags = args.get("tags")
 
@@ -373,6 +478,64 @@ class EncryptedTable(pulumi.ComponentResource):
             **_table_inputs(table_spec),
         )
 
+        # Readers in other accounts: a resource policy on each region's table (resource policies are per
+        # replica table and not replicated: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+        # globaltables-security.html, rbac-considerations.html), and on each region's stream when asked
+        # (a stream has its own). This component owns them: nobody else may attach a resource policy to the
+        # table, or the two would overwrite each other (one owner, as for the key policy).
+        self.table_policy_resources: dict[str, aws.dynamodb.ResourcePolicy] = {}
+        self.stream_policy_resources: dict[str, aws.dynamodb.ResourcePolicy] = {}
+        if external:
+
+            def table_policy_json(arn: str, account_id: str) -> str:
+                return resource_policy_json(table_resource_policy(table_arn=arn, principals=external_of(account_id)))
+
+            def stream_policy_json(arn: str, account_id: str) -> str:
+                return resource_policy_json(stream_resource_policy(stream_arn=arn, principals=external_of(account_id)))
+
+            def replica_arn_in(region: str) -> pulumi.Output[str]:
+                return pulumi.Output.all(where.partition, where.account_id, self.table.name).apply(
+                    lambda values: table_arn(values[0], region, values[1], values[2])
+                )
+
+            def replica_stream_in(region: str) -> pulumi.Output[str]:
+                return self.table.replicas.apply(lambda replicas: _replica_stream_arn(replicas, region))
+
+            wants_stream = any(p.stream for p in external)
+            places: list[tuple[str | None, pulumi.Output[str], pulumi.Output[str], pulumi.ResourceOptions]] = [
+                (None, self.table.arn, self.table.stream_arn, child)
+            ]
+            for replica in table_spec.replicas:
+                places.append(
+                    (
+                        replica.region,
+                        replica_arn_in(replica.region),
+                        replica_stream_in(replica.region),
+                        pulumi.ResourceOptions(parent=self, provider=providers.get(replica.region)),
+                    )
+                )
+            for place, arn, stream_arn, options in places:
+                suffix = f"-{place}" if place else ""
+                in_place = None if place is None or place in providers else place
+                policy = aws.dynamodb.ResourcePolicy(
+                    f"{name}-table-policy{suffix}",
+                    resource_arn=arn,
+                    policy=pulumi.Output.all(arn, where.account_id).apply(lambda v: table_policy_json(v[0], v[1])),
+                    region=in_place,
+                    opts=options,
+                )
+                self.table_policy_resources[place or ""] = policy
+                if wants_stream:
+                    self.stream_policy_resources[place or ""] = aws.dynamodb.ResourcePolicy(
+                        f"{name}-stream-policy{suffix}",
+                        resource_arn=stream_arn,
+                        policy=pulumi.Output.all(stream_arn, where.account_id).apply(
+                            lambda v: stream_policy_json(v[0], v[1])
+                        ),
+                        region=in_place,
+                        opts=options,
+                    )
+
         self.key_id = self.key.key_id
         self.key_arn = self.key.arn
         self.alias_name = self.alias.name
@@ -398,8 +561,33 @@ class EncryptedTable(pulumi.ComponentResource):
         self.replica_arns = pulumi.Output.all(where.partition, where.account_id, self.table.name).apply(
             lambda values: {r: table_arn(values[0], r, values[1], values[2]) for r in self.replica_regions}
         )
+        self.external_principals = where.account_id.apply(
+            lambda account_id: [
+                {
+                    "principal": p.principal,
+                    "account": p.account,
+                    "access": p.access,
+                    "key_access": p.key_access,
+                    "stream": p.stream,
+                }
+                for p in external_of(account_id)
+            ]
+        )
+        all_key_arns = pulumi.Output.all(where.region, self.key.arn, self.replica_key_arns).apply(
+            lambda values: {values[0]: values[1], **values[2]}
+        )
+        self.consumer_policies = pulumi.Output.all(self.table.arn, all_key_arns, where.account_id).apply(
+            lambda values: {
+                p.principal: json.dumps(consumer_identity_policy(p, table_arn=values[0], key_arns=values[1]))
+                for p in external_of(values[2])
+            }
+        )
+        self.table_policy = self.table_policy_resources[""].policy if external else pulumi.Output.from_input("")
         self.register_outputs(
             {
+                "external_principals": self.external_principals,
+                "consumer_policies": self.consumer_policies,
+                "table_policy": self.table_policy,
                 "region": self.region,
                 "account_id": self.account_id,
                 "key_admin_arns": self.key_admin_arns,
@@ -421,19 +609,38 @@ class EncryptedTable(pulumi.ComponentResource):
         principal_arn: pulumi.Input[str],
         *,
         mode: str = "grant",
-        access: str = "read",
+        access: str | None = None,
         include_table_access: bool = False,
         principal_kind: str | None = None,
         paths: Sequence[str] = (),
     ) -> KeyUserArgs:
-        """KeyUser arguments that make principal_arn a user of this table's key (and of its declared paths)."""
+        """KeyUser arguments that make principal_arn a user of this table's key (and of its declared paths).
+
+        access: default 'read', or, for a principal declared in external_principals with key_access 'grant',
+        its declared access (the grant in each region pairs with its table resource-policy statement)."""
+        declared = next((p for p in self.external_specs if p.principal == principal_arn), None)
+        if declared is not None:
+            if declared.key_access != "grant":
+                raise ConfigError(
+                    "principal_arn",
+                    f"{declared.principal!r} is an external principal with key_access {declared.key_access!r}: "
+                    "the key policy already lets it in",
+                    "an external principal declared with key_access 'grant', or a principal of this account",
+                )
+            if access is not None and access != declared.access:
+                raise ConfigError(
+                    "access",
+                    f"{access!r} differs from the {declared.access!r} external_principals declares for it",
+                    repr(declared.access),
+                )
+            access = declared.access
         args: KeyUserArgs = {
             "key_arn": self.key_arn,
             "table_name": self.table_name,
             "table_arn": self.table_arn,
             "principal_arn": principal_arn,
             "mode": mode,
-            "access": access,
+            "access": access or str(KEY_USER_DEFAULTS["access"]),
             "include_table_access": include_table_access,
             "key_allows_iam_policies": self.allow_iam_policies,
         }

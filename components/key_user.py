@@ -19,7 +19,7 @@ from access.errors import ConfigError, one_of
 from access.kms_dynamodb import ACCESS_GRANT_OPERATIONS, table_encryption_context
 from components.context import deploy_context
 from components.policy_builders import key_user_identity_policy, table_access_policy
-from components.validation import KeyUserSpec, validate_key_user_args
+from components.validation import KeyUserSpec, check_key_user_account, validate_key_user_args
 
 TOKEN = "encrypted-dynamodb:index:KeyUser"  # noqa: S105 (a Pulumi type token, not a secret)
 
@@ -34,7 +34,8 @@ class KeyUserArgs(TypedDict):
     table_arn: pulumi.Input[str]
     """ARN of the encrypted table."""
     principal_arn: pulumi.Input[str]
-    """ARN of the IAM role or user that becomes a key user."""
+    """ARN of the IAM role or user that becomes a key user. Of another account (a reader declared in the
+    table's external_principals with key_access 'grant'): mode 'grant' only, without include_table_access."""
     principal_kind: NotRequired[str]
     """'role' or 'user'. Inferred from a known ARN; needed for identity policies when the ARN is an output."""
     mode: NotRequired[str]
@@ -111,8 +112,16 @@ class KeyUser(pulumi.ComponentResource):
         replica_keys = {r: pulumi.Output.from_input(args["replica_key_arns"][r]) for r in spec.regions}
 
         table_arn = pulumi.Output.from_input(args["table_arn"]).apply(_checked_table_arn)
-        principal_arn = pulumi.Output.from_input(args["principal_arn"]).apply(
-            lambda arn: parse_principal_arn("principal_arn", arn).arn
+
+        def checked_principal(values: list[str]) -> str:
+            """The principal's ARN, refused (as before deploy when both were known) if it is of another
+            account than the table's and this KeyUser would attach an identity policy to it."""
+            parsed = parse_principal_arn("principal_arn", values[0])
+            check_key_user_account(spec.mode, spec.include_table_access, parsed.account, values[1])
+            return parsed.arn
+
+        principal_arn = pulumi.Output.all(pulumi.Output.from_input(args["principal_arn"]), table_arn).apply(
+            checked_principal
         )
         key_arn = pulumi.Output.all(pulumi.Output.from_input(args["key_arn"]), table_arn).apply(
             lambda values: key_arn_for(values[0], values[1])

@@ -11,11 +11,12 @@ from typing import Any
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.schema import generate_schema
 
+from components.consumer_access import ConsumerAccess
 from components.encrypted_table import EncryptedTable
 from components.key_user import KeyUser
 
 PACKAGE_NAME = "encrypted-dynamodb"
-HOSTED = [EncryptedTable, KeyUser]
+HOSTED = [EncryptedTable, KeyUser, ConsumerAccess]
 
 
 def package_schema(version: str = "0.0.0") -> dict[str, Any]:

@@ -8,7 +8,7 @@ in access.analyzers.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from access.analyzers import unconditioned_wildcard_statements
@@ -19,18 +19,27 @@ from access.errors import ConfigError
 from access.kms_dynamodb import (
     ACCESS_KMS_ACTIONS,
     ACCESS_TABLE_ACTIONS,
+    CONTEXT_SUBSCRIBER_ID,
+    CONTEXT_TABLE_NAME,
+    EXTERNAL_ACCESS_KMS_ACTIONS,
     KEY_ADMIN_ACTIONS,
     KEY_POLICY_MAX_BYTES,
     KEY_USER_ACTIONS,
+    RESOURCE_POLICY_MAX_BYTES,
     SID_ADMINISTRATION,
+    SID_EXTERNAL_KEY_USE,
+    SID_EXTERNAL_STREAM_READ,
+    SID_EXTERNAL_TABLE_ACCESS,
     SID_IDENTITY_KEY_USE,
     SID_KEY_USE_VIA_DYNAMODB,
     SID_ROOT_DELEGATION,
     SID_TABLE_ITEMS,
     SID_TRUST_ACCOUNT,
+    STREAM_READ_ACTIONS,
     dynamodb_via_service,
 )
 from access.operations import Path, Resource, operations_on, path_actions
+from components.validation import ExternalPrincipalSpec, require_customer_managed_key
 
 # A declared path's statement: this prefix and the path's name ("DeclaredPathStream", "DeclaredPathReKey"),
 # and the resource kind when the path's actions act on several ("DeclaredPathRestoreBackup").
@@ -65,8 +74,12 @@ def build_key_policy(
     key_user_arns: Sequence[str],
     allow_iam_policies: bool = True,
     deployer_arn: str | None = None,
+    external_principals: Sequence[ExternalPrincipalSpec] = (),
+    table_name: str | None = None,
 ) -> dict[str, Any]:
-    """The key policy of an EncryptedTable's key.
+    """The key policy of an EncryptedTable's key (always a customer-managed key: cross-account use of the
+    AWS managed key is impossible, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+    rbac-considerations.html, "Cross-account considerations").
 
     - allow_iam_policies: the account root gets kms:*, which is how AWS lets IAM
       identity policies (and so KeyUser's iam-policy mode) grant use of the key.
@@ -74,6 +87,8 @@ def build_key_policy(
     - key_user_arns: use the key, only through DynamoDB of this account and region.
     - deployer_arn: always kept among the administrators so `pulumi up` can never
       lock itself out of the key it manages.
+    - external_principals: those of key_access "key-policy" get external_key_statements (which need
+      table_name: the statement is bound to the table's encryption context); "grant" ones get a KeyUser.
     """
     admins = list(dict.fromkeys([*admin_arns, *([deployer_arn] if deployer_arn else [])]))
     if not admins:
@@ -114,6 +129,18 @@ def build_key_policy(
                 "Condition": via_dynamodb_condition(region, account_id),
             }
         )
+    in_key_policy = [p for p in external_principals if p.key_access == "key-policy"]
+    if in_key_policy:
+        if table_name is None:
+            raise ConfigError(
+                "table_name",
+                "an external principal's key-policy statement is bound to the table's name (its encryption "
+                "context), and an auto-generated name is known only after the key the table is encrypted with",
+                "set table_name, or key_access 'grant' for every external principal",
+            )
+        statements += external_key_statements(
+            in_key_policy, region=region, table_name=table_name, owner_account=account_id
+        )
     policy = {"Version": POLICY_VERSION, "Statement": statements}
     wildcards = unconditioned_wildcard_statements(policy)
     if wildcards:  # unreachable through validated ARNs; a guard for future edits
@@ -131,12 +158,20 @@ def key_policy_json(policy: Mapping[str, Any]) -> str:
         return text
     problem = f"the key policy would be {size} bytes, over the KMS limit of {KEY_POLICY_MAX_BYTES}"
     # Blame the list that takes the most room: the administrators' or the key users' statement.
-    sizes = {
-        str(s.get("Sid")): len(json.dumps(s, indent=2).encode())
-        for s in policy.get("Statement", [])
-        if s.get("Sid") in (SID_ADMINISTRATION, SID_KEY_USE_VIA_DYNAMODB)
-    }
-    if sizes.get(SID_ADMINISTRATION, 0) > sizes.get(SID_KEY_USE_VIA_DYNAMODB, 0):
+    sizes: dict[str, int] = {}
+    for statement in policy.get("Statement", []):
+        sid = str(statement.get("Sid"))
+        group = SID_EXTERNAL_KEY_USE if sid.startswith(SID_EXTERNAL_KEY_USE) else sid
+        sizes[group] = sizes.get(group, 0) + len(json.dumps(statement, indent=2).encode())
+    largest = max((SID_ADMINISTRATION, SID_KEY_USE_VIA_DYNAMODB, SID_EXTERNAL_KEY_USE), key=lambda g: sizes.get(g, 0))
+    if largest == SID_EXTERNAL_KEY_USE:
+        raise ConfigError(
+            "external_principals",
+            problem,
+            "fewer external principals with key_access 'key-policy'; give the others key_access 'grant', "
+            "which does not grow the key policy",
+        )
+    if largest == SID_ADMINISTRATION:
         raise ConfigError(
             "key_admins",
             problem,
@@ -257,3 +292,149 @@ def trust_account_policy(partition: str, account_id: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+# -- readers in other accounts (issue 19) --------------------------------------------------------
+
+
+def external_key_statements(
+    principals: Sequence[ExternalPrincipalSpec], *, region: str, table_name: str, owner_account: str
+) -> list[dict[str, Any]]:
+    """The key policy statements that let principals of other accounts use a key of this region: one per
+    access level, the KMS data actions of that level only (EXTERNAL_ACCESS_KMS_ACTIONS: no DescribeKey, which
+    carries no encryption context), through DynamoDB of this region, for this table of this account only
+    (its encryption context: https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html)."""
+    by_access: dict[str, list[str]] = {}
+    for principal in principals:
+        by_access.setdefault(principal.access, []).append(principal.principal)
+    return [
+        {
+            "Sid": SID_EXTERNAL_KEY_USE + _sid_part(access),
+            "Effect": "Allow",
+            "Principal": {"AWS": arns[0] if len(arns) == 1 else arns},
+            "Action": list(EXTERNAL_ACCESS_KMS_ACTIONS[access]),
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": dynamodb_via_service(region),
+                    f"kms:EncryptionContext:{CONTEXT_TABLE_NAME}": table_name,
+                    f"kms:EncryptionContext:{CONTEXT_SUBSCRIBER_ID}": owner_account,
+                }
+            },
+        }
+        for access, arns in by_access.items()
+    ]
+
+
+def table_resource_policy(*, table_arn: str, principals: Sequence[ExternalPrincipalSpec]) -> dict[str, Any]:
+    """The resource policy of one table (the primary, or one replica: resource policies are per replica
+    table and not replicated, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+    globaltables-security.html): per access level, its external principals may call that level's
+    DynamoDB actions (ACCESS_TABLE_ACTIONS) on the table and its indexes, which a table's resource policy
+    governs (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html)."""
+    by_access: dict[str, list[str]] = {}
+    for principal in principals:
+        by_access.setdefault(principal.access, []).append(principal.principal)
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": SID_EXTERNAL_TABLE_ACCESS + _sid_part(access),
+                "Effect": "Allow",
+                "Principal": {"AWS": arns[0] if len(arns) == 1 else arns},
+                "Action": list(ACCESS_TABLE_ACTIONS[access]),
+                "Resource": [table_arn, f"{table_arn}/index/*"],
+            }
+            for access, arns in by_access.items()
+        ],
+    }
+
+
+def stream_resource_policy(*, stream_arn: str, principals: Sequence[ExternalPrincipalSpec]) -> dict[str, Any]:
+    """The resource policy of a table's stream, which has its own (a table's does not cover it): the
+    external principals that asked for the stream may read it (STREAM_READ_ACTIONS) on this stream."""
+    arns = [p.principal for p in principals if p.stream]
+    if not arns:
+        raise ConfigError("external_principals", "no external principal asked for the stream", "stream True on one")
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": SID_EXTERNAL_STREAM_READ,
+                "Effect": "Allow",
+                "Principal": {"AWS": arns[0] if len(arns) == 1 else arns},
+                "Action": list(STREAM_READ_ACTIONS),
+                "Resource": stream_arn,
+            }
+        ],
+    }
+
+
+def resource_policy_json(policy: Mapping[str, Any]) -> str:
+    """Serialise a table's or stream's resource policy, compactly: DynamoDB counts whitespace against its
+    20 KB limit (rbac-considerations). ConfigError over the limit (check_resource_policy_size names who overflows)."""
+    text = json.dumps(policy, separators=(",", ":"))
+    size = len(text.encode())
+    if size > RESOURCE_POLICY_MAX_BYTES:
+        raise ConfigError(
+            "external_principals",
+            f"the resource policy would be {size} bytes, over DynamoDB's limit of {RESOURCE_POLICY_MAX_BYTES}",
+            "fewer external principals (name a role per consuming account and let its people assume it)",
+        )
+    return text
+
+
+def check_resource_policy_size(
+    build: Callable[[Sequence[ExternalPrincipalSpec]], Mapping[str, Any]], principals: Sequence[ExternalPrincipalSpec]
+) -> None:
+    """Refuse a resource policy over DynamoDB's limit, naming the external principals that do not fit: those
+    from the first whose addition takes the document (built by `build`) over the limit."""
+    fits = 0
+    for count in range(1, len(principals) + 1):
+        if len(json.dumps(build(principals[:count]), separators=(",", ":")).encode()) > RESOURCE_POLICY_MAX_BYTES:
+            break
+        fits = count
+    if fits < len(principals):
+        overflow = [p.principal for p in principals[fits:]]
+        raise ConfigError(
+            "external_principals",
+            f"the table's resource policy would be over DynamoDB's limit of {RESOURCE_POLICY_MAX_BYTES} bytes; "
+            f"these {len(overflow)} principals do not fit: {overflow}",
+            "fewer external principals (name a role per consuming account and let its people assume it)",
+        )
+
+
+def consumer_identity_policy(
+    principal: ExternalPrincipalSpec, *, table_arn: str, key_arns: Mapping[str, str]
+) -> dict[str, Any]:
+    """The identity policy the external principal's own account must attach (ConsumerAccess): its access's
+    DynamoDB actions on this table, its replicas and their indexes (and the stream reads when asked), and
+    its access's KMS data actions on each region's key (key_arns: region -> key ARN, the primary's included)
+    through DynamoDB of that region, for a caller of the CONSUMER's account. Cross-account access needs both
+    sides: the owner's resource and key policies, and this (IAM user guide, "Cross-account policy evaluation
+    logic"). Keys must be customer-managed (require_customer_managed_key)."""
+    home = parse_table_arn("table_arn", table_arn)
+    if home.region not in key_arns:
+        raise ConfigError("key_arns", f"no key for the table's region {home.region!r}", "region -> key ARN")
+    keys = [require_customer_managed_key(f"key_arns[{r!r}]", arn) for r, arn in key_arns.items()]
+    tables = [table_arn, *(_in_region(table_arn, r) for r in key_arns if r != home.region)]
+    statements: list[dict[str, Any]] = [
+        _table_items_statement(tables, principal.access),
+        {
+            "Sid": SID_IDENTITY_KEY_USE,
+            "Effect": "Allow",
+            "Action": list(EXTERNAL_ACCESS_KMS_ACTIONS[principal.access]),
+            "Resource": keys[0] if len(keys) == 1 else keys,
+            "Condition": via_dynamodb_condition(list(key_arns), principal.account),
+        },
+    ]
+    if principal.stream:
+        statements.append(
+            {
+                "Sid": SID_EXTERNAL_STREAM_READ,
+                "Effect": "Allow",
+                "Action": list(STREAM_READ_ACTIONS),
+                "Resource": [f"{table}/stream/*" for table in tables],
+            }
+        )
+    return {"Version": POLICY_VERSION, "Statement": statements}

@@ -19,7 +19,9 @@ from access.arns import (
     PARTITION_OF_REGION,
     PRINCIPAL_KINDS,
     TABLE_NAME_PATTERN,
+    is_account_principal,
     parse_principal_arn,
+    parse_table_arn,
 )
 from access.errors import ConfigError, one_of
 from access.kms_dynamodb import (
@@ -27,8 +29,10 @@ from access.kms_dynamodb import (
     ALIAS_MAX_LENGTH,
     ALIAS_NAME_CHARACTERS,
     ALIAS_PREFIX,
+    AWS_MANAGED_KEY_ALIAS,
     CAPACITY_UNITS,
     DELETION_WINDOW_DAYS,
+    EXTERNAL_KEY_ACCESS_MODES,
     KEY_ATTRIBUTE_NAME_BYTES,
     KEY_DESCRIPTION_MAX_LENGTH,
     MAX_PROJECTED_ATTRIBUTES,
@@ -61,7 +65,10 @@ ENCRYPTED_TABLE_DEFAULTS: dict[str, object] = {
     "deletion_window_days": 30,
     "allow_iam_policies": True,
     "multi_region_key": False,
+    "allow_external_accounts": False,
 }
+# An external_principals entry's defaults (EncryptedTable: readers in other accounts).
+EXTERNAL_PRINCIPAL_DEFAULTS: dict[str, object] = {"access": "read", "key_access": "key-policy", "stream": False}
 REPLICA_DEFAULTS: dict[str, object] = {"propagate_tags": True}
 INDEX_DEFAULTS: dict[str, object] = {"partition_key_type": "S", "sort_key_type": "S", "projection_type": "ALL"}
 KEY_USER_DEFAULTS: dict[str, object] = {
@@ -582,6 +589,11 @@ def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
         kind = parsed.kind
     # Without key use there is no key statement: only the table rights need an identity policy.
     needs_identity_policy = (mode == "iam-policy" and uses_key) or include_table_access
+    table = args.get("table_arn")
+    if isinstance(principal, str) and isinstance(table, str):
+        check_key_user_account(
+            mode, include_table_access, parse_principal_arn("principal_arn", principal).account, table
+        )
     if needs_identity_policy and kind is None:
         raise ConfigError(
             "principal_kind",
@@ -596,6 +608,46 @@ def validate_key_user_args(args: Mapping[str, Any]) -> KeyUserSpec:
         kind if needs_identity_policy else None,
         paths,
     )
+
+
+def check_key_user_account(mode: str, include_table_access: bool, principal_account: str, table: str) -> None:
+    """A KeyUser of another account than the table's: a grant works across accounts (CreateGrant's
+    GranteePrincipal may be of another account: https://docs.aws.amazon.com/kms/latest/developerguide/
+    key-policy-modifying-external-accounts.html), an identity policy cannot be attached from here (it
+    lives in the principal's account: ConsumerAccess attaches it there). Called when both ARNs are known."""
+    table_account = parse_table_arn("table_arn", table).account
+    if principal_account == table_account:
+        return
+    if mode == "iam-policy":
+        raise ConfigError(
+            "mode",
+            f"'iam-policy' attaches a policy to the principal, which is of account {principal_account}, "
+            f"not the table's ({table_account}); this stack cannot attach policies there",
+            "'grant' (declare the principal in the table's external_principals with key_access 'grant', "
+            "and attach its consumer policy with ConsumerAccess)",
+        )
+    if include_table_access:
+        raise ConfigError(
+            "include_table_access",
+            f"the principal is of account {principal_account}, not the table's ({table_account}): its table "
+            "rights come from the table's resource policy (external_principals) and its own account's policy",
+            "False for a principal of another account",
+        )
+
+
+def require_customer_managed_key(field_name: str, key: str) -> str:
+    """Refuse the AWS managed key (by its alias, or an alias ARN of it) where another account is to use the
+    key: its key policy cannot be changed, so no other account can ever use it
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html,
+    "Cross-account considerations")."""
+    alias = key.split(":", 5)[-1] if key.startswith("arn:") else key
+    if alias == AWS_MANAGED_KEY_ALIAS or alias.startswith(RESERVED_ALIAS_PREFIX):
+        raise ConfigError(
+            field_name,
+            f"{key!r} is an AWS managed key, which no other account can be allowed to use",
+            "the ARN of a customer-managed key (EncryptedTable.key_arn)",
+        )
+    return key
 
 
 def validate_key_reference(field_name: str, value: object) -> None:
@@ -632,3 +684,112 @@ def validate_key_user_regions(args: Mapping[str, Any]) -> tuple[str, ...]:
             "regions", f"{sorted(r for r in set(regions) if regions.count(r) > 1)} given twice", "each region once"
         )
     return tuple(regions)
+
+
+# -- readers in other accounts (EncryptedTable.external_principals) -------------------------------
+
+EXTERNAL_PRINCIPAL_FORMS = (
+    "a role or user ARN of another account (arn:<partition>:iam::<account>:role/<path/name> or ...:user/...), "
+    "or with allow_external_accounts a 12-digit account id or arn:<partition>:iam::<account>:root"
+)
+
+
+@dataclass(frozen=True)
+class ExternalPrincipalSpec:
+    """One principal of another account that may read (or write) the table, and how its key use is allowed."""
+
+    principal: str  # as given: a role or user ARN, an account root ARN or a bare account id
+    account: str
+    kind: str  # "role", "user" or "root" (a whole account)
+    access: str  # "read" or "read-write"
+    key_access: str  # "key-policy" (a statement of each region's key policy) or "grant" (a KeyUser's grant)
+    stream: bool  # also the table's stream (its own resource policy)
+
+    @property
+    def is_account(self) -> bool:
+        return self.kind == "root"
+
+
+def _external_principal(field_name: str, value: object, allow_accounts: bool) -> tuple[str, str, str]:
+    """(principal, account, kind) of one external principal, or ConfigError naming the field."""
+    if isinstance(value, str) and "*" in value:
+        raise ConfigError(
+            field_name, f"{value!r} is a wildcard: it would let in anyone it matches", EXTERNAL_PRINCIPAL_FORMS
+        )
+    if isinstance(value, str) and is_account_principal(value):
+        account = value if value.isdigit() else value.split(":")[4]
+        if not allow_accounts:
+            raise ConfigError(
+                field_name,
+                f"{value!r} names a whole account: every identity its administrators allow could read the table",
+                "a role or user ARN, or set allow_external_accounts to True to delegate to that account",
+            )
+        return value, account, "root"
+    # parse_principal_arn refuses an STS session (not a principal a policy can name) and a malformed ARN.
+    parsed = parse_principal_arn(field_name, value)
+    return parsed.arn, parsed.account, parsed.kind
+
+
+def validate_external_principals(
+    args: Mapping[str, Any], *, stream_enabled: bool, owner_account: str | None = None
+) -> tuple[ExternalPrincipalSpec, ...]:
+    """external_principals, each checked, with its defaults (EXTERNAL_PRINCIPAL_DEFAULTS).
+
+    owner_account: the table's account when known (at deploy, in the apply that learns it); a principal of
+    that account is not external (name it in key_users or with a KeyUser instead).
+    """
+    allow_accounts = require_bool(
+        "allow_external_accounts",
+        args.get("allow_external_accounts", ENCRYPTED_TABLE_DEFAULTS["allow_external_accounts"]),
+    )
+    raw_entries = require_sequence("external_principals", args.get("external_principals") or ())
+    specs: list[ExternalPrincipalSpec] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, raw in enumerate(raw_entries):
+        prefix = f"external_principals[{index}]"
+        if not isinstance(raw, Mapping):
+            raise ConfigError(
+                prefix, f"{raw!r} is not an external principal", "{principal, access, key_access, stream}"
+            )
+        unknown = sorted(set(raw) - {"principal", *EXTERNAL_PRINCIPAL_DEFAULTS})
+        if unknown:
+            raise ConfigError(prefix, f"unknown fields {unknown}", one_of(("principal", *EXTERNAL_PRINCIPAL_DEFAULTS)))
+        principal, account, kind = _external_principal(f"{prefix}.principal", raw.get("principal"), allow_accounts)
+        if owner_account is not None and account == owner_account:
+            raise ConfigError(
+                f"{prefix}.principal",
+                f"{principal!r} is of the table's own account {owner_account}, not another account",
+                "a principal of another account; name this account's principals in key_users or with a KeyUser",
+            )
+        access = require_choice(
+            f"{prefix}.access", raw.get("access", EXTERNAL_PRINCIPAL_DEFAULTS["access"]), ACCESS_LEVELS
+        )
+        key_access = require_choice(
+            f"{prefix}.key_access",
+            raw.get("key_access", EXTERNAL_PRINCIPAL_DEFAULTS["key_access"]),
+            EXTERNAL_KEY_ACCESS_MODES,
+        )
+        if key_access == "grant" and kind == "root":
+            raise ConfigError(
+                f"{prefix}.key_access",
+                "a KeyUser's grant names one IAM user or role, not a whole account",
+                "'key-policy' for an account",
+            )
+        stream = require_bool(f"{prefix}.stream", raw.get("stream", EXTERNAL_PRINCIPAL_DEFAULTS["stream"]))
+        if stream and not stream_enabled:
+            raise ConfigError(
+                f"{prefix}.stream",
+                "the table has no stream to share",
+                "False, or enable the table's stream (stream_view_type, or replicas)",
+            )
+        # An account id and its root ARN are one principal.
+        identity = (account, "") if kind == "root" else (account, principal)
+        if identity in seen:
+            raise ConfigError(
+                f"{prefix}.principal",
+                f"{principal!r} is already external_principals[{seen[identity]}]",
+                "each external principal once",
+            )
+        seen[identity] = index
+        specs.append(ExternalPrincipalSpec(principal, account, kind, access, key_access, stream))
+    return tuple(specs)

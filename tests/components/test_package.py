@@ -17,6 +17,8 @@ TABLE = f"{PACKAGE_NAME}:index:EncryptedTable"
 KEY_USER = f"{PACKAGE_NAME}:index:KeyUser"
 INDEX = f"{PACKAGE_NAME}:index:GlobalSecondaryIndexArgs"
 REPLICA = f"{PACKAGE_NAME}:index:ReplicaArgs"
+CONSUMER = f"{PACKAGE_NAME}:index:ConsumerAccess"
+EXTERNAL = f"{PACKAGE_NAME}:index:ExternalPrincipalArgs"
 
 TABLE_INPUTS = {
     "partitionKey": "string",
@@ -45,7 +47,10 @@ TABLE_INPUTS = {
     "replicas": "array",
     "multiRegionKey": "boolean",
     "primaryRegion": "string",
+    "externalPrincipals": "array",
+    "allowExternalAccounts": "boolean",
 }
+CONSUMER_INPUTS = {"principalArn": "string", "policy": "string"}
 KEY_USER_INPUTS = {
     "keyArn": "string",
     "tableName": "string",
@@ -69,9 +74,9 @@ def schema() -> dict[str, Any]:
 
 def test_both_components_and_nothing_else(schema: dict[str, Any]) -> None:
     assert schema["name"] == PACKAGE_NAME
-    assert set(schema["resources"]) == {TABLE, KEY_USER}
+    assert set(schema["resources"]) == {TABLE, KEY_USER, CONSUMER}
     assert all(r["isComponent"] for r in schema["resources"].values())
-    assert set(schema["types"]) == {INDEX, REPLICA}
+    assert set(schema["types"]) == {INDEX, REPLICA, EXTERNAL}
     assert not schema.get("dependencies"), "inputs and outputs are plain types: no provider dependency"
 
 
@@ -80,6 +85,7 @@ def test_both_components_and_nothing_else(schema: dict[str, Any]) -> None:
     [
         (TABLE, TABLE_INPUTS, ["partitionKey"]),
         (KEY_USER, KEY_USER_INPUTS, ["keyArn", "principalArn", "tableArn", "tableName"]),
+        (CONSUMER, CONSUMER_INPUTS, ["policy", "principalArn"]),
     ],
 )
 def test_every_input_with_its_type_description_and_required_status(
@@ -102,6 +108,8 @@ def test_structural_inputs_are_plain_and_principals_may_be_outputs(schema: dict[
     assert table["globalSecondaryIndexes"]["items"]["$ref"] == f"#/types/{INDEX}"
     index = schema["types"][INDEX]
     assert sorted(index["required"]) == ["name", "partitionKey"]
+    assert table["externalPrincipals"]["items"]["$ref"] == f"#/types/{EXTERNAL}"
+    assert sorted(schema["types"][EXTERNAL]["required"]) == ["principal"]
 
 
 @pytest.mark.parametrize(
@@ -112,7 +120,9 @@ def test_structural_inputs_are_plain_and_principals_may_be_outputs(schema: dict[
             [
                 "accountId",
                 "aliasName",
+                "consumerPolicies",
                 "deployerArn",
+                "externalPrincipals",
                 "keyAdminArns",
                 "keyArn",
                 "keyId",
@@ -123,11 +133,14 @@ def test_structural_inputs_are_plain_and_principals_may_be_outputs(schema: dict[
                 "replicaKeyArns",
                 "tableArn",
                 "tableName",
+                "tablePolicy",
             ],
             [
                 "accountId",
                 "aliasName",
+                "consumerPolicies",
                 "deployerArn",
+                "externalPrincipals",
                 "keyAdminArns",
                 "keyArn",
                 "keyId",
@@ -138,6 +151,7 @@ def test_structural_inputs_are_plain_and_principals_may_be_outputs(schema: dict[
                 "replicaKeyArns",
                 "tableArn",
                 "tableName",
+                "tablePolicy",
             ],
         ),
         (
@@ -145,6 +159,7 @@ def test_structural_inputs_are_plain_and_principals_may_be_outputs(schema: dict[
             ["access", "grantId", "keyArn", "paths", "principalArn"],
             ["access", "keyArn", "paths", "principalArn"],
         ),
+        (CONSUMER, ["policyName", "principalArn"], ["policyName", "principalArn"]),
     ],
 )
 def test_every_output_with_its_description(
@@ -218,7 +233,9 @@ def test_the_provider_constructs_both_components_from_another_languages_inputs(r
     assert sorted(states["table"]) == [
         "accountId",
         "aliasName",
+        "consumerPolicies",
         "deployerArn",
+        "externalPrincipals",
         "keyAdminArns",
         "keyArn",
         "keyId",
@@ -229,6 +246,7 @@ def test_the_provider_constructs_both_components_from_another_languages_inputs(r
         "replicaKeyArns",
         "tableArn",
         "tableName",
+        "tablePolicy",
     ]
     assert sorted(states["reader"]) == ["access", "grantId", "keyArn", "paths", "principalArn"]
     assert resolved["table"].startswith("arn:aws:dynamodb:")
