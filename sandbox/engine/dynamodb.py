@@ -4,10 +4,14 @@ A replica is made as the provider makes one (table.go createReplicas, updateRepl
 deleteReplicas, updateReplicaTags): UpdateTable ReplicaUpdates in the table's region, then
 point-in-time recovery, deletion protection and, with propagateTags, the table's tags set in
 the replica's region.
+
+A table's (or a stream's) resource policy is a resource of its own (resource_policy.go): Put on
+create and on update, Delete on delete, its id the resource's ARN.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -15,12 +19,24 @@ from typing import TYPE_CHECKING, Any
 
 from access import provider_types
 from access.arns import table_arn
-from sandbox.engine.model import Cloud, Deployed, Handler, Inputs, Where, as_int, physical_name, tag_change, tag_list
+from sandbox.engine.model import (
+    Cloud,
+    Deployed,
+    Handler,
+    Inputs,
+    Where,
+    as_int,
+    digest,
+    physical_name,
+    tag_change,
+    tag_list,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import CreateReplicationGroupMemberActionTypeDef, SSESpecificationTypeDef
 
 PROVISIONED = "PROVISIONED"
+INVENTED_STREAM_LABEL = "2026-01-01T00:00:00.000"
 
 
 @dataclass(frozen=True)
@@ -48,11 +64,18 @@ class TableHandler(Handler[TableFacts]):
 
     def invent(self, name: str, inputs: Inputs, where: Where) -> TableFacts:
         table = physical_name(name, inputs, where)
+
+        def stream_of(arn: str) -> str:
+            # A stream's label is its creation time (DescribeStream StreamLabel); a fixed one, invented.
+            return f"{arn}/stream/{INVENTED_STREAM_LABEL}" if inputs.get("streamEnabled") else ""
+
         replicas = tuple(
-            ReplicaFacts(r["regionName"], table_arn(where.partition, r["regionName"], where.account_id, table))
+            ReplicaFacts(r["regionName"], arn, stream_of(arn))
             for r in _replicas(inputs)
+            for arn in [table_arn(where.partition, r["regionName"], where.account_id, table)]
         )
-        return TableFacts(table, table_arn(where.partition, where.region, where.account_id, table), "", replicas)
+        arn = table_arn(where.partition, where.region, where.account_id, table)
+        return TableFacts(table, arn, stream_of(arn), replicas)
 
     def create(self, name: str, inputs: Inputs, cloud: Cloud) -> TableFacts:
         table = physical_name(name, inputs, cloud)
@@ -319,3 +342,49 @@ def _index_shape(index: Mapping[str, Any]) -> tuple[list[tuple[str, str]], str, 
         index.get("projectionType", "ALL"),
         sorted(index.get("nonKeyAttributes") or []),
     )
+
+
+@dataclass(frozen=True)
+class ResourcePolicyFacts:
+    resource_arn: str
+    revision_id: str
+
+
+class ResourcePolicyHandler(Handler[ResourcePolicyFacts]):
+    """A table's or a stream's resource policy, as terraform-provider-aws internal/service/dynamodb/
+    resource_policy.go makes it (@ 00e6a0d42fadee5e51fb6c47ff31dd7045b4a06f): PutResourcePolicy on create
+    and update (policy, confirmRemoveSelfResourceAccess), DeleteResourcePolicy on delete (a policy or
+    resource already gone is no error), the id is the resource's ARN, revisionId computed."""
+
+    typ = provider_types.DYNAMODB_RESOURCE_POLICY
+    fixed_name_input = ""  # no name of its own: a replacement is on another resource's ARN
+
+    def invent(self, name: str, inputs: Inputs, where: Where) -> ResourcePolicyFacts:
+        arn = str(inputs["resourceArn"])
+        return ResourcePolicyFacts(arn, digest(arn, str(inputs.get("policy", "")), length=13))
+
+    def _put(self, inputs: Inputs, cloud: Cloud) -> ResourcePolicyFacts:
+        arn = str(inputs["resourceArn"])
+        answer = cloud.dynamodb.put_resource_policy(
+            ResourceArn=arn,
+            Policy=str(inputs["policy"]),
+            ConfirmRemoveSelfResourceAccess=bool(inputs.get("confirmRemoveSelfResourceAccess", False)),
+        )
+        return ResourcePolicyFacts(arn, str(answer.get("RevisionId", "")))
+
+    def create(self, name: str, inputs: Inputs, cloud: Cloud) -> ResourcePolicyFacts:
+        return self._put(inputs, cloud)
+
+    def update(self, old: Deployed, inputs: Inputs, changed: frozenset[str], cloud: Cloud) -> ResourcePolicyFacts:
+        return self._put(inputs, cloud)
+
+    def delete(self, old: Deployed, cloud: Cloud) -> None:
+        errors = cloud.dynamodb.exceptions
+        with contextlib.suppress(errors.PolicyNotFoundException, errors.ResourceNotFoundException):
+            cloud.dynamodb.delete_resource_policy(ResourceArn=old.id)
+
+    def state(self, facts: ResourcePolicyFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
+        return facts.resource_arn, {
+            "revisionId": facts.revision_id,
+            "confirmRemoveSelfResourceAccess": bool(inputs.get("confirmRemoveSelfResourceAccess", False)),
+        }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from access import provider_types
-from sandbox.engine.dynamodb import TableHandler
+from sandbox.engine.dynamodb import ResourcePolicyHandler, TableHandler
 from sandbox.engine.errors import UnsupportedResourceTypeError
 from sandbox.engine.iam import AccessKeyHandler, InlinePolicyHandler, PolicyAttachmentHandler, RoleHandler, UserHandler
 from sandbox.engine.kms import AliasHandler, GrantHandler, KeyHandler, ReplicaKeyHandler
@@ -59,6 +59,7 @@ HANDLERS: Mapping[str, Handler[Any]] = {
         AliasHandler(),
         GrantHandler(),
         TableHandler(),
+        ResourcePolicyHandler(),
         RoleHandler(),
         UserHandler(),
         AccessKeyHandler(),

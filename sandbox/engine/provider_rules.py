@@ -149,6 +149,13 @@ PROVIDER_RULES: Mapping[str, ProviderRules] = MappingProxyType(
                 {"attributes": KeyedSet("name", "attribute types are not updated by the provider")}
             ),
         ),
+        # terraform-provider-aws internal/service/dynamodb/resource_policy.go
+        # @ 00e6a0d42fadee5e51fb6c47ff31dd7045b4a06f: resource_arn RequiresReplace; Update calls
+        # PutResourcePolicy with the plan (policy, confirm_remove_self_resource_access).
+        provider_types.DYNAMODB_RESOURCE_POLICY: ProviderRules(
+            replace_on=_regional("resourceArn"),
+            updates=_inputs("policy", "confirmRemoveSelfResourceAccess"),
+        ),
         # terraform-provider-aws internal/service/iam/role.go
         provider_types.IAM_ROLE: ProviderRules(
             replace_on=_inputs("name", "namePrefix", "path"),
