@@ -267,7 +267,7 @@ KMS_REFUSAL = (
     f"KMS key access denied error: User: {READER} is not authorized to perform: kms:Decrypt on resource: "
     "arn:aws:kms:us-east-1:123456789012:key/k because no resource-based policy allows the kms:Decrypt action"
 )
-TABLE_REFUSAL = (
+TABLE_POLICY_REFUSAL = (
     f"User: {READER} is not authorized to perform: dynamodb:GetItem on resource: {TABLE} "
     "because no resource-based policy allows the dynamodb:GetItem action"
 )
@@ -279,7 +279,7 @@ IDENTITY_REFUSAL = (
 
 @pytest.mark.parametrize(
     ("message", "side"),
-    [(KMS_REFUSAL, KEY_SIDE), (TABLE_REFUSAL, TABLE_POLICY), (IDENTITY_REFUSAL, IDENTITY_POLICY)],
+    [(KMS_REFUSAL, KEY_SIDE), (TABLE_POLICY_REFUSAL, TABLE_POLICY), (IDENTITY_REFUSAL, IDENTITY_POLICY)],
 )
 def test_each_refusal_names_its_side(message: str, side: str) -> None:
     assert refused_side(attempt("AccessDeniedException", message)) == side
