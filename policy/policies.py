@@ -4,7 +4,9 @@ Each rule is a pure function from a resource's inputs (the camelCase property
 names `pulumi preview` hands a policy) to the violations it finds; a thin
 ResourceValidationPolicy reports them. The policy-document checks are the
 access core's (access.analyzers), so the pack, the components and the
-verifier judge a key policy the same way.
+verifier judge a key policy the same way. The rules for principals of other
+accounts (policy.external_access) also judge the stack as a whole: a table's
+resource policies against its encryption and its key.
 """
 
 from __future__ import annotations
@@ -12,13 +14,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
 
 from access.analyzers import broad_kms_statements, unconditioned_wildcard_statements, unscoped_key_use_statements
 from access.arns import KEY_ARN_PATTERN
 from access.documents import PolicyParseError, parse_document
 from access.kms_dynamodb import DELETION_WINDOW_DAYS
 from access.provider_types import (
+    DYNAMODB_RESOURCE_POLICY,
     DYNAMODB_TABLE,
     IAM_ROLE,
     IDENTITY_POLICY_TYPES,
@@ -26,6 +36,12 @@ from access.provider_types import (
     KMS_KEY,
     KMS_KEY_POLICY,
     KMS_REPLICA_KEY,
+)
+from policy.external_access import (
+    external_principal_key_violations,
+    resource_policy_wildcard_violations,
+    stack_rule,
+    table_key_agreement_violations,
 )
 
 MIN_DELETION_WINDOW_DAYS = DELETION_WINDOW_DAYS[0]
@@ -246,6 +262,31 @@ POLICIES: list[Policy] = [
         (*IDENTITY_POLICY_TYPES, IAM_ROLE),
         identity_policy_violations,
         MANDATORY,
+    ),
+    _policy(
+        "dynamodb-resource-policy-names-its-principals",
+        "DynamoDB resource policies (tables and streams) allow no unconditioned wildcard principal.",
+        (DYNAMODB_RESOURCE_POLICY,),
+        resource_policy_wildcard_violations,
+        MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="dynamodb-external-principals-need-customer-managed-key",
+        description=(
+            "A table whose resource policy lets in a principal of another account is encrypted with a "
+            "customer-managed key (the AWS managed key cannot be used across accounts)."
+        ),
+        validate=stack_rule(external_principal_key_violations),
+        enforcement_level=MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="dynamodb-table-and-key-agree-on-external-principals",
+        description=(
+            "The principals of other accounts a table's resource policies let in are the ones its key's "
+            "policy or grants let use the key, and no others."
+        ),
+        validate=stack_rule(table_key_agreement_violations),
+        enforcement_level=MANDATORY,
     ),
     _policy(
         "dynamodb-table-point-in-time-recovery",

@@ -6,8 +6,15 @@ import json
 from typing import Any
 
 import pytest
-from pulumi_policy import EnforcementLevel, PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
 
+from access.provider_types import DYNAMODB_RESOURCE_POLICY as RESOURCE_POLICY
 from access.provider_types import DYNAMODB_TABLE as TABLE
 from access.provider_types import IAM_ROLE as ROLE
 from access.provider_types import KMS_GRANT as GRANT
@@ -20,6 +27,7 @@ KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-123456
 ROOT = "arn:aws:iam::111122223333:root"
 READER = "arn:aws:iam::111122223333:role/Reader"
 BY_NAME = {p.name: p for p in POLICIES}
+RESOURCE_POLICIES = [p for p in POLICIES if isinstance(p, ResourceValidationPolicy)]
 
 
 def violations(resource_type: str, props: dict[str, Any]) -> dict[str, list[str]]:
@@ -40,7 +48,7 @@ def violations(resource_type: str, props: dict[str, Any]) -> dict[str, list[str]
         provider=None,
     )
     found: dict[str, list[str]] = {}
-    for policy in POLICIES:
+    for policy in RESOURCE_POLICIES:
         policy.validate(args, lambda message, urn=None, name=policy.name: found.setdefault(name, []).append(message))
     return found
 
@@ -116,8 +124,47 @@ def with_replica(**replica: Any) -> dict[str, Any]:
 
 
 REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
+TABLE_ARN = "arn:aws:dynamodb:us-east-1:111122223333:table/orders"
+CONSUMER_READER = "arn:aws:iam::444455556666:role/external-reader"
+
+
+def table_policy(*statements: dict[str, Any], resource_arn: str = TABLE_ARN) -> dict[str, Any]:
+    return {"resourceArn": resource_arn, "policy": key_policy(*statements)}
+
+
+def table_read(principal: Any, **extra: Any) -> dict[str, Any]:
+    """A statement of a table's resource policy letting principal read an item (no Principal when None)."""
+    statement = {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE_ARN, **extra}
+    return statement if principal is None else {**statement, "Principal": principal}
+
 
 CASES = [
+    (None, RESOURCE_POLICY, table_policy(table_read({"AWS": CONSUMER_READER})), ""),
+    (
+        "dynamodb-resource-policy-names-its-principals",
+        RESOURCE_POLICY,
+        table_policy(table_read("*", Sid="Open")),
+        f"resource policy of {TABLE_ARN} lets any principal",
+    ),
+    (
+        "dynamodb-resource-policy-names-its-principals",
+        RESOURCE_POLICY,
+        table_policy(table_read({"AWS": "*"}), resource_arn=f"{TABLE_ARN}/stream/2026-12-06T00:00:00.000"),
+        "statements ['#1']",
+    ),
+    (
+        "dynamodb-resource-policy-names-its-principals",
+        RESOURCE_POLICY,
+        table_policy({**table_read(None), "NotPrincipal": {"AWS": CONSUMER_READER}}),
+        "any principal",
+    ),
+    (  # a wildcard held by a condition (aws:PrincipalAccount) is the caller's choice, as in a key policy
+        None,
+        RESOURCE_POLICY,
+        table_policy(table_read("*", Condition={"StringEquals": {"aws:PrincipalAccount": "444455556666"}})),
+        "",
+    ),
+    (None, RESOURCE_POLICY, {"resourceArn": TABLE_ARN, "policy": "{not json"}, ""),  # AWS refuses it, at deploy
     (None, REPLICA_KEY, {"deletionWindowInDays": 7.0, "policy": GOOD_KEY["policy"]}, ""),
     ("kms-replica-key-deletion-window", REPLICA_KEY, {"deletionWindowInDays": 3.0}, "deletionWindowInDays is 3"),
     (
@@ -289,7 +336,7 @@ def test_each_rule_passes_and_fails(fires: str | None, resource_type: str, props
 
 
 def test_every_rule_has_a_failing_case_and_the_mandatory_ones_are_mandatory() -> None:
-    assert {c[0] for c in CASES if c[0]} == set(BY_NAME)
+    assert {c[0] for c in CASES if c[0]} == {p.name for p in RESOURCE_POLICIES}  # the stack rules: test_external_access
     advisory = {n for n, p in BY_NAME.items() if p.enforcement_level is EnforcementLevel.ADVISORY}
     assert advisory == {
         "dynamodb-table-point-in-time-recovery",
