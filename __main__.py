@@ -1,8 +1,9 @@
 """Stack program: config -> components -> exports. Wiring only."""
 
 import pulumi
+import pulumi_aws as aws
 
-from components import EncryptedTable, KeyUser
+from components import ConsumerAccess, EncryptedTable, KeyUser
 from stack import outputs
 from stack.config import TABLE_COMPONENT_NAME, load_stack_config
 from stack.intent import intended_key_users
@@ -29,6 +30,21 @@ if probe is not None and granted and settings.grant_mode != "key-policy":
             table.key_user_args(probe.arn, mode=settings.grant_mode, access="read", principal_kind=probe.kind),
         )
     )
+
+# Readers in other accounts: their account's half (the identity policy), where the stack has a profile of it.
+for consumer in settings.consumer_accounts:
+    consumer_provider = aws.Provider(
+        f"consumer-{consumer.account}",
+        profile=consumer.profile,
+        region=table.region,
+        allowed_account_ids=[consumer.account],
+    )
+    for principal in consumer.principals:
+        ConsumerAccess(
+            f"consumer-{consumer.account}-{principal.rsplit(':', 1)[1].replace('/', '-')}",
+            {"principal_arn": principal, "policy": table.consumer_policy(principal)},
+            opts=pulumi.ResourceOptions(provider=consumer_provider),
+        )
 
 # Who the stack means to reach the data, and how, for the verifier's access audit (stack/intent.py).
 intended = intended_key_users(table, key_user_grants)
@@ -58,6 +74,23 @@ pulumi.export(
                 outputs.REPLICA_ARN: values[2][region],
             }
             for region in table.replica_regions
+        ]
+    ),
+)
+pulumi.export(
+    outputs.EXTERNAL_PRINCIPALS,
+    pulumi.Output.all(table.external_principals, table.consumer_policies).apply(
+        lambda values: [
+            {
+                outputs.EXTERNAL_PRINCIPAL: entry["principal"],
+                outputs.EXTERNAL_ACCOUNT: entry["account"],
+                outputs.EXTERNAL_ACCESS: entry["access"],
+                outputs.EXTERNAL_KEY_ACCESS: entry["key_access"],
+                outputs.EXTERNAL_STREAM: entry["stream"],
+                outputs.EXTERNAL_EXPECTED_ACCESS: outputs.EXPECT_READ,
+                outputs.EXTERNAL_CONSUMER_POLICY: values[1][entry["principal"]],
+            }
+            for entry in values[0]
         ]
     ),
 )

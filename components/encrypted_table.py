@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from access.arns import table_arn
-from access.errors import ConfigError
+from access.errors import ConfigError, one_of
 from access.kms_dynamodb import KEY_SPEC, KEY_USAGE
 from components.context import deploy_context
 from components.key_user import KeyUserArgs
@@ -603,6 +603,16 @@ class EncryptedTable(pulumi.ComponentResource):
                 "replica_arns": self.replica_arns,
             }
         )
+
+    def consumer_policy(self, principal: str) -> pulumi.Output[str]:
+        """The identity policy (JSON) an external principal's own account must attach (ConsumerAccess's policy)."""
+        if principal not in {p.principal for p in self.external_specs}:
+            raise ConfigError(
+                "principal",
+                f"{principal!r} is not among external_principals",
+                one_of(p.principal for p in self.external_specs),
+            )
+        return self.consumer_policies.apply(lambda policies: policies[principal])
 
     def key_user_args(
         self,

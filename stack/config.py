@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import pulumi
 
+from access.arns import parse_principal_arn
 from access.errors import ConfigError
 from components import EncryptedTableArgs
 from components.encrypted_table import validate_encrypted_table_args
@@ -46,14 +47,60 @@ _NUMBERS = (
     ("keyDeletionWindowDays", "deletion_window_days"),
 )
 _LISTS = (("keyAdmins", "key_admins"), ("replicaRegions", "replica_regions"))
-_CONFIG_KEY_OF = {argument: key for key, argument in (*_TEXT, *_FLAGS, *_NUMBERS, *_LISTS)}
+_FLAGS_OF_EXTERNAL = (("allowExternalAccounts", "allow_external_accounts"),)
+# Readers in other accounts: each config list becomes external_principals entries of one access level, with
+# their key use in each region's key policy (the stack's way, as key-policy is the walkthrough's).
+_EXTERNAL_LISTS = (("externalReaders", "read"), ("externalWriters", "read-write"))
+EXTERNAL_KEY_ACCESS_OF_STACK = "key-policy"
+_CONFIG_KEY_OF = {argument: key for key, argument in (*_TEXT, *_FLAGS, *_NUMBERS, *_LISTS, *_FLAGS_OF_EXTERNAL)}
 _ARGUMENT = re.compile(r"[a-z_]+")
+_EXTERNAL_ENTRY = re.compile(r"external_principals\[(?P<index>[0-9]+)\](?:\.[a-z_]+)?")
+_CONSUMER_PROFILE = re.compile(r"(?P<account>[0-9]{12})=(?P<profile>[A-Za-z0-9_.+@-]+)", re.ASCII)
 
 
-def _as_config_keys(field: str) -> str:
+def _as_config_keys(field: str, external_keys: list[str] | None = None) -> str:
     """A component field as the user wrote it in stack config ('read_capacity/write_capacity' ->
-    'readCapacity/writeCapacity', 'key_admins[2]' -> 'keyAdmins[2]')."""
+    'readCapacity/writeCapacity', 'key_admins[2]' -> 'keyAdmins[2]', 'external_principals[3].principal' ->
+    the config entry it came from, e.g. 'externalWriters[1]')."""
+    if external_keys is not None:
+        entry = _EXTERNAL_ENTRY.fullmatch(field)
+        if entry is not None and int(entry["index"]) < len(external_keys):
+            return external_keys[int(entry["index"])]
+        if field == "external_principals":
+            return "externalReaders/externalWriters"
+        if field == "table_name":
+            return "tableName"
     return _ARGUMENT.sub(lambda found: _CONFIG_KEY_OF.get(found[0], found[0]), field)
+
+
+@dataclass(frozen=True)
+class ConsumerAccount:
+    """A consumer account the program attaches its external principals' identity policies in."""
+
+    account: str
+    profile: str
+    principals: tuple[str, ...]  # its roles and users among the external principals
+
+
+def _consumer_accounts(entries: list[str], external: list[str]) -> tuple[ConsumerAccount, ...]:
+    """consumerProfiles ("ACCOUNT=PROFILE"), each with the external roles and users of its account."""
+    profiles: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        found = _CONSUMER_PROFILE.fullmatch(entry)
+        if found is None:
+            raise ConfigError(
+                f"consumerProfiles[{index}]",
+                f"{entry!r} is not ACCOUNT=PROFILE",
+                "a 12-digit account id, '=', and an AWS CLI profile name, e.g. 444455556666=consumer",
+            )
+        if found["account"] in profiles:
+            raise ConfigError(f"consumerProfiles[{index}]", f"account {found['account']} given twice", "each once")
+        profiles[found["account"]] = found["profile"]
+    named = [parse_principal_arn("external", p) for p in external if p.startswith("arn:") and not p.endswith(":root")]
+    return tuple(
+        ConsumerAccount(account, profile, tuple(p.arn for p in named if p.account == account))
+        for account, profile in profiles.items()
+    )
 
 
 @dataclass(frozen=True)
@@ -64,6 +111,7 @@ class StackConfig:
     test_principal: str
     grant_test_principal: bool
     grant_mode: str
+    consumer_accounts: tuple[ConsumerAccount, ...] = ()
 
 
 def load_stack_config(config: pulumi.Config) -> StackConfig:
@@ -115,12 +163,22 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
             f"true needs a test principal, but testPrincipal is {NO_TEST_PRINCIPAL!r}",
             "false, or testPrincipal 'role' or 'user'",
         )
+    external_keys: list[str] = []
+    external: list[dict[str, Any]] = []
+    for key, access in _EXTERNAL_LISTS:
+        for index, principal in enumerate(strings(key)):
+            external_keys.append(f"{key}[{index}]")
+            external.append({"principal": principal, "access": access, "key_access": EXTERNAL_KEY_ACCESS_OF_STACK})
+    if external:
+        table["external_principals"] = external
+        table["allow_external_accounts"] = flag("allowExternalAccounts")
     # Refuse a bad table before the program creates anything (the test principal comes first),
     # naming the config key the user typed rather than the component's argument.
     try:
         validate_encrypted_table_args(TABLE_COMPONENT_NAME, cast(EncryptedTableArgs, table))
     except ConfigError as error:
-        raise ConfigError(_as_config_keys(error.field), error.problem, error.allowed) from None
+        raise ConfigError(_as_config_keys(error.field, external_keys), error.problem, error.allowed) from None
+    consumer_accounts = _consumer_accounts(strings("consumerProfiles"), [e["principal"] for e in external])
     return StackConfig(
         table=cast(EncryptedTableArgs, table),
         point_in_time_recovery=flag("pointInTimeRecovery"),
@@ -128,4 +186,5 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
         test_principal=test_principal,
         grant_test_principal=flag("grantTestPrincipal"),
         grant_mode=require_choice("grantMode", text("grantMode"), GRANT_MODES),
+        consumer_accounts=consumer_accounts,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from access.errors import ConfigError
 from access.kms_dynamodb import SID_KEY_USE_VIA_DYNAMODB
 from access.operations import Path as DataPath
 from components import EncryptedTable, KeyUser
-from sandbox.emulator.account import ACCOUNT_ID
+from sandbox.emulator.account import ACCOUNT_ID, CONSUMER_ACCOUNT_ID, CONSUMER_PROFILE, CONSUMER_ROLE_NAME
 from sandbox.harness import ISSUER_ARN, ProgramRun, RecordingMocks, run_program
 from stack import outputs
 from stack.intent import intended_key_users
@@ -35,7 +36,9 @@ def test_default_config_exports_the_table_key_and_a_denied_role() -> None:
     out = result.outputs
     assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL) | set(outputs.FOR_THE_AUDIT) | set(
         outputs.FOR_REPLICAS
-    )
+    ) | set(outputs.FOR_EXTERNAL)
+    assert out[outputs.EXTERNAL_PRINCIPALS] == []  # the walkthrough has no readers in other accounts
+    assert not result.mocks.of_type("aws:dynamodb/resourcePolicy:ResourcePolicy")
     assert (out[outputs.REGION], out[outputs.ACCOUNT_ID]) == ("us-east-1", ACCOUNT_ID)
     assert out[outputs.KEY_ARN] == result.mocks.one(KEY).state["arn"]
     assert out[outputs.KEY_ID] == result.mocks.one(KEY).state["keyId"]
@@ -68,7 +71,7 @@ def test_user_principal_exports_its_access_key_and_the_secret_as_a_secret() -> N
     out = result.outputs
     assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL) | set(outputs.FOR_THE_AUDIT) | set(
         outputs.FOR_REPLICAS
-    ) | set(outputs.WITH_USER)
+    ) | set(outputs.FOR_EXTERNAL) | set(outputs.WITH_USER)
     key = result.mocks.one("aws:iam/accessKey:AccessKey")
     assert out[outputs.TEST_USER_ACCESS_KEY_ID] == key.id
     assert out[outputs.TEST_USER_SECRET_ACCESS_KEY] == key.state["secret"]
@@ -130,7 +133,9 @@ def test_replica_regions_give_a_key_per_region_and_a_grant_per_region() -> None:
 
 def test_no_principal() -> None:
     result = run(testPrincipal="none")
-    assert set(result.outputs) == set(outputs.ALWAYS) | set(outputs.FOR_THE_AUDIT) | set(outputs.FOR_REPLICAS)
+    assert set(result.outputs) == set(outputs.ALWAYS) | set(outputs.FOR_THE_AUDIT) | set(outputs.FOR_REPLICAS) | set(
+        outputs.FOR_EXTERNAL
+    )
     assert result.outputs[outputs.TEST_PRINCIPAL_KIND] == "none"
     assert not result.mocks.of_type(GRANT)
     assert not result.mocks.of_type("aws:iam/role:Role")
@@ -250,3 +255,63 @@ def test_dev_stack_is_demo_friendly_and_holds_no_secrets() -> None:
     assert config["encrypted-dynamodb:deletionProtection"] is False
     assert "secure:" not in text
     assert {k.split(":", 1)[1] for k in config if k.startswith("encrypted-dynamodb:")} <= set(config_schema())
+
+
+CONSUMER_READER = f"arn:aws:iam::{CONSUMER_ACCOUNT_ID}:role/{CONSUMER_ROLE_NAME}"
+CONSUMER_WRITER = f"arn:aws:iam::{CONSUMER_ACCOUNT_ID}:user/writer"
+
+
+def test_external_readers_and_writers_reach_the_table_and_are_exported_with_their_consumer_policy() -> None:
+    result = run(
+        tableName="orders",
+        externalReaders=[CONSUMER_READER],
+        externalWriters=[CONSUMER_WRITER],
+        consumerProfiles=[f"{CONSUMER_ACCOUNT_ID}={CONSUMER_PROFILE}"],
+    )
+    consumer_policies = result.mocks.resources
+    entries = result.outputs[outputs.EXTERNAL_PRINCIPALS]
+    assert [
+        (e[outputs.EXTERNAL_PRINCIPAL], e[outputs.EXTERNAL_ACCESS], e[outputs.EXTERNAL_KEY_ACCESS]) for e in entries
+    ] == [(CONSUMER_READER, "read", "key-policy"), (CONSUMER_WRITER, "read-write", "key-policy")]
+    assert all(e[outputs.EXTERNAL_ACCOUNT] == CONSUMER_ACCOUNT_ID for e in entries)
+    assert all(e[outputs.EXTERNAL_EXPECTED_ACCESS] == outputs.EXPECT_READ for e in entries)
+    assert all(e[outputs.EXTERNAL_STREAM] is False for e in entries)
+    key_policy = policy_of(result.mocks.one(KEY))
+    assert statement(key_policy, "ExternalKeyUseRead")["Principal"] == {"AWS": CONSUMER_READER}
+    assert statement(key_policy, "ExternalKeyUseReadWrite")["Principal"] == {"AWS": CONSUMER_WRITER}
+    (table_policy,) = result.mocks.of_type("aws:dynamodb/resourcePolicy:ResourcePolicy")
+    assert table_policy.inputs["resourceArn"] == result.outputs[outputs.TABLE_ARN]
+    # The consumer account's half, through a provider of its profile that may touch only that account.
+    (provider,) = [r for r in consumer_policies if r.typ == "pulumi:providers:aws"]
+    assert provider.name == f"consumer-{CONSUMER_ACCOUNT_ID}"
+    assert provider.inputs["profile"] == CONSUMER_PROFILE
+    assert json.loads(provider.inputs["allowedAccountIds"]) == [CONSUMER_ACCOUNT_ID]
+    (role_policy,) = result.mocks.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert role_policy.inputs["role"] == CONSUMER_ROLE_NAME
+    assert json.loads(role_policy.inputs["policy"]) == json.loads(entries[0][outputs.EXTERNAL_CONSUMER_POLICY])
+    (user_policy,) = result.mocks.of_type("aws:iam/userPolicy:UserPolicy")
+    assert user_policy.inputs["user"] == "writer"
+    assert json.loads(user_policy.inputs["policy"]) == json.loads(entries[1][outputs.EXTERNAL_CONSUMER_POLICY])
+
+
+def test_without_a_consumer_profile_nothing_is_attached_in_the_consumer_account() -> None:
+    result = run(tableName="orders", externalReaders=[CONSUMER_READER])
+    assert len(result.outputs[outputs.EXTERNAL_PRINCIPALS]) == 1
+    assert not result.mocks.of_type("aws:iam/rolePolicy:RolePolicy")
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ({"tableName": "orders", "externalReaders": ["*"]}, "externalReaders[0]"),
+        (
+            {"tableName": "orders", "externalReaders": [CONSUMER_READER], "externalWriters": [CONSUMER_ACCOUNT_ID]},
+            "externalWriters[0]",
+        ),
+        ({"externalReaders": [CONSUMER_READER]}, "tableName"),
+        ({"tableName": "orders", "consumerProfiles": ["consumer"]}, "consumerProfiles[0]"),
+    ],
+)
+def test_bad_external_config_names_the_key_the_user_typed(config: dict[str, Any], field: str) -> None:
+    with pytest.raises(Exception, match=re.escape(field + ":")):
+        run(**config)
