@@ -24,8 +24,15 @@ from pulumi_policy import (
 )
 
 from access.analyzers import broad_kms_statements, unconditioned_wildcard_statements, unscoped_key_use_statements
-from access.arns import KEY_ARN_PATTERN
-from access.documents import PolicyParseError, parse_document
+from access.arns import KEY_ARN_PATTERN, account_of, is_account_principal
+from access.documents import (
+    Document,
+    PolicyParseError,
+    parse_document,
+    statement_allows_action,
+    statement_principals,
+    statements,
+)
 from access.kms_dynamodb import DELETION_WINDOW_DAYS
 from access.provider_types import (
     DYNAMODB_RESOURCE_POLICY,
@@ -125,11 +132,32 @@ def deletion_window_violations(props: Props) -> list[str]:
     return found
 
 
+def administering_account(policy: Document) -> str | None:
+    """The key's own account, as its policy shows it: the one account whose root (or id) an Allow
+    statement lets change the policy (kms:PutKeyPolicy). KMS performs PutKeyPolicy only for a principal
+    of the key's account (access.cross_account: "Cross-account use: No"), so a policy that also lets a
+    reader's account in (an external account's root, with kms:ViaService) still shows which account is
+    home. None unless exactly one account is so named (the analyzer then guesses as it always did)."""
+    accounts = {
+        account_of(principal)
+        for statement in statements(policy)
+        if statement.get("Effect") == "Allow" and statement_allows_action(statement, "kms:PutKeyPolicy")
+        for principal in statement_principals(statement)
+        if is_account_principal(principal)
+    }
+    return accounts.pop() if len(accounts) == 1 else None
+
+
+def unscoped_key_use_in_key_policy(policy: Document) -> list[str]:
+    """unscoped_key_use_statements, with the key's account read from who administers it."""
+    return unscoped_key_use_statements(policy, administering_account(policy))
+
+
 # (analyzer, what its statements do and what to do instead), per kind of document.
 KEY_POLICY_CHECKS: tuple[tuple[Callable[[Mapping[str, Any]], list[str]], str], ...] = (
     (unconditioned_wildcard_statements, "allow any principal with no condition: name the principals"),
     (
-        unscoped_key_use_statements,
+        unscoped_key_use_in_key_policy,
         "let principals use the key outside DynamoDB: "
         "add the condition kms:ViaService = dynamodb.<region>.amazonaws.com",
     ),

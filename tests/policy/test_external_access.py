@@ -325,10 +325,22 @@ def test_the_stack_rules_are_mandatory() -> None:
     [
         {"testPrincipal": "role", "grantTestPrincipal": "true"},
         {"testPrincipal": "role", "grantTestPrincipal": "true", "replicaRegions": '["eu-west-1"]'},
+        {"tableName": "orders", "externalReaders": json.dumps([READER]), "replicaRegions": '["eu-west-1"]'},
+        {"tableName": "orders", "externalWriters": json.dumps([CONSUMER]), "allowExternalAccounts": "true"},
     ],
 )
 def test_what_the_program_deploys_passes_the_stack_rules(config: dict[str, str]) -> None:
     run = run_program(config)
     stack = [resource(r.typ, r.name, {**r.inputs, **r.state}) for r in run.mocks.resources if r.custom]
     assert {DYNAMODB_TABLE, KMS_KEY} <= {r.resource_type for r in stack}
+    if any(key.startswith("external") for key in config):
+        assert DYNAMODB_RESOURCE_POLICY in {r.resource_type for r in stack}
+        # the rules have something to judge: drop the key side and they speak
+        without_keys = [r for r in stack if r.resource_type != KMS_KEY]
+        keys_without_external = [
+            resource(KMS_KEY, r.name, {**r.props, "policy": document(ROOT_ONLY)})
+            for r in stack
+            if r.resource_type == KMS_KEY
+        ]
+        assert AGREEMENT_RULE in reported(without_keys + keys_without_external)
     assert reported(stack) == {}

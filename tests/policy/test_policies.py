@@ -60,6 +60,14 @@ CONFIGS = [
     {"testPrincipal": "role", "grantTestPrincipal": "true", "grantMode": "key-policy"},
     {"testPrincipal": "user", "grantTestPrincipal": "true", "grantMode": "key-policy", "allowIamPolicies": "false"},
     {"testPrincipal": "role", "grantTestPrincipal": "true", "replicaRegions": '["eu-west-1", "ap-southeast-2"]'},
+    # readers in other accounts (issue 19): a role, and a whole account with the opt-in
+    {"tableName": "orders", "externalReaders": json.dumps(["arn:aws:iam::444455556666:role/external-reader"])},
+    {
+        "tableName": "orders",
+        "externalWriters": '["444455556666"]',
+        "allowExternalAccounts": "true",
+        "replicaRegions": '["eu-west-1"]',
+    },
 ]
 
 
@@ -138,7 +146,49 @@ def table_read(principal: Any, **extra: Any) -> dict[str, Any]:
     return statement if principal is None else {**statement, "Principal": principal}
 
 
+EXTERNAL_ROOT = "arn:aws:iam::444455556666:root"
+VIA_DYNAMODB = {"StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}}
+
 CASES = [
+    # A key policy that also lets another account in still shows its own account: the one whose root may
+    # change the policy (kms:PutKeyPolicy is never performed across accounts), so its delegation is not "use".
+    (
+        None,
+        KEY,
+        {
+            **GOOD_KEY,
+            "policy": key_policy(
+                {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*"},
+                {
+                    "Sid": "External",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": EXTERNAL_ROOT},
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                    "Condition": VIA_DYNAMODB,
+                },
+            ),
+        },
+        "",
+    ),
+    (
+        "kms-key-policy-names-its-users",
+        KEY,
+        {
+            **GOOD_KEY,
+            "policy": key_policy(
+                {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*"},
+                {
+                    "Sid": "External",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": EXTERNAL_ROOT},
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                },
+            ),
+        },
+        "statements ['External'] let principals use the key outside DynamoDB",
+    ),
     (None, RESOURCE_POLICY, table_policy(table_read({"AWS": CONSUMER_READER})), ""),
     (
         "dynamodb-resource-policy-names-its-principals",
