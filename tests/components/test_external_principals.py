@@ -299,3 +299,90 @@ def test_a_resource_policy_over_20_kb_is_refused_before_deploy_naming_who_overfl
     assert 0 < overflowing < len(many)
     assert many[len(many) - overflowing]["principal"] in message
     assert many[len(many) - overflowing - 1]["principal"] + "'" not in message
+
+
+def test_an_external_grant_reader_gets_a_grant_per_region_with_its_declared_access(
+    mocks: RecordingMocks, resolve: Any
+) -> None:
+    from components import KeyUser
+
+    def program() -> dict[str, Any]:
+        table = EncryptedTable(
+            "orders",
+            {
+                "partition_key": "id",
+                "external_principals": [{"principal": WRITER, "access": "read-write", "key_access": "grant"}],
+                "replica_regions": REPLICAS,
+            },
+        )
+        user = KeyUser("orders-writer", table.key_user_args(WRITER))
+        return {"principal": user.principal_arn, "access": user.access}
+
+    out = resolve(program)
+    assert out == {"principal": WRITER, "access": "read-write"}
+    grants = by_name(mocks, "aws:kms/grant:Grant")
+    assert set(grants) == {"orders-writer-grant", "orders-writer-grant-eu-west-1"}
+    assert {g.inputs["granteePrincipal"] for g in grants.values()} == {WRITER}
+    assert "Encrypt" in grants["orders-writer-grant"].inputs["operations"]
+
+
+def test_key_user_args_refuses_an_external_principal_the_key_policy_already_lets_in(mocks: RecordingMocks) -> None:
+    table = EncryptedTable(
+        "orders", {"partition_key": "id", "table_name": "orders", "external_principals": [{"principal": READER}]}
+    )
+    with pytest.raises(ConfigError) as refused:
+        table.key_user_args(READER)
+    assert refused.value.field == "principal_arn"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"), [({"mode": "iam-policy"}, "mode"), ({"include_table_access": True}, "include_table_access")]
+)
+def test_a_key_user_of_another_account_is_refused_what_needs_a_policy_in_that_account(
+    overrides: dict[str, Any], field: str
+) -> None:
+    from components.validation import validate_key_user_args
+
+    args = {
+        "key_arn": f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "table_name": "orders",
+        "table_arn": f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/orders",
+        "principal_arn": READER,
+        **overrides,
+    }
+    with pytest.raises(ConfigError) as refused:
+        validate_key_user_args(args)
+    assert refused.value.field == field
+    assert CONSUMER_ACCOUNT_ID in str(refused.value)
+    validate_key_user_args({**args, "mode": "grant", "include_table_access": False})  # a grant crosses accounts
+
+
+def test_consumer_access_attaches_the_policy_to_the_role_or_user_by_name_without_its_path(
+    mocks: RecordingMocks, resolve: Any
+) -> None:
+    from components import ConsumerAccess
+
+    policy = json.dumps({"Version": "2012-10-17", "Statement": []})
+    resolve(
+        lambda: {
+            "role": ConsumerAccess("reader", {"principal_arn": READER, "policy": policy}).policy_name,
+            "user": ConsumerAccess("writer", {"principal_arn": WRITER, "policy": policy}).policy_name,
+        }
+    )
+    role_policy = mocks.one("aws:iam/rolePolicy:RolePolicy")
+    assert (role_policy.name, role_policy.inputs["role"], role_policy.inputs["policy"]) == (
+        "reader-policy",
+        "external-reader",
+        policy,
+    )
+    assert mocks.one("aws:iam/userPolicy:UserPolicy").inputs["user"] == "writer"
+
+
+def test_consumer_access_refuses_a_whole_account(mocks: RecordingMocks) -> None:
+    from components import ConsumerAccess
+
+    with pytest.raises(ConfigError) as refused:
+        ConsumerAccess("account", {"principal_arn": f"arn:aws:iam::{CONSUMER_ACCOUNT_ID}:root", "policy": "{}"})
+    assert refused.value.field == "principal_arn"
+    assert "whole account" in str(refused.value)
+    assert mocks.resources == []
