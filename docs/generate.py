@@ -32,12 +32,26 @@ from typing import Any
 
 from pulumi.provider.experimental.util import camel_case
 
+from components.consumer_access import TOKEN as CONSUMER_ACCESS_TOKEN
+from components.consumer_access import ConsumerAccess, ConsumerAccessArgs
 from components.encrypted_table import TOKEN as TABLE_TOKEN
-from components.encrypted_table import EncryptedTable, EncryptedTableArgs, GlobalSecondaryIndexArgs, ReplicaArgs
+from components.encrypted_table import (
+    EncryptedTable,
+    EncryptedTableArgs,
+    ExternalPrincipalArgs,
+    GlobalSecondaryIndexArgs,
+    ReplicaArgs,
+)
 from components.key_user import TOKEN as KEY_USER_TOKEN
 from components.key_user import KeyUser, KeyUserArgs
 from components.package import PACKAGE_NAME, package_schema
-from components.validation import ENCRYPTED_TABLE_DEFAULTS, INDEX_DEFAULTS, KEY_USER_DEFAULTS, REPLICA_DEFAULTS
+from components.validation import (
+    ENCRYPTED_TABLE_DEFAULTS,
+    EXTERNAL_PRINCIPAL_DEFAULTS,
+    INDEX_DEFAULTS,
+    KEY_USER_DEFAULTS,
+    REPLICA_DEFAULTS,
+)
 from policy.policies import POLICIES
 from stack import outputs
 from stack.project import config_schema
@@ -112,6 +126,8 @@ def _anchor(title: str) -> str:
 
 def _type(prop: Mapping[str, Any], titles: Mapping[str, str]) -> str:
     ref = prop.get("$ref")
+    if ref == "pulumi.json#/Any":  # a value of any JSON type (a string, a boolean, ...)
+        return "any"
     if isinstance(ref, str):
         title = titles[ref.removeprefix("#/types/")]
         return f"[{title}]({_anchor(title)})"
@@ -184,7 +200,15 @@ def component_shapes() -> list[Shape]:
             None,
         ),
         Shape("ReplicaArgs", f"{PACKAGE_NAME}:index:ReplicaArgs", ReplicaArgs, REPLICA_DEFAULTS, None),
+        Shape(
+            "ExternalPrincipalArgs",
+            f"{PACKAGE_NAME}:index:ExternalPrincipalArgs",
+            ExternalPrincipalArgs,
+            EXTERNAL_PRINCIPAL_DEFAULTS,
+            None,
+        ),
         Shape("KeyUser", KEY_USER_TOKEN, KeyUserArgs, KEY_USER_DEFAULTS, KeyUser),
+        Shape("ConsumerAccess", CONSUMER_ACCESS_TOKEN, ConsumerAccessArgs, {}, ConsumerAccess),
     ]
 
 

@@ -49,7 +49,14 @@ def test_every_default_lands_on_its_own_input() -> None:
     """DEFAULTS are keyed by Python name, the schema by camelCase: each value shows in the right row."""
     reference = generate.components_reference()
     shapes = generate.component_shapes()
-    assert {shape.title for shape in shapes} == {"EncryptedTable", "GlobalSecondaryIndexArgs", "ReplicaArgs", "KeyUser"}
+    assert {shape.title for shape in shapes} == {
+        "EncryptedTable",
+        "GlobalSecondaryIndexArgs",
+        "ReplicaArgs",
+        "ExternalPrincipalArgs",
+        "KeyUser",
+        "ConsumerAccess",
+    }
     checked = 0
     for shape in shapes:
         for python_name, value in shape.defaults.items():
