@@ -8,11 +8,19 @@ from the key policy, the caller's identity policies and the key's grants). A ref
 comes back as the AWS error, worded as AWS words it. With a propagation delay, it
 decides from the state as it was `delay` seconds ago (View).
 
+An Authority is one account's, in one region (`of(account, region)` gives another's). A
+caller of another account is judged as AWS judges it across accounts
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html):
+the resource's policy (table, stream, key or trust policy) AND the caller's own identity
+policies must allow, an explicit Deny in either wins; a KMS grant needs no identity policy.
+The resource is read in the Authority's account, the caller's identity policies in the caller's.
+
 Nothing here touches moto: the state comes from sandbox.emulator.state.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import threading
 import time
@@ -22,7 +30,6 @@ from dataclasses import dataclass, field
 from access.arns import table_arn, table_name_of
 from access.documents import NamedPolicy
 from access.evaluator import (
-    KEY_POLICY,
     TABLE_POLICY,
     Decision,
     Request,
@@ -33,6 +40,7 @@ from access.evaluator import (
 )
 from access.kms_dynamodb import INACCESSIBLE_STATUS, USABLE_KEY_STATE, dynamodb_via_service
 from sandbox.emulator.account import PARTITION
+from sandbox.emulator.accounts import arn_account
 from sandbox.emulator.actions import TableAccess
 from sandbox.emulator.errors import AccessDeniedError, AwsError, NotFoundError, ValidationError
 from sandbox.emulator.requests import Call
@@ -67,31 +75,57 @@ class Verdict(enum.Enum):
 # -- AWS's wording -----------------------------------------------------------------------------------
 
 
-def _because(decision: Decision, action: str) -> str:
-    """The tail of an AWS denial message."""
-    if decision.source == KEY_POLICY:
-        return "with an explicit deny in a resource-based policy"
-    if decision.source:
-        return "with an explicit deny in an identity-based policy"
-    if action.startswith("kms:"):
-        return f"because no resource-based policy allows the {action} action"
-    return f"because no identity-based policy allows the {action} action"
+# The two policy types an AWS denial names (IAM User Guide, "Troubleshoot access denied error messages",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html: "... because no
+# <policy type> policy allows the <action> action" for an implicit deny, "... with an explicit deny in a
+# <policy type> policy" for an explicit one).
+RESOURCE_BASED = "resource-based"
+IDENTITY_BASED = "identity-based"
+# What the access core names identity policies by (state._owned_policies): every other source is a
+# resource's policy (the key policy, a table's or stream's resource policy, a role's trust policy).
+_IDENTITY_SOURCES = ("inline policy", "managed policy")
 
 
-def iam_denied(caller: Caller, action: str, resource: str, decision: Decision) -> AccessDeniedError:
+def _because(decision: Decision, action: str, missing: str | None = None) -> str:
+    """The tail of an AWS denial message; `missing` names the policy type no statement of allowed (implicit
+    deny), by default the key policy for KMS and identity policies otherwise (the same-account readings)."""
+    if decision.source:  # a denial names a source only when a Deny statement decided
+        if decision.source.startswith(_IDENTITY_SOURCES):
+            return f"with an explicit deny in an {IDENTITY_BASED} policy"
+        return f"with an explicit deny in a {RESOURCE_BASED} policy"
+    if missing is None:
+        missing = RESOURCE_BASED if action.startswith("kms:") else IDENTITY_BASED
+    return f"because no {missing} policy allows the {action} action"
+
+
+def iam_denied(
+    caller: Caller, action: str, resource: str, decision: Decision, missing: str | None = None
+) -> AccessDeniedError:
     return AccessDeniedError(
         f"User: {caller.caller_arn} is not authorized to perform: {action} "
-        f"on resource: {resource} {_because(decision, action)}"
+        f"on resource: {resource} {_because(decision, action, missing)}"
     )
 
 
-def kms_denied(caller: Caller, key_arn: str, decision: Decision, action: str = "kms:Decrypt") -> AccessDeniedError:
+def kms_denied(
+    caller: Caller, key_arn: str, decision: Decision, action: str = "kms:Decrypt", missing: str | None = None
+) -> AccessDeniedError:
     """What DynamoDB answers when KMS refuses what it does with a table's key as the caller."""
     return AccessDeniedError(
         f"KMS key access denied error: User: {caller.caller_arn} is not authorized to perform: "
-        f"{action} on resource: {key_arn} {_because(decision, action)} "
+        f"{action} on resource: {key_arn} {_because(decision, action, missing)} "
         "(Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"
     )
+
+
+def _missing_across_accounts(request: Request, identity: tuple[NamedPolicy, ...]) -> str | None:
+    """Which policy type is missing when a principal of another account is implicitly denied: the identity
+    policies when none of them allows, else the resource's policy; None within one account (the default)."""
+    if not request.cross_account:
+        return None
+    # The identity policies read on their own: the same request as if the resource were the caller's.
+    own_side = dataclasses.replace(request, resource_account="")
+    return RESOURCE_BASED if authorize_identity(own_side, identity).allowed else IDENTITY_BASED
 
 
 def key_unusable(key_id: str, key: KeyAccess | None) -> ValidationError:
@@ -109,18 +143,22 @@ def trust_decision(account_id: str, caller: Caller, role_arn: str) -> Decision:
     """May the caller assume the role? Its trust policy decides, delegating to IAM when it names the account.
 
     moto compares the trust policy's principal with the caller's ARN literally,
-    so a role trusting the account root (the usual way) could not be assumed.
+    so a role trusting the account root (the usual way) could not be assumed. The role is read in
+    the account its ARN names (`account_id` when it names none), the caller's identity policies in
+    the caller's: a role of another account needs its trust policy and the caller's policies both.
     """
+    role_account = arn_account(role_arn) or account_id
     request = Request(
         caller.identity_arn,
         "sts:AssumeRole",
         role_arn,
-        account_id,
-        context={"aws:PrincipalArn": caller.identity_arn, "aws:PrincipalAccount": account_id},
+        caller.account_id,
+        context={"aws:PrincipalArn": caller.identity_arn, "aws:PrincipalAccount": caller.account_id},
         caller_arn=caller.caller_arn,
+        resource_account=role_account,
     )
-    identity = read_identity_policies(account_id).get(caller.identity_arn, ())
-    return authorize_resource(request, read_trust_policy(account_id, role_arn), identity)
+    identity = read_identity_policies(caller.account_id).get(caller.identity_arn, ())
+    return authorize_resource(request, read_trust_policy(role_account, role_arn), identity)
 
 
 @dataclass(frozen=True)
@@ -188,24 +226,37 @@ class Authority:
     history: list[tuple[float, AccessState]] = field(default_factory=list)
     inaccessible_since: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # The Authorities of the emulator's other regions (replicas.py), made on first use; `home` is
-    # the emulator's own, which records every change for all of them.
-    regional: dict[str, Authority] = field(default_factory=dict, repr=False)
+    # The Authorities of the emulator's other regions (replicas.py) and accounts, by (account, region),
+    # made on first use; `home` is the emulator's own, which records every change for all of them.
+    regional: dict[tuple[str, str], Authority] = field(default_factory=dict, repr=False)
     home: Authority | None = field(default=None, repr=False)
+    # Every account the emulator serves (the home account first); () for the home account alone.
+    accounts: tuple[str, ...] = ()
+
+    @property
+    def served_accounts(self) -> tuple[str, ...]:
+        root = self.home or self
+        return root.accounts or (root.account_id,)
 
     def in_region(self, region: str) -> Authority:
         """The Authority of a request in `region`: that region's keys, tables and ARNs, the same identities,
         delay and clock; its history starts with the identities' history so far."""
+        return self.of(self.account_id, region)
+
+    def of(self, account_id: str, region: str) -> Authority:
+        """The Authority of `account_id` in `region`: that account's keys, tables, identities and ARNs there."""
         if self.home is not None:
-            return self.home.in_region(region)
-        if region == self.region:
+            return self.home.of(account_id, region)
+        if (account_id, region) == (self.account_id, self.region):
             return self
         with self.lock:
-            other = self.regional.get(region)
+            other = self.regional.get((account_id, region))
             if other is None:
-                history = [(at, AccessState({}, state.identity_policies)) for at, state in self.history]
-                other = Authority(self.account_id, region, self.delay, self.clock, history, home=self)
-                self.regional[region] = other
+                history: list[tuple[float, AccessState]] = []
+                if account_id == self.account_id:
+                    history = [(at, AccessState({}, state.identity_policies)) for at, state in self.history]
+                other = Authority(account_id, region, self.delay, self.clock, history, home=self)
+                self.regional[(account_id, region)] = other
             return other
 
     def record_change(self) -> None:
@@ -238,7 +289,7 @@ class Authority:
         index), then kms:Decrypt on each table's key.
         """
         view = self.view()
-        identity = view.policies(caller.identity_arn)
+        identity = self._identity(caller, view)
         pairs = [(table_name_of(access.table), access.action, access.index) for access in actions]
         for name, action, index in dict.fromkeys(pairs):
             arn = table_arn(PARTITION, self.region, self.account_id, name) + (f"/index/{index}" if index else "")
@@ -257,12 +308,30 @@ class Authority:
         if found is None:
             return Verdict.NOT_MAPPED
         view = self.view()
-        identity = view.policies(caller.identity_arn)
+        identity = self._identity(caller, view)
         for need in found:
             refused = self._judge(need, caller, view, identity)
             if refused is not None:
                 return refused
         return Verdict.AUTHORIZED
+
+    def _identity(self, caller: Caller, view: Lookup) -> tuple[NamedPolicy, ...]:
+        """The caller's identity policies, read in the caller's own account (as late as the delay says)."""
+        if caller.account_id == self.account_id:
+            return view.policies(caller.identity_arn)
+        return self.of(caller.account_id, self.region).view().policies(caller.identity_arn)
+
+    def _request(self, caller: Caller, action: str, resource: str, **facts: object) -> Request:
+        """A request of the caller on a resource of this Authority's account."""
+        return Request(
+            caller.identity_arn,
+            action,
+            resource,
+            caller.account_id,
+            caller_arn=caller.caller_arn,
+            resource_account=self.account_id,
+            **facts,  # type: ignore[arg-type]
+        )
 
     # -- the needs ------------------------------------------------------------------------------
 
@@ -293,11 +362,17 @@ class Authority:
     def _iam(self, caller: Caller, identity: tuple[NamedPolicy, ...], action: str, resource: str) -> AwsError | None:
         """IAM as AWS decides it: identity policies, and the table's (or stream's) resource policy when it has
         one: in the same account either one allowing suffices, an explicit Deny in either wins."""
-        request = Request(caller.identity_arn, action, resource, caller.account_id, caller_arn=caller.caller_arn)
+        request = self._request(caller, action, resource)
         policy = resource_policy(self.account_id, self.region, resource) if action.startswith("dynamodb:") else None
         if policy is not None:
             decision = authorize_resource(request, policy, identity, kind=TABLE_POLICY)
-            return None if decision.allowed else iam_denied(caller, action, resource, decision)
+            missing = _missing_across_accounts(request, identity)
+            return None if decision.allowed else iam_denied(caller, action, resource, decision, missing)
+        if request.cross_account:
+            # Across accounts a resource without a resource policy lets nobody in, whatever the caller's
+            # own policies say: "both must allow" (cross-account policy evaluation logic).
+            refused = Decision(False, f"denied: {resource} has no resource-based policy")
+            return iam_denied(caller, action, resource, refused, RESOURCE_BASED)
         decision = authorize_identity(request, identity)
         return None if decision.allowed else iam_denied(caller, action, resource, decision)
 
@@ -314,21 +389,16 @@ class Authority:
         }
         if need.via_dynamodb:
             context["kms:ViaService"] = dynamodb_via_service(self.region)
-        request = Request(
-            caller.identity_arn,
-            need.action,
-            key.arn,
-            caller.account_id,
-            context=context,
-            encryption_context=need.encryption_context,
-            caller_arn=caller.caller_arn,
+        request = self._request(
+            caller, need.action, key.arn, context=context, encryption_context=need.encryption_context
         )
         decision = authorize_kms(request, key.policy, identity, key.grants)
         if decision.allowed:
             return None
+        missing = _missing_across_accounts(request, identity)
         if need.via_dynamodb:
-            return kms_denied(caller, key.arn, decision, need.action)
-        return iam_denied(caller, need.action, key.arn, decision)
+            return kms_denied(caller, key.arn, decision, need.action, missing)
+        return iam_denied(caller, need.action, key.arn, decision, missing)
 
     def _table_data(
         self, caller: Caller, view: Lookup, identity: tuple[NamedPolicy, ...], table_name: str, key_id: str | None
@@ -340,17 +410,17 @@ class Authority:
         if key is None or key.state != USABLE_KEY_STATE:
             self.inaccessible_since.setdefault(key_id, time.time())
             return key_unusable(key_id, key)
-        decision = authorize_kms(
-            dynamodb_decrypt_request(
-                principal_arn=caller.identity_arn,
-                caller_arn=caller.caller_arn,
-                key_arn=key.arn,
-                table_name=table_name,
-                region=self.region,
-                account_id=caller.account_id,
-            ),
-            key.policy,
-            identity,
-            key.grants,
+        # As the caller, with the table's encryption context (subscriberId: the table's own account).
+        request = dynamodb_decrypt_request(
+            principal_arn=caller.identity_arn,
+            caller_arn=caller.caller_arn,
+            key_arn=key.arn,
+            table_name=table_name,
+            region=self.region,
+            account_id=caller.account_id,
+            resource_account=self.account_id,
         )
-        return None if decision.allowed else kms_denied(caller, key.arn, decision)
+        decision = authorize_kms(request, key.policy, identity, key.grants)
+        if decision.allowed:
+            return None
+        return kms_denied(caller, key.arn, decision, missing=_missing_across_accounts(request, identity))

@@ -21,6 +21,13 @@ In order, for every request, before moto sees it:
    DescribeTable then reports it.
 Every IAM or KMS change is recorded for the propagation delay.
 
+Several accounts: the caller is found in whichever account issued its credentials, and the request
+is served in the caller's account unless it names another account's resource by ARN (`accounts`):
+then it is decided by that account's Authority as AWS decides across accounts, and served from
+that account's state, or refused. moto picks a request's account from the `x-moto-account-id`
+header before anything else: a client's is never passed on; the layer sets it on every request
+it passes, to the account it decided for.
+
 Nothing here touches moto: it wraps moto's WSGI app as any WSGI app.
 """
 
@@ -34,10 +41,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from access.evaluator import Decision
 from access.kms_dynamodb import DATA_PLANE_OPERATIONS, USABLE_KEY_STATE
-from sandbox.emulator.actions import changes_key_access, table_actions
+from sandbox.emulator.accounts import ForeignResourceError, resource_account
+from sandbox.emulator.actions import TableAccess, changes_key_access, table_actions
 from sandbox.emulator.answers import call, send
-from sandbox.emulator.decisions import INACCESSIBLE_TABLE_STATUS, Authority, Verdict
+from sandbox.emulator.decisions import INACCESSIBLE_TABLE_STATUS, RESOURCE_BASED, Authority, Verdict, iam_denied
 from sandbox.emulator.errors import (
     BAD_SIGNATURE,
     CORAL_ERROR_PREFIX,
@@ -62,13 +71,18 @@ from sandbox.emulator.signatures import (
     read_authorization,
     signature_matches,
 )
-from sandbox.emulator.state import Caller, issued_credentials
+from sandbox.emulator.state import Caller, issued_credentials, iterator_account
 
 # Set on a request this layer has authorized, so that moto's own identity check, which knows
 # only API operation names (dynamodb:ExecuteStatement rather than dynamodb:PartiQLSelect) and
 # judges them against Resource "*", does not judge it again. Never taken from a client.
 AUTHORIZED_ENVIRON = "HTTP_X_SANDBOX_AUTHORIZED"
 AUTHORIZED_HEADER = "X-Sandbox-Authorized"
+# moto serves a request in the account this header names, before the account of its access key
+# (BaseResponse.get_current_account). AWS ignores a header it does not know, so a client's is not
+# refused: it is replaced, on every request passed on, by the account the layer decided for (its
+# value was covered by the signature check, made on the request as the client sent it).
+ACCOUNT_ENVIRON = "HTTP_X_MOTO_ACCOUNT_ID"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -114,7 +128,7 @@ class KmsEnforcement:
     def _admit(self, environ: dict[str, Any], body: bytes, signed: Signed) -> _Admitted:
         """Who signed the request (the signature verified first), and what it is."""
         issued = issued_credentials(
-            self.authority.account_id, signed.access_key_id, header(environ, "x-amz-security-token")
+            self.authority.served_accounts, signed.access_key_id, header(environ, "x-amz-security-token")
         )
         if issued is None:
             raise UnrecognizedClientError(INVALID_TOKEN)
@@ -137,12 +151,18 @@ class KmsEnforcement:
         self, environ: dict[str, Any], start_response: Callable[..., Any], admitted: _Admitted
     ) -> Iterable[bytes]:
         call, caller = admitted.call, admitted.caller
-        authority = self.authority.in_region(admitted.region)
+        accesses: list[TableAccess] = []
         if call.service.name == "dynamodb" and call.operation in DATA_PLANE_OPERATIONS:
             try:
                 accesses = table_actions(call.operation, call.params)
             except ValueError as unreadable:  # a statement or a request whose tables cannot be read
                 return self._refuse(start_response, ValidationError(str(unreadable)), call.service.signing_name)
+        account = self._account(caller, call, accesses, admitted.region)
+        if isinstance(account, AwsError):
+            return self._refuse(start_response, account, call.service.signing_name)
+        environ[ACCOUNT_ENVIRON] = account
+        authority = self.authority.of(account, admitted.region)
+        if call.service.name == "dynamodb" and call.operation in DATA_PLANE_OPERATIONS:
             refused = authority.refusal(caller, accesses)
             if refused is not None:
                 return self._refuse(start_response, refused, call.service.signing_name)
@@ -157,6 +177,8 @@ class KmsEnforcement:
                 return self._refuse(start_response, malformed, call.service.signing_name)
             if verdict is Verdict.AUTHORIZED:
                 environ[AUTHORIZED_ENVIRON] = self.token
+            elif account != caller.account_id:  # never left to moto's check across accounts
+                return self._refuse(start_response, self._foreign(caller, call, account), call.service.signing_name)
         if call.service.name == "dynamodb" and call.operation == "DescribeTable":
             return self._describe_table(environ, start_response, call.params, authority)
 
@@ -164,6 +186,29 @@ class KmsEnforcement:
         if changes_key_access(call):
             self.authority.record_change()
         return response
+
+    def _account(self, caller: Caller, call: Call, accesses: list[TableAccess], region: str) -> str | AwsError:
+        """The account that serves the call (the caller's, or the one its resource's ARN names), or the refusal."""
+        if call.service.name == "dynamodbstreams" and call.operation == "GetRecords":
+            # A shard iterator names no account: it is the stream owner's, whoever asked for it.
+            iterator = call.params.get("ShardIterator")
+            found = iterator_account(self.authority.served_accounts, region, str(iterator or ""))
+            return found or caller.account_id
+        try:
+            account, _ = resource_account(call, caller.account_id, [a.table for a in accesses])
+        except ForeignResourceError as foreign:
+            return self._foreign(caller, call, foreign.resource)
+        if account not in self.authority.served_accounts:
+            return self._foreign(caller, call, account)
+        return account
+
+    @staticmethod
+    def _foreign(caller: Caller, call: Call, resource: str) -> AwsError:
+        """The refusal of a call on another account's resource that the emulator does not serve across accounts."""
+        prefix = "kms" if call.service.name == "kms" else "dynamodb"
+        action = f"{prefix}:{call.operation}"
+        why = Decision(False, f"denied: {call.operation} is not served across accounts")
+        return iam_denied(caller, action, resource, why, RESOURCE_BASED)
 
     def _describe_table(
         self,

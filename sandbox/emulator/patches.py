@@ -5,11 +5,13 @@
 - moto's role-trust check is replaced by one that knows what trusting the account
   root means (decisions.trust_decision): moto compares the trust policy's principal
   with the caller's ARN literally;
-- moto's identity-policy check stands aside for the requests the middleware
-  authorized: moto judges <service>:<Operation> against Resource "*" and reads no key
-  policy; the middleware judges the action AWS authorizes (dynamodb:PartiQLSelect for a
-  SELECT, dynamodb:GetItem per item of a transaction) on the table's ARN, and the
-  control-plane calls it maps (rules.needs) on their table, stream, backup, key or role;
+- moto's authentication and identity-policy check stand aside for the requests the
+  middleware authorized: moto judges <service>:<Operation> against Resource "*" and reads
+  no key policy; the middleware judges the action AWS authorizes (dynamodb:PartiQLSelect
+  for a SELECT, dynamodb:GetItem per item of a transaction) on the table's ARN, and the
+  control-plane calls it maps (rules.needs) on their table, stream, backup, key or role,
+  after verifying the signature itself. moto would look the caller's access key up in the
+  account serving the request, which for a call across accounts is not the caller's;
 - moto's UpdateTable applies SSESpecification, which it otherwise ignores
   (table_updates.with_encryption_updates);
 - moto's restores keep the source's encryption or take SSESpecificationOverride
@@ -50,13 +52,14 @@ def _trust_check(request: Any, role_arn: str) -> bool:
     return caller is not None and trust_decision(request.account_id, caller, role_arn).allowed
 
 
-def _permission_check(original: Callable[[Any, str], None], token: str) -> Callable[[Any, str], None]:
-    """moto's IAMRequestBase.check_action_permitted, skipped for requests the middleware authorized."""
+def _authentication(original: Callable[..., None], token: str) -> Callable[..., None]:
+    """moto's ActionAuthenticatorMixin._authenticate_and_authorize_action (signature, caller, identity
+    policies), skipped for requests the middleware authorized."""
 
-    def check(request: Any, resource: str) -> None:
-        if request._headers.get(AUTHORIZED_HEADER) == token:
+    def check(response: Any, iam_request_cls: Any, resource: str = "*") -> None:
+        if response.headers.get(AUTHORIZED_HEADER) == token:
             return
-        original(request, resource)
+        original(response, iam_request_cls, resource)
 
     return check
 
@@ -72,7 +75,7 @@ class MotoPatches:
         self._saved = {
             "no_auth": moto_settings.INITIAL_NO_AUTH_ACTION_COUNT,
             "trust_check": IAMRequestBase._check_role_trust_relationship,
-            "permission_check": IAMRequestBase.check_action_permitted,
+            "authentication": ActionAuthenticatorMixin._authenticate_and_authorize_action,
             "update_table": DynamoHandler.update_table,
             "restore_from_backup": DynamoHandler.restore_table_from_backup,
             "restore_to_point_in_time": DynamoHandler.restore_table_to_point_in_time,
@@ -81,8 +84,8 @@ class MotoPatches:
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
         IAMRequestBase._check_role_trust_relationship = _trust_check  # type: ignore[method-assign,assignment]
-        IAMRequestBase.check_action_permitted = _permission_check(  # type: ignore[method-assign,assignment]
-            self._saved["permission_check"], self.token
+        ActionAuthenticatorMixin._authenticate_and_authorize_action = _authentication(  # type: ignore[method-assign]
+            self._saved["authentication"], self.token
         )
         DynamoHandler.update_table = with_encryption_updates(  # type: ignore[method-assign,assignment]
             self._saved["update_table"]
@@ -102,7 +105,9 @@ class MotoPatches:
             return
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = self._saved["no_auth"]
         IAMRequestBase._check_role_trust_relationship = self._saved["trust_check"]  # type: ignore[method-assign]
-        IAMRequestBase.check_action_permitted = self._saved["permission_check"]  # type: ignore[method-assign]
+        ActionAuthenticatorMixin._authenticate_and_authorize_action = self._saved[  # type: ignore[method-assign]
+            "authentication"
+        ]
         DynamoHandler.update_table = self._saved["update_table"]  # type: ignore[method-assign]
         DynamoHandler.restore_table_from_backup = self._saved["restore_from_backup"]  # type: ignore[method-assign]
         DynamoHandler.restore_table_to_point_in_time = self._saved[  # type: ignore[method-assign]

@@ -151,7 +151,10 @@ class Replication:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         prefix, _, operation = (header(environ, "x-amz-target") or "").partition(".")
         signed = read_authorization(environ) if prefix in (DYNAMODB_TARGET, KMS_TARGET) else None
-        if signed is None:
+        # Global tables and key replicas are the deployer's account's: a request the enforcement serves in
+        # another account (its x-moto-account-id, which only the enforcement sets) is moto's alone.
+        served_elsewhere = header(environ, "x-moto-account-id") not in (None, self.account_id)
+        if signed is None or served_elsewhere:
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""

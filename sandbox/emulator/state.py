@@ -10,7 +10,7 @@ import base64
 import datetime
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,12 +123,22 @@ class Issued:
     expired: bool = False
 
 
-def issued_credentials(account_id: str, access_key_id: str, session_token: str | None) -> Issued | None:
-    """The caller and secret behind an access key id (and session token); None if the emulator did not issue them.
+def issued_credentials(accounts: Iterable[str], access_key_id: str, session_token: str | None) -> Issued | None:
+    """The caller and secret behind an access key id (and session token), in whichever of these accounts
+    issued it; None if the emulator did not issue them.
 
     An IAM user's key counts while it is Active; a session's key only with its own token, and
-    an IAM user's key never with a token.
+    an IAM user's key never with a token. A session belongs to its role's account: moto's STS
+    files it (and its temporary key) under the account of the role ARN, whoever assumed it.
     """
+    for account_id in accounts:
+        found = _issued_in(account_id, access_key_id, session_token)
+        if found is not None:
+            return found
+    return None
+
+
+def _issued_in(account_id: str, access_key_id: str, session_token: str | None) -> Issued | None:
     iam = iam_backends[account_id]["global"]
     if session_token:
         for assumed in list(sts_backends[account_id]["global"].assumed_roles):
@@ -149,8 +159,8 @@ def issued_credentials(account_id: str, access_key_id: str, session_token: str |
 
 
 def resolve_caller(account_id: str, access_key_id: str, session_token: str | None) -> Caller | None:
-    """Who signed a request, from its access key id; None if the emulator did not issue it."""
-    issued = issued_credentials(account_id, access_key_id, session_token)
+    """Who signed a request of this account, from its access key id; None if the account did not issue it."""
+    issued = issued_credentials((account_id,), access_key_id, session_token)
     return issued.caller if issued is not None else None
 
 
@@ -227,6 +237,14 @@ def backup_data(account_id: str, region: str, backup_arn: str) -> DataSource | N
     if backup is None:
         return None
     return DataSource(str(backup.table.name), _customer_key_of(account_id, region, backup.table))
+
+
+def iterator_account(accounts: Iterable[str], region: str, iterator: str) -> str | None:
+    """The account whose DynamoDB Streams issued a shard iterator (the stream's owner); None if none did."""
+    for account_id in accounts:
+        if iterator in dynamodbstreams_backends[account_id][region].shard_iterators:
+            return account_id
+    return None
 
 
 def stream_data(account_id: str, region: str, iterator: str) -> DataSource | None:
