@@ -3,16 +3,24 @@
 Both answer the mocks' `register(where, urn, typ, name, inputs) -> (id, state)` for a
 custom resource, through the same handler and the same `state()`, in the resource's
 region: its `region` input, else the provider's (model.with_region).
+
+An explicit aws provider with a `profile` input deploys its resources with that profile's
+credentials, in the profile's account (`provider_account`): the emulator's profile (one
+EmulatorCloud per profile), or, invented, the provider's first `allowedAccountIds` entry. As
+the real provider does, a provider whose `allowedAccountIds` leaves out the account its
+credentials are of fails the deploy, naming both.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
+from sandbox.engine.errors import NotModelledError
 from sandbox.engine.handlers import handler_for
 from sandbox.engine.model import REGION_INPUT, Deployed, Handler, Where, with_region
 from sandbox.engine.plan import Action, Change, plan
@@ -25,8 +33,53 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
 
+PROFILE_INPUT = "profile"
+ALLOWED_ACCOUNTS_INPUT = "allowedAccountIds"
+
+
+class UnresolvedProfileError(NotModelledError):
+    """A provider's profile whose account the backend cannot tell."""
+
+
+class AccountNotAllowedError(ValueError):
+    """A provider whose credentials are of an account its allowedAccountIds leaves out."""
+
+
+def _allowed_accounts(inputs: Mapping[str, Any]) -> list[str]:
+    """allowedAccountIds as a provider resource receives it: a JSON-encoded list (the engine passes
+    provider configuration that is not a string as JSON text), or a list."""
+    given = inputs.get(ALLOWED_ACCOUNTS_INPUT) or []
+    if isinstance(given, str):
+        given = json.loads(given)
+    return [str(a) for a in given]
+
+
+def check_allowed(name: str, inputs: Mapping[str, Any], account_id: str) -> None:
+    """The real provider's check: its credentials' account must be among allowedAccountIds, when given."""
+    allowed = _allowed_accounts(inputs)
+    if allowed and account_id not in allowed:
+        raise AccountNotAllowedError(
+            f"provider {name!r}: AWS account ID not allowed: {account_id} "
+            f"(its credentials' account; allowedAccountIds: {', '.join(allowed)})"
+        )
+
+
 class InventedBackend:
     """Facts invented from the resource's name and inputs: the same on every run, nothing created."""
+
+    def provider_account(self, name: str, inputs: Mapping[str, Any], where: Where) -> str:
+        """The account an explicit provider deploys into: a profile's is its first allowedAccountIds entry."""
+        profile = inputs.get(PROFILE_INPUT)
+        if not profile:
+            check_allowed(name, inputs, where.account_id)
+            return where.account_id
+        allowed = _allowed_accounts(inputs)
+        if not allowed:
+            raise UnresolvedProfileError(
+                f"provider {name!r}: the plain mocks cannot tell the account of profile {profile!r}; "
+                "give the provider allowedAccountIds (its first entry is taken as the profile's account)"
+            )
+        return allowed[0]
 
     def register(
         self, where: Where, urn: str, typ: str, name: str, inputs: dict[str, Any]
@@ -43,7 +96,7 @@ class Endpoint(Protocol):
 
     @property
     def region(self) -> str: ...
-    def session(self) -> Session: ...
+    def session(self, profile: str | None = None) -> Session: ...
     @overload
     def client(self, service: Literal["dynamodb"], session: Session | None = None) -> DynamoDBClient: ...
     @overload
@@ -61,6 +114,8 @@ class Stack:
     emulator: Endpoint
     name: str = "dev"
     resources: dict[str, Deployed] = field(default_factory=dict)
+    # The profile each resource was deployed with, by URN, for those deployed through a provider's profile.
+    profiles: dict[str, str] = field(default_factory=dict)
 
 
 class EmulatorCloud:
@@ -71,21 +126,26 @@ class EmulatorCloud:
     program registers resources from a thread pool. Every region's clients share one registry.
     """
 
-    def __init__(self, emulator: Endpoint, *, home: EmulatorCloud | None = None, region: str = "") -> None:
+    def __init__(
+        self, emulator: Endpoint, *, home: EmulatorCloud | None = None, region: str = "", profile: str = ""
+    ) -> None:
         self._emulator = emulator
+        self.profile = profile
         if home is None:
-            self._session = emulator.session()
+            self._session = emulator.session(profile or None)
             self.region: str = emulator.region
             identity = emulator.client("sts", self._session).get_caller_identity()
             self.account_id: str = identity["Account"]
             self.deployer_arn: str = identity["Arn"]
             self._regions: dict[str, EmulatorCloud] = {self.region: self}
+            self._profiles: dict[str, EmulatorCloud] = {}  # other profiles' clouds, by profile
             self._lock = threading.Lock()
         else:
             self._session = home._session_in(region)
+            self.profile = home.profile
             self.region = region
             self.account_id, self.deployer_arn = home.account_id, home.deployer_arn
-            self._regions, self._lock = home._regions, home._lock
+            self._regions, self._profiles, self._lock = home._regions, home._profiles, home._lock
         self.kms: KMSClient = emulator.client("kms", self._session)
         self.dynamodb: DynamoDBClient = emulator.client("dynamodb", self._session)
         self.iam: IAMClient = emulator.client("iam", self._session)
@@ -113,6 +173,21 @@ class EmulatorCloud:
                 cloud = self._regions[region] = EmulatorCloud(self._emulator, home=self, region=region)
             return cloud
 
+    def for_profile(self, profile: str) -> EmulatorCloud:
+        """The clients of another profile's account (made once per profile); this cloud for ""."""
+        if not profile or profile == self.profile:
+            return self
+        with self._lock:
+            cloud = self._profiles.get(profile)
+        if cloud is None:
+            try:
+                cloud = EmulatorCloud(self._emulator, profile=profile)
+            except ValueError as unknown:  # the emulator's UnknownProfileError
+                raise UnresolvedProfileError(f"the emulator cannot resolve profile {profile!r}: {unknown}") from None
+            with self._lock:
+                cloud = self._profiles.setdefault(profile, cloud)
+        return cloud
+
     def autoname(self, name: str) -> str:
         # As Pulumi: the logical name and a random suffix, new for each physical resource.
         return f"{name}-{uuid.uuid4().hex[:7]}"
@@ -137,6 +212,12 @@ class EmulatorBackend:
     def for_stack(cls, stack: Stack) -> EmulatorBackend:
         return cls(stack, EmulatorCloud(stack.emulator))
 
+    def provider_account(self, name: str, inputs: Mapping[str, Any], where: Where) -> str:
+        """The account of the credentials an explicit provider deploys with (its profile's, else the deployer's)."""
+        account = self.cloud.for_profile(str(inputs.get(PROFILE_INPUT) or "")).account_id
+        check_allowed(name, inputs, account)
+        return account
+
     def register(
         self, where: Where, urn: str, typ: str, name: str, inputs: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
@@ -144,7 +225,8 @@ class EmulatorBackend:
         before = self.stack.resources.get(urn)
         step = plan(handler, before, name, with_region(handler, inputs, where.region))
         recorded = dict(step.inputs)  # as the provider records them
-        cloud = self._cloud(handler, recorded)
+        profile = self.stack.profiles.get(urn, where.profile) if before is not None else where.profile
+        cloud = self._cloud(handler, recorded, profile)
         if before is None:
             facts = handler.create(name, recorded, cloud)
         elif step.action is Action.SAME:
@@ -153,7 +235,7 @@ class EmulatorBackend:
             fixed_name = handler.fixed_name_input and recorded.get(handler.fixed_name_input)
             if fixed_name or handler.rules.delete_before_replace:
                 # A fixed name is taken until the old one goes.
-                handler.delete(before, self._cloud(handler, before.inputs))
+                handler.delete(before, self._cloud(handler, before.inputs, profile))
             else:
                 with self.lock:
                     self.replaced.append(before)
@@ -164,24 +246,27 @@ class EmulatorBackend:
         state = {**recorded, **computed}
         with self.lock:
             self.stack.resources[urn] = Deployed(urn, typ, name, recorded, resource_id, state, facts)
+            if profile:
+                self.stack.profiles[urn] = profile
             self.seen.add(urn)
             self.changes.append(Change(step.action, typ, name, step.detail))
         return resource_id, state
 
-    def _cloud(self, handler: Handler[Any], inputs: Mapping[str, Any]) -> EmulatorCloud:
-        """The clients of the region the resource is (or is to be) in."""
+    def _cloud(self, handler: Handler[Any], inputs: Mapping[str, Any], profile: str = "") -> EmulatorCloud:
+        """The clients of the account (profile) and region the resource is (or is to be) in."""
+        cloud = self.cloud.for_profile(profile)
         region = inputs.get(REGION_INPUT) if handler.regional else None
-        return self.cloud.in_region(str(region)) if region else self.cloud
+        return cloud.in_region(str(region)) if region else cloud
 
     def finish(self) -> None:
         """Delete what was replaced, then what the program no longer registers, newest first, each in its region."""
         for old in reversed(self.replaced):
             handler = handler_for(old.typ, old.name)
-            handler.delete(old, self._cloud(handler, old.inputs))
+            handler.delete(old, self._cloud(handler, old.inputs, self.stack.profiles.get(old.urn, "")))
         for urn in reversed(list(self.stack.resources)):
             if urn in self.seen:
                 continue
             gone = self.stack.resources.pop(urn)
             handler = handler_for(gone.typ, gone.name)
-            handler.delete(gone, self._cloud(handler, gone.inputs))
+            handler.delete(gone, self._cloud(handler, gone.inputs, self.stack.profiles.pop(urn, "")))
             self.changes.append(Change(Action.DELETE, gone.typ, gone.name))

@@ -57,6 +57,9 @@ class Where:
     account_id: str
     region: str
     partition: str
+    # The named profile an explicit provider deploys with ("" for the deployer's own credentials): its
+    # resources are in the profile's account (account_id).
+    profile: str = ""
 
     def autoname(self, name: str) -> str:
         """A physical name as Pulumi makes one, with a suffix that is the same on every run."""
@@ -64,6 +67,9 @@ class Where:
 
     def in_region(self, region: str) -> Where:
         return replace(self, region=region)
+
+    def in_account(self, account_id: str, profile: str) -> Where:
+        return replace(self, account_id=account_id, profile=profile)
 
 
 class Cloud(Protocol):

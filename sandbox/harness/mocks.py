@@ -37,6 +37,10 @@ class Backend(Protocol):
         self, where: Where, urn: str, typ: str, name: str, inputs: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]: ...
 
+    def provider_account(self, name: str, inputs: dict[str, Any], where: Where) -> str:
+        """The account an explicit aws provider deploys into (its `profile`'s, checked against allowedAccountIds)."""
+        ...
+
 
 @dataclass(frozen=True)
 class RecordedResource:
@@ -67,9 +71,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
     # sets this on the thread that then calls new_resource.
     registering: threading.local = field(default_factory=threading.local)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # Each explicit aws provider's region, by provider reference ("<urn>::<id>"): a resource it
-    # manages is in that region unless its own `region` input names another.
-    provider_regions: dict[str, str] = field(default_factory=dict)
+    # Where each explicit aws provider puts its resources, by provider reference ("<urn>::<id>"): its
+    # region (a resource it manages is there unless its own `region` input names another), its profile
+    # and that profile's account.
+    provider_places: dict[str, Where] = field(default_factory=dict)
 
     @property
     def where(self) -> Where:
@@ -82,12 +87,17 @@ class RecordingMocks(pulumi.runtime.Mocks):
         inputs = dict(args.inputs)
         if args.custom:
             with self.lock:
-                provider_region = self.provider_regions.get(args.provider or "")
-            where = self.where.in_region(provider_region) if provider_region else self.where
+                where = self.provider_places.get(args.provider or "", self.where)
+            if args.typ == provider_types.PROVIDER:
+                # Checked before anything is registered, as the real provider fails to configure.
+                account = self.backend.provider_account(args.name, inputs, where)
             resource_id, state = self.backend.register(where, urn, args.typ, args.name, inputs)
-            if args.typ == provider_types.PROVIDER and inputs.get("region"):
+            if args.typ == provider_types.PROVIDER:
+                place = self.where.in_account(account, str(inputs.get("profile") or ""))
+                if inputs.get("region"):
+                    place = place.in_region(str(inputs["region"]))
                 with self.lock:
-                    self.provider_regions[f"{urn}::{resource_id}"] = str(inputs["region"])
+                    self.provider_places[f"{urn}::{resource_id}"] = place
         else:  # a component: nothing to compute
             resource_id, state = "", {}
         with self.lock:
