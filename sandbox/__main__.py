@@ -1,7 +1,8 @@
 """python -m sandbox: the whole story offline, in an embedded AWS emulator that enforces KMS key access.
 
   demo    deploy without the grant, verify (expects denied), deploy with it, verify (expects read);
-          with --replicas REGION, a global table, told in every region
+          with --replicas REGION, a global table, told in every region; with --external-reader, a
+          role of another account refused until its account attaches its policy, then reading
   serve   deploy, write the stack outputs, print the deployer's environment, stay up until interrupted
   plan    run the program under plain mocks and list what it would create (no emulator)
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from access.arns import PRINCIPAL_KINDS, REGION_PATTERN
 from access.errors import ConfigError
-from sandbox.demo import describe_changes, run_demo
+from sandbox.demo import describe_changes, run_demo, run_external_demo
 from sandbox.emulator.account import REGION
 from sandbox.emulator.server import Emulator
 from sandbox.engine import NotModelledError, Stack
@@ -160,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a replica region: the table becomes a global table, told in every region (repeatable)",
     )
 
+    demo.add_argument(
+        "--external-reader",
+        action="store_true",
+        help="the reader is a role of another account: refused until its account attaches its policy, then reads",
+    )
+
     serve = commands.add_parser("serve", help="deploy, write the outputs, print the environment, stay up")
     serve.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="stack config (repeatable)")
     serve.add_argument("--outputs-file", default=DEFAULT_OUTPUTS_FILE, metavar="PATH")
@@ -175,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "demo" and args.external_reader:
+            if args.replicas or args.principal != "role" or args.grant_mode != "grant" or args.propagation_delay:
+                print("error: --external-reader takes only --region", file=sys.stderr)
+                return 2
+            return 0 if run_external_demo(region=args.region).passed else 1
         if args.command == "demo":
             result = run_demo(
                 principal=args.principal,

@@ -12,6 +12,11 @@ With replica regions (`--replicas`), the table is a global table: each replica r
 key of its own, the items written in the table's region are read back in each replica's, and
 the test principal is refused, then reads, in every region, each with that region's key.
 
+With `--external-reader` (run_external_demo), the reader is a role of another account: the
+table's resource policy and the key policy let it in, and it is refused until its own account
+attaches the identity policy the stack exports; then one `pulumi up` with a provider for the
+consumer account attaches it, and the role reads, decrypted.
+
 The only part of the sandbox that joins the emulator, the engine and harness, the
 verifier and the stack program.
 """
@@ -25,18 +30,19 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sandbox.emulator.account import REGION
+from sandbox.emulator.account import CONSUMER_ACCOUNT_ID, CONSUMER_PROFILE, CONSUMER_ROLE_NAME, PARTITION, REGION
 from sandbox.emulator.server import DEPLOYER_NAME, Emulator
 from sandbox.engine import Action, Change, Stack
 from sandbox.harness import Deployment, deploy
 from stack import outputs
-from verify.audit.report import as_matrix
+from verify.audit.report import as_external_matrix, as_matrix
 from verify.audit.run import AuditResult, run_audit
-from verify.findings import EXIT_OK, Finding, exit_code
-from verify.inputs import parse_outputs
+from verify.external_probe import Consumer
+from verify.findings import EXIT_OK, Finding, Status, exit_code
+from verify.inputs import StackOutputs, parse_outputs
 from verify.replicas import region_view
 from verify.report import as_table
-from verify.run import Aws, principal_client_factory, verify
+from verify.run import CLIENT_CONFIG, Aws, principal_client_factory, verify
 
 SAMPLE_ITEMS = (
     {"note": "first item", "amount": "12"},
@@ -206,6 +212,131 @@ def run_demo(
         say("Both verifications passed: without the key, DynamoDB read rights read nothing; as a key user, the data.")
     else:
         say("A verification or the audit failed: see the FAIL lines above.")
+    return result
+
+
+# The consumer account's role the external demo declares as a reader (sandbox/emulator/account.py).
+EXTERNAL_READER_ARN = f"arn:{PARTITION}:iam::{CONSUMER_ACCOUNT_ID}:role/{CONSUMER_ROLE_NAME}"
+
+
+EXTERNAL_REFUSAL_WAIT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class ExternalDemoResult:
+    refused_findings: list[Finding]
+    read_findings: list[Finding]
+    audit: AuditResult
+
+    @property
+    def passed(self) -> bool:
+        """The story held: before its account attached the identity policy, the verifier FAILED the
+        external probe, naming that missing side; after it, every check and the audit passed."""
+        refused_named = any(
+            f.status is Status.FAIL and f.check.startswith("boundary_probe.external") and "identity" in f.seen
+            for f in self.refused_findings
+        )
+        return refused_named and exit_code(self.read_findings) == EXIT_OK and exit_code(self.audit.findings) == EXIT_OK
+
+
+def _consumers(emulator: Emulator, want: StackOutputs) -> dict[str, Consumer]:
+    """The verifier's credentials for each external principal: the consumer account's profile."""
+    session = emulator.session(profile=CONSUMER_PROFILE)
+    return {
+        external.principal: Consumer(external, CONSUMER_PROFILE, session, emulator.endpoint_url, CLIENT_CONFIG)
+        for external in want.external
+    }
+
+
+def try_read_as_consumer(emulator: Emulator, deployment: Deployment) -> list[str]:
+    """The consumer role's scan of the owner's table, by the table's ARN, from its own account."""
+    want = parse_outputs(deployment.outputs)
+    consumer = _consumers(emulator, want)[EXTERNAL_READER_ARN]
+    client = consumer.client_factory(want.region)()
+    try:
+        items = read_items(client, want.table_arn)
+    except ClientError as error:
+        err = error.response["Error"]
+        return [f"    refused: {err['Code']}: {err['Message']}"]
+    return [f"    read {len(items)} item(s), decrypted:", *show_items(items)]
+
+
+def run_external_demo(*, region: str = REGION, say: Callable[[str], None] = print) -> ExternalDemoResult:
+    """A reader in another account: the three documents that must agree, told one side at a time."""
+    with Emulator(region=region) as emulator:
+        aws = Aws(emulator.session(), emulator.endpoint_url)
+        say(f"1. Emulator up at {emulator.endpoint_url}, with two accounts:")
+        say(f"   the table's, {aws.client('sts').get_caller_identity()['Account']} (deploying as {DEPLOYER_NAME}),")
+        say(f"   and a consumer account, {CONSUMER_ACCOUNT_ID}, whose role {CONSUMER_ROLE_NAME} is to read the table.")
+        stack = Stack(emulator)
+        # A named table: the key policy binds the reader to the table's encryption context, and the key
+        # exists before the table, so the name must be known first (an auto-name is not).
+        config = {
+            **DEMO_CONFIG,
+            "tableName": "shared-orders",
+            "testPrincipal": "none",
+            "externalReaders": json.dumps([EXTERNAL_READER_ARN]),
+        }
+
+        say("")
+        say("2. pulumi up with externalReaders: the table's resource policy and the key policy name the role:")
+        first = deploy(stack, config)
+        for line in describe_changes(first.changes):
+            say(line)
+        want = parse_outputs(first.outputs)
+        say(f"   Table {want.table_arn} is encrypted with {want.key_arn}.")
+
+        say("")
+        say("3. The deployer writes items and reads them back:")
+        write_items(aws, want.table_name)
+        for line in show_items(read_items(aws.client("dynamodb"), want.table_name)):
+            say(line)
+
+        say("")
+        say("4. The consumer role, from its own account, scans the table by its ARN. Its account has not")
+        say("   attached the identity policy the stack exports, and across accounts both sides must allow:")
+        for line in try_read_as_consumer(emulator, first):
+            say(line)
+        say("   Verification, expecting the external reader to read (it FAILs, naming the missing side):")
+        # The verifier waits up to its window for a refusal the owner's policies cannot explain (the consumer
+        # may have just attached its policy, and IAM propagates); the emulator applies changes at once.
+        refused = verify(
+            aws,
+            want,
+            consumers=_consumers(emulator, want),
+            max_wait=EXTERNAL_REFUSAL_WAIT_SECONDS,
+            progress=lambda line: say(f"   {line}"),
+        )
+        say(_indent(as_table(refused)))
+
+        say("")
+        say(f"5. pulumi up with consumerProfiles={CONSUMER_ACCOUNT_ID}={CONSUMER_PROFILE}: a provider for the")
+        say("   consumer account attaches that identity policy there, in the same deploy:")
+        second = deploy(
+            stack, {**config, "consumerProfiles": json.dumps([f"{CONSUMER_ACCOUNT_ID}={CONSUMER_PROFILE}"])}
+        )
+        for line in describe_changes(second.changes):
+            say(line)
+        say("   The consumer role scans the table again:")
+        for line in try_read_as_consumer(emulator, second):
+            say(line)
+        want = parse_outputs(second.outputs)
+        say("   Verification, expecting the external reader to read:")
+        read = verify(aws, want, consumers=_consumers(emulator, want), progress=lambda line: say(f"   {line}"))
+        say(_indent(as_table(read)))
+
+        say("")
+        say("6. The access audit: who of another account is let in, by which statements:")
+        audit = run_audit(aws, want)
+        say(_indent(as_external_matrix(audit.external)))
+        say(_indent(as_table(audit.findings)))
+
+    result = ExternalDemoResult(refused, read, audit)
+    say("")
+    if result.passed:
+        say("The table policy, the key policy and the consumer's own identity policy: with all three, it reads.")
+    else:
+        say("The story did not hold: see the FAIL lines above.")
     return result
 
 
