@@ -5,7 +5,8 @@ with the deployer and managed policies), `patches` (every change to moto's own c
 settings, undone on stop), `state` (reading moto's backends into plain records) and
 `table_updates` (UpdateTable's SSESpecification, which moto ignores), `restores` (a
 restored table keeps its source's key), `partiql_runs` (a PartiQL statement runs on the one
-table or index it was authorized on) and `replicas` (global tables and multi-Region key
+table or index it was authorized on), `stream_policies` (a stream's own resource policy, which
+moto refused) and `replicas` (global tables and multi-Region key
 replicas, each region decided on its own keys). The rest is plain Python on top: `requests` (what
 a request is, exactly as AWS parses it, or why it is refused), `signatures` (SigV4
 verified with the secret the emulator issued), `actions` (which IAM action each

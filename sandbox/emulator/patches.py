@@ -16,6 +16,8 @@
   (table_updates.with_encryption_updates);
 - moto's restores keep the source's encryption or take SSESpecificationOverride
   (restores.with_encryption): moto restores a table unencrypted;
+- moto's Put/Get/DeleteResourcePolicy serve a stream's own policy (stream_policies): moto read a
+  stream ARN's last segment as a table name and refused it;
 - moto's PartiQL executor is served the statement's own table or index only
   (partiql_runs.on_its_resource): moto kept tables and indexes in one name space, so a table
   named "orders.byCustomer" and the index byCustomer of "orders" hid each other.
@@ -41,6 +43,7 @@ from sandbox.emulator.middleware import AUTHORIZED_HEADER
 from sandbox.emulator.partiql_runs import on_its_resource
 from sandbox.emulator.restores import with_encryption
 from sandbox.emulator.state import resolve_caller
+from sandbox.emulator.stream_policies import delete_on_streams, get_on_streams, put_on_streams
 from sandbox.emulator.table_updates import with_encryption_updates
 
 
@@ -80,6 +83,9 @@ class MotoPatches:
             "restore_from_backup": DynamoHandler.restore_table_from_backup,
             "restore_to_point_in_time": DynamoHandler.restore_table_to_point_in_time,
             "execute_statement": DynamoDBBackend.execute_statement,
+            "put_resource_policy": DynamoDBBackend.put_resource_policy,
+            "get_resource_policy": DynamoDBBackend.get_resource_policy,
+            "delete_resource_policy": DynamoDBBackend.delete_resource_policy,
         }
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
@@ -99,6 +105,15 @@ class MotoPatches:
         DynamoDBBackend.execute_statement = on_its_resource(  # type: ignore[method-assign,assignment]
             self._saved["execute_statement"]
         )
+        DynamoDBBackend.put_resource_policy = put_on_streams(  # type: ignore[method-assign]
+            self._saved["put_resource_policy"]
+        )
+        DynamoDBBackend.get_resource_policy = get_on_streams(  # type: ignore[method-assign]
+            self._saved["get_resource_policy"]
+        )
+        DynamoDBBackend.delete_resource_policy = delete_on_streams(  # type: ignore[method-assign]
+            self._saved["delete_resource_policy"]
+        )
 
     def undo(self) -> None:
         if not self._saved:
@@ -114,4 +129,7 @@ class MotoPatches:
             "restore_to_point_in_time"
         ]
         DynamoDBBackend.execute_statement = self._saved["execute_statement"]  # type: ignore[method-assign]
+        DynamoDBBackend.put_resource_policy = self._saved["put_resource_policy"]  # type: ignore[method-assign]
+        DynamoDBBackend.get_resource_policy = self._saved["get_resource_policy"]  # type: ignore[method-assign]
+        DynamoDBBackend.delete_resource_policy = self._saved["delete_resource_policy"]  # type: ignore[method-assign]
         self._saved = {}
