@@ -250,9 +250,12 @@ def _replica_stream_arn(replicas: Any, region: str) -> str:
     for replica in replicas or []:
 
         def field(snake: str, camel: str, replica: Any = replica) -> Any:
+            # The SDK's output types are Mappings that warn on a camelCase key: read the property first.
+            if hasattr(replica, snake):
+                return getattr(replica, snake)
             if isinstance(replica, Mapping):
-                return replica.get(snake, replica.get(camel))
-            return getattr(replica, snake, None)
+                return replica[snake] if snake in replica else replica.get(camel)
+            return None
 
         if field("region_name", "regionName") == region:
             return str(field("stream_arn", "streamArn"))
