@@ -23,19 +23,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from access.kms_dynamodb import KEY_DATA_OPERATIONS
+
 KMS_CROSS_ACCOUNT_ACTIONS: frozenset[str] = frozenset(
     {
-        # cryptographic operations
-        "kms:Decrypt",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-        "kms:GenerateDataKeyPair",
-        "kms:GenerateDataKeyPairWithoutPlaintext",
-        "kms:GenerateDataKeyWithoutPlaintext",
-        # ReEncrypt is authorized as kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the
-        # destination; "Either or both KMS keys can be in a different account than the caller" (API_ReEncrypt).
-        "kms:ReEncryptFrom",
-        "kms:ReEncryptTo",
+        # the symmetric key's cryptographic operations; ReEncrypt is authorized as kms:ReEncryptFrom on the
+        # source key and kms:ReEncryptTo on the destination: "Either or both KMS keys can be in a different
+        # account than the caller" (API_ReEncrypt)
+        *KEY_DATA_OPERATIONS,
+        # the other key specs' cryptographic operations
         "kms:Sign",
         "kms:Verify",
         "kms:GenerateMac",
