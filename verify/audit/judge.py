@@ -25,6 +25,7 @@ from typing import Any
 from access.analyzers import external_principals
 from access.arns import account_of, account_root_arn, is_account_principal, parse_session_arn
 from access.conditions import supported
+from access.cross_account import KMS_CROSS_ACCOUNT
 from access.documents import (
     NamedPolicy,
     as_list,
@@ -1265,9 +1266,26 @@ _EXTERNAL_READ_OPERATIONS = frozenset(ACCESS_GRANT_OPERATIONS["read"])
 EXTERNAL_WRITE_KEY_ACTIONS = tuple(f"kms:{op}" for op in DYNAMODB_KEY_OPERATIONS if op not in _EXTERNAL_READ_OPERATIONS)
 
 
+# What no declared access lets a principal of another account do: move the boundary. Only what AWS performs
+# for another account counts. DynamoDB serves UpdateTable across accounts through the table's resource policy
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-iam-actions.html, "Control plane API
+# operations": UpdateTable, cross-account support Yes; PutResourcePolicy and DeleteResourcePolicy No), and
+# UpdateTable moves the table to another key or to the AWS-owned key; KMS performs CreateGrant for another
+# account (KMS_CROSS_ACCOUNT, the permissions reference's "Cross-account use"), and a grant lets in whoever it
+# names. Streams have no boundary action of their own.
+EXTERNAL_TABLE_BOUNDARY_ACTIONS = tuple(a for a in TABLE_BOUNDARY_ACTIONS if a == "dynamodb:UpdateTable")
+EXTERNAL_KEY_BOUNDARY_ACTIONS = tuple(a for a in KEY_BOUNDARY_ACTIONS if KMS_CROSS_ACCOUNT.allows(a))
+
+
 def _writes(source: str, statement: Mapping[str, Any]) -> list[str]:
     """The write actions an Allow statement of `source` (a resource policy) gives."""
     actions = EXTERNAL_WRITE_KEY_ACTIONS if source == "key policy" else TABLE_WRITE_ACTIONS
+    return [action for action in actions if statement_allows_action(statement, action)]
+
+
+def _boundary(source: str, statement: Mapping[str, Any]) -> list[str]:
+    """The boundary actions an Allow statement of `source` gives a principal of another account."""
+    actions = EXTERNAL_KEY_BOUNDARY_ACTIONS if source == "key policy" else EXTERNAL_TABLE_BOUNDARY_ACTIONS
     return [action for action in actions if statement_allows_action(statement, action)]
 
 
@@ -1282,6 +1300,16 @@ def _beyond_declared(who: str, where: str, writes: Sequence[str]) -> Finding:
         f"{where} lets {who}, a declared external reader, write: {', '.join(writes)}",
         "give a reader of another account the read actions only (EncryptedTable external_principals access "
         "'read'), or declare it read-write",
+    )
+
+
+def _moves_boundary(who: str, where: str, actions: Sequence[str]) -> Finding:
+    return Finding.failed(
+        "audit.other_account",
+        f"{where} lets {who}, a declared external principal, change the boundary: {', '.join(actions)}",
+        "give a principal of another account the item actions of its declared access only (EncryptedTable "
+        "external_principals writes no more): neither 'read' nor 'read-write' declares moving the table's key "
+        "or granting the key to others",
     )
 
 
@@ -1319,6 +1347,9 @@ def foreign_access_findings(snapshot: AccountSnapshot, intent: Intent | None = N
                     writes = _writes(source, statement) if declared == "read" else []
                     if writes:
                         found.append(_beyond_declared(principal, f"{source} statement {label}", writes))
+                    boundary = _boundary(source, statement)
+                    if boundary:
+                        found.append(_moves_boundary(principal, f"{source} statement {label}", boundary))
                     continue
                 if account:
                     found.append(
@@ -1334,9 +1365,15 @@ def foreign_access_findings(snapshot: AccountSnapshot, intent: Intent | None = N
         account = _foreign_account(key_grant.grant.grantee_principal, snapshot.account_id)
         declared = _declared_external(key_grant.grant.grantee_principal, snapshot, intent) if account else None
         if declared is not None:
-            writes = [op for op in key_grant.grant.operations if op not in _EXTERNAL_READ_OPERATIONS]
+            grantee = key_grant.grant.grantee_principal
+            boundary = [op for op in key_grant.grant.operations if f"kms:{op}" in EXTERNAL_KEY_BOUNDARY_ACTIONS]
+            writes = [
+                op for op in key_grant.grant.operations if op not in _EXTERNAL_READ_OPERATIONS and op not in boundary
+            ]
             if declared == "read" and writes:
-                found.append(_beyond_declared(key_grant.grant.grantee_principal, _grant_label(key_grant), writes))
+                found.append(_beyond_declared(grantee, _grant_label(key_grant), writes))
+            if boundary:
+                found.append(_moves_boundary(grantee, _grant_label(key_grant), boundary))
             continue
         if account:
             found.append(
