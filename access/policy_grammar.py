@@ -104,6 +104,74 @@ def document_problems(document: object, kind: str) -> list[str]:
     return problems
 
 
+# DynamoDB's Block Public Access (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-bpa-rbp.html):
+# "You must ensure that the principal doesn't include a * entry or that one of the specified condition keys
+# restricts the principal's access to the resource. If the resource-based policy grants public access ...
+# DynamoDB will prevent you from creating or modifying the policy"; the trusted condition keys are these, and
+# "the values of ARN and string keys can't contain wildcards or variables"; aws:PrincipalIsAWSService must be
+# true. Always on for tables, indexes and streams. Read conservatively: an Allow naming "*" is refused only
+# when no trusted key is tested by an operator that can keep callers to named values (not a Not... operator,
+# not Null) with values free of "*" and "${"; AWS's automated reasoning may refuse more.
+PUBLIC_ACCESS_TRUSTED_KEYS = (
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:UserId",
+    "aws:PrincipalServiceName",
+    "aws:PrincipalServiceNamesList",
+    "aws:PrincipalIsAWSService",
+    "aws:Ec2InstanceSourceVpc",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+)
+_TRUSTED = frozenset(key.lower() for key in PUBLIC_ACCESS_TRUSTED_KEYS)
+
+
+def public_access_problems(document: object) -> list[str]:
+    """Why DynamoDB's block public access refuses this parsed table or stream resource policy (one line per
+    public statement); [] when it takes it. Apart from document_problems: the grammar is what every reader of a
+    policy shares, this is a check DynamoDB makes when the policy is put."""
+    statements = document.get("Statement") if isinstance(document, Mapping) else None
+    listed = [statements] if isinstance(statements, Mapping) else statements if isinstance(statements, list) else []
+    return [
+        f"{'Statement' if isinstance(statements, Mapping) else f'Statement[{position}]'}: grants public access "
+        f'(Principal "*" with no trusted condition key restricting it: {", ".join(PUBLIC_ACCESS_TRUSTED_KEYS)}): '
+        "DynamoDB's block public access refuses the policy"
+        for position, statement in enumerate(listed)
+        if isinstance(statement, Mapping) and _public(statement)
+    ]
+
+
+def _public(statement: Mapping[str, Any]) -> bool:
+    """Does this statement grant public access as DynamoDB's block public access reads it (conservatively)?"""
+    if statement.get("Effect") != "Allow":
+        return False
+    principal = statement.get("Principal")
+    aws = principal.get("AWS") if isinstance(principal, Mapping) else None
+    if principal != "*" and not (aws == "*" or (isinstance(aws, list) and "*" in aws)):
+        return False
+    condition = statement.get("Condition")
+    for operator, tests in condition.items() if isinstance(condition, Mapping) else ():
+        bare = str(operator).split(":")[-1]
+        if "Not" in bare or bare.startswith("Null") or not isinstance(tests, Mapping):
+            continue
+        for key, value in tests.items():
+            values = value if isinstance(value, list) else [value]
+            if str(key).lower() not in _TRUSTED or not values:
+                continue
+            if str(key).lower() == "aws:principalisawsservice":
+                if all(str(v).lower() == "true" for v in values):
+                    return False
+            elif all(isinstance(v, str) and "*" not in v and "${" not in v for v in values):
+                return False
+    return True
+
+
 def _unknown(element: Mapping[Any, Any], known: tuple[str, ...]) -> list[str]:
     return [str(name) for name in element if name not in known]
 

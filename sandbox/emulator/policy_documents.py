@@ -13,7 +13,9 @@ the answer is the service's:
   400, "One or more parameter values were invalid: Invalid policy document ..." (botocore's model
   lists no error of its own for it: DynamoDB answers an invalid policy with its common
   ValidationException, https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutResourcePolicy.html
-  and CommonErrors.html);
+  and CommonErrors.html); a policy granting public access is refused the same way (DynamoDB's block public
+  access, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-bpa-rbp.html; the exact error
+  code of that refusal is not documented, ValidationException is the common one);
 - IAM CreateRole (`AssumeRolePolicyDocument`): MalformedPolicyDocument, HTTP 400
   (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html). moto checks the other IAM
   documents itself (PutRolePolicy, PutUserPolicy, PutGroupPolicy, CreatePolicy, CreatePolicyVersion,
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import json
 
-from access.policy_grammar import KEY_POLICY, TABLE_POLICY, TRUST_POLICY, document_problems
+from access.policy_grammar import KEY_POLICY, TABLE_POLICY, TRUST_POLICY, document_problems, public_access_problems
 from sandbox.emulator.errors import AwsError, MalformedPolicyDocumentError, ValidationError
 from sandbox.emulator.requests import Call
 
@@ -49,7 +51,11 @@ def problems_of(text: object, kind: str) -> list[str]:
         document = json.loads(text)
     except ValueError as error:
         return [f"(document): is not JSON ({error})"]
-    return document_problems(document, kind)
+    problems = document_problems(document, kind)
+    if kind == TABLE_POLICY and not problems:
+        # DynamoDB's block public access, always on for tables, indexes and streams (rbac-bpa-rbp.html).
+        problems = public_access_problems(document)
+    return problems
 
 
 def refusal(call: Call) -> AwsError | None:
