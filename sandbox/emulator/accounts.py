@@ -22,23 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from access.operations import DATA_PLANE_OPERATIONS, PARTIQL_OPERATIONS
 from sandbox.emulator.requests import Call
 
 CROSS_ACCOUNT_OPERATIONS: Mapping[str, frozenset[str]] = {
-    "dynamodb": frozenset(
-        {
-            "GetItem",
-            "PutItem",
-            "UpdateItem",
-            "DeleteItem",
-            "Query",
-            "Scan",
-            "BatchGetItem",
-            "BatchWriteItem",
-            "TransactGetItems",
-            "TransactWriteItems",
-        }
-    ),
+    # The item operations (the catalogue's data plane less PartiQL, whose statements the sandbox serves in
+    # the caller's account only: docs/enforcement.md, "Several accounts").
+    "dynamodb": DATA_PLANE_OPERATIONS - PARTIQL_OPERATIONS,
     "dynamodbstreams": frozenset({"DescribeStream", "GetShardIterator", "GetRecords"}),
     "kms": frozenset({"DescribeKey", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext"}),
 }
