@@ -110,9 +110,13 @@ def try_read_as_principal(aws: Aws, deployment: Deployment, region: str | None =
     want = parse_outputs(deployment.outputs)
     if region is not None:
         want = region_view(want, next(r for r in want.replicas if r.region == region))
-    client = principal_client_factory(aws, want)()
+    return scan_story(principal_client_factory(aws, want)(), want.table_name)
+
+
+def scan_story(client: Any, table: str) -> list[str]:
+    """A scan as someone other than the deployer, told: the items it read, or AWS's refusal word for word."""
     try:
-        items = read_items(client, want.table_name)
+        items = read_items(client, table)
     except ClientError as error:
         err = error.response["Error"]
         return [f"    refused: {err['Code']}: {err['Message']}"]
@@ -252,13 +256,7 @@ def try_read_as_consumer(emulator: Emulator, deployment: Deployment) -> list[str
     """The consumer role's scan of the owner's table, by the table's ARN, from its own account."""
     want = parse_outputs(deployment.outputs)
     consumer = _consumers(emulator, want)[EXTERNAL_READER_ARN]
-    client = consumer.client_factory(want.region)()
-    try:
-        items = read_items(client, want.table_arn)
-    except ClientError as error:
-        err = error.response["Error"]
-        return [f"    refused: {err['Code']}: {err['Message']}"]
-    return [f"    read {len(items)} item(s), decrypted:", *show_items(items)]
+    return scan_story(consumer.client_factory(want.region)(), want.table_arn)
 
 
 def run_external_demo(*, region: str = REGION, say: Callable[[str], None] = print) -> ExternalDemoResult:
