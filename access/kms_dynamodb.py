@@ -205,6 +205,11 @@ EXTERNAL_ACCESS_KMS_ACTIONS: dict[str, tuple[str, ...]] = {
 # (Cross-account considerations) cross-account access "doesn't support encrypted tables with AWS managed
 # keys because you can't grant cross-account access to the AWS managed KMS policy".
 RESOURCE_POLICY_MAX_BYTES = 20 * 1024
+# IAM's quota on the inline policies of one identity, all of them together, in characters, whitespace not
+# counted (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html: "Role policy size
+# cannot exceed 10,240 characters", "User policy size cannot exceed 2,048 characters"): what a consumer
+# account's inline policy for an external principal (ConsumerAccess) must fit in.
+INLINE_POLICY_MAX_CHARACTERS: dict[str, int] = {"role": 10_240, "user": 2_048}
 # How an external principal's key use is allowed: a statement of each region's key policy, or a grant.
 EXTERNAL_KEY_ACCESS_MODES = ("key-policy", "grant")
 # The stream reads a table's stream resource policy allows: every DynamoDB Streams action on the stream

@@ -1,13 +1,12 @@
 """EncryptedTable: a customer-managed KMS key, its alias, and a DynamoDB table encrypted with it."""
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from access.arns import table_arn
+from access.arns import PARTITION_OF_REGION, table_arn
 from access.errors import ConfigError, one_of
 from access.kms_dynamodb import KEY_SPEC, KEY_USAGE
 from components.context import deploy_context
@@ -15,7 +14,7 @@ from components.key_user import KeyUserArgs
 from components.policy_builders import (
     build_key_policy,
     check_resource_policy_size,
-    consumer_identity_policy,
+    consumer_policy_json,
     key_policy_json,
     resource_policy_json,
     stream_resource_policy,
@@ -43,6 +42,7 @@ _LONGEST_REGION = "ap-southeast-99"
 _LONGEST_TABLE_NAME = "t" * 255  # an auto-named table's name is unknown before deploy
 # A stream ARN ends in its label, an ISO 8601 timestamp of milliseconds (DescribeStream's StreamLabel).
 _PLACEHOLDER_STREAM_LABEL = "2026-12-06T00:00:00.000"
+_LONGEST_KEY_ID = "mrk-" + "0" * 32  # a multi-Region key's id, as long as a single-Region key's UUID
 
 
 class ExternalPrincipalArgs(TypedDict):
@@ -190,13 +190,43 @@ def _render_key_policy(
     )
 
 
+def _table_resource_name(name: str) -> str:
+    return f"{name}-table"
+
+
+def _default_autoname(resource_name: str) -> str:
+    """As long as Pulumi's default auto-name of a resource: its logical name, '-' and 7 random characters."""
+    return f"{resource_name}-{'x' * 7}"
+
+
 def _check_policy_size_now(
-    spec: KeySpec, admins: Any, users: Any, external: Sequence[ExternalPrincipalSpec], table_name: str | None
+    spec: KeySpec,
+    admins: Any,
+    users: Any,
+    external: Sequence[ExternalPrincipalSpec],
+    table_name: str | None,
+    replica_regions: Sequence[str] = (),
+    home_region: str | None = None,
+    auto_table_name: str = _LONGEST_TABLE_NAME,
 ) -> None:
-    """Refuse an oversized key policy (or table or stream resource policy) before deploy when the ARNs are
-    known now, with the longest partition, region and table name they could be deployed with."""
+    """Refuse an oversized key policy (or table or stream resource policy, or consumer identity policy)
+    before deploy when the ARNs are known now, with the longest partition, region and table name they
+    could be deployed with."""
     if external:
         table = table_arn(_LONGEST_PARTITION, _LONGEST_REGION, _PLACEHOLDER_ACCOUNT, table_name or _LONGEST_TABLE_NAME)
+        # The consumer's policy in the stack's own region and partition when they are known, and an auto-named
+        # table as long as Pulumi's default auto-name: IAM's quota on a user's inline policies is small enough
+        # that the longest placeholders would refuse what fits. consumer_policy_json checks it again, exactly,
+        # at deploy (a custom autonaming pattern may name the table longer).
+        partition = PARTITION_OF_REGION.get(home_region or "", _LONGEST_PARTITION)
+        region = home_region or _LONGEST_REGION
+        consumer_table = table_arn(partition, region, _PLACEHOLDER_ACCOUNT, table_name or auto_table_name)
+        key_arns = {
+            r: f"arn:{partition}:kms:{r}:{_PLACEHOLDER_ACCOUNT}:key/{_LONGEST_KEY_ID}"
+            for r in (region, *replica_regions)
+        }
+        for principal in external:
+            consumer_policy_json(principal, table_arn=consumer_table, key_arns=key_arns)
         check_resource_policy_size(lambda some: table_resource_policy(table_arn=table, principals=some), external)
         stream = f"{table}/stream/{_PLACEHOLDER_STREAM_LABEL}"
         readers = [p for p in external if p.stream]
@@ -239,7 +269,14 @@ def validate_encrypted_table_args(
             "set table_name, or key_access 'grant' for every external principal",
         )
     _check_policy_size_now(
-        key_spec, args.get("key_admins") or [], args.get("key_users") or [], external, table_spec.name
+        key_spec,
+        args.get("key_admins") or [],
+        args.get("key_users") or [],
+        external,
+        table_spec.name,
+        [r.region for r in table_spec.replicas],
+        args.get("primary_region") or configured_region,
+        _default_autoname(_table_resource_name(name)),
     )
     return key_spec, table_spec, external
 
@@ -459,7 +496,7 @@ class EncryptedTable(pulumi.ComponentResource):
             opts=child,
         )
         self.table: aws.dynamodb.Table = aws.dynamodb.Table(
-            f"{name}-table",
+            _table_resource_name(name),
             name=table_spec.name,
             # The key ARN, never an alias: an alias makes the provider diff forever.
             server_side_encryption={"enabled": True, "kms_key_arn": self.key.arn},
@@ -581,7 +618,7 @@ class EncryptedTable(pulumi.ComponentResource):
         )
         self.consumer_policies = pulumi.Output.all(self.table.arn, all_key_arns, where.account_id).apply(
             lambda values: {
-                p.principal: json.dumps(consumer_identity_policy(p, table_arn=values[0], key_arns=values[1]))
+                p.principal: consumer_policy_json(p, table_arn=values[0], key_arns=values[1])
                 for p in external_of(values[2])
             }
         )

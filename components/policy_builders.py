@@ -22,6 +22,7 @@ from access.kms_dynamodb import (
     CONTEXT_SUBSCRIBER_ID,
     CONTEXT_TABLE_NAME,
     EXTERNAL_ACCESS_KMS_ACTIONS,
+    INLINE_POLICY_MAX_CHARACTERS,
     KEY_ADMIN_ACTIONS,
     KEY_POLICY_MAX_BYTES,
     KEY_USER_ACTIONS,
@@ -402,6 +403,24 @@ def check_resource_policy_size(
             f"these {len(overflow)} principals do not fit: {overflow}",
             "fewer external principals (name a role per consuming account and let its people assume it)",
         )
+
+
+def consumer_policy_json(principal: ExternalPrincipalSpec, *, table_arn: str, key_arns: Mapping[str, str]) -> str:
+    """consumer_identity_policy as the JSON ConsumerAccess attaches inline; ConfigError, naming the principal,
+    when it would not fit IAM's quota on a role's or user's inline policies (INLINE_POLICY_MAX_CHARACTERS,
+    whitespace not counted) and the consumer's deploy would fail after the owner's side exists."""
+    policy = consumer_identity_policy(principal, table_arn=table_arn, key_arns=key_arns)
+    limit = INLINE_POLICY_MAX_CHARACTERS.get(principal.kind)
+    size = len(json.dumps(policy, separators=(",", ":")))
+    if limit is not None and size > limit:
+        raise ConfigError(
+            "external_principals",
+            f"the identity policy {principal.principal} must attach would be {size} characters, over IAM's limit "
+            f"of {limit} for a {principal.kind}'s inline policies",
+            "a role rather than a user as the external principal (a role's inline policies may hold 10,240), "
+            "fewer replica regions, or no stream",
+        )
+    return json.dumps(policy)
 
 
 def consumer_identity_policy(

@@ -301,6 +301,30 @@ def test_a_resource_policy_over_20_kb_is_refused_before_deploy_naming_who_overfl
     assert many[len(many) - overflowing - 1]["principal"] + "'" not in message
 
 
+def test_a_consumer_policy_over_iams_inline_quota_is_refused_before_deploy_naming_the_principal(
+    mocks: RecordingMocks,
+) -> None:
+    # IAM quotas: a user's inline policies hold 2,048 characters, a role's 10,240 (whitespace not counted).
+    regions = ["eu-west-1", "eu-central-1", "ap-southeast-2", "ap-northeast-1", "sa-east-1"]
+    wide = {"access": "read-write", "stream": True, "key_access": "grant"}
+    args = {
+        "partition_key": "id",
+        "table_name": "orders",
+        "stream_view_type": "NEW_AND_OLD_IMAGES",
+        "replica_regions": regions,
+    }
+    with pytest.raises(ConfigError) as refused:
+        validate_encrypted_table_args("orders", {**args, "external_principals": [{"principal": WRITER, **wide}]})
+    assert refused.value.field == "external_principals"
+    assert WRITER in str(refused.value)
+    assert "2048" in str(refused.value)
+    # The same access fits a role's quota, and a user's with one region.
+    validate_encrypted_table_args("orders", {**args, "external_principals": [{"principal": READER, **wide}]})
+    validate_encrypted_table_args(
+        "orders", {**args, "replica_regions": [], "external_principals": [{"principal": WRITER, **wide}]}
+    )
+
+
 def test_an_external_grant_reader_gets_a_grant_per_region_with_its_declared_access(
     mocks: RecordingMocks, resolve: Any
 ) -> None:
