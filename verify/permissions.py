@@ -57,13 +57,12 @@ def verifier_policy(
     account_id: str,
     test_role_arn: str | None = None,
     replicas: Sequence[tuple[str, str, str]] = (),
-    stream_policies: bool = False,
 ) -> dict[str, Any]:
     """Least privilege for one stack: its table and key only, key use through DynamoDB only. A global
     table's `replicas`, as (region, replica ARN, that region's key ARN): the same checks there, the
-    canary read through DynamoDB in that region. `stream_policies`: an external principal reads the
-    stream, so external.policies_agree reads each table's stream policy too (a stream's ARN is its
-    table's and `/stream/<label>`; the label changes each time the stream is turned on)."""
+    canary read through DynamoDB in that region. Each table's stream policy is read whenever the table
+    has a stream (the audit and external.policies_agree read it), so it is always granted: a stream's ARN
+    is its table's and `/stream/<label>`, and the label changes each time the stream is turned on."""
     replica_keys = [key for _region, _arn, key in replicas]
     statements: list[dict[str, Any]] = [
         {"Sid": "TableChecksAndCanary", "Effect": "Allow", "Action": list(TABLE_ACTIONS), "Resource": table_arn},
@@ -84,7 +83,7 @@ def verifier_policy(
             },
         },
         *_replica_statements(replicas, account_id),
-        *_stream_policy_statements([table_arn, *(arn for _region, arn, _key in replicas)] if stream_policies else []),
+        _stream_policy_statement([table_arn, *(arn for _region, arn, _key in replicas)]),
         # IAM's read calls take no narrower resource than the account's principals and policies.
         {"Sid": "ReadPrincipalsAndPolicies", "Effect": "Allow", "Action": list(IAM_ACTIONS), "Resource": "*"},
     ]
@@ -121,17 +120,13 @@ def _replica_statements(replicas: Sequence[tuple[str, str, str]], account_id: st
     ]
 
 
-def _stream_policy_statements(table_arns: Sequence[str]) -> list[dict[str, Any]]:
-    if not table_arns:
-        return []
-    return [
-        {
-            "Sid": "StreamPoliciesForExternalReaders",
-            "Effect": "Allow",
-            "Action": [BY_NAME["GetResourcePolicy"].actions[0]],
-            "Resource": [f"{arn}/stream/*" for arn in table_arns],
-        }
-    ]
+def _stream_policy_statement(table_arns: Sequence[str]) -> dict[str, Any]:
+    return {
+        "Sid": "StreamPolicies",
+        "Effect": "Allow",
+        "Action": [BY_NAME["GetResourcePolicy"].actions[0]],
+        "Resource": [f"{arn}/stream/*" for arn in table_arns],
+    }
 
 
 def rights_summary() -> str:
@@ -148,5 +143,4 @@ def policy_for(want: StackOutputs) -> dict[str, Any]:
         account_id=want.account_id,
         test_role_arn=want.principal_arn if want.principal_kind == "role" else None,
         replicas=[(r.region, r.replica_arn, r.key_arn) for r in want.replicas],
-        stream_policies=any(external.stream for external in want.external),
     )

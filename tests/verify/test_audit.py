@@ -209,3 +209,27 @@ def test_the_verifiers_own_policy_is_enough(
     report = capsys.readouterr()
     assert code == 0, report.out + report.err
     assert "FAIL" not in report.out
+
+
+def test_the_verifiers_own_policy_is_enough_for_the_audit_of_a_streamed_table(
+    emulator: Emulator, deployed: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The audit reads the stream's own resource policy whenever the table has a stream: the printed policy
+    # grants it (it once did only when an external principal read the stream, and the audit was refused).
+    out, path = deployed
+    emulator.client("dynamodb").update_table(
+        TableName=out[contract.TABLE_NAME],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )
+    assert main(["--outputs", str(path), "--print-policy"]) == 0
+    policy = capsys.readouterr().out
+    iam = emulator.client("iam")
+    iam.create_user(UserName="stream-auditor")
+    iam.put_user_policy(UserName="stream-auditor", PolicyName="verify", PolicyDocument=policy)
+    key = iam.create_access_key(UserName="stream-auditor")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    code = main(["--outputs", str(path), "--audit"])
+    report = capsys.readouterr()
+    assert code == 0, report.out + report.err
+    assert "FAIL" not in report.out

@@ -307,9 +307,11 @@ def test_the_identity_side_advice_prints_the_consumer_policy() -> None:
 # -- --print-policy ------------------------------------------------------------------------------------
 
 
-def test_print_policy_reads_stream_policies_only_for_external_stream_readers(
+def test_print_policy_reads_the_stream_policies_whatever_the_external_readers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # The audit and external.policies_agree read a stream's policy whenever the table has a stream, with or
+    # without an external stream reader: the printed policy must let them (it once did only for stream readers).
     from verify.__main__ import main
 
     def printed(entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -319,10 +321,10 @@ def test_print_policy_reads_stream_policies_only_for_external_stream_readers(
         document: dict[str, Any] = json.loads(capsys.readouterr().out)
         return {s["Sid"]: s for s in document["Statement"]}
 
-    without = printed([entry()])
-    assert "StreamPoliciesForExternalReaders" not in without
-    assert "dynamodb:GetResourcePolicy" in without["TableChecksAndCanary"]["Action"], "the table policy is read"
-    assert {"kms:GetKeyPolicy", "kms:ListGrants"} <= set(without["KeyChecks"]["Action"]), "the key side is read"
-    stream = printed([entry(stream=True)])["StreamPoliciesForExternalReaders"]
-    assert stream["Action"] == ["dynamodb:GetResourcePolicy"]
-    assert stream["Resource"] == [f"{TABLE}/stream/*"]
+    for entries in ([], [entry()], [entry(stream=True)]):
+        statements = printed(entries)
+        assert "dynamodb:GetResourcePolicy" in statements["TableChecksAndCanary"]["Action"], "the table policy"
+        assert {"kms:GetKeyPolicy", "kms:ListGrants"} <= set(statements["KeyChecks"]["Action"]), "the key side"
+        stream = statements["StreamPolicies"]
+        assert stream["Action"] == ["dynamodb:GetResourcePolicy"]
+        assert stream["Resource"] == [f"{TABLE}/stream/*"]
