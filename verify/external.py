@@ -13,6 +13,7 @@ consumer's account, and only a probe as the consumer shows it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,7 +57,8 @@ def canonical_principal(entry: str, partition: str) -> str:
 @dataclass(frozen=True)
 class PolicySides:
     """What one region holds for readers in other accounts: the table's (or replica's) resource policy,
-    its stream's, the region's key policy and the key's grants."""
+    its stream's, the region's key policy and the key's grants. Each side's principals are read once: the
+    agreement check asks per declared principal, the probe on every attempt."""
 
     region: str
     partition: str
@@ -77,15 +79,19 @@ class PolicySides:
             )
         return found
 
+    @functools.cached_property
     def table_side(self) -> dict[str, list[str]]:
         return self._named(self.table_policy, TABLE_POLICY)
 
+    @functools.cached_property
     def stream_side(self) -> dict[str, list[str]]:
         return self._named(self.stream_policy, STREAM_POLICY)
 
+    @functools.cached_property
     def key_policy_side(self) -> dict[str, list[str]]:
         return self._named(self.key_policy, "key policy")
 
+    @functools.cached_property
     def grant_side(self) -> dict[str, list[str]]:
         """Grantees of another account (a grant names one principal; an account id means its root)."""
         found: dict[str, list[str]] = {}
@@ -99,8 +105,8 @@ class PolicySides:
 
 def _key_side(sides: PolicySides, declared: ExternalPrincipal) -> tuple[list[str], list[str]]:
     """(what lets it in on the key side, in the declared mode; what names it in the other mode)."""
-    by_policy = sides.key_policy_side().get(declared.principal, [])
-    by_grant = sides.grant_side().get(declared.principal, [])
+    by_policy = sides.key_policy_side.get(declared.principal, [])
+    by_grant = sides.grant_side.get(declared.principal, [])
     if declared.key_access == "grant":
         return by_grant, by_policy
     return by_policy, by_grant
@@ -112,7 +118,7 @@ def judge_agreement(sides: PolicySides, declared: Sequence[ExternalPrincipal], p
     a grant exists for it"); its stream's policy too when it reads the stream and there is one. A side
     that names it alone is a FAIL naming the principal, the missing side and the region. External
     principals nobody declared are the audit's (audit.other_account)."""
-    table_side, stream_side = sides.table_side(), sides.stream_side()
+    table_side, stream_side = sides.table_side, sides.stream_side
     found: list[Finding] = []
     for external in declared:
         check = principal_check(f"{prefix}{POLICIES_AGREE}", external.principal)

@@ -171,9 +171,9 @@ def _missing_here(sides: PolicySides | None, external: ExternalPrincipal, side: 
     if sides is None:
         return False
     if side == TABLE_POLICY:
-        return external.principal not in sides.table_side()
+        return external.principal not in sides.table_side
     if side == KEY_SIDE:
-        named = sides.grant_side() if external.key_access == "grant" else sides.key_policy_side()
+        named = sides.grant_side if external.key_access == "grant" else sides.key_policy_side
         return external.principal not in named
     return False
 
