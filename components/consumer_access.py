@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from access.arns import parse_principal_arn
 from access.errors import ConfigError
+from components.key_user import identity_policy_resource
 from components.validation import require_plain_or_output
 
 TOKEN = "encrypted-dynamodb:index:ConsumerAccess"  # noqa: S105 (a Pulumi type token, not a secret)
@@ -29,9 +30,9 @@ class ConsumerAccessArgs(TypedDict):
     """The identity policy JSON to attach (EncryptedTable.consumer_policies[principal_arn])."""
 
 
-def consumer_principal(principal_arn: object) -> tuple[str, str]:
-    """(kind, name) of the role or user the policy is attached to; ConfigError for an account, which has
-    nothing to attach a policy to (its administrators delegate to their own principals)."""
+def consumer_principal_kind(principal_arn: object) -> str:
+    """'role' or 'user': the kind of principal the policy is attached to; ConfigError for an account, which
+    has nothing to attach a policy to (its administrators delegate to their own principals)."""
     parsed = parse_principal_arn("principal_arn", principal_arn)
     if parsed.kind == "root":
         raise ConfigError(
@@ -40,7 +41,7 @@ def consumer_principal(principal_arn: object) -> tuple[str, str]:
             "attach the consumer policy to the principals they choose",
             "a role or user ARN of the consumer account",
         )
-    return parsed.kind, parsed.name
+    return parsed.kind
 
 
 class ConsumerAccess(pulumi.ComponentResource):
@@ -54,20 +55,16 @@ class ConsumerAccess(pulumi.ComponentResource):
     def __init__(self, name: str, args: ConsumerAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """opts.provider: a provider of the CONSUMER account; the children use it (they inherit it from this
         component), never the owner's default provider."""
-        kind, principal_name = consumer_principal(args.get("principal_arn"))  # before anything is registered
+        kind = consumer_principal_kind(args.get("principal_arn"))  # before anything is registered
         require_plain_or_output("policy", args.get("policy"), str, "an identity policy JSON string")
         super().__init__(TOKEN, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        # The path is not part of the name a role or user policy is attached by (RoleName / UserName).
-        self.attachment: aws.iam.RolePolicy | aws.iam.UserPolicy
-        if kind == "role":
-            self.attachment = aws.iam.RolePolicy(
-                f"{name}-policy", role=principal_name, policy=args["policy"], opts=child
-            )
-        else:
-            self.attachment = aws.iam.UserPolicy(
-                f"{name}-policy", user=principal_name, policy=args["policy"], opts=child
-            )
         self.principal_arn = pulumi.Output.from_input(args["principal_arn"])
+        self.attachment: aws.iam.RolePolicy | aws.iam.UserPolicy = identity_policy_resource(
+            f"{name}-policy",
+            kind,
+            self.principal_arn,
+            pulumi.Output.from_input(args["policy"]),
+            pulumi.ResourceOptions(parent=self),
+        )
         self.policy_name = self.attachment.name
         self.register_outputs({"principal_arn": self.principal_arn, "policy_name": self.policy_name})

@@ -59,13 +59,14 @@ class KeyUserArgs(TypedDict):
     """Whether the key policy delegates to IAM; 'iam-policy' mode is refused when false."""
 
 
-def _identity_policy_resource(
+def identity_policy_resource(
     name: str,
     kind: str | None,
     principal_arn: pulumi.Output[str],
     document: pulumi.Output[str],
     opts: pulumi.ResourceOptions,
 ) -> aws.iam.RolePolicy | aws.iam.UserPolicy:
+    """An inline policy on the role or user, attached by its name (a path is not part of RoleName/UserName)."""
     principal_name = principal_arn.apply(lambda arn: parse_principal_arn("principal_arn", arn).name)
     if kind == "role":
         return aws.iam.RolePolicy(name, role=principal_name, policy=document, opts=opts)
@@ -144,9 +145,7 @@ class KeyUser(pulumi.ComponentResource):
                     )
                 )
             )
-            return _identity_policy_resource(
-                f"{name}-table-access", spec.principal_kind, principal_arn, document, child
-            )
+            return identity_policy_resource(f"{name}-table-access", spec.principal_kind, principal_arn, document, child)
 
         if not spec.uses_key:
             # Access "none": no grant and no key statement, whatever the mode; only the paths' table rights.
@@ -199,7 +198,7 @@ class KeyUser(pulumi.ComponentResource):
                 )
 
             document = pulumi.Output.all(key_arn, table_arn, pulumi.Output.all(**replica_keys)).apply(render)
-            self.policy = _identity_policy_resource(
+            self.policy = identity_policy_resource(
                 f"{name}-policy", spec.principal_kind, principal_arn, document, child
             )
 

@@ -305,14 +305,11 @@ def external_key_statements(
     access level, the KMS data actions of that level only (EXTERNAL_ACCESS_KMS_ACTIONS: no DescribeKey, which
     carries no encryption context), through DynamoDB of this region, for this table of this account only
     (its encryption context: https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html)."""
-    by_access: dict[str, list[str]] = {}
-    for principal in principals:
-        by_access.setdefault(principal.access, []).append(principal.principal)
     return [
         {
             "Sid": SID_EXTERNAL_KEY_USE + _sid_part(access),
             "Effect": "Allow",
-            "Principal": {"AWS": arns[0] if len(arns) == 1 else arns},
+            "Principal": _aws_principal(arns),
             "Action": list(EXTERNAL_ACCESS_KMS_ACTIONS[access]),
             "Resource": "*",
             "Condition": {
@@ -323,8 +320,21 @@ def external_key_statements(
                 }
             },
         }
-        for access, arns in by_access.items()
+        for access, arns in _by_access(principals).items()
     ]
+
+
+def _by_access(principals: Sequence[ExternalPrincipalSpec]) -> dict[str, list[str]]:
+    """The principals' ARNs grouped by access level, in order: one statement per level."""
+    by_access: dict[str, list[str]] = {}
+    for principal in principals:
+        by_access.setdefault(principal.access, []).append(principal.principal)
+    return by_access
+
+
+def _aws_principal(arns: Sequence[str]) -> dict[str, Any]:
+    """A Principal element naming these AWS principals: one as a string, several as a list."""
+    return {"AWS": arns[0] if len(arns) == 1 else list(arns)}
 
 
 def table_resource_policy(*, table_arn: str, principals: Sequence[ExternalPrincipalSpec]) -> dict[str, Any]:
@@ -333,20 +343,17 @@ def table_resource_policy(*, table_arn: str, principals: Sequence[ExternalPrinci
     globaltables-security.html): per access level, its external principals may call that level's
     DynamoDB actions (ACCESS_TABLE_ACTIONS) on the table and its indexes, which a table's resource policy
     governs (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html)."""
-    by_access: dict[str, list[str]] = {}
-    for principal in principals:
-        by_access.setdefault(principal.access, []).append(principal.principal)
     return {
         "Version": POLICY_VERSION,
         "Statement": [
             {
                 "Sid": SID_EXTERNAL_TABLE_ACCESS + _sid_part(access),
                 "Effect": "Allow",
-                "Principal": {"AWS": arns[0] if len(arns) == 1 else arns},
+                "Principal": _aws_principal(arns),
                 "Action": list(ACCESS_TABLE_ACTIONS[access]),
                 "Resource": [table_arn, f"{table_arn}/index/*"],
             }
-            for access, arns in by_access.items()
+            for access, arns in _by_access(principals).items()
         ],
     }
 
@@ -363,7 +370,7 @@ def stream_resource_policy(*, stream_arn: str, principals: Sequence[ExternalPrin
             {
                 "Sid": SID_EXTERNAL_STREAM_READ,
                 "Effect": "Allow",
-                "Principal": {"AWS": arns[0] if len(arns) == 1 else arns},
+                "Principal": _aws_principal(arns),
                 "Action": list(STREAM_READ_ACTIONS),
                 "Resource": stream_arn,
             }

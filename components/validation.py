@@ -19,6 +19,7 @@ from access.arns import (
     PARTITION_OF_REGION,
     PRINCIPAL_KINDS,
     TABLE_NAME_PATTERN,
+    account_of,
     is_account_principal,
     parse_principal_arn,
     parse_table_arn,
@@ -717,7 +718,7 @@ def _external_principal(field_name: str, value: object, allow_accounts: bool) ->
             field_name, f"{value!r} is a wildcard: it would let in anyone it matches", EXTERNAL_PRINCIPAL_FORMS
         )
     if isinstance(value, str) and is_account_principal(value):
-        account = value if value.isdigit() else value.split(":")[4]
+        account = account_of(value) or value  # an account id is its own account
         if not allow_accounts:
             raise ConfigError(
                 field_name,

@@ -68,8 +68,6 @@ def _as_config_keys(field: str, external_keys: list[str] | None = None) -> str:
             return external_keys[int(entry["index"])]
         if field == "external_principals":
             return "externalReaders/externalWriters"
-        if field == "table_name":
-            return "tableName"
     return _ARGUMENT.sub(lambda found: _CONFIG_KEY_OF.get(found[0], found[0]), field)
 
 
