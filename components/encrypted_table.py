@@ -1,5 +1,6 @@
 """EncryptedTable: a customer-managed KMS key, its alias, and a DynamoDB table encrypted with it."""
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
@@ -404,8 +405,10 @@ class EncryptedTable(pulumi.ComponentResource):
 
         where = deploy_context(self)
 
+        @functools.cache
         def external_of(account_id: str) -> tuple[ExternalPrincipalSpec, ...]:
-            """The external principals, checked again now that the table's own account is known."""
+            """The external principals, checked again now that the table's own account is known (once: every
+            region's key, table and stream policy and the outputs ask)."""
             return validate_external_principals(
                 args, stream_enabled=table_spec.stream_view_type is not None, owner_account=account_id
             )
