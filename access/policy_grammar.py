@@ -40,6 +40,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from access.documents import aws_principals
+
 KEY_POLICY = "key policy"
 TABLE_POLICY = "table resource policy"
 IDENTITY_POLICY = "identity policy"
@@ -151,9 +153,8 @@ def _public(statement: Mapping[str, Any]) -> bool:
     """Does this statement grant public access as DynamoDB's block public access reads it (conservatively)?"""
     if statement.get("Effect") != "Allow":
         return False
-    principal = statement.get("Principal")
-    aws = principal.get("AWS") if isinstance(principal, Mapping) else None
-    if principal != "*" and not (aws == "*" or (isinstance(aws, list) and "*" in aws)):
+    # An Allow to "*", or with NotPrincipal (everyone but the named: access.analyzers reads it as open too).
+    if "NotPrincipal" not in statement and "*" not in aws_principals(statement.get("Principal")):
         return False
     condition = statement.get("Condition")
     for operator, tests in condition.items() if isinstance(condition, Mapping) else ():

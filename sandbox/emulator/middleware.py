@@ -157,9 +157,10 @@ class KmsEnforcement:
                 accesses = table_actions(call.operation, call.params)
             except ValueError as unreadable:  # a statement or a request whose tables cannot be read
                 return self._refuse(start_response, ValidationError(str(unreadable)), call.service.signing_name)
-        account = self._account(caller, call, accesses, admitted.region)
-        if isinstance(account, AwsError):
-            return self._refuse(start_response, account, call.service.signing_name)
+        served = self._account(caller, call, accesses, admitted.region)
+        if isinstance(served, AwsError):
+            return self._refuse(start_response, served, call.service.signing_name)
+        account, named = served
         environ[ACCOUNT_ENVIRON] = account
         authority = self.authority.of(account, admitted.region)
         if call.service.name == "dynamodb" and call.operation in DATA_PLANE_OPERATIONS:
@@ -178,7 +179,7 @@ class KmsEnforcement:
             if verdict is Verdict.AUTHORIZED:
                 environ[AUTHORIZED_ENVIRON] = self.token
             elif account != caller.account_id:  # never left to moto's check across accounts
-                return self._refuse(start_response, self._foreign(caller, call, account), call.service.signing_name)
+                return self._refuse(start_response, self._foreign(caller, call, named), call.service.signing_name)
         if call.service.name == "dynamodb" and call.operation == "DescribeTable":
             return self._describe_table(environ, start_response, call.params, authority)
 
@@ -187,20 +188,24 @@ class KmsEnforcement:
             self.authority.record_change()
         return response
 
-    def _account(self, caller: Caller, call: Call, accesses: list[TableAccess], region: str) -> str | AwsError:
-        """The account that serves the call (the caller's, or the one its resource's ARN names), or the refusal."""
+    def _account(
+        self, caller: Caller, call: Call, accesses: list[TableAccess], region: str
+    ) -> tuple[str, str] | AwsError:
+        """The account that serves the call (the caller's, or the one its resource's ARN names) and what a
+        refusal names as the resource (that ARN; the account when no ARN names it), or the refusal."""
         if call.service.name == "dynamodbstreams" and call.operation == "GetRecords":
             # A shard iterator names no account: it is the stream owner's, whoever asked for it.
             iterator = call.params.get("ShardIterator")
             found = iterator_account(self.authority.served_accounts, region, str(iterator or ""))
-            return found or caller.account_id
+            account = found or caller.account_id
+            return account, account
         try:
-            account, _ = resource_account(call, caller.account_id, [a.table for a in accesses])
-        except ForeignResourceError as foreign:
-            return self._foreign(caller, call, foreign.resource)
+            account, foreign = resource_account(call, caller.account_id, [a.table for a in accesses])
+        except ForeignResourceError as refused:
+            return self._foreign(caller, call, refused.resource)
         if account not in self.authority.served_accounts:
-            return self._foreign(caller, call, account)
-        return account
+            return self._foreign(caller, call, foreign or account)
+        return account, foreign or account
 
     @staticmethod
     def _foreign(caller: Caller, call: Call, resource: str) -> AwsError:

@@ -95,3 +95,37 @@ def test_a_public_policy_is_refused_on_a_stream_and_at_create_table(aws: Emulato
     with pytest.raises(ClientError) as on_stream:
         dynamodb.put_resource_policy(ResourceArn=streamed["LatestStreamArn"], Policy=public)
     assert on_stream.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_not_principal_allow_is_public_and_refused(aws: Emulator, owner: Owner) -> None:
+    # An Allow with NotPrincipal lets in everyone but the named (the IAM Principal element page): as public as
+    # "*", and refused under the same rule, unless a trusted condition key keeps it to one account.
+    owner.allow_in_key_policy("*")
+    everyone_but = {
+        "Effect": "Allow",
+        "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "dynamodb:GetItem",
+        "Resource": owner.table_arn,
+    }
+    with pytest.raises(ClientError) as refused:
+        put(owner, owner.table_arn, everyone_but)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "public access" in refused.value.response["Error"]["Message"]
+    third = aws.client("dynamodb", aws.session(THIRD_PROFILE))
+    with pytest.raises(ClientError) as out:
+        third.get_item(TableName=owner.table_arn, Key={"orderId": ITEM["orderId"]})
+    assert out.value.response["Error"]["Code"] == "AccessDeniedException"
+    put(
+        owner,
+        owner.table_arn,
+        {**everyone_but, "Condition": {"StringEquals": {"aws:PrincipalAccount": CONSUMER_ACCOUNT_ID}}},
+    )
+
+
+def test_a_call_across_accounts_the_emulator_does_not_serve_names_the_resource_arn(aws: Emulator) -> None:
+    # AWS names the resource in an access-denied message (IAM troubleshoot_access-denied), never an account id.
+    unserved = "arn:aws:dynamodb:us-east-1:999988887777:table/elsewhere"
+    with pytest.raises(ClientError) as refused:
+        reader(aws).get_item(TableName=unserved, Key={"orderId": {"S": "1"}})
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"on resource: {unserved} " in refused.value.response["Error"]["Message"]
