@@ -17,3 +17,7 @@ PARTITION = "aws"
 CONSUMER_ACCOUNT_ID = "444455556666"
 CONSUMER_PROFILE = "sandbox-consumer"
 CONSUMER_ROLE_NAME = "external-reader"
+
+# The request header moto serves a request's account from (BaseResponse.get_current_account, before the
+# access key): only the enforcement layer sets it, after authorization; a client's is replaced.
+MOTO_ACCOUNT_HEADER = "x-moto-account-id"

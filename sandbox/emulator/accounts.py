@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from access.kms_dynamodb import STREAM_READ_ACTIONS
 from access.operations import DATA_PLANE_OPERATIONS, PARTIQL_OPERATIONS
 from sandbox.emulator.requests import Call
 
@@ -29,7 +30,7 @@ CROSS_ACCOUNT_OPERATIONS: Mapping[str, frozenset[str]] = {
     # The item operations (the catalogue's data plane less PartiQL, whose statements the sandbox serves in
     # the caller's account only: docs/enforcement.md, "Several accounts").
     "dynamodb": DATA_PLANE_OPERATIONS - PARTIQL_OPERATIONS,
-    "dynamodbstreams": frozenset({"DescribeStream", "GetShardIterator", "GetRecords"}),
+    "dynamodbstreams": frozenset(action.split(":", 1)[1] for action in STREAM_READ_ACTIONS),
     "kms": frozenset({"DescribeKey", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext"}),
 }
 # The services whose calls may name another account's resource; IAM and STS are the caller's account's.

@@ -43,6 +43,7 @@ from typing import Any
 
 from access.evaluator import Decision
 from access.kms_dynamodb import DATA_PLANE_OPERATIONS, USABLE_KEY_STATE
+from sandbox.emulator.account import MOTO_ACCOUNT_HEADER
 from sandbox.emulator.accounts import ForeignResourceError, resource_account
 from sandbox.emulator.actions import TableAccess, changes_key_access, table_actions
 from sandbox.emulator.answers import call, send
@@ -82,7 +83,7 @@ AUTHORIZED_HEADER = "X-Sandbox-Authorized"
 # (BaseResponse.get_current_account). AWS ignores a header it does not know, so a client's is not
 # refused: it is replaced, on every request passed on, by the account the layer decided for (its
 # value was covered by the signature check, made on the request as the client sent it).
-ACCOUNT_ENVIRON = "HTTP_X_MOTO_ACCOUNT_ID"
+ACCOUNT_ENVIRON = "HTTP_" + MOTO_ACCOUNT_HEADER.upper().replace("-", "_")  # as WSGI names the header
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -61,6 +61,7 @@ from access.kms_dynamodb import (
     USABLE_KEY_STATE,
 )
 from access.operations import ITEM_WRITE_OPERATIONS, PARTIQL_OPERATIONS
+from sandbox.emulator.account import MOTO_ACCOUNT_HEADER
 from sandbox.emulator.answers import Answer, call, send
 from sandbox.emulator.decisions import Authority
 from sandbox.emulator.errors import (
@@ -153,7 +154,7 @@ class Replication:
         signed = read_authorization(environ) if prefix in (DYNAMODB_TARGET, KMS_TARGET) else None
         # Global tables and key replicas are the deployer's account's: a request the enforcement serves in
         # another account (its x-moto-account-id, which only the enforcement sets) is moto's alone.
-        served_elsewhere = header(environ, "x-moto-account-id") not in (None, self.account_id)
+        served_elsewhere = header(environ, MOTO_ACCOUNT_HEADER) not in (None, self.account_id)
         if signed is None or served_elsewhere:
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
