@@ -197,14 +197,7 @@ def test_the_verifiers_own_policy_is_enough(
     # A user holding only the document `python -m verify --print-policy` prints runs every check,
     # the canary, the probe and the audit.
     _out, path = deployed
-    assert main(["--outputs", str(path), "--print-policy"]) == 0
-    policy = capsys.readouterr().out
-    iam = emulator.client("iam")
-    iam.create_user(UserName="verifier")
-    iam.put_user_policy(UserName="verifier", PolicyName="verify", PolicyDocument=policy)
-    key = iam.create_access_key(UserName="verifier")["AccessKey"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    _become_holder_of_the_printed_policy(emulator, monkeypatch, capsys, path, "verifier")
     code = main(["--outputs", str(path), "--max-wait", "5"])
     report = capsys.readouterr()
     assert code == 0, report.out + report.err
@@ -221,15 +214,22 @@ def test_the_verifiers_own_policy_is_enough_for_the_audit_of_a_streamed_table(
         TableName=out[contract.TABLE_NAME],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
     )
-    assert main(["--outputs", str(path), "--print-policy"]) == 0
-    policy = capsys.readouterr().out
-    iam = emulator.client("iam")
-    iam.create_user(UserName="stream-auditor")
-    iam.put_user_policy(UserName="stream-auditor", PolicyName="verify", PolicyDocument=policy)
-    key = iam.create_access_key(UserName="stream-auditor")["AccessKey"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    _become_holder_of_the_printed_policy(emulator, monkeypatch, capsys, path, "stream-auditor")
     code = main(["--outputs", str(path), "--audit"])
     report = capsys.readouterr()
     assert code == 0, report.out + report.err
     assert "FAIL" not in report.out
+
+
+def _become_holder_of_the_printed_policy(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], path: Any, user: str
+) -> None:
+    """Run on as a new user holding only the document `python -m verify --print-policy` prints."""
+    assert main(["--outputs", str(path), "--print-policy"]) == 0
+    policy = capsys.readouterr().out
+    iam = emulator.client("iam")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="verify", PolicyDocument=policy)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
