@@ -229,6 +229,33 @@ STREAM_READ_ACTIONS: tuple[str, ...] = tuple(
 GLOBAL_TABLE_VERSION = "2019.11.21"
 INACCESSIBLE_STATUS = "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
 
+# -- key-loss protection (issue 20) ----------------------------------------------------------------
+# The calls that make a key unusable, or its material unrecoverable, denied in the key policy to every
+# principal but the named break-glass ones (https://docs.aws.amazon.com/kms/latest/developerguide/
+# deleting-keys.html: "Deleting an AWS KMS key is destructive and potentially dangerous ... you can use
+# a key policy to ... deny ScheduleKeyDeletion"; enabling-keys.html: a disabled key "cannot be used in any
+# cryptographic operation"; importing-keys-delete-key-material.html: DeleteImportedKeyMaterial makes a key
+# with imported material unusable at once). Denied whatever origin the key has: a deny of a call that
+# cannot apply costs nothing, and a key's origin is not ours to assume.
+KEY_LOSS_ACTIONS: tuple[str, ...] = ("kms:DeleteImportedKeyMaterial", "kms:DisableKey", "kms:ScheduleKeyDeletion")
+# A key policy that nobody can change again is a lost key too: PutKeyPolicy with the lockout safety check
+# bypassed (condition key kms:BypassPolicyLockoutSafetyCheck, conditions-kms.html) is denied to all but
+# the break-glass principals. PutKeyPolicy itself stays with the administrators: `pulumi up` needs it, and
+# KMS refuses a policy that would lock its caller out (key-policy-default.html#prevent-unmanageable-key).
+LOCKOUT_BYPASS_ACTION = "kms:PutKeyPolicy"
+LOCKOUT_BYPASS_CONDITION_KEY = "kms:BypassPolicyLockoutSafetyCheck"
+SID_KEY_LOSS_PROTECTION = "DenyKeyLossExceptBreakGlass"
+SID_KEY_LOSS_MFA = "DenyKeyLossWithoutMfa"
+SID_LOCKOUT_BYPASS = "DenyLockoutBypassExceptBreakGlass"
+MFA_CONDITION_KEY = "aws:MultiFactorAuthPresent"
+# ScheduleKeyDeletion PendingWindowInDays: a protected key waits the longest AWS allows.
+MAX_DELETION_WINDOW_DAYS = DELETION_WINDOW_DAYS[1]
+# A table whose key stays disabled or pending deletion: "If the table remains inaccessible for more than
+# seven days, DynamoDB archives the table" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+# encryption.usagenotes.html, "Inaccessible tables"; SSEDescription.InaccessibleEncryptionDateTime is the
+# moment it became inaccessible).
+INACCESSIBLE_TABLE_ARCHIVE_DAYS = 7
+
 # -- what DynamoDB sends to KMS -----------------------------------------------------------------
 CONTEXT_TABLE_NAME = "aws:dynamodb:tableName"
 CONTEXT_SUBSCRIBER_ID = "aws:dynamodb:subscriberId"

@@ -109,3 +109,22 @@ EXTERNAL_EXPECTED_ACCESS = "expectedAccess"
 EXTERNAL_CONSUMER_POLICY = "consumerPolicy"
 # EXTERNAL_KEY_ACCESS_MODES ("key-policy", "grant"): access.kms_dynamodb's, imported above.
 FOR_EXTERNAL = (EXTERNAL_PRINCIPALS,)
+
+# -- key-loss protection (issue 20) --------------------------------------------------------------
+# {"breakGlass": [<role/user ARN, or the account root's>, ...], "requireMfa": <bool>,
+#  "deletionWindowDays": <int>,
+#  "alarms": [{"region": ..., "keyArn": <that region's key>, "topicArn": <the SNS topic the rules
+#              target>, "rules": {<kind>: <EventBridge rule name>, ...}}, ...]}
+# One "alarms" entry per key region (the primary first); the kinds are access.key_protection.ALARM_KINDS.
+# Absent when the stack does not protect its keys (the verifier then judges no protection; the
+# policy pack advises it).
+KEY_PROTECTION = "keyProtection"
+PROTECTION_BREAK_GLASS = "breakGlass"
+PROTECTION_REQUIRE_MFA = "requireMfa"
+PROTECTION_DELETION_WINDOW = "deletionWindowDays"
+PROTECTION_ALARMS = "alarms"
+ALARM_REGION = "region"
+ALARM_KEY_ARN = "keyArn"
+ALARM_TOPIC_ARN = "topicArn"
+ALARM_RULES = "rules"
+FOR_KEY_PROTECTION = (KEY_PROTECTION,)
