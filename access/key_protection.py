@@ -121,6 +121,18 @@ def key_alarm_events(kind: str, key_arn: str) -> list[dict[str, Any]]:
 
 
 # -- who may still lose the key -------------------------------------------------------------------------
+# The administrator nobody named: a role of the key's account that no key policy names (so only the
+# account's IAM, through the root delegation, or a policy's wildcard could empower it). Judging it with
+# the worst-case identity policy finds every path that does not depend on a name.
+UNNAMED_ADMINISTRATOR_ROLE = "encrypted-dynamodb-unnamed-administrator"
+
+
+def unnamed_administrator(key_arn: str) -> str:
+    """The ARN of the hypothetical administrator of the key's account that no policy names."""
+    partition, account = key_arn.split(":")[1], key_arn.split(":")[4]
+    return f"arn:{partition}:iam::{account}:role/{UNNAMED_ADMINISTRATOR_ROLE}"
+
+
 def _anything_kms(policy_name: str) -> NamedPolicy:
     """The widest identity policy an administrator of the account could hold on keys."""
     return NamedPolicy(
