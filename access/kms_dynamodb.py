@@ -250,10 +250,11 @@ SID_LOCKOUT_BYPASS = "DenyLockoutBypassExceptBreakGlass"
 MFA_CONDITION_KEY = "aws:MultiFactorAuthPresent"
 # ScheduleKeyDeletion PendingWindowInDays: a protected key waits the longest AWS allows.
 MAX_DELETION_WINDOW_DAYS = DELETION_WINDOW_DAYS[1]
-# A table whose key stays disabled or pending deletion: "If the table remains inaccessible for more than
-# seven days, DynamoDB archives the table" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
-# encryption.usagenotes.html, "Inaccessible tables"; SSEDescription.InaccessibleEncryptionDateTime is the
-# moment it became inaccessible).
+# A table whose key stays disabled or pending deletion: "DynamoDB will initiate the table archival process
+# when table's AWS KMS key remains inaccessible for more than seven days from this date" (DynamoDB API
+# reference, https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_SSEDescription.html,
+# InaccessibleEncryptionDateTime; ArchivalSummary: "archived due to the table's AWS KMS key being
+# inaccessible for more than seven days").
 INACCESSIBLE_TABLE_ARCHIVE_DAYS = 7
 
 # -- what DynamoDB sends to KMS -----------------------------------------------------------------
