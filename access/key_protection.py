@@ -18,9 +18,9 @@ Sources:
 - KMS CloudTrail records name the key in `resources[].ARN` (https://docs.aws.amazon.com/kms/latest/
   developerguide/logging-using-cloudtrail.html examples).
 - Detecting use of a key pending deletion: https://docs.aws.amazon.com/kms/latest/developerguide/
-  deleting-keys-creating-cloudwatch-alarm.html (the failed request's error message ends "is pending
-  deletion."; AWS's recipe matches it in CloudTrail logs, the rule here matches the same record in
-  EventBridge).
+  deleting-keys-creating-cloudwatch-alarm.html (the failed request's error message is "Key ARN is pending
+  deletion"; AWS's recipe matches it in CloudTrail logs delivered to CloudWatch Logs, the rule here matches
+  the same CloudTrail record as EventBridge delivers it).
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ ENDANGERING_EVENT_NAMES: tuple[str, ...] = (
     "RetireGrant",
     "RevokeGrant",
 )
-PENDING_DELETION_ERROR_SUFFIX = "is pending deletion."
+# The error a cryptographic call on a key pending deletion is refused with: "Key ARN is pending deletion"
+# (deleting-keys-creating-cloudwatch-alarm.html); matched with a trailing wildcard, punctuation or not.
+PENDING_DELETION_ERROR = "is pending deletion"
 # Rule states (EventBridge PutRule State): what each alarm rule must be in to see its events.
 RULE_ENABLED = "ENABLED"
 RULE_ENABLED_WITH_READ_ONLY = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
@@ -85,7 +87,7 @@ def key_alarm_patterns(key_arn: str) -> dict[str, dict[str, Any]]:
             "detail-type": [CLOUDTRAIL_API_CALL],
             "detail": {
                 "eventSource": [KMS_EVENT_SERVICE],
-                "errorMessage": [{"wildcard": f"*{key_arn} {PENDING_DELETION_ERROR_SUFFIX}"}],
+                "errorMessage": [{"wildcard": f"*{key_arn} {PENDING_DELETION_ERROR}*"}],
             },
         },
     }
@@ -114,7 +116,7 @@ def key_alarm_events(kind: str, key_arn: str) -> list[dict[str, Any]]:
             **record,
             "eventName": "Decrypt",
             "errorCode": "KMSInvalidStateException",
-            "errorMessage": f"{key_arn} {PENDING_DELETION_ERROR_SUFFIX}",
+            "errorMessage": f"{key_arn} {PENDING_DELETION_ERROR}.",
         }
         return [{**envelope, "detail-type": CLOUDTRAIL_API_CALL, "resources": [], "detail": failed}]
     raise ValueError(f"unknown alarm kind {kind!r}; one of {', '.join(ALARM_KINDS)}")
