@@ -13,8 +13,11 @@ Sources:
 - KMS events in EventBridge: https://docs.aws.amazon.com/kms/latest/developerguide/kms-events.html ("KMS CMK
   Deletion", source aws.kms, the key's ARN in `resources`) and CloudTrail API calls delivered as
   "AWS API Call via CloudTrail" (https://docs.aws.amazon.com/eventbridge/latest/userguide/
-  eb-service-event-cloudtrail.html); read-only management events (a failed Decrypt of a key pending
-  deletion is one) reach a rule only in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (same page).
+  eb-service-event-cloudtrail.html); a rule ENABLED "matches events against the rule, except for
+  read-only AWS management events delivered through CloudTrail", ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS
+  matches those too (https://docs.aws.amazon.com/eventbridge/latest/userguide/
+  eb-service-event-cloudtrail-management.html): a refused Decrypt of a key pending deletion is a
+  read-only management event (CloudTrail readOnly true), so its rule needs that state.
 - KMS CloudTrail records name the key in `resources[].ARN` (https://docs.aws.amazon.com/kms/latest/
   developerguide/logging-using-cloudtrail.html examples).
 - Detecting use of a key pending deletion: https://docs.aws.amazon.com/kms/latest/developerguide/
