@@ -16,7 +16,10 @@ Sources:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
 
 from access import operations
 from access.documents import action_matches
@@ -210,6 +213,12 @@ RESOURCE_POLICY_MAX_BYTES = 20 * 1024
 # cannot exceed 10,240 characters", "User policy size cannot exceed 2,048 characters"): what a consumer
 # account's inline policy for an external principal (ConsumerAccess) must fit in.
 INLINE_POLICY_MAX_CHARACTERS: dict[str, int] = {"role": 10_240, "user": 2_048}
+# The same page on customer managed policies: a policy document holds at most 6,144 characters ("IAM does
+# not count white space when calculating the size of a policy against this quota"), and "Managed policies
+# attached to an IAM role" / "... to an IAM user": 10 by default (a quota increase raises it to 20). What
+# the verifier's own rights are split into (verify.permissions.managed_policy_documents).
+MANAGED_POLICY_MAX_CHARACTERS = 6_144
+MANAGED_POLICIES_PER_IDENTITY = 10
 # How an external principal's key use is allowed: a statement of each region's key policy, or a grant.
 EXTERNAL_KEY_ACCESS_MODES = ("key-policy", "grant")
 # The stream reads a table's stream resource policy allows: every DynamoDB Streams action on the stream
@@ -257,6 +266,46 @@ MAX_DELETION_WINDOW_DAYS = DELETION_WINDOW_DAYS[1]
 # inaccessible for more than seven days").
 INACCESSIBLE_TABLE_ARCHIVE_DAYS = 7
 
+# -- provisioned capacity under auto scaling; global tables (issue 20) ------------------------------
+# "A global table must have throughput capacity configured one of two ways: On-demand capacity mode ...
+# Provisioned capacity mode with auto scaling" (https://docs.aws.amazon.com/amazondynamodb/latest/
+# developerguide/V2globaltables_reqs_bestpractices.html). DynamoDB refuses a replica of a PROVISIONED
+# table whose write capacity (and each global secondary index's) has no Application Auto Scaling target
+# and target-tracking policy, with these messages (UpdateTable ReplicaUpdates Create, ValidationException).
+GLOBAL_TABLE_WRITE_CAPACITY_ERROR = "Table write capacity should either be Pay-Per-Request or AutoScaled."
+GLOBAL_TABLE_INDEX_WRITE_CAPACITY_ERROR = "GSI write capacity should either be Pay-Per-Request or AutoScaled."
+# Application Auto Scaling's names for a table's and a global secondary index's capacity
+# (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html:
+# ServiceNamespace "dynamodb"; ResourceId "table/my-table", "table/my-table/index/my-table-index";
+# ScalableDimension dynamodb:table:ReadCapacityUnits ... dynamodb:index:WriteCapacityUnits) and the
+# target-tracking metric of each capacity (API_PredefinedMetricSpecification.html).
+AUTOSCALING_NAMESPACE = "dynamodb"
+AUTOSCALING_POLICY_TYPE = "TargetTrackingScaling"
+CAPACITY_KINDS = ("write", "read")
+SCALABLE_DIMENSIONS: Mapping[tuple[str, str], str] = MappingProxyType(
+    {
+        ("table", "write"): "dynamodb:table:WriteCapacityUnits",
+        ("table", "read"): "dynamodb:table:ReadCapacityUnits",
+        ("index", "write"): "dynamodb:index:WriteCapacityUnits",
+        ("index", "read"): "dynamodb:index:ReadCapacityUnits",
+    }
+)
+UTILIZATION_METRICS: Mapping[str, str] = MappingProxyType(
+    {"write": "DynamoDBWriteCapacityUtilization", "read": "DynamoDBReadCapacityUtilization"}
+)
+# "You can set the auto scaling target utilization values between 20% and 90% for your read and write
+# capacity" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/AutoScaling.html).
+TARGET_UTILIZATION_PERCENT = (20, 90)
+# RegisterScalableTarget MinCapacity / MaxCapacity are Integers; "For all other resources [than those
+# listed, DynamoDB not among them], the minimum value allowed is 1" (API_RegisterScalableTarget.html).
+AUTOSCALING_CAPACITY_UNITS = (1, 2**31 - 1)
+
+
+def autoscaling_resource_id(table_name: str, index_name: str | None = None) -> str:
+    """The Application Auto Scaling ResourceId of a table, or of one of its global secondary indexes."""
+    return f"table/{table_name}" if index_name is None else f"table/{table_name}/index/{index_name}"
+
+
 # -- what DynamoDB sends to KMS -----------------------------------------------------------------
 CONTEXT_TABLE_NAME = "aws:dynamodb:tableName"
 CONTEXT_SUBSCRIBER_ID = "aws:dynamodb:subscriberId"
@@ -275,3 +324,9 @@ def dynamodb_via_service(region: str) -> str:
     service endpoints in aws-cn end in `.amazonaws.com.cn`.
     """
     return f"dynamodb.{region}.amazonaws.com"
+
+
+def iam_policy_characters(document: Mapping[str, Any]) -> int:
+    """A policy document's size as IAM counts it against these quotas: its characters as JSON, white space
+    not counted (inside strings neither: IAM's sentence names no exception)."""
+    return sum(1 for character in json.dumps(document, ensure_ascii=False) if not character.isspace())
