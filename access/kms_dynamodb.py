@@ -256,6 +256,9 @@ LOCKOUT_BYPASS_CONDITION_KEY = "kms:BypassPolicyLockoutSafetyCheck"
 SID_KEY_LOSS_PROTECTION = "DenyKeyLossExceptBreakGlass"
 SID_KEY_LOSS_MFA = "DenyKeyLossWithoutMfa"
 SID_LOCKOUT_BYPASS = "DenyLockoutBypassExceptBreakGlass"
+# With MFA required, the bypass without MFA is denied in a statement of its own: a deny's conditions are
+# ANDed, and PutKeyPolicy itself (no bypass) must stay open to `pulumi up` without MFA.
+SID_LOCKOUT_BYPASS_MFA = "DenyLockoutBypassWithoutMfa"
 MFA_CONDITION_KEY = "aws:MultiFactorAuthPresent"
 # ScheduleKeyDeletion PendingWindowInDays: a protected key waits the longest AWS allows.
 MAX_DELETION_WINDOW_DAYS = DELETION_WINDOW_DAYS[1]
