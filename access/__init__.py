@@ -21,4 +21,6 @@ Its modules, every one:
 - analyzers:      checks on whole documents (wildcard principals, unscoped key use, broad kms)
 - evaluator:      the IAM/KMS authorization decision (its public functions)
 - compiled:       documents compiled once and cached by content, on which the evaluator decides
+- key_protection: key-loss protection: who may still make a key unusable, the alarm rules' patterns
+- event_patterns: EventBridge event patterns, matched as EventBridge matches them
 """
