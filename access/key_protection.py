@@ -5,6 +5,7 @@ that report anyone trying.
   bypassing the lockout check) a principal could make, judged by the evaluator as KMS decides: the key
   policy and, at worst, an identity policy allowing kms:* (any administrator the account's IAM may
   empower), with MFA present (the strongest caller a policy can meet). An empty answer is the promise.
+  `key_loss_decisions` gives every decision, refusals too: whether a Deny refused a call, or nothing allowed it.
 - `key_alarm_patterns`: the EventBridge event patterns of the rules that report, for one key, the
   CloudTrail API calls that endanger it, its deletion, and its use while pending deletion. The component
   writes them; the verifier checks that a live rule matches the events they name (`key_alarm_events`).
@@ -146,7 +147,7 @@ def _anything_kms(policy_name: str) -> NamedPolicy:
     )
 
 
-def key_loss_exposure(
+def key_loss_decisions(
     key_policy: Mapping[str, Any],
     *,
     key_arn: str,
@@ -154,8 +155,9 @@ def key_loss_exposure(
     identity_policies: Sequence[NamedPolicy] | None = None,
     mfa: bool = True,
 ) -> dict[str, Decision]:
-    """The key-loss calls principal_arn (of the key's account) may make on the key, each with the decision
-    that allowed it; empty when the key policy protects the key from it.
+    """The decision on each key-loss call principal_arn (of the key's account) could make on the key, by
+    label (the action; the lockout bypass as "kms:PutKeyPolicy (kms:BypassPolicyLockoutSafetyCheck=true)").
+    A refusal says whether a Deny refused it (Decision.statement) or nothing allowed it.
 
     identity_policies: the principal's own; None judges the worst case, an identity policy allowing kms:*.
     mfa: judge a caller signed in with MFA (True, the worst case) or without.
@@ -167,7 +169,7 @@ def key_loss_exposure(
         context["aws:MultiFactorAuthAge"] = "0"
     calls: list[tuple[str, dict[str, str]]] = [(action, context) for action in KEY_LOSS_ACTIONS]
     calls.append((LOCKOUT_BYPASS_ACTION, {**context, LOCKOUT_BYPASS_CONDITION_KEY: "true"}))
-    exposed: dict[str, Decision] = {}
+    decisions: dict[str, Decision] = {}
     for action, request_context in calls:
         request = Request(
             principal_arn=principal_arn,
@@ -176,8 +178,23 @@ def key_loss_exposure(
             account_id=account,
             context=request_context,
         )
-        decision = authorize_kms(request, key_policy, policies)
-        if decision.allowed:
-            label = action if action != LOCKOUT_BYPASS_ACTION else f"{action} ({LOCKOUT_BYPASS_CONDITION_KEY}=true)"
-            exposed[label] = decision
-    return exposed
+        label = action if action != LOCKOUT_BYPASS_ACTION else f"{action} ({LOCKOUT_BYPASS_CONDITION_KEY}=true)"
+        decisions[label] = authorize_kms(request, key_policy, policies)
+    return decisions
+
+
+def key_loss_exposure(
+    key_policy: Mapping[str, Any],
+    *,
+    key_arn: str,
+    principal_arn: str,
+    identity_policies: Sequence[NamedPolicy] | None = None,
+    mfa: bool = True,
+) -> dict[str, Decision]:
+    """The key-loss calls principal_arn (of the key's account) may make on the key, each with the decision
+    that allowed it; empty when the key policy protects the key from it. Arguments as key_loss_decisions.
+    """
+    decisions = key_loss_decisions(
+        key_policy, key_arn=key_arn, principal_arn=principal_arn, identity_policies=identity_policies, mfa=mfa
+    )
+    return {label: decision for label, decision in decisions.items() if decision.allowed}
