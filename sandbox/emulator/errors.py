@@ -49,6 +49,14 @@ class AccessDeniedError(AwsError):
     query_status = 403
 
 
+class AuthorizationError(AwsError):
+    """SNS's own name for an access denial: AuthorizationError, HTTP 403 (the SNS API reference's errors of every
+    topic call, and botocore's model, AuthorizationErrorException)."""
+
+    code = "AuthorizationError"
+    status = 403
+
+
 class ValidationError(AwsError):
     """DynamoDB's answer to a request it cannot take: a key disabled or pending deletion, a statement not understood."""
 

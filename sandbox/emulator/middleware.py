@@ -53,6 +53,8 @@ from sandbox.emulator.errors import (
     CORAL_ERROR_PREFIX,
     DYNAMODB_ERROR_PREFIX,
     INVALID_TOKEN,
+    AccessDeniedError,
+    AuthorizationError,
     AwsError,
     ExpiredTokenError,
     IncompleteSignatureError,
@@ -143,6 +145,8 @@ class KmsEnforcement:
 
     def _refuse(self, start_response: Callable[..., Any], error: AwsError, signing_name: str) -> list[bytes]:
         protocol = protocol_of(signing_name)
+        if signing_name == "sns" and isinstance(error, AccessDeniedError):
+            error = AuthorizationError(error.message)  # SNS names a denial its own way
         prefix = ""
         if signing_name == "dynamodb":
             prefix = CORAL_ERROR_PREFIX if error.coral else DYNAMODB_ERROR_PREFIX

@@ -1,13 +1,19 @@
 """What a request to the emulator is, read as AWS reads it, or why it is refused before anything is decided.
 
-The emulator serves the five services the sandbox models, at POST / as their SDKs and the
+The emulator serves the services the sandbox models, at POST / as their SDKs and the
 AWS CLI call them:
-- DynamoDB, DynamoDB Streams and KMS, JSON protocol: X-Amz-Target `<prefix>.<Operation>`
-  with the service's own prefix (`DynamoDB_20120810`, `DynamoDBStreams_20120810`,
-  `TrentService`) and one of its operations, both exactly (AWS answers anything else
-  UnknownOperationException), signed for the service's signing name (`dynamodb`, `kms`),
-  with a JSON object as the body;
-- IAM and STS, query protocol: a form body carrying one Action among the service's operations.
+- DynamoDB, DynamoDB Streams, KMS, EventBridge and Application Auto Scaling, JSON protocol:
+  X-Amz-Target `<prefix>.<Operation>` with the service's own prefix (`DynamoDB_20120810`,
+  `DynamoDBStreams_20120810`, `TrentService`, `AWSEvents`, `AnyScaleFrontendService`) and one
+  of its operations, both exactly (AWS answers anything else UnknownOperationException), signed
+  for the service's signing name (`dynamodb`, `kms`, `events`, `application-autoscaling`), with
+  a JSON object as the body;
+- IAM, STS and SNS, query protocol: a form body carrying one Action among the service's operations.
+
+EventBridge, SNS and Application Auto Scaling are served for the key-loss alarms (an EventBridge
+rule per key region targeting an SNS topic) and for provisioned global tables (their write
+auto scaling, which DynamoDB requires before it adds a replica): moto serves them, and the layer
+leaves their authorization to moto's own identity check (rules.py maps none of them).
 
 moto is lenient where AWS is not, and what moto runs is what the layer must judge: it
 takes the text after the target's last dot; before the target it reads an `Action` from a
@@ -38,7 +44,7 @@ from sandbox.emulator.errors import JSON, QUERY, SerializationError, UnknownOper
 from sandbox.emulator.signatures import header
 
 # The services the emulator serves, by botocore name.
-SERVED = ("dynamodb", "dynamodbstreams", "kms", "iam", "sts")
+SERVED = ("dynamodb", "dynamodbstreams", "kms", "iam", "sts", "events", "sns", "application-autoscaling")
 JSON_CONTENT_TYPES = ("application/x-amz-json-1.0", "application/x-amz-json-1.1")
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 NOT_SERVED = "the sandbox emulator serves only POST / for " + ", ".join(SERVED)

@@ -155,6 +155,89 @@ def needs(call: Call, place: Place) -> list[Need] | None:
     if name == "sts" and operation == "AssumeRole":
         role = _text(params, "RoleArn")
         return [AssumeRole(role)] if role else None
+    if name == "events":
+        return _events(operation, params, place)
+    if name == "sns":
+        return _sns(operation, params, place)
+    if name == "application-autoscaling" and operation in _SCALING_OPERATIONS:
+        return [Iam(f"application-autoscaling:{operation}", "*")]
+    return None
+
+
+# -- the key-loss alarms and provisioned global tables (issue 20) -------------------------------------
+# EventBridge rules and SNS topics are judged on their ARNs, as the Service Authorization Reference gives
+# them: a rule is arn:${Partition}:events:${Region}:${Account}:rule/[${EventBusName}/]${RuleName} (the
+# default bus's rules have no bus segment), a topic arn:${Partition}:sns:${Region}:${Account}:${TopicName}
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html,
+# list_amazonsns.html); moto's own check judged them against "*", so a policy scoped to a rule or a topic
+# (the verifier's least privilege) was refused. Application Auto Scaling is judged on "*": its Describe
+# calls support no resource, and a scalable target's ARN is AWS's own id, which no request names
+# (list_awsapplicationautoscaling.html); a policy scoped to one is refused, as moto refused it.
+_RULE_BY_NAME = frozenset({"PutRule", "DescribeRule", "DeleteRule", "EnableRule", "DisableRule"})
+_RULE_BY_RULE = frozenset({"PutTargets", "RemoveTargets", "ListTargetsByRule"})
+_BY_RESOURCE_ARN_OF = {"events": "ResourceARN", "sns": "ResourceArn"}
+_TAGGING = frozenset({"TagResource", "UntagResource", "ListTagsForResource"})
+_TOPIC_BY_ARN = frozenset(
+    {
+        "GetTopicAttributes",
+        "SetTopicAttributes",
+        "DeleteTopic",
+        "Subscribe",
+        "Publish",
+        "ListSubscriptionsByTopic",
+        "AddPermission",
+        "RemovePermission",
+    }
+)
+_SCALING_OPERATIONS = frozenset(
+    {
+        "RegisterScalableTarget",
+        "DeregisterScalableTarget",
+        "DescribeScalableTargets",
+        "PutScalingPolicy",
+        "DeleteScalingPolicy",
+        "DescribeScalingPolicies",
+        "DescribeScalingActivities",
+    }
+)
+DEFAULT_EVENT_BUS = "default"
+
+
+def rule_arn(place: Place, name: str, event_bus: str | None = None) -> str:
+    """An EventBridge rule's ARN; `event_bus` a bus name or ARN, the default bus when None."""
+    bus = (event_bus or DEFAULT_EVENT_BUS).rsplit("event-bus/", 1)[-1]
+    path = name if bus == DEFAULT_EVENT_BUS else f"{bus}/{name}"
+    return f"arn:{place.partition}:events:{place.region}:{place.account_id}:rule/{path}"
+
+
+def topic_arn(place: Place, name: str) -> str:
+    return f"arn:{place.partition}:sns:{place.region}:{place.account_id}:{name}"
+
+
+def _events(operation: str, params: Mapping[str, Any], place: Place) -> list[Need] | None:
+    action = f"events:{operation}"
+    if operation in _TAGGING:
+        resource = _text(params, _BY_RESOURCE_ARN_OF["events"])
+        return [Iam(action, resource)] if resource else None
+    rule = _text(params, "Name") if operation in _RULE_BY_NAME else None
+    if operation in _RULE_BY_RULE:
+        rule = _text(params, "Rule")
+    if rule is None:
+        return None
+    return [Iam(action, rule_arn(place, rule, _text(params, "EventBusName")))]
+
+
+def _sns(operation: str, params: Mapping[str, Any], place: Place) -> list[Need] | None:
+    action = f"sns:{operation}"
+    if operation in _TAGGING:
+        resource = _text(params, _BY_RESOURCE_ARN_OF["sns"])
+        return [Iam(action, resource)] if resource else None
+    if operation == "CreateTopic":
+        name = _text(params, "Name")
+        return [Iam(action, topic_arn(place, name))] if name else None
+    if operation in _TOPIC_BY_ARN:
+        topic = _text(params, "TopicArn")
+        return [Iam(action, topic)] if topic else None
     return None
 
 

@@ -60,6 +60,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
 Service = Literal["dynamodb", "iam", "kms", "sts"]
+# Served for the key-loss alarms and provisioned global tables; no type stubs are installed for them.
+UntypedService = Literal["events", "sns", "application-autoscaling"]
 DEPLOYER_NAME = "sandbox-deployer"
 # Each other account's administrator user (its credentials are the account's profile).
 ADMINISTRATOR_NAME = "sandbox-administrator"
@@ -315,8 +317,10 @@ class Emulator:
     def client(self, service: Literal["kms"], session: boto3.session.Session | None = None) -> KMSClient: ...
     @overload
     def client(self, service: Literal["sts"], session: boto3.session.Session | None = None) -> STSClient: ...
+    @overload
+    def client(self, service: UntypedService, session: boto3.session.Session | None = None) -> Any: ...
     def client(
-        self, service: Service, session: boto3.session.Session | None = None
-    ) -> DynamoDBClient | IAMClient | KMSClient | STSClient:
+        self, service: Service | UntypedService, session: boto3.session.Session | None = None
+    ) -> DynamoDBClient | IAMClient | KMSClient | STSClient | Any:
         """A client of the emulator, as the deployer unless another session is given."""
         return (session or self.session()).client(service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
