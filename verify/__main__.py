@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from access.arns import parse_table_arn
+from access.kms_dynamodb import MANAGED_POLICY_MAX_CHARACTERS
 from verify.audit.report import as_external_matrix, as_matrix, external_rows_as_json, rows_as_json
 from verify.audit.run import run_audit
 from verify.canary import Canary
@@ -30,9 +32,15 @@ from verify.external import CONSUMER_PROFILE_OPTION, consumer_profile, profiles_
 from verify.external_probe import consumers_for
 from verify.failures import cannot_run_message
 from verify.findings import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, exit_code
-from verify.inputs import CannotRunError, parse_outputs
+from verify.inputs import CannotRunError, StackOutputs, parse_outputs
 from verify.outputs_file import read_outputs
-from verify.permissions import policy_for
+from verify.permissions import (
+    POLICY_FILE_PATTERN,
+    attach_commands,
+    managed_policy_documents,
+    policy_file_name,
+    policy_for,
+)
 from verify.report import as_json, as_junit, as_table
 from verify.run import CLIENT_CONFIG, Aws, refusals_seen, verify
 
@@ -107,7 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--print-policy",
         action="store_true",
-        help="print the IAM policy document the verifier needs for this stack, and exit",
+        help="print the IAM policy document the verifier needs for this stack (one customer managed policy), and exit",
+    )
+    parser.add_argument(
+        "--policy-dir",
+        metavar="DIR",
+        help="write the verifier's rights for this stack as customer managed policies, DIR/verifier-policy-N.json "
+        "(as many as IAM's size quota needs), print the AWS CLI commands that create and attach them, and exit",
     )
     parser.add_argument(
         CONSUMER_PROFILE_OPTION,
@@ -159,6 +173,36 @@ def _canary_line(canaries: list[Canary]) -> str:
     )
 
 
+def _printed_policy(want: StackOutputs, policy_dir: str | None) -> str:
+    """--print-policy: the one document, as it always was; more than one needs --policy-dir. --policy-dir:
+    each document in its file (older files of ours beyond them removed), and the commands that use them."""
+    documents = managed_policy_documents(policy_for(want))
+    if policy_dir is None:
+        if len(documents) > 1:
+            raise CannotRunError(
+                f"the verifier's rights for this stack are {len(documents)} customer managed policies (IAM holds "
+                f"at most {MANAGED_POLICY_MAX_CHARACTERS:,} characters in one): write them with --policy-dir DIR"
+            )
+        return json.dumps(documents[0], indent=2)
+    folder = Path(policy_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.iterdir():
+            match = POLICY_FILE_PATTERN.fullmatch(old.name)
+            if match and int(match["number"]) > len(documents):
+                old.unlink()
+        files = [folder / policy_file_name(number) for number in range(1, len(documents) + 1)]
+        for path, document in zip(files, documents, strict=True):
+            path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise CannotRunError(f"--policy-dir {policy_dir}: {error.strerror or error}") from None
+    partition = parse_table_arn("table_arn", want.table_arn).partition
+    commands = attach_commands(
+        [str(path) for path in files], table_name=want.table_name, partition=partition, account_id=want.account_id
+    )
+    return "\n".join(commands)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parse(argv)
@@ -174,8 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         _check_report_path(args.junit_xml)
         want = parse_outputs(read_outputs(outputs_file=args.outputs, stack=args.stack))
         profiles = profiles_for(args.consumer_profile, want.external)
-        if args.print_policy:
-            print(json.dumps(policy_for(want), indent=2))
+        if args.print_policy or args.policy_dir:
+            print(_printed_policy(want, args.policy_dir))
             return EXIT_OK
         session = boto3.session.Session(profile_name=args.profile, region_name=want.region)
         if session.get_credentials() is None:

@@ -97,7 +97,8 @@ def cannot_run_message(error: BaseException, endpoint_url: str | None = None) ->
         if code in ("AccessDenied", "AccessDeniedException"):
             return (
                 f"the verifying identity may not call {operation} ({error_text(error)}): it needs "
-                f"{rights_summary()} (python -m verify --print-policy prints the policy)"
+                f"{rights_summary()} (python -m verify --policy-dir DIR writes them as customer managed policies, "
+                "with the commands that attach them)"
             )
         return f"AWS answered {error_text(error)} to {operation}"
     if isinstance(error, BotoCoreError):
