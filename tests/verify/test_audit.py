@@ -17,6 +17,7 @@ from sandbox.emulator.server import Emulator
 from sandbox.engine import Stack
 from stack import outputs as contract
 from tests.sandbox.conftest import up
+from tests.verify.verifier_rights import hold_as_user, written_policies
 from verify.__main__ import main
 
 pytestmark = pytest.mark.emulator
@@ -194,8 +195,8 @@ def test_json_carries_every_principal(deployed: Any, capsys: pytest.CaptureFixtu
 def test_the_verifiers_own_policy_is_enough(
     emulator: Emulator, deployed: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # A user holding only the document `python -m verify --print-policy` prints runs every check,
-    # the canary, the probe and the audit.
+    # A user holding only the customer managed policies `python -m verify --policy-dir` writes runs every
+    # check, the canary, the probe and the audit.
     _out, path = deployed
     _become_holder_of_the_printed_policy(emulator, monkeypatch, capsys, path, "verifier")
     code = main(["--outputs", str(path), "--max-wait", "5"])
@@ -222,14 +223,8 @@ def test_the_verifiers_own_policy_is_enough_for_the_audit_of_a_streamed_table(
 
 
 def _become_holder_of_the_printed_policy(
-    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], path: Any, user: str
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], path: Path, user: str
 ) -> None:
-    """Run on as a new user holding only the document `python -m verify --print-policy` prints."""
-    assert main(["--outputs", str(path), "--print-policy"]) == 0
-    policy = capsys.readouterr().out
-    iam = emulator.client("iam")
-    iam.create_user(UserName=user)
-    iam.put_user_policy(UserName=user, PolicyName="verify", PolicyDocument=policy)
-    key = iam.create_access_key(UserName=user)["AccessKey"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    """Run on as a new user holding only the customer managed policies `python -m verify --policy-dir` writes."""
+    documents, _commands = written_policies(path, path.parent / f"{user}-rights", capsys)
+    hold_as_user(emulator, monkeypatch, user, documents)
