@@ -16,14 +16,17 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
-from sandbox.engine.errors import NotModelledError
+from botocore.exceptions import ClientError
+
+from sandbox.engine.errors import NotModelledError, ProviderRefusalError, ResourceOperationError
 from sandbox.engine.handlers import handler_for
 from sandbox.engine.model import REGION_INPUT, Deployed, Handler, Where, with_region
-from sandbox.engine.plan import Action, Change, plan
+from sandbox.engine.plan import Action, Change, changed_inputs, plan
 
 if TYPE_CHECKING:
     from boto3.session import Session
@@ -85,7 +88,7 @@ class InventedBackend:
         self, where: Where, urn: str, typ: str, name: str, inputs: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         handler = handler_for(typ, name)
-        inputs = with_region(handler, inputs, where.region)
+        inputs = with_region(handler, handler.normalise(inputs), where.region)
         here = where.in_region(inputs[REGION_INPUT]) if handler.regional else where
         resource_id, computed = handler.state(handler.invent(name, inputs, here), inputs)
         return resource_id, {**inputs, **computed}
@@ -114,6 +117,9 @@ class Stack:
     emulator: Endpoint
     name: str = "dev"
     resources: dict[str, Deployed] = field(default_factory=dict)
+    # Replaced resources whose deletion AWS refused: deleted first by the next finish (as Pulumi keeps
+    # them in its state, marked for deletion).
+    pending_deletes: list[Deployed] = field(default_factory=list)
     # The profile each resource was deployed with, by URN, for those deployed through a provider's profile.
     profiles: dict[str, str] = field(default_factory=dict)
 
@@ -149,6 +155,32 @@ class EmulatorCloud:
         self.kms: KMSClient = emulator.client("kms", self._session)
         self.dynamodb: DynamoDBClient = emulator.client("dynamodb", self._session)
         self.iam: IAMClient = emulator.client("iam", self._session)
+        self._more_clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+
+    def _client(self, service: str) -> Any:
+        """A client of another service the handlers call, made on first use with this session, at the
+        emulator's endpoint and with the client configuration the emulator gives its own clients."""
+        with self._clients_lock:
+            client = self._more_clients.get(service)
+            if client is None:
+                meta = self.kms.meta
+                # boto3-stubs types client() by literal service name; these services' stubs are not installed.
+                client = self._session.client(service, endpoint_url=meta.endpoint_url, config=meta.config)  # type: ignore[call-overload]
+                self._more_clients[service] = client
+            return client
+
+    @property
+    def events(self) -> Any:
+        return self._client("events")
+
+    @property
+    def sns(self) -> Any:
+        return self._client("sns")
+
+    @property
+    def autoscaling(self) -> Any:
+        return self._client("application-autoscaling")
 
     def _session_in(self, region: str) -> Session:
         """A session of the same deployer for another region (the emulator serves every region of its partition)."""
@@ -223,25 +255,29 @@ class EmulatorBackend:
     ) -> tuple[str, dict[str, Any]]:
         handler = handler_for(typ, name)
         before = self.stack.resources.get(urn)
-        step = plan(handler, before, name, with_region(handler, inputs, where.region))
+        step = plan(handler, before, name, with_region(handler, handler.normalise(inputs), where.region))
         recorded = dict(step.inputs)  # as the provider records them
         profile = self.stack.profiles.get(urn, where.profile) if before is not None else where.profile
         cloud = self._cloud(handler, recorded, profile)
         if before is None:
-            facts = handler.create(name, recorded, cloud)
+            with refused("creating", handler, name):
+                facts = handler.create(name, recorded, cloud)
         elif step.action is Action.SAME:
             facts = before.facts
         elif step.action is Action.REPLACE:
             fixed_name = handler.fixed_name_input and recorded.get(handler.fixed_name_input)
             if fixed_name or handler.rules.delete_before_replace:
                 # A fixed name is taken until the old one goes.
-                handler.delete(before, self._cloud(handler, before.inputs, profile))
+                with refused("deleting", handler, name, before.id):
+                    handler.delete(before, self._cloud(handler, before.inputs, profile))
             else:
                 with self.lock:
                     self.replaced.append(before)
-            facts = handler.create(name, recorded, cloud)
+            with refused("creating", handler, name):
+                facts = handler.create(name, recorded, cloud)
         else:
-            facts = handler.update(before, recorded, step.changed, cloud)
+            with refused("updating", handler, name, before.id):
+                facts = handler.update(before, recorded, step.changed, cloud)
         resource_id, computed = handler.state(facts, recorded)
         state = {**recorded, **computed}
         with self.lock:
@@ -259,14 +295,75 @@ class EmulatorBackend:
         return cloud.in_region(str(region)) if region else cloud
 
     def finish(self) -> None:
-        """Delete what was replaced, then what the program no longer registers, newest first, each in its region."""
-        for old in reversed(self.replaced):
+        """Delete what was replaced, then what the program no longer registers, newest first, each in its region.
+
+        A delete AWS refuses stops there (ResourceOperationError), as `pulumi up` stops: a resource the
+        program no longer registers stays in the state, a replaced one waits in Stack.pending_deletes;
+        the next finish tries them again, first."""
+        pending, self.stack.pending_deletes = [*self.stack.pending_deletes, *reversed(self.replaced)], []
+        self.replaced = []
+        for position, old in enumerate(pending):
             handler = handler_for(old.typ, old.name)
-            handler.delete(old, self._cloud(handler, old.inputs, self.stack.profiles.get(old.urn, "")))
+            try:
+                with refused("deleting", handler, old.name, old.id):
+                    handler.delete(old, self._cloud(handler, old.inputs, self.stack.profiles.get(old.urn, "")))
+            except ResourceOperationError:
+                self.stack.pending_deletes = pending[position:]
+                raise
         for urn in reversed(list(self.stack.resources)):
             if urn in self.seen:
                 continue
-            gone = self.stack.resources.pop(urn)
+            gone = self.stack.resources[urn]
             handler = handler_for(gone.typ, gone.name)
-            handler.delete(gone, self._cloud(handler, gone.inputs, self.stack.profiles.pop(urn, "")))
+            with refused("deleting", handler, gone.name, gone.id):
+                handler.delete(gone, self._cloud(handler, gone.inputs, self.stack.profiles.get(urn, "")))
+            del self.stack.resources[urn]
+            self.stack.profiles.pop(urn, None)
             self.changes.append(Change(Action.DELETE, gone.typ, gone.name))
+
+    def destroy(self) -> list[Change]:
+        """`pulumi destroy`: every resource of the stack deleted, newest first, each as its deployer in its
+        region (a key's deletion scheduled: engine.kms); the changes."""
+        self.seen.clear()
+        self.finish()
+        return self.changes
+
+    def refresh(self) -> list[Change]:
+        """`pulumi refresh`: each resource read back from the emulator (Handler.read), in creation order.
+
+        One gone is removed from the state (the provider's Read finds nothing), as the next `up` then
+        creates it again; one changed out of band has its state's inputs replaced by what was read, so
+        that the next `up` plans the change back (an update in place, or a replacement). Types whose
+        handler reads nothing keep their state. The changes, as `pulumi refresh` lists them."""
+        found: list[Change] = []
+        for urn, old in list(self.stack.resources.items()):
+            handler = handler_for(old.typ, old.name)
+            with refused("reading", handler, old.name, old.id):
+                read = handler.read(old, self._cloud(handler, old.inputs, self.stack.profiles.get(urn, "")))
+            if read is None:
+                del self.stack.resources[urn]
+                self.stack.profiles.pop(urn, None)
+                found.append(Change(Action.DELETE, old.typ, old.name, "deleted out of band"))
+                continue
+            drifted = changed_inputs(old.inputs, read)
+            if not drifted:
+                found.append(Change(Action.SAME, old.typ, old.name))
+                continue
+            resource_id, computed = handler.state(old.facts, read)
+            self.stack.resources[urn] = replace(old, inputs=read, id=resource_id, state={**read, **computed})
+            found.append(Change(Action.UPDATE, old.typ, old.name, f"changed out of band: {', '.join(sorted(drifted))}"))
+        return found
+
+
+@contextmanager
+def refused(operation: str, handler: Handler[Any], name: str, resource_id: str = "") -> Iterator[None]:
+    """AWS's refusal (a ClientError) or the provider's, as the ResourceOperationError that stops the deploy."""
+    try:
+        yield
+    except ClientError as error:
+        detail = error.response.get("Error", {})
+        code, message = str(detail.get("Code", "")), str(detail.get("Message", ""))
+        hint = handler.refusal_hint(operation, code)
+        raise ResourceOperationError(operation, handler.typ, name, resource_id, code, message, hint) from error
+    except ProviderRefusalError as error:
+        raise ResourceOperationError(operation, handler.typ, name, resource_id, "", str(error)) from error

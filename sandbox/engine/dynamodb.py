@@ -6,7 +6,8 @@ point-in-time recovery, deletion protection and, with propagateTags, the table's
 the replica's region.
 
 A table's (or a stream's) resource policy is a resource of its own (resource_policy.go): Put on
-create and on update, Delete on delete, its id the resource's ARN.
+create and on update, Delete on delete, its id the resource's ARN. So is a replica added to an
+existing table after it (table_replica.go, TableReplicaHandler).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from access import provider_types
-from access.arns import table_arn
+from access.arns import table_arn, table_name_of
+from sandbox.engine.errors import ProviderRefusalError
 from sandbox.engine.model import (
     Cloud,
     Deployed,
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import CreateReplicationGroupMemberActionTypeDef, SSESpecificationTypeDef
 
 PROVISIONED = "PROVISIONED"
+TABLE_NOT_FOUND = "ResourceNotFoundException"
 INVENTED_STREAM_LABEL = "2026-01-01T00:00:00.000"
 
 
@@ -387,4 +392,134 @@ class ResourcePolicyHandler(Handler[ResourcePolicyFacts]):
         return facts.resource_arn, {
             "revisionId": facts.revision_id,
             "confirmRemoveSelfResourceAccess": bool(inputs.get("confirmRemoveSelfResourceAccess", False)),
+        }
+
+
+@dataclass(frozen=True)
+class TableReplicaFacts:
+    table: str
+    main_region: str  # the region of the table it replicates (of globalTableArn)
+    arn: str  # the replica's own table ARN, in its region
+    kms_key_arn: str = ""
+
+
+def _table_and_region(global_table_arn: str) -> tuple[str, str]:
+    """The table's name and region, from its ARN (table_replica.go tableNameFromARN, regionFromARN)."""
+    parts = global_table_arn.split(":")
+    if len(parts) < 6 or not parts[3]:
+        raise ProviderRefusalError(f"globalTableArn {global_table_arn!r} is not a table ARN")
+    return table_name_of(global_table_arn), parts[3]
+
+
+class TableReplicaHandler(Handler[TableReplicaFacts]):
+    """A replica added to an existing table, in the resource's region, as terraform-provider-aws
+    internal/service/dynamodb/table_replica.go (@ 93bd0baa44a9822dae00fafd00312cd6b6c8ccd3) makes it:
+    UpdateTable ReplicaUpdates Create (its region, its kmsKeyArn, its table class) called in the main
+    table's region, then in the replica's region point-in-time recovery, deletion protection and tags
+    when given; Delete: UpdateTable ReplicaUpdates Delete in the main table's region. Its id is
+    `<table>:<main region>`. A replica in the main table's own region is refused before any call.
+
+    DynamoDB's own refusals (a PROVISIONED table whose write capacity is not auto scaled, a key of
+    another region) come back as the create's error (engine.errors.ResourceOperationError).
+    """
+
+    typ = provider_types.DYNAMODB_TABLE_REPLICA
+    # A replica's place (its table, its region) is taken until the old one goes, as a fixed name is.
+    fixed_name_input = "globalTableArn"
+
+    def invent(self, name: str, inputs: Inputs, where: Where) -> TableReplicaFacts:
+        table, main = _table_and_region(str(inputs["globalTableArn"]))
+        arn = table_arn(where.partition, where.region, where.account_id, table)
+        return TableReplicaFacts(table, main, arn, str(inputs.get("kmsKeyArn") or ""))
+
+    def create(self, name: str, inputs: Inputs, cloud: Cloud) -> TableReplicaFacts:
+        table, main = _table_and_region(str(inputs["globalTableArn"]))
+        if main == cloud.region:
+            raise ProviderRefusalError(
+                f"replica cannot be in same region as main table ({main}): give the TableReplica another region"
+            )
+        create: CreateReplicationGroupMemberActionTypeDef = {"RegionName": cloud.region}
+        if inputs.get("kmsKeyArn"):
+            create["KMSMasterKeyId"] = str(inputs["kmsKeyArn"])
+        if inputs.get("tableClassOverride"):
+            create["TableClassOverride"] = inputs["tableClassOverride"]
+        cloud.in_region(main).dynamodb.update_table(TableName=table, ReplicaUpdates=[{"Create": create}])
+        described = cloud.dynamodb.describe_table(TableName=table)["Table"]
+        facts = TableReplicaFacts(
+            table, main, described["TableArn"], str((described.get("SSEDescription") or {}).get("KMSMasterKeyArn", ""))
+        )
+        # resourceTableReplicaCreate ends with resourceTableReplicaUpdate: what differs from the defaults.
+        if inputs.get("pointInTimeRecovery"):
+            self._backups(table, inputs, cloud)
+        if inputs.get("deletionProtectionEnabled"):
+            cloud.dynamodb.update_table(TableName=table, DeletionProtectionEnabled=True)
+        if inputs.get("tags"):
+            cloud.dynamodb.tag_resource(ResourceArn=facts.arn, Tags=tag_change({}, inputs).tags())
+        return facts
+
+    @staticmethod
+    def _backups(table: str, inputs: Inputs, cloud: Cloud) -> None:
+        cloud.dynamodb.update_continuous_backups(
+            TableName=table,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": bool(inputs.get("pointInTimeRecovery"))},
+        )
+
+    def update(self, old: Deployed, inputs: Inputs, changed: frozenset[str], cloud: Cloud) -> TableReplicaFacts:
+        facts: TableReplicaFacts = old.facts
+        if "pointInTimeRecovery" in changed:
+            self._backups(facts.table, inputs, cloud)
+        if "deletionProtectionEnabled" in changed:
+            cloud.dynamodb.update_table(
+                TableName=facts.table, DeletionProtectionEnabled=bool(inputs.get("deletionProtectionEnabled"))
+            )
+        if "tags" in changed:
+            tags = tag_change(old.inputs, inputs)
+            if tags.removed:
+                cloud.dynamodb.untag_resource(ResourceArn=facts.arn, TagKeys=tags.removed)
+            if tags.set:
+                cloud.dynamodb.tag_resource(ResourceArn=facts.arn, Tags=tags.tags())
+        return facts
+
+    def delete(self, old: Deployed, cloud: Cloud) -> None:
+        facts: TableReplicaFacts = old.facts
+        main = cloud.in_region(facts.main_region).dynamodb
+        try:
+            main.update_table(TableName=facts.table, ReplicaUpdates=[{"Delete": {"RegionName": cloud.region}}])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != TABLE_NOT_FOUND:
+                raise
+
+    def read(self, old: Deployed, cloud: Cloud) -> dict[str, Any] | None:
+        """resourceTableReplicaRead: gone when the main table is, or lists no replica in this region; then
+        the replica's key, point-in-time recovery, deletion protection and tags read in its region."""
+        facts: TableReplicaFacts = old.facts
+        main = cloud.in_region(facts.main_region).dynamodb
+        try:
+            table = main.describe_table(TableName=facts.table)["Table"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == TABLE_NOT_FOUND:
+                return None
+            raise
+        replica = next((r for r in table.get("Replicas") or [] if r.get("RegionName") == cloud.region), None)
+        if replica is None:
+            return None
+        inputs = dict(old.inputs)
+        if inputs.get("kmsKeyArn") and replica.get("KMSMasterKeyId"):
+            inputs["kmsKeyArn"] = replica["KMSMasterKeyId"]
+        backups = cloud.dynamodb.describe_continuous_backups(TableName=facts.table)["ContinuousBackupsDescription"]
+        recovery = (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus") == "ENABLED"
+        if recovery or "pointInTimeRecovery" in inputs:
+            inputs["pointInTimeRecovery"] = recovery
+        protected = bool(cloud.dynamodb.describe_table(TableName=facts.table)["Table"].get("DeletionProtectionEnabled"))
+        if protected or "deletionProtectionEnabled" in inputs:
+            inputs["deletionProtectionEnabled"] = protected
+        listed = cloud.dynamodb.list_tags_of_resource(ResourceArn=facts.arn).get("Tags") or []
+        if listed or "tags" in inputs:
+            inputs["tags"] = {t["Key"]: t["Value"] for t in listed}
+        return inputs
+
+    def state(self, facts: TableReplicaFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
+        return f"{facts.table}:{facts.main_region}", {
+            "arn": facts.arn,
+            "kmsKeyArn": inputs.get("kmsKeyArn") or facts.kms_key_arn or None,
         }

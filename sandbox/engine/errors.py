@@ -28,3 +28,22 @@ class UnmodelledChangeError(NotModelledError):
             f"resource {name!r} ({typ}): the sandbox does not model a change to {', '.join(inputs)} "
             f"({cause}); the deploy stops rather than record a change the emulator would not have"
         )
+
+
+class ProviderRefusalError(Exception):
+    """What the real provider refuses itself, before any call to AWS (a replica in its table's region)."""
+
+
+class ResourceOperationError(Exception):
+    """AWS (the emulator) or the provider refused to create, update or delete a resource: the deploy stops
+    there, as `pulumi up` does, naming the resource, the refusal (AWS's code and message) and, where the
+    handler knows one, what to do about it. The resource keeps the state it had."""
+
+    def __init__(
+        self, operation: str, typ: str, name: str, resource_id: str, code: str, message: str, hint: str = ""
+    ) -> None:
+        self.operation, self.typ, self.name, self.resource_id = operation, typ, name, resource_id
+        self.code, self.message, self.hint = code, message, hint
+        which = f"{name!r} ({typ}{', ' + resource_id if resource_id else ''})"
+        refusal = f"{code}: {message}" if code else message
+        super().__init__(f"{operation} {which}: {refusal}" + (f"\n  {hint}" if hint else ""))

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from access import provider_types
-from sandbox.engine.dynamodb import ResourcePolicyHandler, TableHandler
+from sandbox.engine.autoscaling import ScalableTargetHandler, ScalingPolicyHandler
+from sandbox.engine.dynamodb import ResourcePolicyHandler, TableHandler, TableReplicaHandler
 from sandbox.engine.errors import UnsupportedResourceTypeError
+from sandbox.engine.events import EventRuleHandler, EventTargetHandler
 from sandbox.engine.iam import AccessKeyHandler, InlinePolicyHandler, PolicyAttachmentHandler, RoleHandler, UserHandler
 from sandbox.engine.kms import AliasHandler, GrantHandler, KeyHandler, ReplicaKeyHandler
 from sandbox.engine.model import Cloud, Deployed, Handler, Inputs, Where, uuid_like
 from sandbox.engine.provider_rules import ProviderRules
+from sandbox.engine.sns import TopicHandler, TopicPolicyHandler
 
 NO_CHANGE_MODELLED = ProviderRules()
 
@@ -59,7 +62,14 @@ HANDLERS: Mapping[str, Handler[Any]] = {
         AliasHandler(),
         GrantHandler(),
         TableHandler(),
+        TableReplicaHandler(),
         ResourcePolicyHandler(),
+        ScalableTargetHandler(),
+        ScalingPolicyHandler(),
+        EventRuleHandler(),
+        EventTargetHandler(),
+        TopicHandler(),
+        TopicPolicyHandler(),
         RoleHandler(),
         UserHandler(),
         AccessKeyHandler(),

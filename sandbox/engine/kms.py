@@ -7,7 +7,7 @@ from typing import Any
 
 from access import provider_types
 from access.arns import key_arn
-from access.kms_dynamodb import KEY_SPEC, KEY_USAGE
+from access.kms_dynamodb import KEY_SPEC, KEY_USAGE, SID_KEY_LOSS_PROTECTION
 from access.provider_types import KMS_REPLICA_KEY
 from sandbox.engine.model import (
     Cloud,
@@ -23,6 +23,7 @@ from sandbox.engine.model import (
 )
 
 DEFAULT_DELETION_WINDOW_DAYS = 30  # the provider's default
+ACCESS_DENIED = "AccessDeniedException"  # KMS's code for a call a policy refuses
 MULTI_REGION_KEY_PREFIX = "mrk-"  # KMS begins a multi-Region key's id with it, the same id in every region
 
 
@@ -52,6 +53,23 @@ class _KeyLike(Handler[KeyFacts]):
 
     def state(self, facts: KeyFacts, inputs: Inputs) -> tuple[str, dict[str, Any]]:
         return facts.key_id, {"keyId": facts.key_id, "arn": facts.arn}
+
+    def refusal_hint(self, operation: str, code: str) -> str:
+        if code != ACCESS_DENIED:
+            return ""
+        if operation == "deleting":
+            return (
+                f"the deployer may not schedule this key's deletion: a key policy with key-loss protection "
+                f"({SID_KEY_LOSS_PROTECTION}) denies kms:ScheduleKeyDeletion to every principal but its "
+                "break-glass ones; destroy as one of them (the stack's default break-glass principal is the "
+                "deployer), or deploy without the protection first"
+            )
+        if operation == "updating":
+            return (
+                f"if the change disables the key: a key policy with key-loss protection ({SID_KEY_LOSS_PROTECTION}) "
+                "denies kms:DisableKey to every principal but its break-glass ones; deploy as one of them"
+            )
+        return ""
 
 
 class KeyHandler(_KeyLike):

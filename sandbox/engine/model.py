@@ -83,6 +83,15 @@ class Cloud(Protocol):
     def dynamodb(self) -> DynamoDBClient: ...
     @property
     def iam(self) -> IAMClient: ...
+    # EventBridge, SNS and Application Auto Scaling: boto3 clients, untyped (no stubs installed for them).
+    @property
+    def events(self) -> Any: ...
+    @property
+    def sns(self) -> Any: ...
+    @property
+    def autoscaling(self) -> Any: ...
+    @property
+    def account_id(self) -> str: ...
     def autoname(self, name: str) -> str:
         """A physical name as Pulumi makes one: the logical name and a random suffix."""
         ...
@@ -148,6 +157,24 @@ class Handler(ABC, Generic[F]):
     @abstractmethod
     def state(self, facts: F, inputs: Inputs) -> tuple[str, dict[str, Any]]:
         """(id, what the provider adds to the inputs) of a resource with these facts."""
+
+    def normalise(self, inputs: Inputs) -> dict[str, Any]:
+        """The inputs as the provider records them in its plan and state (its StateFuncs).
+
+        Default: as the program gave them."""
+        return dict(inputs)
+
+    def read(self, old: Deployed, cloud: Cloud) -> dict[str, Any] | None:
+        """`pulumi refresh`: the deployed inputs with what the provider's Read finds in the emulator in place
+        of what it reads back, or None when the resource is gone (the provider removes it from the state).
+
+        Default: nothing read (the sandbox models no drift of this type): the deployed inputs."""
+        return dict(old.inputs)
+
+    def refusal_hint(self, operation: str, code: str) -> str:
+        """What to do when AWS refuses `operation` ("creating", "updating", "deleting") with `code`; "" if
+        nothing more than AWS's message can be said."""
+        return ""
 
 
 REGION_INPUT = "region"

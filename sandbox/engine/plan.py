@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sandbox.engine.documents import policies_equivalent
 from sandbox.engine.errors import UnmodelledChangeError
 from sandbox.engine.model import Deployed, Handler
 from sandbox.engine.provider_rules import ProviderRules
@@ -54,9 +55,16 @@ def settle(rules: ProviderRules, old: Mapping[str, Any], new: Mapping[str, Any])
     """The new inputs with what the provider's diff clears put back as deployed, and a note for each.
 
     An item of a keyed set (ProviderRules.keyed_sets) whose key was deployed stays as
-    deployed; the set's order is the provider's concern, not a change.
+    deployed; the set's order is the provider's concern, not a change. A policy document
+    (ProviderRules.policy_documents) equivalent to the deployed one stays as deployed.
     """
     settled, notes = dict(new), []
+    for name in rules.policy_documents:
+        before, after = old.get(name), new.get(name)
+        rewritten = isinstance(before, str) and isinstance(after, str) and before != after
+        if rewritten and policies_equivalent(str(before), str(after)):
+            settled[name] = before
+            notes.append(f"{name}: an equivalent policy document (kept as deployed)")
     for name, keyed in rules.keyed_sets.items():
         before, after = old.get(name), new.get(name)
         if not isinstance(before, list) or not isinstance(after, list):

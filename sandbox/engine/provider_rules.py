@@ -46,6 +46,9 @@ class ProviderRules:
     keyed_sets: Mapping[str, KeyedSet] = field(default_factory=lambda: MappingProxyType({}))
     # pulumi-aws deletes the old resource before creating its replacement.
     delete_before_replace: bool = False
+    # Inputs holding a policy document: a change to an equivalent document is planned away, as the
+    # provider's DiffSuppressFunc (verify.SuppressEquivalentPolicyDiffs) does (engine.documents).
+    policy_documents: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         overlap = (self.replace_on & self.updates) | (self.replace_on & self.stored) | (self.updates & self.stored)
@@ -155,6 +158,78 @@ PROVIDER_RULES: Mapping[str, ProviderRules] = MappingProxyType(
         provider_types.DYNAMODB_RESOURCE_POLICY: ProviderRules(
             replace_on=_regional("resourceArn"),
             updates=_inputs("policy", "confirmRemoveSelfResourceAccess"),
+        ),
+        # Key-loss alarms (issue 20). terraform-provider-aws internal/service/events/rule.go
+        # @ 0cdab4ae09a963535e03dde0bff4784afe8e3517: name, name_prefix and event_bus_name are ForceNew;
+        # Update calls PutRule with every other argument (state, or the deprecated is_enabled it
+        # conflicts with), tags by TagResource/UntagResource; force_destroy is read at delete.
+        # event_pattern's StateFunc records it normalised (engine.documents.event_pattern_state).
+        provider_types.EVENT_RULE: ProviderRules(
+            replace_on=_regional("name", "namePrefix", "eventBusName"),
+            updates=_inputs(
+                "description", "eventPattern", "scheduleExpression", "roleArn", "state", "isEnabled", "tags"
+            ),
+            stored=_inputs("forceDestroy"),
+        ),
+        # terraform-provider-aws internal/service/events/target.go @ 0762c41e2027fcd3cb8340d3e6886c6975fc0a59:
+        # rule, target_id and event_bus_name are ForceNew; Update calls PutTargets with the target (the
+        # arguments named here are those the sandbox passes; the service-specific blocks, ecs_target
+        # and the like, are not modelled); force_destroy is read at delete.
+        provider_types.EVENT_TARGET: ProviderRules(
+            replace_on=_regional("rule", "targetId", "eventBusName"),
+            updates=_inputs(
+                "arn", "input", "inputPath", "inputTransformer", "roleArn", "retryPolicy", "deadLetterConfig"
+            ),
+            stored=_inputs("forceDestroy"),
+        ),
+        # terraform-provider-aws internal/service/sns/topic.go @ 00a35305dc1b297a6fcdecdfbba33f1e63c3da39:
+        # name, name_prefix and fifo_topic are ForceNew; Update sets each changed attribute with
+        # SetTopicAttributes (those named here are those the sandbox passes), tags by TagResource.
+        # policy is an IAM policy document (equivalent documents are no change), Optional and Computed.
+        provider_types.SNS_TOPIC: ProviderRules(
+            replace_on=_regional("name", "namePrefix", "fifoTopic"),
+            updates=_inputs(
+                "displayName", "kmsMasterKeyId", "policy", "deliveryPolicy", "signatureVersion", "tracingConfig", "tags"
+            ),
+            policy_documents=_inputs("policy"),
+        ),
+        # terraform-provider-aws internal/service/sns/topic_policy.go @ 00a35305dc1b297a6fcdecdfbba33f1e63c3da39:
+        # arn is ForceNew; Create and Update set the Policy attribute; Delete puts back the default
+        # policy (a topic's policy cannot be removed).
+        provider_types.SNS_TOPIC_POLICY: ProviderRules(
+            replace_on=_regional("arn"),
+            updates=_inputs("policy"),
+            policy_documents=_inputs("policy"),
+        ),
+        # Provisioned global tables (issue 20). terraform-provider-aws internal/service/appautoscaling/
+        # target.go @ 0105d2191ae7e43ba37ba011b916843eddf361ed: resource_id, scalable_dimension and
+        # service_namespace are ForceNew; Update calls RegisterScalableTarget again (capacities, role,
+        # suspended state), tags by TagResource/UntagResource.
+        provider_types.AUTOSCALING_TARGET: ProviderRules(
+            replace_on=_regional("resourceId", "scalableDimension", "serviceNamespace"),
+            updates=_inputs("minCapacity", "maxCapacity", "roleArn", "suspendedState", "tags"),
+        ),
+        # terraform-provider-aws internal/service/appautoscaling/policy.go
+        # @ 048320e88399c508ae6481be5d8ef6fd6f71a9f6 (and the current resourcePolicyPut, Create and Update
+        # alike): name, resource_id, scalable_dimension and service_namespace are ForceNew; Update calls
+        # PutScalingPolicy with the policy type and its configuration.
+        provider_types.AUTOSCALING_POLICY: ProviderRules(
+            replace_on=_regional("name", "resourceId", "scalableDimension", "serviceNamespace"),
+            updates=_inputs(
+                "policyType",
+                "targetTrackingScalingPolicyConfiguration",
+                "stepScalingPolicyConfiguration",
+                "predictiveScalingPolicyConfiguration",
+            ),
+        ),
+        # terraform-provider-aws internal/service/dynamodb/table_replica.go
+        # @ 93bd0baa44a9822dae00fafd00312cd6b6c8ccd3: global_table_arn, kms_key_arn and
+        # table_class_override are ForceNew (a new key is a new replica); point_in_time_recovery and tags
+        # are set in the replica's region. deletion_protection_enabled (pulumi-aws 7's TableReplica has it,
+        # that version does not) is set there too, as the table's own replicas' is (table.go).
+        provider_types.DYNAMODB_TABLE_REPLICA: ProviderRules(
+            replace_on=_regional("globalTableArn", "kmsKeyArn", "tableClassOverride"),
+            updates=_inputs("pointInTimeRecovery", "deletionProtectionEnabled", "tags"),
         ),
         # terraform-provider-aws internal/service/iam/role.go
         provider_types.IAM_ROLE: ProviderRules(
