@@ -33,14 +33,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs
-from pulumi_policy.proxy import UnknownValueError
 
 from access.analyzers import external_principals, unconditioned_wildcard_statements
 from access.arns import KEY_ARN_PATTERN, account_of, is_account_principal, table_arn
-from access.documents import Document, PolicyParseError, parse_document
+from access.documents import Document
 from access.provider_types import (
     DYNAMODB_RESOURCE_POLICY,
     DYNAMODB_TABLE,
@@ -49,33 +48,16 @@ from access.provider_types import (
     KMS_KEY_POLICY,
     KMS_REPLICA_KEY,
 )
+from policy.resources import document_or_none
+from policy.resources import known as _known
 
 Props = Mapping[str, Any]
-T = TypeVar("T")
 
 CROSS_ACCOUNT_CONSIDERATIONS = (
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html, "
     "Cross-account considerations"
 )
 _STREAM_MARK = "/stream/"
-
-
-def _known(read: Callable[[], T]) -> tuple[bool, T | None]:
-    """(True, the value) when every input it reads is known, else (False, None): not judged in preview."""
-    try:
-        return True, read()
-    except UnknownValueError:
-        return False, None
-
-
-def _document(text: Any) -> Document | None:
-    """A policy input as a document; None when it is absent or not one (other rules, and AWS, refuse that)."""
-    if text in (None, ""):
-        return None
-    try:
-        return parse_document(text)
-    except PolicyParseError:
-        return None
 
 
 def _table_of(resource_arn: Any) -> str | None:
@@ -97,7 +79,7 @@ def _same_principal(principal: str) -> str:
 
 
 def resource_policy_wildcard_violations(props: Props) -> list[str]:
-    known, document = _known(lambda: _document(props.get("policy")))
+    known, document = _known(lambda: document_or_none(props.get("policy")))
     if not known or document is None:
         return []
     labels = unconditioned_wildcard_statements(document)
@@ -156,7 +138,7 @@ def _read_policy(stack: _Stack, resource: PolicyResource) -> None:
     if table is None:
         return
     owner = table.split(":")[4]
-    known, document = _known(lambda: _document(resource.props.get("policy")))
+    known, document = _known(lambda: document_or_none(resource.props.get("policy")))
     if not known:
         stack.unknown_tables.add(table)
         return
@@ -202,7 +184,7 @@ def _read_key(stack: _Stack, resource: PolicyResource) -> None:
     side = _KeySide(resource.name, resource.urn, arn)
     known_id, key_id = _known(lambda: resource.props.get("keyId"))
     stack.key_ids[str(key_id) if known_id and key_id else arn.rsplit("/", 1)[1]] = arn
-    known, document = _known(lambda: _document(resource.props.get("policy")))
+    known, document = _known(lambda: document_or_none(resource.props.get("policy")))
     if not known:
         side.known = False
     elif document is not None:
@@ -229,7 +211,7 @@ def _place_key_sides(stack: _Stack) -> None:
         arn = _key_arn(stack, key_id)
         if arn is None:
             continue  # a key outside the stack
-        document = _document(policy)
+        document = document_or_none(policy)
         if document is not None:
             _add_key_policy(stack.keys[arn], document)
     for resource, key_id, grantee in stack.grants:

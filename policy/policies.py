@@ -33,7 +33,7 @@ from access.documents import (
     statement_principals,
     statements,
 )
-from access.kms_dynamodb import DELETION_WINDOW_DAYS
+from access.kms_dynamodb import DELETION_WINDOW_DAYS, KEY_LOSS_ACTIONS, MAX_DELETION_WINDOW_DAYS
 from access.provider_types import (
     DYNAMODB_RESOURCE_POLICY,
     DYNAMODB_TABLE,
@@ -50,6 +50,8 @@ from policy.external_access import (
     stack_rule,
     table_key_agreement_violations,
 )
+from policy.global_tables import provisioned_global_table_violations
+from policy.key_protection import protected_key_deletion_window_violations, table_key_loss_violations
 
 MIN_DELETION_WINDOW_DAYS = DELETION_WINDOW_DAYS[0]
 
@@ -315,6 +317,31 @@ POLICIES: list[Policy] = [
         ),
         validate=stack_rule(table_key_agreement_violations),
         enforcement_level=MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="dynamodb-provisioned-global-table-auto-scaling",
+        description=(
+            "A global table is on-demand, or provisioned with its write capacity (and each global secondary "
+            "index's) under auto scaling: an Application Auto Scaling target and policy in the table's region."
+        ),
+        validate=stack_rule(provisioned_global_table_violations),
+        enforcement_level=MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="kms-table-key-loss-protection",
+        description=(
+            "The customer-managed key of every table and replica denies "
+            f"{', '.join(a.split(':', 1)[1] for a in KEY_LOSS_ACTIONS)} and the lockout-check bypass to all "
+            "but named break-glass principals (judged by the evaluator)."
+        ),
+        validate=stack_rule(table_key_loss_violations),
+        enforcement_level=ADVISORY,
+    ),
+    StackValidationPolicy(
+        name="kms-protected-key-maximum-deletion-window",
+        description=f"A key protected from loss waits the maximum {MAX_DELETION_WINDOW_DAYS} days before deletion.",
+        validate=stack_rule(protected_key_deletion_window_violations),
+        enforcement_level=ADVISORY,
     ),
     _policy(
         "dynamodb-table-point-in-time-recovery",

@@ -386,12 +386,15 @@ def test_each_rule_passes_and_fails(fires: str | None, resource_type: str, props
 
 
 def test_every_rule_has_a_failing_case_and_the_mandatory_ones_are_mandatory() -> None:
-    assert {c[0] for c in CASES if c[0]} == {p.name for p in RESOURCE_POLICIES}  # the stack rules: test_external_access
+    # the stack rules: test_external_access, test_key_protection, test_global_tables
+    assert {c[0] for c in CASES if c[0]} == {p.name for p in RESOURCE_POLICIES}
     advisory = {n for n, p in BY_NAME.items() if p.enforcement_level is EnforcementLevel.ADVISORY}
     assert advisory == {
         "dynamodb-table-point-in-time-recovery",
         "dynamodb-table-deletion-protection",
         "dynamodb-replica-point-in-time-recovery",
+        "kms-table-key-loss-protection",
+        "kms-protected-key-maximum-deletion-window",
     }
 
 
