@@ -55,6 +55,7 @@ class KeyRecord:
     usage: str = ""
     rotation_enabled: bool = False
     policy_text: str = ""
+    deletion_date: str = ""  # DescribeKey DeletionDate: when KMS deletes a key pending deletion
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def collect_key(kms: KMSClient, key_id: str) -> KeyRecord:
         usage=meta.get("KeyUsage", ""),
         rotation_enabled=rotation,
         policy_text=policy,
+        deletion_date=str(meta["DeletionDate"]) if meta.get("DeletionDate") else "",
     )
 
 

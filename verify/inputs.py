@@ -26,7 +26,8 @@ from access.arns import (
 )
 from access.arns import table_arn as build_table_arn
 from access.errors import ConfigError, one_of
-from access.kms_dynamodb import ACCESS_LEVELS
+from access.key_protection import ALARM_KINDS
+from access.kms_dynamodb import ACCESS_LEVELS, DELETION_WINDOW_DAYS
 from access.operations import Path
 from stack import outputs
 from verify.audit.model import Intent
@@ -37,6 +38,16 @@ MASKED_SECRET = "[secret]"  # noqa: S105 (the mask, not a secret)
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 _ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}", re.ASCII)
 _SECRET = re.compile(r"[A-Za-z0-9/+=]{16,128}", re.ASCII)
+# EventBridge rule names: "Length Constraints: Minimum length of 1. Maximum length of 64. Pattern:
+# [\.\-_A-Za-z0-9]+" (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_Rule.html, Name).
+_RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}", re.ASCII)
+# SNS topic ARNs: "Topic names must be made up of only uppercase and lowercase ASCII letters, numbers,
+# underscores, and hyphens, and must be between 1 and 256 characters long"; a FIFO topic's ends in .fifo
+# (https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html, Name).
+_TOPIC_ARN = re.compile(
+    r"arn:(?P<partition>aws(?:-[a-z]+)*):sns:(?P<region>[a-z0-9-]+):[0-9]{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?",
+    re.ASCII,
+)
 
 
 class CannotRunError(Exception):
@@ -76,6 +87,30 @@ class ExternalPrincipal:
 
 
 @dataclass(frozen=True)
+class KeyAlarms:
+    """One key region's alarms (outputs.PROTECTION_ALARMS): the EventBridge rule of each alarm kind, and
+    the SNS topic they target."""
+
+    region: str
+    key_arn: str
+    topic_arn: str
+    rules: tuple[tuple[str, str], ...]  # (kind, rule name), in access.key_protection.ALARM_KINDS order
+
+
+@dataclass(frozen=True)
+class KeyProtection:
+    """Key-loss protection as the stack declares it (outputs.KEY_PROTECTION)."""
+
+    break_glass: tuple[str, ...]  # role/user ARNs, or the account root's: who may still lose the key
+    require_mfa: bool
+    deletion_window_days: int
+    alarms: tuple[KeyAlarms, ...]  # one per key region, the primary first
+
+    def alarms_in(self, region: str) -> KeyAlarms | None:
+        return next((a for a in self.alarms if a.region == region), None)
+
+
+@dataclass(frozen=True)
 class StackOutputs:
     region: str
     account_id: str
@@ -94,6 +129,7 @@ class StackOutputs:
     intent: Intent = field(default_factory=Intent)
     replicas: tuple[Replica, ...] = ()  # the primary region is `region`, with `key_arn`
     external: tuple[ExternalPrincipal, ...] = ()  # readers in other accounts (issue 19)
+    key_protection: KeyProtection | None = None  # None: the stack does not protect its keys (issue 20)
 
 
 def _pattern(pattern: re.Pattern[str], shape: str) -> Callable[[str, object], str]:
@@ -383,6 +419,113 @@ def parse_external(data: Mapping[str, Any], owner_account: str) -> tuple[Externa
     return tuple(found)
 
 
+_PROTECTION_FIELDS = (
+    outputs.PROTECTION_BREAK_GLASS,
+    outputs.PROTECTION_REQUIRE_MFA,
+    outputs.PROTECTION_DELETION_WINDOW,
+    outputs.PROTECTION_ALARMS,
+)
+_ALARM_FIELDS = (outputs.ALARM_REGION, outputs.ALARM_KEY_ARN, outputs.ALARM_TOPIC_ARN, outputs.ALARM_RULES)
+
+
+def _key_alarms(where: str, entry: object, key_arns: Mapping[str, str], partition: str) -> KeyAlarms:
+    """One outputs.PROTECTION_ALARMS entry: a key region of the stack, that region's key, a topic there,
+    a rule name per alarm kind."""
+    if not isinstance(entry, Mapping):
+        raise CannotRunError(f"output {where} is {_shown(entry)}; expected {{{', '.join(_ALARM_FIELDS)}}}")
+    missing = [name for name in _ALARM_FIELDS if entry.get(name) in (None, "")]
+    if missing:
+        raise CannotRunError(f"output {where} is missing {', '.join(missing)}")
+    region = entry[outputs.ALARM_REGION]
+    if region not in key_arns:
+        raise CannotRunError(
+            f"output {where}.{outputs.ALARM_REGION} is {_shown(region)}; expected a key region of the stack "
+            f"({one_of(key_arns)})"
+        )
+    key = entry[outputs.ALARM_KEY_ARN]
+    if key != key_arns[region]:
+        raise CannotRunError(
+            f"output {where}.{outputs.ALARM_KEY_ARN} is {_shown(key)}; expected {region}'s key {key_arns[region]}"
+        )
+    topic = entry[outputs.ALARM_TOPIC_ARN]
+    parsed = _TOPIC_ARN.fullmatch(topic) if isinstance(topic, str) else None
+    if parsed is None or (parsed["partition"], parsed["region"]) != (partition, region):
+        raise CannotRunError(
+            f"output {where}.{outputs.ALARM_TOPIC_ARN} is {_shown(topic)}; expected an SNS topic ARN in {region} "
+            f"(arn:{partition}:sns:{region}:<account>:<name>): EventBridge targets a topic of the rule's region"
+        )
+    rules = entry[outputs.ALARM_RULES]
+    if not isinstance(rules, Mapping) or set(rules) != set(ALARM_KINDS):
+        raise CannotRunError(
+            f"output {where}.{outputs.ALARM_RULES} is {_shown(rules)}; expected a rule name for each of "
+            f"{one_of(ALARM_KINDS)}"
+        )
+    for kind in ALARM_KINDS:
+        name = rules[kind]
+        if not isinstance(name, str) or _RULE_NAME.fullmatch(name) is None:
+            raise CannotRunError(
+                f"output {where}.{outputs.ALARM_RULES}.{kind} is {_shown(name)}; expected an EventBridge rule name "
+                "(1 to 64 of A-Z a-z 0-9 . - _)"
+            )
+    return KeyAlarms(str(region), str(key), str(topic), tuple((kind, str(rules[kind])) for kind in ALARM_KINDS))
+
+
+def parse_key_protection(
+    data: Mapping[str, Any], *, key_arns: Mapping[str, str], account_id: str, partition: str
+) -> KeyProtection | None:
+    """Key-loss protection (outputs.KEY_PROTECTION); None when the outputs carry none (protection off, or a
+    stack older than issue 20). key_arns: the stack's key of each region, the primary first: the alarms
+    must cover every one."""
+    raw = data.get(outputs.KEY_PROTECTION)
+    if raw is None:
+        return None
+    name = outputs.KEY_PROTECTION
+    if not isinstance(raw, Mapping):
+        raise CannotRunError(f"output {name} is {_shown(raw)}; expected {{{', '.join(_PROTECTION_FIELDS)}}}")
+    missing = [field_name for field_name in _PROTECTION_FIELDS if raw.get(field_name) is None]
+    if missing:
+        raise CannotRunError(f"output {name} is missing {', '.join(missing)}")
+    break_glass = _principal_list(f"{name}.{outputs.PROTECTION_BREAK_GLASS}", raw[outputs.PROTECTION_BREAK_GLASS])
+    for index, principal in enumerate(break_glass):
+        if parse_principal_arn(name, principal).account != account_id:
+            raise CannotRunError(
+                f"output {name}.{outputs.PROTECTION_BREAK_GLASS}[{index}] is {principal!r}, not of the stack's "
+                f"account {account_id}: a key's deletion is never performed across accounts"
+            )
+    mfa = raw[outputs.PROTECTION_REQUIRE_MFA]
+    if not isinstance(mfa, bool):
+        raise CannotRunError(f"output {name}.{outputs.PROTECTION_REQUIRE_MFA} is {_shown(mfa)}; expected true or false")
+    window = raw[outputs.PROTECTION_DELETION_WINDOW]
+    low, high = DELETION_WINDOW_DAYS
+    if isinstance(window, bool) or not isinstance(window, int) or not low <= window <= high:
+        raise CannotRunError(
+            f"output {name}.{outputs.PROTECTION_DELETION_WINDOW} is {_shown(window)}; expected a whole number of "
+            f"days from {low} to {high} (ScheduleKeyDeletion PendingWindowInDays)"
+        )
+    entries = raw[outputs.PROTECTION_ALARMS]
+    if not isinstance(entries, list):
+        raise CannotRunError(
+            f"output {name}.{outputs.PROTECTION_ALARMS} is {_shown(entries)}; expected a list of "
+            f"{{{', '.join(_ALARM_FIELDS)}}}, one per key region"
+        )
+    alarms: list[KeyAlarms] = []
+    for index, entry in enumerate(entries):
+        where = f"{name}.{outputs.PROTECTION_ALARMS}[{index}]"
+        found = _key_alarms(where, entry, key_arns, partition)
+        if any(a.region == found.region for a in alarms):
+            raise CannotRunError(
+                f"output {where}.{outputs.ALARM_REGION} is {found.region!r} again: one entry per key region"
+            )
+        alarms.append(found)
+    uncovered = [region for region in key_arns if not any(a.region == region for a in alarms)]
+    if uncovered:
+        raise CannotRunError(
+            f"output {name}.{outputs.PROTECTION_ALARMS} has no entry for {', '.join(uncovered)}: the alarms "
+            "cover every key region, the primary's and each replica's"
+        )
+    return KeyProtection(break_glass, mfa, window, tuple(alarms))
+
+
 def _check_same_stack(checked: Mapping[str, str]) -> None:
     """The table ARN names the output table in the output region and account, and the key is there too:
     outputs that mix two stacks would have the checks judge one table and the audit another."""
@@ -426,6 +569,14 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
     external = parse_external(data, checked[outputs.ACCOUNT_ID])
     # The audit lets a declared external principal in as declared (its access), and no one else of its account.
     intent = dataclasses.replace(parse_intent(data), external={e.principal: e.access for e in external})
+    replicas = parse_replicas(
+        data,
+        region=checked[outputs.REGION],
+        table_name=checked[outputs.TABLE_NAME],
+        table_arn=checked[outputs.TABLE_ARN],
+        account_id=checked[outputs.ACCOUNT_ID],
+    )
+    key_arns = {checked[outputs.REGION]: checked[outputs.KEY_ARN], **{r.region: r.key_arn for r in replicas}}
     return StackOutputs(
         region=checked[outputs.REGION],
         account_id=checked[outputs.ACCOUNT_ID],
@@ -442,12 +593,12 @@ def parse_outputs(data: Mapping[str, Any]) -> StackOutputs:
         access_key_id=checked.get(outputs.TEST_USER_ACCESS_KEY_ID),
         secret_access_key=checked.get(outputs.TEST_USER_SECRET_ACCESS_KEY),
         intent=intent,
-        replicas=parse_replicas(
-            data,
-            region=checked[outputs.REGION],
-            table_name=checked[outputs.TABLE_NAME],
-            table_arn=checked[outputs.TABLE_ARN],
-            account_id=checked[outputs.ACCOUNT_ID],
-        ),
+        replicas=replicas,
         external=external,
+        key_protection=parse_key_protection(
+            data,
+            key_arns=key_arns,
+            account_id=checked[outputs.ACCOUNT_ID],
+            partition=parse_table_arn(outputs.TABLE_ARN, checked[outputs.TABLE_ARN]).partition,
+        ),
     )

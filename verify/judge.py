@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from access.analyzers import (
     key_policy_administrators,
     unconditioned_wildcard_statements,
     unscoped_key_use_statements,
 )
 from access.documents import PolicyParseError, parse_document, statements
-from access.kms_dynamodb import KEY_MANAGER_CUSTOMER, KEY_SPEC, KEY_USAGE, USABLE_KEY_STATE
+from access.kms_dynamodb import (
+    DISABLED_KEY_STATE,
+    INACCESSIBLE_TABLE_ARCHIVE_DAYS,
+    KEY_MANAGER_CUSTOMER,
+    KEY_SPEC,
+    KEY_USAGE,
+    PENDING_DELETION_KEY_STATE,
+    USABLE_KEY_STATE,
+)
 from verify.collect import AliasRecord, KeyRecord, TableRecord
 from verify.findings import Finding, expect
 from verify.inputs import StackOutputs
@@ -16,7 +26,71 @@ from verify.inputs import StackOutputs
 UP = "run `pulumi up` for this stack, then verify again"
 
 
-def judge_table(table: TableRecord, want: StackOutputs) -> list[Finding]:
+# -- a key that is not usable: the commands, and the deadlines -----------------------------------------
+# One place for both the primary's checks and each replica's (replicas.inaccessible_advice).
+
+
+def key_fix(region: str, key_arn: str, key_state: str) -> str:
+    """The AWS CLI commands that make a disabled or pending-deletion key usable again, runnable as printed;
+    "" for any other state. EnableKey and CancelKeyDeletion take the key ARN (API reference, KeyId: "Specify
+    the key ID or key ARN"). "After you cancel the pending deletion of a KMS key, the key state of the KMS
+    key is Disabled" (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys-cancelling-key-
+    deletion.html), so enable-key follows cancel-key-deletion. Key-loss protection denies neither call."""
+    where = f"--region {region} --key-id {key_arn}"
+    if key_state == PENDING_DELETION_KEY_STATE:
+        return f"aws kms cancel-key-deletion {where} && aws kms enable-key {where}"
+    if key_state == DISABLED_KEY_STATE:
+        return f"aws kms enable-key {where}"
+    return ""
+
+
+def _moment(text: str) -> datetime | None:
+    """A timestamp as the records keep it (str of boto3's datetime), or None."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def archive_deadline(inaccessible_since: str) -> str:
+    """When DynamoDB archives a table whose key stays inaccessible: "DynamoDB will initiate the table archival
+    process when table's AWS KMS key remains inaccessible for more than seven days from this date"
+    (SSEDescription.InaccessibleEncryptionDateTime, access.kms_dynamodb.INACCESSIBLE_TABLE_ARCHIVE_DAYS)."""
+    days = INACCESSIBLE_TABLE_ARCHIVE_DAYS
+    since = _moment(inaccessible_since) if inaccessible_since else None
+    if since is None:
+        return (
+            f"DynamoDB archives the table once its key has been inaccessible for more than {days} days "
+            "(from SSEDescription.InaccessibleEncryptionDateTime)"
+        )
+    return (
+        f"DynamoDB archives the table after {since + timedelta(days=days)} ({days} days after "
+        f"InaccessibleEncryptionDateTime {inaccessible_since})"
+    )
+
+
+def deletion_deadline(deletion_date: str) -> str:
+    """What a pending deletion ends in: "After a KMS key is deleted, you can no longer decrypt the data that
+    was encrypted under that KMS key, which means that data becomes unrecoverable"
+    (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html)."""
+    when = f"on {deletion_date}" if deletion_date else "at the end of its waiting period (DescribeKey DeletionDate)"
+    return f"KMS deletes the key {when}; after that every item, backup and replica encrypted under it is unrecoverable"
+
+
+def key_state_advice(region: str, key: KeyRecord, inaccessible_since: str = "") -> str:
+    """What to do about the key of a region that is not Enabled, with the deadlines that apply."""
+    fix = key_fix(region, key.arn, key.state)
+    if key.state == PENDING_DELETION_KEY_STATE:
+        deadline = deletion_deadline(key.deletion_date)
+        steps = f"cancel the key's deletion, which leaves it Disabled, then enable it: {fix}; {deadline}"
+    elif fix:
+        steps = f"enable the key: {fix}"
+    else:
+        steps = f"the key is {key.state}: DynamoDB can use only an Enabled key; see the KMS key states (key-state.html)"
+    return f"{steps}; until then the table's data is unreadable, and {archive_deadline(inaccessible_since)}"
+
+
+def judge_table(table: TableRecord, want: StackOutputs, key: KeyRecord | None = None) -> list[Finding]:
     if not table.exists:
         return [
             Finding.failed(
@@ -51,8 +125,7 @@ def judge_table(table: TableRecord, want: StackOutputs) -> list[Finding]:
             f"InaccessibleEncryptionDateTime={table.inaccessible_since}"
             if table.inaccessible_since
             else "key accessible",
-            "the key is disabled, pending deletion or its grants are gone: re-enable the key within 7 days "
-            "or DynamoDB archives the table",
+            _inaccessible_table_advice(table, want, key),
         ),
     ]
     if want.point_in_time_recovery is not None:
@@ -77,16 +150,29 @@ def judge_table(table: TableRecord, want: StackOutputs) -> list[Finding]:
     return found
 
 
-def judge_key(key: KeyRecord, alias: AliasRecord, want: StackOutputs) -> list[Finding]:
+def _inaccessible_table_advice(table: TableRecord, want: StackOutputs, key: KeyRecord | None) -> str:
+    if key is not None and key.exists and key_fix(want.region, key.arn, key.state):
+        return key_state_advice(want.region, key, table.inaccessible_since)
+    return (
+        "make the key usable by DynamoDB again (enabled, not pending deletion, its key policy still letting "
+        f"DynamoDB use it, DynamoDB's grants not revoked); {archive_deadline(table.inaccessible_since)}"
+    )
+
+
+def judge_key(
+    key: KeyRecord, alias: AliasRecord, want: StackOutputs, table: TableRecord | None = None
+) -> list[Finding]:
+    """The key's checks; `table` (its DescribeTable) dates the archive deadline of a key that is not usable."""
     if not key.exists:
         return [Finding.failed("key.exists", f"key {want.key_id} not found", "check the stack and region; " + UP)]
+    pending = f", DeletionDate={key.deletion_date}" if key.deletion_date else ""
     return [
         expect("key.arn", key.arn == want.key_arn, f"Arn={key.arn}", "the outputs name another key; " + UP),
         expect(
             "key.enabled",
             key.state == USABLE_KEY_STATE,
-            f"KeyState={key.state}",
-            "enable the key (`aws kms enable-key`) or cancel its deletion; until then the table's data is unreadable",
+            f"KeyState={key.state}{pending}",
+            key_state_advice(want.region, key, table.inaccessible_since if table is not None else ""),
         ),
         expect(
             "key.customer_managed",

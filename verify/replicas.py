@@ -24,7 +24,6 @@ import dataclasses
 
 from access.kms_dynamodb import (
     AWS_MANAGED_KEY_ALIAS,
-    DISABLED_KEY_STATE,
     GLOBAL_TABLE_VERSION,
     INACCESSIBLE_STATUS,
     PENDING_DELETION_KEY_STATE,
@@ -33,7 +32,7 @@ from access.kms_dynamodb import (
 from verify.collect import TableRecord
 from verify.findings import Finding, Status, expect
 from verify.inputs import Replica, StackOutputs
-from verify.judge import UP, judge_key, judge_key_policy, judge_table
+from verify.judge import UP, deletion_deadline, judge_key, judge_key_policy, judge_table, key_fix
 from verify.replica_collect import RegionRecords
 from verify.replica_wait import Arrival
 
@@ -87,21 +86,24 @@ def _in_region(region: str, finding: Finding, advice: str | None = None) -> Find
     return dataclasses.replace(finding, check=check_name(region, name), advice=keep)
 
 
-def inaccessible_advice(replica: Replica, key_state: str, since: str = "") -> str:
-    """What to do about an inaccessible replica key, before DynamoDB drops the replica (~20 hours)."""
-    where = f"--region {replica.region} --key-id {replica.key_arn}"
+def inaccessible_advice(replica: Replica, key_state: str, since: str = "", deletion_date: str = "") -> str:
+    """What to do about an inaccessible replica key, before DynamoDB drops the replica (~20 hours): the
+    commands are judge.key_fix's, as for the primary's key."""
+    fix = key_fix(replica.region, replica.key_arn, key_state)
     if key_state == PENDING_DELETION_KEY_STATE:
-        fix = f"cancel the deletion of the key in {replica.region} and enable it (aws kms cancel-key-deletion {where}; "
-        fix += f"aws kms enable-key {where})"
-    elif key_state == DISABLED_KEY_STATE:
-        fix = f"enable the key in {replica.region} (aws kms enable-key {where})"
+        fix = f"cancel the deletion of the key in {replica.region} and enable it ({fix})"
+    elif fix:
+        fix = f"enable the key in {replica.region} ({fix})"
     else:
         fix = (
             f"make the key in {replica.region} usable by DynamoDB again (enabled, its key policy still "
             "letting DynamoDB use it, DynamoDB's grants not revoked)"
         )
     when = since or "the moment DynamoDB found the key inaccessible (ReplicaInaccessibleDateTime)"
-    return INACCESSIBLE_ADVICE.format(fix=fix, since=when, region=replica.region)
+    advice = INACCESSIBLE_ADVICE.format(fix=fix, since=when, region=replica.region)
+    if key_state == PENDING_DELETION_KEY_STATE:
+        advice += f"; {deletion_deadline(deletion_date)}"
+    return advice
 
 
 def _inaccessible_since(records: RegionRecords) -> str:
@@ -129,7 +131,7 @@ def _key_accessible(records: RegionRecords) -> Finding:
         since = f" since {listed.inaccessible_since}" if listed.inaccessible_since else ""
         seen.append(f"ReplicaStatus={listed.status}{since}")
     if key.exists:
-        advice = inaccessible_advice(replica, key.state, _inaccessible_since(records))
+        advice = inaccessible_advice(replica, key.state, _inaccessible_since(records), key.deletion_date)
     else:
         advice = (
             f"if the outputs name the wrong key, {UP}; a deleted key cannot come back: remove the {replica.region} "

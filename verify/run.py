@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from access.operations import Path as AuditPath
 from stack.outputs import EXPECT_DENIED
 from verify.canary import Canary, CanaryWriteError, canary_item, new_canary, read_canary
-from verify.collect import collect_alias, collect_key, collect_key_principals, collect_table
+from verify.collect import KeyRecord, collect_alias, collect_key, collect_key_principals, collect_table
 from verify.explain import explanation, live_decision
 from verify.external import EXTERNAL_PROBE, POLICIES_AGREE, PolicySides, judge_agreement, principal_check
 from verify.external_probe import Consumer, collect_sides, external_probes
@@ -24,6 +24,8 @@ from verify.failures import error_text, is_operational
 from verify.findings import Finding, Status, expect
 from verify.inputs import Replica, StackOutputs
 from verify.judge import judge_key, judge_key_policy, judge_table
+from verify.key_protection import DENY, judge_alarms, judge_deny, judge_unprotected
+from verify.key_protection_collect import collect_alarms
 from verify.probe import (
     Attempt,
     NamedSession,
@@ -82,6 +84,16 @@ class Aws:
     def sts(self) -> STSClient:
         return self.session.client("sts", region_name=self.region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
 
+    def events(self) -> Any:
+        """EventBridge (the key-loss alarm rules); typed Any: the project's boto3 stubs do not cover it."""
+        return self.session.client(
+            "events", region_name=self.region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG
+        )
+
+    def sns(self) -> Any:
+        """SNS (the key-loss alarm topic); typed Any, as events()."""
+        return self.session.client("sns", region_name=self.region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+
     def client(self, service: str) -> Any:
         """A client by service name, for callers that do not need its type."""
         clients: dict[str, Callable[[], Any]] = {
@@ -89,6 +101,8 @@ class Aws:
             "kms": self.kms,
             "iam": self.iam,
             "sts": self.sts,
+            "events": self.events,
+            "sns": self.sns,
         }
         return clients[service]()
 
@@ -179,11 +193,12 @@ def verify(
     findings: list[Finding] = []
 
     table = collect_table(dynamodb, kms, want.table_name)
-    findings += judge_table(table, want)
     key = collect_key(kms, want.key_arn)
-    findings += judge_key(key, collect_alias(kms, want.key_alias), want)
+    findings += judge_table(table, want, key)
+    findings += judge_key(key, collect_alias(kms, want.key_alias), want, table)
     if key.exists and key.policy_text:
         findings += judge_key_policy(key.policy_text, want.account_id)
+    findings += _key_protection(aws, want, want.region, want.key_arn, key)
 
     findings += judge_replication_group(table, want)
     present: list[Replica] = []
@@ -198,6 +213,9 @@ def verify(
         regional = aws.in_region(replica.region)
         records = collect_region(regional.dynamodb(), regional.kms(), replica, want.table_name, table)
         findings += judge_region(records, want)
+        findings += _key_protection(
+            regional, want, replica.region, replica.key_arn, records.key, check_name(replica.region, "")
+        )
         if records.table.exists:
             present.append(replica)
             if want.external:
@@ -268,6 +286,26 @@ def verify(
         )
     )
     return findings
+
+
+def _key_protection(
+    aws: Aws, want: StackOutputs, region: str, key_arn: str, key: KeyRecord, prefix: str = ""
+) -> list[Finding]:
+    """Key-loss protection in one key region (aws: clients of that region): the deny, judged on the key
+    policy the key checks read; the alarm rules and their topic, read there. Without protection, one SKIP
+    (for the stack, not per region)."""
+    protection = want.key_protection
+    if protection is None:
+        return [] if prefix else [judge_unprotected()]
+    found: list[Finding] = []
+    if key.exists and key.policy_text:
+        found.append(judge_deny(key.policy_text, want, protection, key_arn=key_arn, region=region, prefix=prefix))
+    else:
+        found.append(Finding.skipped(f"{prefix}{DENY}", f"no key policy to judge in {region}: see the key checks"))
+    alarms = protection.alarms_in(region)
+    if alarms is not None:
+        found += judge_alarms(collect_alarms(aws.events(), aws.sns(), alarms), want.account_id, prefix)
+    return found
 
 
 def _skip_replicas(replicas: Sequence[Replica], why: str) -> list[Finding]:
