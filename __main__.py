@@ -94,6 +94,27 @@ pulumi.export(
         ]
     ),
 )
+# Key-loss protection (issue 20): who alone may lose the key, and the alarms of every key region.
+if settings.table.get("key_loss_protection"):
+    pulumi.export(
+        outputs.KEY_PROTECTION,
+        table.key_protection.apply(
+            lambda protection: {
+                outputs.PROTECTION_BREAK_GLASS: protection["break_glass"],
+                outputs.PROTECTION_REQUIRE_MFA: protection["require_mfa"],
+                outputs.PROTECTION_DELETION_WINDOW: protection["deletion_window_days"],
+                outputs.PROTECTION_ALARMS: [
+                    {
+                        outputs.ALARM_REGION: alarms["region"],
+                        outputs.ALARM_KEY_ARN: alarms["key_arn"],
+                        outputs.ALARM_TOPIC_ARN: alarms["topic_arn"],
+                        outputs.ALARM_RULES: alarms["rules"],
+                    }
+                    for alarms in protection["alarms"]
+                ],
+            }
+        ),
+    )
 if probe is not None:
     pulumi.export(outputs.TEST_PRINCIPAL_ARN, probe.arn)
     pulumi.export(outputs.TEST_PRINCIPAL_EXPECTED_ACCESS, outputs.EXPECT_READ if granted else outputs.EXPECT_DENIED)

@@ -1,5 +1,6 @@
 """EncryptedTable: a customer-managed KMS key, its alias, and a DynamoDB table encrypted with it."""
 
+import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
@@ -10,12 +11,14 @@ import pulumi_aws as aws
 from access.arns import PARTITION_OF_REGION, table_arn
 from access.errors import ConfigError, one_of
 from access.kms_dynamodb import KEY_SPEC, KEY_USAGE
-from components.context import deploy_context
+from components.context import DeployContext, deploy_context
+from components.key_alarms import RegionAlarms, region_alarms, topic_key_policy_json
 from components.key_user import KeyUserArgs
 from components.policy_builders import (
     build_key_policy,
     check_resource_policy_size,
     consumer_policy_json,
+    effective_break_glass,
     key_policy_json,
     resource_policy_json,
     stream_resource_policy,
@@ -24,11 +27,14 @@ from components.policy_builders import (
 from components.validation import (
     KEY_USER_DEFAULTS,
     ExternalPrincipalSpec,
+    KeyProtectionSpec,
     KeySpec,
     TableSpec,
+    check_key_protection_at_deploy,
     default_alias,
     validate_external_principals,
     validate_key_args,
+    validate_key_protection,
     validate_principal_arns,
     validate_table_args,
 )
@@ -158,6 +164,20 @@ class EncryptedTableArgs(TypedDict):
     owns the table's resource policy (and its replicas' and stream's): attach no other. Default: none."""
     allow_external_accounts: NotRequired[bool]
     """Let external_principals name a whole account (its id or root ARN), delegating to its administrators."""
+    key_loss_protection: NotRequired[bool]
+    """Deny, in every region's key policy, the calls that make the key unusable or its material unrecoverable
+    (DisableKey, ScheduleKeyDeletion, DeleteImportedKeyMaterial, PutKeyPolicy bypassing the lockout check) to
+    all but the break-glass principals, and alarm on the calls that endanger the key (EventBridge rules to an
+    SNS topic per key region). Off: the key policy is exactly as without it."""
+    break_glass_principals: NotRequired[list[str]]
+    """With key_loss_protection: the only principals that may still disable, delete or lock the key; IAM role
+    or user ARNs of the table's account, or its root ARN. Default: the deploying identity (so `pulumi destroy`
+    works); name a dedicated break-glass role instead."""
+    break_glass_require_mfa: NotRequired[bool]
+    """With key_loss_protection: the break-glass principals too are refused those calls without MFA."""
+    alarm_topic_arns: NotRequired[dict[str, str]]
+    """With key_loss_protection: region -> the SNS topic ARN (of that region and the table's account) the key's
+    alarms publish to, for every key region. Default: a topic per region, encrypted with a key of its own."""
 
 
 def _all_plain(values: Any) -> bool:
@@ -187,6 +207,7 @@ def _render_key_policy(
             deployer_arn=deployer_arn,
             external_principals=external,
             table_name=table_name,
+            key_loss_protection=spec.protection,
         )
     )
 
@@ -260,6 +281,13 @@ def validate_encrypted_table_args(
     if "primary_region" not in args and configured_region and (args.get("replica_regions") or args.get("replicas")):
         args = {**args, "primary_region": configured_region}
     table_spec = validate_table_args(args)
+    protection = validate_key_protection(
+        args,
+        replica_regions=[r.region for r in table_spec.replicas],
+        primary_region=args.get("primary_region") or configured_region,
+        allow_iam_policies=key_spec.allow_iam_policies,
+    )
+    key_spec = dataclasses.replace(key_spec, protection=protection)
     external = validate_external_principals(args, stream_enabled=table_spec.stream_view_type is not None)
     if any(p.key_access == "key-policy" for p in external) and table_spec.name is None:
         # The key policy's statement is bound to the table's encryption context, its name; an auto-generated
@@ -376,6 +404,10 @@ class EncryptedTable(pulumi.ComponentResource):
     """Each external principal's identity policy (JSON), which its own account must attach (ConsumerAccess)."""
     table_policy: pulumi.Output[str]
     """The primary table's resource policy (JSON); empty without external principals."""
+    key_protection: pulumi.Output[dict[str, Any]]
+    """With key_loss_protection: break_glass (the principals excepted), require_mfa, deletion_window_days, and
+    alarms, one per key region (the table's first): region, key_arn, topic_arn, rules (alarm kind -> EventBridge
+    rule name). Empty when off."""
 
     def __init__(
         self,
@@ -413,6 +445,11 @@ class EncryptedTable(pulumi.ComponentResource):
                 args, stream_enabled=table_spec.stream_view_type is not None, owner_account=account_id
             )
 
+        def protection_checked(account_id: str, home_region: str) -> None:
+            """Key-loss protection against the table's account and region, once they are known (every key)."""
+            if key_spec.protection is not None:
+                check_key_protection_at_deploy(key_spec.protection, account_id=account_id, region=home_region)
+
         def policy_in(region: pulumi.Input[str]) -> pulumi.Output[str]:
             """The key policy of the key in `region`: the same principals, key use through DynamoDB there."""
             return pulumi.Output.all(
@@ -422,18 +459,21 @@ class EncryptedTable(pulumi.ComponentResource):
                 where.deployer_arn,
                 pulumi.Output.from_input(admins_in),
                 pulumi.Output.from_input(users_in),
-            ).apply(
-                lambda values: _render_key_policy(
-                    key_spec,
-                    values[0],
-                    values[1],
-                    values[2],
-                    values[3],
-                    values[4],
-                    values[5],
-                    external_of(values[1]),
-                    table_spec.name,
-                )
+                where.region,
+            ).apply(render_key_policy)
+
+        def render_key_policy(values: list[Any]) -> str:
+            protection_checked(values[1], values[6])
+            return _render_key_policy(
+                key_spec,
+                values[0],
+                values[1],
+                values[2],
+                values[3],
+                values[4],
+                values[5],
+                external_of(values[1]),
+                table_spec.name,
             )
 
         tags = args.get("tags")
@@ -579,6 +619,11 @@ class EncryptedTable(pulumi.ComponentResource):
                         opts=options,
                     )
 
+        # Key-loss alarms, in every key region (components/key_alarms.py).
+        self.key_alarms: list[RegionAlarms] = []
+        if key_spec.protection is not None:
+            self.key_alarms = self._key_alarms(name, key_spec, key_spec.protection, where, admins_in, providers, tags)
+
         self.key_id = self.key.key_id
         self.key_arn = self.key.arn
         self.alias_name = self.alias.name
@@ -586,8 +631,12 @@ class EncryptedTable(pulumi.ComponentResource):
         self.table_arn = self.table.arn
         self.region = where.region
         self.account_id = where.account_id
+        # As build_key_policy names them: key_admins, the deployer, and the break-glass roles and users.
+        named_break_glass = [
+            arn for arn in (key_spec.protection.break_glass if key_spec.protection else ()) if not arn.endswith(":root")
+        ]
         self.key_admin_arns = pulumi.Output.all(where.deployer_arn, pulumi.Output.from_input(admins_in)).apply(
-            lambda values: validate_principal_arns("key_admins", [*values[1], values[0]])
+            lambda values: validate_principal_arns("key_admins", [*values[1], values[0], *named_break_glass])
         )
         self.deployer_arn = where.deployer_arn
         self.key_user_arns = pulumi.Output.from_input(users_in).apply(
@@ -626,8 +675,22 @@ class EncryptedTable(pulumi.ComponentResource):
             }
         )
         self.table_policy = self.table_policy_resources[""].policy if external else pulumi.Output.from_input("")
+        protection = key_spec.protection
+        self.key_protection = (
+            pulumi.Output.all(where.deployer_arn, *(alarms.summary() for alarms in self.key_alarms)).apply(
+                lambda values: {
+                    "break_glass": effective_break_glass(protection, values[0]),
+                    "require_mfa": protection.require_mfa,
+                    "deletion_window_days": key_spec.deletion_window_days,
+                    "alarms": list(values[1:]),
+                }
+            )
+            if protection is not None
+            else pulumi.Output.from_input({})
+        )
         self.register_outputs(
             {
+                "key_protection": self.key_protection,
                 "external_principals": self.external_principals,
                 "consumer_policies": self.consumer_policies,
                 "table_policy": self.table_policy,
@@ -646,6 +709,73 @@ class EncryptedTable(pulumi.ComponentResource):
                 "replica_arns": self.replica_arns,
             }
         )
+
+    def _key_alarms(
+        self,
+        name: str,
+        key_spec: KeySpec,
+        protection: KeyProtectionSpec,
+        where: DeployContext,
+        admins_in: Any,
+        providers: Mapping[str, pulumi.ProviderResource],
+        tags: Any,
+    ) -> list[RegionAlarms]:
+        """The alarms of every key region, the table's first, placed as that region's key is."""
+
+        def topic_key_policy_in(region: pulumi.Input[str]) -> pulumi.Output[str]:
+            return pulumi.Output.all(
+                where.partition,
+                where.account_id,
+                pulumi.Output.from_input(region),
+                where.deployer_arn,
+                pulumi.Output.from_input(admins_in),
+            ).apply(
+                lambda values: topic_key_policy_json(
+                    partition=values[0],
+                    account_id=values[1],
+                    region=values[2],
+                    admin_arns=validate_principal_arns("key_admins", values[4]),
+                    deployer_arn=values[3],
+                    protection=protection,
+                )
+            )
+
+        given = protection.alarm_topic_arns
+        # The table's own region is the one alarm_topic_arns names besides the replicas' (checked at deploy).
+        home_topic = next((arn for r, arn in given.items() if r not in self.replica_keys), None)
+        places: list[
+            tuple[str, pulumi.Input[str], str | None, pulumi.Output[str], str | None, pulumi.ResourceOptions]
+        ] = [("", where.region, None, self.key.arn, home_topic, pulumi.ResourceOptions(parent=self))]
+        for replica_region, key in self.replica_keys.items():
+            places.append(
+                (
+                    f"-{replica_region}",
+                    replica_region,
+                    None if replica_region in providers else replica_region,
+                    key.arn,
+                    given.get(replica_region),
+                    pulumi.ResourceOptions(parent=self, provider=providers.get(replica_region)),
+                )
+            )
+        alarms = []
+        for suffix, region, region_argument, key_arn, topic, opts in places:
+            alarms.append(
+                region_alarms(
+                    name,
+                    suffix=suffix,
+                    region=region,
+                    region_argument=region_argument,
+                    key_arn=key_arn,
+                    topic_arn=topic,
+                    topic_key_policy=topic_key_policy_in(region),
+                    partition=where.partition,
+                    account_id=where.account_id,
+                    deletion_window_days=key_spec.deletion_window_days,
+                    tags=tags,
+                    opts=opts,
+                )
+            )
+        return alarms
 
     def consumer_policy(self, principal: str) -> pulumi.Output[str]:
         """The identity policy (JSON) an external principal's own account must attach (ConsumerAccess's policy)."""

@@ -24,15 +24,23 @@ from access.kms_dynamodb import (
     EXTERNAL_ACCESS_KMS_ACTIONS,
     INLINE_POLICY_MAX_CHARACTERS,
     KEY_ADMIN_ACTIONS,
+    KEY_LOSS_ACTIONS,
     KEY_POLICY_MAX_BYTES,
     KEY_USER_ACTIONS,
+    LOCKOUT_BYPASS_ACTION,
+    LOCKOUT_BYPASS_CONDITION_KEY,
+    MFA_CONDITION_KEY,
     RESOURCE_POLICY_MAX_BYTES,
     SID_ADMINISTRATION,
     SID_EXTERNAL_KEY_USE,
     SID_EXTERNAL_STREAM_READ,
     SID_EXTERNAL_TABLE_ACCESS,
     SID_IDENTITY_KEY_USE,
+    SID_KEY_LOSS_MFA,
+    SID_KEY_LOSS_PROTECTION,
     SID_KEY_USE_VIA_DYNAMODB,
+    SID_LOCKOUT_BYPASS,
+    SID_LOCKOUT_BYPASS_MFA,
     SID_ROOT_DELEGATION,
     SID_TABLE_ITEMS,
     SID_TRUST_ACCOUNT,
@@ -40,7 +48,7 @@ from access.kms_dynamodb import (
     dynamodb_via_service,
 )
 from access.operations import Path, Resource, operations_on, path_actions
-from components.validation import ExternalPrincipalSpec, require_customer_managed_key
+from components.validation import ExternalPrincipalSpec, KeyProtectionSpec, require_customer_managed_key
 
 # A declared path's statement: this prefix and the path's name ("DeclaredPathStream", "DeclaredPathReKey"),
 # and the resource kind when the path's actions act on several ("DeclaredPathRestoreBackup").
@@ -77,6 +85,7 @@ def build_key_policy(
     deployer_arn: str | None = None,
     external_principals: Sequence[ExternalPrincipalSpec] = (),
     table_name: str | None = None,
+    key_loss_protection: KeyProtectionSpec | None = None,
 ) -> dict[str, Any]:
     """The key policy of an EncryptedTable's key (always a customer-managed key: cross-account use of the
     AWS managed key is impossible, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
@@ -90,8 +99,13 @@ def build_key_policy(
       lock itself out of the key it manages.
     - external_principals: those of key_access "key-policy" get external_key_statements (which need
       table_name: the statement is bound to the table's encryption context); "grant" ones get a KeyUser.
+    - key_loss_protection: key_loss_statements appended, denying the key-loss calls to all but its break-glass
+      principals (the deployer when it names none), who are administrators too (a root break-glass acts
+      through the root delegation). None: the policy is exactly what it was without protection.
     """
-    admins = list(dict.fromkeys([*admin_arns, *([deployer_arn] if deployer_arn else [])]))
+    break_glass = effective_break_glass(key_loss_protection, deployer_arn) if key_loss_protection else []
+    named = [arn for arn in break_glass if not arn.endswith(":root")]
+    admins = list(dict.fromkeys([*admin_arns, *([deployer_arn] if deployer_arn else []), *named]))
     if not admins:
         raise ConfigError(
             "key_admins",
@@ -142,6 +156,8 @@ def build_key_policy(
         statements += external_key_statements(
             in_key_policy, region=region, table_name=table_name, owner_account=account_id
         )
+    if key_loss_protection is not None:
+        statements += key_loss_statements(break_glass, require_mfa=key_loss_protection.require_mfa)
     policy = {"Version": POLICY_VERSION, "Statement": statements}
     wildcards = unconditioned_wildcard_statements(policy)
     if wildcards:  # unreachable through validated ARNs; a guard for future edits
@@ -149,6 +165,75 @@ def build_key_policy(
             "key policy", f"statements {wildcards} allow any principal unconditionally", "named principals"
         )
     return policy
+
+
+# -- key-loss protection (issue 20) ---------------------------------------------------------------
+
+
+def effective_break_glass(protection: KeyProtectionSpec, deployer_arn: str | None) -> list[str]:
+    """The break-glass principals the key policy excepts: those named, or else the deploying identity (so that
+    `pulumi destroy`, which schedules the key's deletion as the deployer, still works)."""
+    if protection.break_glass:
+        return list(protection.break_glass)
+    if deployer_arn is None:
+        raise ConfigError(
+            "break_glass_principals",
+            "none named, and the deploying identity is not known to stand in",
+            "IAM role or user ARNs of the table's account",
+        )
+    return [deployer_arn]
+
+
+def key_loss_statements(break_glass: Sequence[str], *, require_mfa: bool = False) -> list[dict[str, Any]]:
+    """The key policy's Deny statements that keep a key from being lost (access.kms_dynamodb: the key-loss
+    calls, and PutKeyPolicy bypassing the lockout safety check) to all but the break-glass principals.
+
+    - Principal "*" with aws:PrincipalArn ArnNotEquals the break-glass ARNs: a deny for everyone else, however
+      empowered (the root delegation, an identity policy of kms:*, a key administrator). A role's sessions
+      carry the role's ARN in aws:PrincipalArn (IAM user guide, reference_policies_condition-keys.html
+      #condition-keys-principalarn: "For IAM roles, the request context returns the ARN of the role, not the
+      ARN of the user that assumed the role").
+    - The bypass: PutKeyPolicy stays with the administrators (`pulumi up` needs it, and KMS refuses a policy
+      that locks its caller out: key-policy-default.html#prevent-unmanageable-key); only with
+      kms:BypassPolicyLockoutSafetyCheck true (conditions-kms.html) is it denied to all but break-glass.
+    - require_mfa: the same calls denied to everyone (so to break-glass too) without MFA, with BoolIfExists:
+      aws:MultiFactorAuthPresent is absent from a request signed with long-term access keys, and a plain Bool
+      would then not match and not deny (reference_policies_condition-operators.html#Conditions_IfExists;
+      reference_policies_condition-keys.html#condition-keys-multifactorauthpresent). The bypass has a
+      statement of its own: a deny's conditions are ANDed.
+    A Deny's Principal "*" is not a wildcard grant: access.analyzers flags Allow statements only.
+    """
+    principals = list(dict.fromkeys(break_glass))
+    if not principals:
+        raise ConfigError("break_glass_principals", "no break-glass principal", "at least one IAM principal ARN")
+    not_break_glass = {"ArnNotEquals": {"aws:PrincipalArn": principals[0] if len(principals) == 1 else principals}}
+    bypass = {"Bool": {LOCKOUT_BYPASS_CONDITION_KEY: "true"}}
+    statements: list[dict[str, Any]] = [
+        _deny_everyone(SID_KEY_LOSS_PROTECTION, list(KEY_LOSS_ACTIONS), not_break_glass),
+        _deny_everyone(SID_LOCKOUT_BYPASS, LOCKOUT_BYPASS_ACTION, {**not_break_glass, **bypass}),
+    ]
+    if require_mfa:
+        without_mfa = {"BoolIfExists": {MFA_CONDITION_KEY: "false"}}
+        statements += [
+            _deny_everyone(SID_KEY_LOSS_MFA, list(KEY_LOSS_ACTIONS), without_mfa),
+            _deny_everyone(SID_LOCKOUT_BYPASS_MFA, LOCKOUT_BYPASS_ACTION, {**without_mfa, **bypass}),
+        ]
+    return statements
+
+
+def _deny_everyone(sid: str, actions: str | list[str], condition: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": actions,
+        "Resource": "*",
+        "Condition": dict(condition),
+    }
+
+
+# The key-loss statements, for the size check's blame (key_policy_json).
+_KEY_LOSS_SIDS = frozenset({SID_KEY_LOSS_PROTECTION, SID_LOCKOUT_BYPASS, SID_KEY_LOSS_MFA, SID_LOCKOUT_BYPASS_MFA})
 
 
 def key_policy_json(policy: Mapping[str, Any]) -> str:
@@ -163,8 +248,18 @@ def key_policy_json(policy: Mapping[str, Any]) -> str:
     for statement in policy.get("Statement", []):
         sid = str(statement.get("Sid"))
         group = SID_EXTERNAL_KEY_USE if sid.startswith(SID_EXTERNAL_KEY_USE) else sid
+        group = SID_KEY_LOSS_PROTECTION if sid in _KEY_LOSS_SIDS else group
         sizes[group] = sizes.get(group, 0) + len(json.dumps(statement, indent=2).encode())
-    largest = max((SID_ADMINISTRATION, SID_KEY_USE_VIA_DYNAMODB, SID_EXTERNAL_KEY_USE), key=lambda g: sizes.get(g, 0))
+    largest = max(
+        (SID_ADMINISTRATION, SID_KEY_USE_VIA_DYNAMODB, SID_EXTERNAL_KEY_USE, SID_KEY_LOSS_PROTECTION),
+        key=lambda g: sizes.get(g, 0),
+    )
+    if largest == SID_KEY_LOSS_PROTECTION:
+        raise ConfigError(
+            "break_glass_principals",
+            problem,
+            "fewer break_glass_principals: name one or two break-glass roles, and let people assume them",
+        )
     if largest == SID_EXTERNAL_KEY_USE:
         raise ConfigError(
             "external_principals",

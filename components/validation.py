@@ -36,6 +36,7 @@ from access.kms_dynamodb import (
     EXTERNAL_KEY_ACCESS_MODES,
     KEY_ATTRIBUTE_NAME_BYTES,
     KEY_DESCRIPTION_MAX_LENGTH,
+    MAX_DELETION_WINDOW_DAYS,
     MAX_PROJECTED_ATTRIBUTES,
     RESERVED_ALIAS_PREFIX,
     ROTATION_PERIOD_DAYS,
@@ -63,10 +64,12 @@ ENCRYPTED_TABLE_DEFAULTS: dict[str, object] = {
     "deletion_protection": True,
     "key_description": "Customer-managed key for an encrypted DynamoDB table",
     "enable_key_rotation": True,
-    "deletion_window_days": 30,
+    "deletion_window_days": MAX_DELETION_WINDOW_DAYS,
     "allow_iam_policies": True,
     "multi_region_key": False,
     "allow_external_accounts": False,
+    "key_loss_protection": False,
+    "break_glass_require_mfa": False,
 }
 # An external_principals entry's defaults (EncryptedTable: readers in other accounts).
 EXTERNAL_PRINCIPAL_DEFAULTS: dict[str, object] = {"access": "read", "key_access": "key-policy", "stream": False}
@@ -221,6 +224,8 @@ class KeySpec:
     rotation_period_days: int | None
     deletion_window_days: int
     allow_iam_policies: bool
+    # Key-loss protection of every region's key (validate_key_protection); None: off, today's key policy.
+    protection: KeyProtectionSpec | None = None
 
 
 def validate_key_args(args: Mapping[str, Any], default_alias_name: str) -> KeySpec:
@@ -794,3 +799,181 @@ def validate_external_principals(
         seen[identity] = index
         specs.append(ExternalPrincipalSpec(principal, account, kind, access, key_access, stream))
     return tuple(specs)
+
+
+# -- key-loss protection (EncryptedTable.key_loss_protection, issue 20) ----------------------------
+
+BREAK_GLASS_FORMS = (
+    "an IAM role or user ARN of the table's own account (arn:<partition>:iam::<account>:role/<path/name> or "
+    "...:user/...), or the account's root ARN (arn:<partition>:iam::<account>:root), with no wildcard"
+)
+# SNS CreateTopic (https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html): "Topic names must be made up
+# of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256
+# characters long"; a FIFO topic's name ends in ".fifo", and the alarm targets carry no message group id for one.
+SNS_TOPIC_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}", re.ASCII)
+ALARM_TOPIC_FORM = "arn:<partition>:sns:<region>:<account>:<name>, a standard topic of the table's account"
+
+
+@dataclass(frozen=True)
+class KeyProtectionSpec:
+    """Key-loss protection of every region's key: who alone may still make it unusable, and where its alarms go."""
+
+    break_glass: tuple[str, ...]  # as named; empty: the deploying identity (known at deploy)
+    require_mfa: bool
+    # region -> the SNS topic the user passes, for every key region; empty: the component creates one per region.
+    alarm_topic_arns: Mapping[str, str] = field(default_factory=dict)
+
+
+def validate_break_glass_principals(value: object) -> tuple[str, ...]:
+    """break_glass_principals: IAM roles or users, or the account root, of one account; each once, in order.
+
+    The key policy excepts them by aws:PrincipalArn with ArnNotEquals, an operator that takes wildcards: a
+    "*" or "?" would except whoever it matches, so none is allowed. An STS session cannot be named (the key
+    policy matches a role's sessions by the role's ARN: IAM's aws:PrincipalArn is "the ARN of the role, not
+    the ARN of the user that assumed the role", reference_policies_condition-keys.html#condition-keys-principalarn).
+    """
+    seen: dict[str, None] = {}
+    accounts: set[str] = set()
+    for index, raw in enumerate(require_sequence("break_glass_principals", value)):
+        field_name = f"break_glass_principals[{index}]"
+        if isinstance(raw, str) and ("*" in raw or "?" in raw):
+            raise ConfigError(
+                field_name, f"{raw!r} is a wildcard: every principal it matches could lose the key", BREAK_GLASS_FORMS
+            )
+        parsed = parse_principal_arn(field_name, raw)
+        accounts.add(parsed.account)
+        if len(accounts) > 1:
+            raise ConfigError(
+                field_name,
+                f"{parsed.arn!r} is of account {parsed.account}, break_glass_principals[0] of another",
+                BREAK_GLASS_FORMS,
+            )
+        seen[parsed.arn] = None
+    return tuple(seen)
+
+
+def parse_alarm_topic_arn(field_name: str, value: object) -> tuple[str, str, str]:
+    """(partition, region, account) of an SNS topic ARN; ConfigError naming the field otherwise."""
+    parts = value.split(":") if isinstance(value, str) else []
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sns":
+        raise ConfigError(field_name, f"{value!r} is not an SNS topic ARN", ALARM_TOPIC_FORM)
+    partition, region, account, name = parts[1], parts[3], parts[4], parts[5]
+    if PARTITION_OF_REGION.get(region) != partition:
+        raise ConfigError(field_name, f"{value!r} names no region of partition {partition!r}", ALARM_TOPIC_FORM)
+    if not (len(account) == 12 and account.isascii() and account.isdigit()):
+        raise ConfigError(field_name, f"{value!r} has no 12-digit account id", ALARM_TOPIC_FORM)
+    if name.endswith(".fifo"):
+        raise ConfigError(
+            field_name, f"{value!r} is a FIFO topic, which the alarm targets cannot feed", ALARM_TOPIC_FORM
+        )
+    if SNS_TOPIC_NAME_PATTERN.fullmatch(name) is None:
+        raise ConfigError(field_name, f"{value!r} has a topic name SNS does not accept", ALARM_TOPIC_FORM)
+    return partition, region, account
+
+
+def validate_alarm_topic_arns(
+    value: object, *, replica_regions: Sequence[str], primary_region: str | None
+) -> dict[str, str]:
+    """alarm_topic_arns (region -> topic ARN): a topic of its region for every key region, the table's own
+    (primary_region, when known before deploy; else exactly one region besides the replicas', checked against
+    the stack's at deploy) and each replica's, and no other region. Empty: the component creates the topics."""
+    if not isinstance(value, Mapping):
+        raise ConfigError("alarm_topic_arns", f"{value!r} is not a mapping", "region -> SNS topic ARN")
+    topics: dict[str, str] = {}
+    for region, arn in value.items():
+        field_name = f"alarm_topic_arns[{region!r}]"
+        validate_region(field_name, region)
+        _partition, topic_region, _account = parse_alarm_topic_arn(field_name, arn)
+        if topic_region != region:
+            raise ConfigError(
+                field_name,
+                f"{arn!r} is a topic of {topic_region}",
+                f"a topic of {region} (EventBridge rules target topics of their own region)",
+            )
+        topics[region] = arn
+    if not topics:
+        return topics
+    key_regions = [*([primary_region] if primary_region else []), *replica_regions]
+    missing = [r for r in key_regions if r not in topics]
+    if missing:
+        raise ConfigError(
+            "alarm_topic_arns", f"no topic for the key region(s) {missing}", f"a topic for each of {key_regions}"
+        )
+    others = [r for r in topics if r not in key_regions]
+    if len(others) > (0 if primary_region else 1):
+        raise ConfigError(
+            "alarm_topic_arns",
+            f"{others} {'are not key regions' if primary_region else 'cannot all be the table region'}",
+            f"a topic for the table's region and each replica region {list(replica_regions)}, and no other",
+        )
+    return topics
+
+
+def validate_key_protection(
+    args: Mapping[str, Any], *, replica_regions: Sequence[str], primary_region: str | None, allow_iam_policies: bool
+) -> KeyProtectionSpec | None:
+    """key_loss_protection and its options; None when off (then none of its options may be given)."""
+    enabled = require_bool(
+        "key_loss_protection", args.get("key_loss_protection", ENCRYPTED_TABLE_DEFAULTS["key_loss_protection"])
+    )
+    if not enabled:
+        # An option that would change something (False for the MFA flag changes nothing).
+        given = [
+            name
+            for name in ("break_glass_principals", "break_glass_require_mfa", "alarm_topic_arns")
+            if args.get(name) not in (None, False, [], (), {})
+        ]
+        if given:
+            raise ConfigError(given[0], "is set, but key-loss protection is off", "turn key-loss protection on")
+        return None
+    break_glass = validate_break_glass_principals(args.get("break_glass_principals") or ())
+    for index, arn in enumerate(break_glass):
+        if not allow_iam_policies and parse_principal_arn("break_glass_principals", arn).kind == "root":
+            # The account principal lets its root user act on the key only through the key policy's root delegation.
+            raise ConfigError(
+                f"break_glass_principals[{index}]",
+                f"{arn!r} (the root user) can act on the key only through the root delegation, "
+                "and allow_iam_policies is off",
+                "a role or user ARN, or allow_iam_policies True",
+            )
+    return KeyProtectionSpec(
+        break_glass=break_glass,
+        require_mfa=require_bool(
+            "break_glass_require_mfa",
+            args.get("break_glass_require_mfa", ENCRYPTED_TABLE_DEFAULTS["break_glass_require_mfa"]),
+        ),
+        alarm_topic_arns=validate_alarm_topic_arns(
+            args.get("alarm_topic_arns") or {}, replica_regions=replica_regions, primary_region=primary_region
+        ),
+    )
+
+
+def check_key_protection_at_deploy(spec: KeyProtectionSpec, *, account_id: str, region: str) -> None:
+    """What validate_key_protection cannot know before deploy: the table's account and region. Every
+    break-glass principal and alarm topic is of the table's account (EventBridge delivers to a topic of
+    another account only through an execution role, eb-service-cross-account.html, which this component does
+    not create), and the topics cover the table's own region."""
+    for index, arn in enumerate(spec.break_glass):
+        account = parse_principal_arn("break_glass_principals", arn).account
+        if account != account_id:
+            raise ConfigError(
+                f"break_glass_principals[{index}]",
+                f"{arn!r} is of account {account}, not the table's ({account_id})",
+                BREAK_GLASS_FORMS,
+            )
+    if not spec.alarm_topic_arns:
+        return
+    for topic_region, arn in spec.alarm_topic_arns.items():
+        account = parse_alarm_topic_arn(f"alarm_topic_arns[{topic_region!r}]", arn)[2]
+        if account != account_id:
+            raise ConfigError(
+                f"alarm_topic_arns[{topic_region!r}]",
+                f"{arn!r} is a topic of account {account}, not the table's ({account_id})",
+                ALARM_TOPIC_FORM,
+            )
+    if region not in spec.alarm_topic_arns:
+        raise ConfigError(
+            "alarm_topic_arns",
+            f"no topic for the table's region {region!r}",
+            f"a topic for each key region: {region} and {sorted(r for r in spec.alarm_topic_arns if r != region)}",
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -18,7 +19,7 @@ from access.arns import parse_principal_arn
 from access.errors import ConfigError
 from components import EncryptedTableArgs
 from components.encrypted_table import validate_encrypted_table_args
-from components.validation import require_choice
+from components.validation import parse_alarm_topic_arn, require_choice
 from stack.outputs import NO_TEST_PRINCIPAL, TEST_PRINCIPAL_KINDS
 
 TABLE_COMPONENT_NAME = "encrypted"
@@ -48,11 +49,31 @@ _NUMBERS = (
 )
 _LISTS = (("keyAdmins", "key_admins"), ("replicaRegions", "replica_regions"))
 _FLAGS_OF_EXTERNAL = (("allowExternalAccounts", "allow_external_accounts"),)
+# Key-loss protection (issue 20): the flag, and its options when it is on.
+_PROTECTION_FLAG = ("keyLossProtection", "key_loss_protection")
+_PROTECTION_FLAGS = (("breakGlassRequireMfa", "break_glass_require_mfa"),)
+_PROTECTION_LISTS = (("breakGlassPrincipals", "break_glass_principals"),)
+# alarmTopicArns: a list of topic ARNs (a config schema has no maps), each the topic of the region its ARN names.
+_ALARM_TOPICS = ("alarmTopicArns", "alarm_topic_arns")
+_ALARM_TOPIC_ENTRY = re.compile(r"alarm_topic_arns\['(?P<region>[a-z0-9-]+)'\]")
 # Readers in other accounts: each config list becomes external_principals entries of one access level, with
 # their key use in each region's key policy (the stack's way, as key-policy is the walkthrough's).
 _EXTERNAL_LISTS = (("externalReaders", "read"), ("externalWriters", "read-write"))
 EXTERNAL_KEY_ACCESS_OF_STACK = "key-policy"
-_CONFIG_KEY_OF = {argument: key for key, argument in (*_TEXT, *_FLAGS, *_NUMBERS, *_LISTS, *_FLAGS_OF_EXTERNAL)}
+_CONFIG_KEY_OF = {
+    argument: key
+    for key, argument in (
+        *_TEXT,
+        *_FLAGS,
+        *_NUMBERS,
+        *_LISTS,
+        *_FLAGS_OF_EXTERNAL,
+        _PROTECTION_FLAG,
+        *_PROTECTION_FLAGS,
+        *_PROTECTION_LISTS,
+        _ALARM_TOPICS,
+    )
+}
 _ARGUMENT = re.compile(r"[a-z_]+")
 _EXTERNAL_ENTRY = re.compile(r"external_principals\[(?P<index>[0-9]+)\](?:\.[a-z_]+)?")
 _CONSUMER_PROFILE = re.compile(r"(?P<account>[0-9]{12})=(?P<profile>[A-Za-z0-9_.+@-]+)", re.ASCII)
@@ -99,6 +120,34 @@ def _consumer_accounts(entries: list[str], external: list[str]) -> tuple[Consume
         ConsumerAccount(account, profile, tuple(p.arn for p in named if p.account == account))
         for account, profile in profiles.items()
     )
+
+
+def _key_protection(
+    table: dict[str, Any], flag: Callable[[str], bool], strings: Callable[[str], list[str]]
+) -> dict[str, int]:
+    """The key-loss protection options into `table` (all of them when keyLossProtection is on; the others only
+    when set, so that the component refuses them naming the key); the index of each alarm topic by region."""
+    key, argument = _PROTECTION_FLAG
+    table[argument] = flag(key)
+    for key, argument in _PROTECTION_LISTS:
+        if strings(key) or table[_PROTECTION_FLAG[1]]:
+            table[argument] = strings(key)
+    for key, argument in _PROTECTION_FLAGS:
+        if flag(key) or table[_PROTECTION_FLAG[1]]:
+            table[argument] = flag(key)
+    key, argument = _ALARM_TOPICS
+    topics: dict[str, str] = {}
+    index_of: dict[str, int] = {}
+    for index, arn in enumerate(strings(key)):
+        region = parse_alarm_topic_arn(f"{key}[{index}]", arn)[1]
+        if region in topics:
+            raise ConfigError(
+                f"{key}[{index}]", f"a second topic of {region} ({key}[{index_of[region]}] is one)", "one per region"
+            )
+        topics[region], index_of[region] = arn, index
+    if topics:
+        table[argument] = topics
+    return index_of
 
 
 @dataclass(frozen=True)
@@ -170,12 +219,15 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
     if external:
         table["external_principals"] = external
         table["allow_external_accounts"] = flag("allowExternalAccounts")
+    topic_index = _key_protection(table, flag, strings)
     # Refuse a bad table before the program creates anything (the test principal comes first),
     # naming the config key the user typed rather than the component's argument.
     try:
         validate_encrypted_table_args(TABLE_COMPONENT_NAME, cast(EncryptedTableArgs, table))
     except ConfigError as error:
-        raise ConfigError(_as_config_keys(error.field, external_keys), error.problem, error.allowed) from None
+        topic = _ALARM_TOPIC_ENTRY.fullmatch(error.field)
+        field = f"alarmTopicArns[{topic_index[topic['region']]}]" if topic and topic["region"] in topic_index else None
+        raise ConfigError(field or _as_config_keys(error.field, external_keys), error.problem, error.allowed) from None
     consumer_accounts = _consumer_accounts(strings("consumerProfiles"), [e["principal"] for e in external])
     return StackConfig(
         table=cast(EncryptedTableArgs, table),

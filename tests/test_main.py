@@ -12,7 +12,8 @@ import yaml
 
 from access.documents import statement_principals
 from access.errors import ConfigError
-from access.kms_dynamodb import SID_KEY_USE_VIA_DYNAMODB
+from access.key_protection import ALARM_KINDS
+from access.kms_dynamodb import SID_KEY_LOSS_PROTECTION, SID_KEY_USE_VIA_DYNAMODB
 from access.operations import Path as DataPath
 from components import EncryptedTable, KeyUser
 from sandbox.emulator.account import ACCOUNT_ID, CONSUMER_ACCOUNT_ID, CONSUMER_PROFILE, CONSUMER_ROLE_NAME
@@ -315,3 +316,106 @@ def test_without_a_consumer_profile_nothing_is_attached_in_the_consumer_account(
 def test_bad_external_config_names_the_key_the_user_typed(config: dict[str, Any], field: str) -> None:
     with pytest.raises(Exception, match=re.escape(field + ":")):
         run(**config)
+
+
+# -- key-loss protection (issue 20) ------------------------------------------------------------------
+
+BREAK_GLASS = f"arn:aws:iam::{ACCOUNT_ID}:role/break-glass/KeyRecovery"
+
+
+def test_key_loss_protection_is_exported_by_the_output_contract() -> None:
+    result = run(keyLossProtection=True, replicaRegions='["eu-west-1"]')
+    protection = result.outputs[outputs.KEY_PROTECTION]
+    assert set(result.outputs) >= set(outputs.FOR_KEY_PROTECTION)
+    assert protection[outputs.PROTECTION_BREAK_GLASS] == [ISSUER_ARN]  # no one named: the deployer
+    assert protection[outputs.PROTECTION_REQUIRE_MFA] is False
+    assert protection[outputs.PROTECTION_DELETION_WINDOW] == 30
+    keys = {k.name: k.state["arn"] for k in result.mocks.of_type(KEY)}
+    rules = {r.name: r.state["name"] for r in result.mocks.of_type("aws:cloudwatch/eventRule:EventRule")}
+    topics = {t.name: t.state["arn"] for t in result.mocks.of_type("aws:sns/topic:Topic")}
+    assert protection[outputs.PROTECTION_ALARMS] == [
+        {
+            outputs.ALARM_REGION: region,
+            outputs.ALARM_KEY_ARN: keys[f"encrypted-key{end}"],
+            outputs.ALARM_TOPIC_ARN: topics[f"encrypted-alarm-topic{end}"],
+            outputs.ALARM_RULES: {kind: rules[f"encrypted-alarm-{kind}{end}"] for kind in ALARM_KINDS},
+        }
+        for region, end in (("us-east-1", ""), ("eu-west-1", "-eu-west-1"))
+    ]
+    for name in ("encrypted-key", "encrypted-key-eu-west-1"):
+        deny = statement(
+            policy_of(next(k for k in result.mocks.of_type(KEY) if k.name == name)), SID_KEY_LOSS_PROTECTION
+        )
+        assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": ISSUER_ARN}}
+
+
+def test_key_loss_protection_config_reaches_the_component() -> None:
+    topics = [f"arn:aws:sns:{region}:{ACCOUNT_ID}:key-alarms" for region in ("eu-west-1", "us-east-1")]
+    result = run(
+        keyLossProtection=True,
+        replicaRegions='["eu-west-1"]',
+        breakGlassPrincipals=[BREAK_GLASS],
+        breakGlassRequireMfa=True,
+        alarmTopicArns=topics,
+        keyDeletionWindowDays=7,
+    )
+    protection = result.outputs[outputs.KEY_PROTECTION]
+    assert (protection[outputs.PROTECTION_BREAK_GLASS], protection[outputs.PROTECTION_REQUIRE_MFA]) == (
+        [BREAK_GLASS],
+        True,
+    )
+    assert protection[outputs.PROTECTION_DELETION_WINDOW] == 7
+    assert [a[outputs.ALARM_TOPIC_ARN] for a in protection[outputs.PROTECTION_ALARMS]] == topics[::-1]
+    assert not result.mocks.of_type("aws:sns/topic:Topic")
+    assert BREAK_GLASS in result.outputs[outputs.KEY_ADMIN_ARNS]
+
+
+def test_without_key_loss_protection_nothing_is_exported_or_created() -> None:
+    result = run(keyLossProtection=False)
+    assert outputs.KEY_PROTECTION not in result.outputs
+    assert not result.mocks.of_type("aws:cloudwatch/eventRule:EventRule")
+    assert SID_KEY_LOSS_PROTECTION not in json.dumps(policy_of(result.mocks.one(KEY)))
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"keyLossProtection": False, "breakGlassPrincipals": [BREAK_GLASS]},
+            r"^breakGlassPrincipals: is set, but key-loss protection is off",
+        ),
+        (
+            {"keyLossProtection": False, "breakGlassRequireMfa": True},
+            r"^breakGlassRequireMfa: is set, but key-loss protection is off",
+        ),
+        ({"keyLossProtection": True, "breakGlassPrincipals": ["*"]}, r"^breakGlassPrincipals\[0\]: '\*' is a wildcard"),
+        (
+            {"keyLossProtection": True, "alarmTopicArns": ["alarms"]},
+            r"^alarmTopicArns\[0\]: 'alarms' is not an SNS topic",
+        ),
+        (
+            {
+                "keyLossProtection": True,
+                "alarmTopicArns": [f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:a", f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:b"],
+            },
+            r"^alarmTopicArns\[1\]: a second topic of us-east-1 \(alarmTopicArns\[0\] is one\)",
+        ),
+        (
+            {
+                "keyLossProtection": True,
+                "replicaRegions": '["eu-west-1"]',
+                "alarmTopicArns": [f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:a"],
+            },
+            r"^alarmTopicArns: no topic for the key region\(s\) \['eu-west-1'\]",
+        ),
+        (
+            {"keyLossProtection": True, "alarmTopicArns": [f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:a.fifo"]},
+            r"^alarmTopicArns\[0\]: .* is a FIFO topic",
+        ),
+    ],
+)
+def test_bad_key_loss_protection_config_names_the_key_and_creates_nothing(config: dict[str, Any], message: str) -> None:
+    mocks = RecordingMocks()
+    with pytest.raises(ConfigError, match=message):
+        run_program(config, mocks)
+    assert mocks.resources == []

@@ -49,6 +49,10 @@ TABLE_INPUTS = {
     "primaryRegion": "string",
     "externalPrincipals": "array",
     "allowExternalAccounts": "boolean",
+    "keyLossProtection": "boolean",
+    "breakGlassPrincipals": "array",
+    "breakGlassRequireMfa": "boolean",
+    "alarmTopicArns": "object",
 }
 CONSUMER_INPUTS = {"principalArn": "string", "policy": "string"}
 KEY_USER_INPUTS = {
@@ -126,6 +130,7 @@ def test_structural_inputs_are_plain_and_principals_may_be_outputs(schema: dict[
                 "keyAdminArns",
                 "keyArn",
                 "keyId",
+                "keyProtection",
                 "keyUserArns",
                 "region",
                 "replicaAliasNames",
@@ -144,6 +149,7 @@ def test_structural_inputs_are_plain_and_principals_may_be_outputs(schema: dict[
                 "keyAdminArns",
                 "keyArn",
                 "keyId",
+                "keyProtection",
                 "keyUserArns",
                 "region",
                 "replicaAliasNames",
@@ -239,6 +245,7 @@ def test_the_provider_constructs_both_components_from_another_languages_inputs(r
         "keyAdminArns",
         "keyArn",
         "keyId",
+        "keyProtection",
         "keyUserArns",
         "region",
         "replicaAliasNames",
