@@ -184,6 +184,10 @@ def policy_for(want: StackOutputs) -> dict[str, Any]:
         account_id=want.account_id,
         test_role_arn=want.principal_arn if want.principal_kind == "role" else None,
         replicas=[(r.region, r.replica_arn, r.key_arn) for r in want.replicas],
+        alarms=[
+            (a.region, a.topic_arn, [name for _kind, name in a.rules])
+            for a in (want.key_protection.alarms if want.key_protection else ())
+        ],
     )
 
 

@@ -16,6 +16,7 @@ import pytest
 from access.arns import REGIONS_BY_PARTITION
 from access.documents import NamedPolicy, as_list, statements
 from access.evaluator import Request, authorize_identity
+from access.key_protection import ALARM_KINDS
 from access.kms_dynamodb import MANAGED_POLICIES_PER_IDENTITY, MANAGED_POLICY_MAX_CHARACTERS
 from access.policy_grammar import IDENTITY_POLICY, document_problems
 from stack import outputs as contract
@@ -231,6 +232,50 @@ def test_print_policy_prints_the_one_document_for_a_two_replica_stack(
     document = json.loads(printed)
     assert characters(document) <= MANAGED_POLICY_MAX_CHARACTERS
     assert printed == json.dumps(document, indent=2) + "\n", "as it always printed"
+
+
+def test_a_stack_that_protects_its_keys_lets_the_verifier_read_each_alarm_rule_and_topic_and_no_other(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = outputs_with(tmp_path, 2)
+    outputs = json.loads(path.read_text())
+    keys = {
+        HOME: GOOD[contract.KEY_ARN],
+        **{r[contract.REPLICA_REGION]: r[contract.REPLICA_KEY_ARN] for r in outputs[contract.REPLICAS]},
+    }
+    outputs[contract.KEY_PROTECTION] = {
+        contract.PROTECTION_BREAK_GLASS: [f"arn:aws:iam::{ACCOUNT}:role/break-glass"],
+        contract.PROTECTION_REQUIRE_MFA: False,
+        contract.PROTECTION_DELETION_WINDOW: 30,
+        contract.PROTECTION_ALARMS: [
+            {
+                contract.ALARM_REGION: region,
+                contract.ALARM_KEY_ARN: key,
+                contract.ALARM_TOPIC_ARN: f"arn:aws:sns:{region}:{ACCOUNT}:orders-key-alarms",
+                contract.ALARM_RULES: {kind: f"orders-{kind}" for kind in ALARM_KINDS},
+            }
+            for region, key in keys.items()
+        ],
+    }
+    path.write_text(json.dumps(outputs))
+    assert main(["--outputs", str(path), "--print-policy"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert characters(document) <= MANAGED_POLICY_MAX_CHARACTERS
+    by_sid = {s["Sid"]: s for s in statements(document)}
+    assert by_sid["KeyAlarmRules"]["Action"] == ["events:DescribeRule", "events:ListTargetsByRule"]
+    assert by_sid["KeyAlarmRules"]["Resource"] == [
+        f"arn:aws:events:{region}:{ACCOUNT}:rule/orders-{kind}" for region in keys for kind in ALARM_KINDS
+    ]
+    assert by_sid["KeyAlarmTopics"] == {
+        "Sid": "KeyAlarmTopics",
+        "Effect": "Allow",
+        "Action": ["sns:GetTopicAttributes"],
+        "Resource": [f"arn:aws:sns:{region}:{ACCOUNT}:orders-key-alarms" for region in keys],
+    }
+    # Without key-loss protection the verifier reads no rule and no topic.
+    assert main(["--outputs", str(outputs_with(tmp_path, 2)), "--print-policy"]) == 0
+    unprotected = json.loads(capsys.readouterr().out)
+    assert not {a for s in statements(unprotected) for a in as_list(s["Action"])} & set(KEY_PROTECTION_ACTIONS)
 
 
 def test_print_policy_of_rights_that_need_several_documents_says_to_use_policy_dir(

@@ -52,8 +52,12 @@ def test_a_two_replica_stack_is_verified_by_a_role_holding_the_printed_policies_
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = deployed(emulator, stack, monkeypatch, tmp_path, replicaRegions=json.dumps([EU, AP]))
-    assert [r[contract.REPLICA_REGION] for r in json.loads(path.read_text())[contract.REPLICAS]] == [EU, AP]
+    # With its keys protected: the alarm rules and topics of the three key regions are read back too.
+    config = {"replicaRegions": json.dumps([EU, AP]), "keyLossProtection": "true"}
+    path = deployed(emulator, stack, monkeypatch, tmp_path, **config)
+    out = json.loads(path.read_text())
+    assert [r[contract.REPLICA_REGION] for r in out[contract.REPLICAS]] == [EU, AP]
+    assert len(out[contract.KEY_PROTECTION][contract.PROTECTION_ALARMS]) == 3
     documents, commands = written_policies(path, tmp_path / "rights", capsys)
     assert sum(iam_characters(d) for d in documents) > 2_048, "over a user's inline quota: managed policies it is"
     iam = emulator.client("iam")
@@ -93,6 +97,7 @@ def test_a_two_replica_stack_is_verified_by_a_role_holding_the_printed_policies_
     assert code == 0, report
     assert "FAIL" not in report
     assert f"replica[{AP}]" in report
+    assert "key_protection.alarm" in report
 
 
 def test_rights_split_over_several_managed_policies_are_enough_together_and_each_is_needed(
