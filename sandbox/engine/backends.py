@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 
 PROFILE_INPUT = "profile"
+# The services whose boto3 clients have no type stubs installed (EventBridge, SNS, Application Auto Scaling).
+UntypedService = Literal["events", "sns", "application-autoscaling"]
 ALLOWED_ACCOUNTS_INPUT = "allowedAccountIds"
 
 
@@ -108,6 +110,8 @@ class Endpoint(Protocol):
     def client(self, service: Literal["kms"], session: Session | None = None) -> KMSClient: ...
     @overload
     def client(self, service: Literal["sts"], session: Session | None = None) -> STSClient: ...
+    @overload
+    def client(self, service: UntypedService, session: Session | None = None) -> Any: ...
 
 
 @dataclass
@@ -158,16 +162,12 @@ class EmulatorCloud:
         self._more_clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
 
-    def _client(self, service: str) -> Any:
-        """A client of another service the handlers call, made on first use with this session, at the
-        emulator's endpoint and with the client configuration the emulator gives its own clients."""
+    def _client(self, service: UntypedService) -> Any:
+        """A client of a service only some handlers call, made on first use (a boto3 client takes time)."""
         with self._clients_lock:
             client = self._more_clients.get(service)
             if client is None:
-                meta = self.kms.meta
-                # boto3-stubs types client() by literal service name; these services' stubs are not installed.
-                client = self._session.client(service, endpoint_url=meta.endpoint_url, config=meta.config)  # type: ignore[call-overload]
-                self._more_clients[service] = client
+                client = self._more_clients[service] = self._emulator.client(service, self._session)
             return client
 
     @property
@@ -238,6 +238,8 @@ class EmulatorBackend:
     seen: set[str] = field(default_factory=set)
     # Replaced resources: deleted once the program has run, as Pulumi does.
     replaced: list[Deployed] = field(default_factory=list)
+    # Deleted before a resource they depend on was deleted to be replaced: made again as a replacement.
+    dependents_deleted: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -267,7 +269,8 @@ class EmulatorBackend:
         elif step.action is Action.REPLACE:
             fixed_name = handler.fixed_name_input and recorded.get(handler.fixed_name_input)
             if fixed_name or handler.rules.delete_before_replace:
-                # A fixed name is taken until the old one goes.
+                # A fixed name is taken until the old one goes; what depends on it goes first.
+                self._delete_dependents(before)
                 with refused("deleting", handler, name, before.id):
                     handler.delete(before, self._cloud(handler, before.inputs, profile))
             else:
@@ -285,8 +288,44 @@ class EmulatorBackend:
             if profile:
                 self.stack.profiles[urn] = profile
             self.seen.add(urn)
-            self.changes.append(Change(step.action, typ, name, step.detail))
+            if urn in self.dependents_deleted:
+                self.changes.append(Change(Action.REPLACE, typ, name, "depends on a resource replaced"))
+            else:
+                self.changes.append(Change(step.action, typ, name, step.detail))
         return resource_id, state
+
+    def _delete_dependents(self, replaced: Deployed) -> None:
+        """Before a resource is deleted to be replaced (delete before replace), the deployed resources that
+        a replacement of it replaces too, newest first, as Pulumi's dependent replacements go first: those
+        with an input their provider replaces on holding the replaced one's id, ARN or name, and theirs in
+        turn. They are created again when the program registers them (shown as replaced)."""
+        with self.lock:
+            deployed = list(self.stack.resources.values())
+        going: list[Deployed] = []
+        frontier = [replaced]
+        while frontier:
+            current = frontier.pop()
+            handler = handler_for(current.typ, current.name)
+            _, computed = handler.state(current.facts, current.inputs)
+            values = {current.id, *(str(computed[k]) for k in ("arn", "name") if computed.get(k))} - {""}
+            for other in deployed:
+                if other.urn in {replaced.urn, *(g.urn for g in going)}:
+                    continue
+                rules = handler_for(other.typ, other.name).rules
+                held = (other.inputs.get(k) for k in rules.replace_on - {REGION_INPUT})
+                if any(isinstance(value, str) and value in values for value in held):
+                    going.append(other)
+                    frontier.append(other)
+        order = {d.urn: position for position, d in enumerate(deployed)}
+        for dependent in sorted(going, key=lambda d: order[d.urn], reverse=True):
+            handler = handler_for(dependent.typ, dependent.name)
+            profile = self.stack.profiles.get(dependent.urn, "")
+            with refused("deleting", handler, dependent.name, dependent.id):
+                handler.delete(dependent, self._cloud(handler, dependent.inputs, profile))
+            with self.lock:
+                self.stack.resources.pop(dependent.urn, None)
+                self.stack.profiles.pop(dependent.urn, None)
+                self.dependents_deleted.add(dependent.urn)
 
     def _cloud(self, handler: Handler[Any], inputs: Mapping[str, Any], profile: str = "") -> EmulatorCloud:
         """The clients of the account (profile) and region the resource is (or is to be) in."""
@@ -300,6 +339,7 @@ class EmulatorBackend:
         A delete AWS refuses stops there (ResourceOperationError), as `pulumi up` stops: a resource the
         program no longer registers stays in the state, a replaced one waits in Stack.pending_deletes;
         the next finish tries them again, first."""
+        earlier = {id(old) for old in self.stack.pending_deletes}
         pending, self.stack.pending_deletes = [*self.stack.pending_deletes, *reversed(self.replaced)], []
         self.replaced = []
         for position, old in enumerate(pending):
@@ -310,6 +350,8 @@ class EmulatorBackend:
             except ResourceOperationError:
                 self.stack.pending_deletes = pending[position:]
                 raise
+            if id(old) in earlier:
+                self.changes.append(Change(Action.DELETE, old.typ, old.name, f"replaced earlier ({old.id})"))
         for urn in reversed(list(self.stack.resources)):
             if urn in self.seen:
                 continue

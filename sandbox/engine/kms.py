@@ -88,7 +88,7 @@ class KeyHandler(_KeyLike):
             "KeyUsage": inputs.get("keyUsage", KEY_USAGE),
             "Description": inputs.get("description", ""),
             "Tags": tag_list(inputs, "TagKey", "TagValue"),
-            "BypassPolicyLockoutSafetyCheck": bool(inputs.get("bypassPolicyLockoutSafetyCheck", False)),
+            **_bypass(inputs),
         }
         if inputs.get("policy"):
             args["Policy"] = inputs["policy"]
@@ -120,6 +120,13 @@ class KeyHandler(_KeyLike):
         if "tags" in changed:
             _retag(old, inputs, cloud)
         return super().update(old, inputs, changed, cloud)
+
+
+def _bypass(inputs: Inputs) -> dict[str, bool]:
+    """BypassPolicyLockoutSafetyCheck as the provider sends it: only when true (aws-sdk-go-v2 leaves a false
+    bool out of the request), so that a key policy's condition on kms:BypassPolicyLockoutSafetyCheck (Null
+    included) sees what KMS sees from the real provider."""
+    return {"BypassPolicyLockoutSafetyCheck": True} if inputs.get("bypassPolicyLockoutSafetyCheck") else {}
 
 
 def _retag(old: Deployed, inputs: Inputs, cloud: Cloud) -> None:
@@ -164,7 +171,7 @@ class ReplicaKeyHandler(_KeyLike):
         args: dict[str, Any] = {
             "KeyId": primary.split(":key/")[-1],
             "ReplicaRegion": cloud.region,
-            "BypassPolicyLockoutSafetyCheck": bool(inputs.get("bypassPolicyLockoutSafetyCheck", False)),
+            **_bypass(inputs),
         }
         if inputs.get("description"):
             args["Description"] = inputs["description"]
@@ -188,7 +195,7 @@ class ReplicaKeyHandler(_KeyLike):
                 KeyId=old.id,
                 PolicyName="default",
                 Policy=inputs["policy"],
-                BypassPolicyLockoutSafetyCheck=bool(inputs.get("bypassPolicyLockoutSafetyCheck", False)),
+                **_bypass(inputs),
             )
         if "enabled" in changed and not enabled:
             cloud.kms.disable_key(KeyId=old.id)  # after everything else

@@ -9,7 +9,7 @@ Stack with changed config behaves like `pulumi up` (sandbox.engine.plan).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.engine import Change, EmulatorBackend, Stack
@@ -21,6 +21,8 @@ from sandbox.harness.program import ProgramRun, run_program
 class Deployment:
     run: ProgramRun
     changes: list[Change]
+    # With refresh: what `pulumi refresh` found first (drift, and resources gone out of band).
+    refreshed: list[Change] = field(default_factory=list)
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -39,9 +41,11 @@ def deploying_mocks(backend: EmulatorBackend) -> RecordingMocks:
     )
 
 
-def deploy(stack: Stack, config: Mapping[str, Any]) -> Deployment:
-    """`pulumi up` of the stack program with this config, into the emulator."""
+def deploy(stack: Stack, config: Mapping[str, Any], *, refresh: bool = False) -> Deployment:
+    """`pulumi up` of the stack program with this config, into the emulator; with refresh, `pulumi up
+    --refresh`: each resource read back first, so that what changed out of band is planned back."""
     backend = EmulatorBackend.for_stack(stack)
+    refreshed = backend.refresh() if refresh else []
     run = run_program(dict(config), deploying_mocks(backend), stack=stack.name)
     backend.finish()
-    return Deployment(run, backend.changes)
+    return Deployment(run, backend.changes, refreshed)

@@ -265,6 +265,8 @@ class Recorder:
             if operation == "describe_table":
                 arn = f"arn:aws:dynamodb:{self.cloud.region}:{ACCOUNT}:table/{args['TableName']}"
                 return {"Table": {"TableArn": arn, "SSEDescription": {"KMSMasterKeyArn": EU_KEY}}}
+            if operation == "create_key":
+                return {"KeyMetadata": {"KeyId": "k1", "Arn": f"arn:aws:kms:{self.cloud.region}:{ACCOUNT}:key/k1"}}
             if operation == "put_rule":
                 return {"RuleArn": f"arn:aws:events:{self.cloud.region}:{ACCOUNT}:rule/{args['Name']}"}
             return {}
@@ -386,3 +388,14 @@ def test_a_refused_key_deletion_names_the_key_the_refusal_and_who_may_delete_it(
     with pytest.raises(ResourceOperationError) as plain, refused("creating", other, "t"):
         raise ClientError({"Error": {"Code": "InvalidParameter", "Message": "bad"}}, "CreateTopic")
     assert str(plain.value) == "creating 't' (aws:sns/topic:Topic): InvalidParameter: bad"
+
+
+@pytest.mark.parametrize(("bypass", "sent"), [(False, {}), (True, {"BypassPolicyLockoutSafetyCheck": True})])
+def test_the_lockout_bypass_is_sent_only_when_true_as_the_provider_sends_it(bypass: bool, sent: dict[str, Any]) -> None:
+    cloud = RecordingCloud()
+    handler = handler_for(provider_types.KMS_KEY, "k")
+    inputs = {"policy": "{}", "bypassPolicyLockoutSafetyCheck": bypass}
+    handler.create("k", inputs, cloud)  # type: ignore[arg-type]
+    _, service, operation, args = cloud.calls[0]
+    assert (service, operation) == ("kms", "create_key")
+    assert {k: v for k, v in args.items() if k == "BypassPolicyLockoutSafetyCheck"} == sent
