@@ -26,7 +26,7 @@ from access.errors import ConfigError
 from sandbox.demo import describe_changes, run_demo, run_external_demo
 from sandbox.emulator.account import REGION
 from sandbox.emulator.server import Emulator
-from sandbox.engine import NotModelledError, Stack
+from sandbox.engine import NotModelledError, ResourceOperationError, Stack
 from sandbox.harness import ProgramRun, deploy, run_program
 from stack.config import GRANT_MODES
 from stack.project import check_declared
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         print(render_plan(run_program(_parse_config(args.config), stack=args.stack)))
         return 0
-    except (ConfigError, NotModelledError) as error:
+    except (ConfigError, NotModelledError, ResourceOperationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
