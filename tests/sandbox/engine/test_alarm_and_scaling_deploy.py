@@ -12,7 +12,13 @@ import pulumi_aws as aws
 import pytest
 
 from access import provider_types
-from access.key_protection import ALARM_KEY_CHANGES, RULE_ENABLED, key_alarm_patterns
+from access.key_protection import (
+    ALARM_KEY_CHANGES,
+    ALARM_KINDS,
+    ALARM_RULE_STATES,
+    RULE_ENABLED,
+    key_alarm_patterns,
+)
 from sandbox.emulator.account import REGION as HOME
 from sandbox.emulator.server import Emulator
 from sandbox.engine import Action, Change, EmulatorBackend, ResourceOperationError, Stack
@@ -222,6 +228,28 @@ def test_an_alarm_in_another_region_than_the_stacks_is_made_and_read_there(emula
     assert events.describe_rule(Name=out["rule"])["State"] == RULE_ENABLED
 
 
+def test_each_alarm_kind_is_made_in_the_state_it_needs_with_its_pattern(emulator: Emulator, stack: Stack) -> None:
+    def build() -> dict[str, Any]:
+        key = aws.kms.Key("key", deletion_window_in_days=7)
+        rules = {
+            kind: aws.cloudwatch.EventRule(
+                kind,
+                event_pattern=key.arn.apply(lambda arn, kind=kind: json.dumps(key_alarm_patterns(arn)[kind])),
+                state=ALARM_RULE_STATES[kind],
+            )
+            for kind in ALARM_KINDS
+        }
+        return {"key": key.arn, **{kind: rule.name for kind, rule in rules.items()}}
+
+    out, _ = deploy_program(stack, build)
+    events = in_region(emulator, "events")
+    for kind in ALARM_KINDS:
+        rule = events.describe_rule(Name=out[kind])
+        assert rule["State"] == ALARM_RULE_STATES[kind], kind
+        assert json.loads(rule["EventPattern"]) == key_alarm_patterns(out["key"])[kind], kind
+    assert {c.action for c in deploy_program(stack, build)[1]} == {Action.SAME}
+
+
 # -- write auto scaling, and a replica added to a PROVISIONED table ---------------------------------------
 
 
@@ -304,6 +332,32 @@ def test_write_auto_scaling_then_a_replica_with_its_regions_key(emulator: Emulat
     assert actions(changes)["writes"] is Action.UPDATE
     assert {a for n, a in actions(changes).items() if n != "writes"} == {Action.SAME}
     assert scalable_targets(emulator) == {f"table/{out['table']}": (5, 20)}
+
+
+def test_scaling_changed_or_removed_out_of_band_is_seen_and_put_back(emulator: Emulator, stack: Stack) -> None:
+    out, _ = deploy_program(stack, provisioned_global_table(replica=False))
+    scaling = in_region(emulator, "application-autoscaling")
+    resource = f"table/{out['table']}"
+    scaling.register_scalable_target(
+        ServiceNamespace="dynamodb", ResourceId=resource, ScalableDimension=WRITE_CAPACITY, MinCapacity=1, MaxCapacity=2
+    )
+    seen = refresh(stack)
+    assert (seen["writes"].action, seen["writes"].detail) == (
+        Action.UPDATE,
+        "changed out of band: maxCapacity, minCapacity",
+    )
+    assert seen["writes-policy"].action is Action.SAME
+    deploy_program(stack, provisioned_global_table(replica=False))
+    assert scalable_targets(emulator) == {resource: (5, 10)}
+
+    scaling.delete_scaling_policy(
+        PolicyName="writes", ServiceNamespace="dynamodb", ResourceId=resource, ScalableDimension=WRITE_CAPACITY
+    )
+    assert refresh(stack)["writes-policy"].action is Action.DELETE
+    _, changes = deploy_program(stack, provisioned_global_table(replica=False))
+    assert actions(changes)["writes-policy"] is Action.CREATE
+    policies = scaling.describe_scaling_policies(ServiceNamespace="dynamodb")["ScalingPolicies"]
+    assert [p["PolicyName"] for p in policies] == ["writes"]
 
 
 def test_a_replica_removed_out_of_band_is_seen_and_made_again(emulator: Emulator, stack: Stack) -> None:
