@@ -23,10 +23,7 @@ from access.key_protection import (
     unnamed_administrator,
 )
 from access.kms_dynamodb import (
-    KEY_LOSS_ACTIONS,
-    LOCKOUT_BYPASS_ACTION,
     LOCKOUT_BYPASS_CONDITION_KEY,
-    MFA_CONDITION_KEY,
     SID_ADMINISTRATION,
     SID_KEY_LOSS_MFA,
     SID_KEY_LOSS_PROTECTION,
@@ -34,6 +31,7 @@ from access.kms_dynamodb import (
     SID_LOCKOUT_BYPASS_MFA,
 )
 from components.policy_builders import build_key_policy
+from components.validation import KeyProtectionSpec
 from stack import outputs as contract
 from verify.collect import AliasRecord, KeyRecord, TableRecord
 from verify.findings import Status, exit_code
@@ -69,42 +67,24 @@ def rule_arn(kind: str, region: str = REGION) -> str:
     return f"arn:aws:events:{region}:{ACCOUNT}:rule/{RULES[kind]}"
 
 
-def _deny(sid: str, actions: Any, condition: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Sid": sid,
-        "Effect": "Deny",
-        "Principal": {"AWS": "*"},
-        "Action": actions,
-        "Resource": "*",
-        "Condition": condition,
-    }
-
-
 def protected_policy(*, mfa: bool = False, drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The stack's key policy with key-loss protection, as the component writes it (a Deny to "*" but the
-    break-glass ARN; the lockout bypass apart; with MFA, the same calls denied without MFA)."""
+    """The stack's key policy with key-loss protection, as the component writes it (components.policy_builders),
+    less the statements named in `drop`."""
     policy = build_key_policy(
         partition="aws",
         account_id=ACCOUNT,
         region=REGION,
-        admin_arns=[ADMIN, BREAK_GLASS],
+        admin_arns=[ADMIN],
         key_user_arns=[],
         deployer_arn=DEPLOYER,
+        key_loss_protection=KeyProtectionSpec(break_glass=(BREAK_GLASS,), require_mfa=mfa),
     )
-    not_break_glass = {"ArnNotEquals": {"aws:PrincipalArn": BREAK_GLASS}}
-    bypass = {"Bool": {LOCKOUT_BYPASS_CONDITION_KEY: "true"}}
-    no_mfa = {"BoolIfExists": {MFA_CONDITION_KEY: "false"}}
-    statements = [
-        _deny(SID_KEY_LOSS_PROTECTION, list(KEY_LOSS_ACTIONS), not_break_glass),
-        _deny(SID_LOCKOUT_BYPASS, LOCKOUT_BYPASS_ACTION, {**not_break_glass, **bypass}),
-    ]
-    if mfa:
-        statements += [
-            _deny(SID_KEY_LOSS_MFA, list(KEY_LOSS_ACTIONS), no_mfa),
-            _deny(SID_LOCKOUT_BYPASS_MFA, LOCKOUT_BYPASS_ACTION, {**no_mfa, **bypass}),
-        ]
-    policy["Statement"] += [s for s in statements if s["Sid"] not in drop]
+    policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") not in drop]
     return policy
+
+
+def statement(policy: dict[str, Any], sid: str) -> dict[str, Any]:
+    return next(s for s in policy["Statement"] if s.get("Sid") == sid)
 
 
 def protection_output(*, mfa: bool = False, regions: tuple[tuple[str, str, str], ...] | None = None) -> dict[str, Any]:
@@ -305,7 +285,7 @@ def test_a_deny_naming_the_administrators_only_leaves_the_unnamed_one() -> None:
 def test_an_administrator_only_the_key_policy_names_is_judged() -> None:
     stranger = f"arn:aws:iam::{ACCOUNT}:role/Stranger"
     policy = protected_policy()
-    policy["Statement"][1]["Principal"]["AWS"].append(stranger)  # AllowKeyAdministration
+    statement(policy, SID_ADMINISTRATION)["Principal"]["AWS"].append(stranger)
     policy["Statement"] += [
         {
             "Sid": "StrangerMayDelete",
@@ -317,8 +297,11 @@ def test_an_administrator_only_the_key_policy_names_is_judged() -> None:
     ]
     assert deny(policy).status is Status.PASS  # the Deny still wins over an Allow
     exempt = protected_policy()
-    exempt["Statement"][-2]["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [BREAK_GLASS, stranger]
-    exempt["Statement"][1]["Principal"]["AWS"].append(stranger)
+    statement(exempt, SID_KEY_LOSS_PROTECTION)["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [
+        BREAK_GLASS,
+        stranger,
+    ]
+    statement(exempt, SID_ADMINISTRATION)["Principal"]["AWS"].append(stranger)
     finding = deny(exempt)
     assert finding.status is Status.FAIL
     assert stranger in finding.seen
