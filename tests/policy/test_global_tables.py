@@ -7,6 +7,7 @@ DynamoDB's refusal: access.kms_dynamodb.GLOBAL_TABLE_WRITE_CAPACITY_ERROR."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from access.provider_types import (
     DYNAMODB_TABLE,
     DYNAMODB_TABLE_REPLICA,
 )
+from sandbox.harness import run_program
 from tests.policy.stack_resources import STACK_RULES, UNKNOWN, reported, resource, urn_of
 
 RULE = "dynamodb-provisioned-global-table-auto-scaling"
@@ -209,3 +211,30 @@ def test_values_not_known_yet(name: str, stack: list[PolicyResource], refused: b
 
 def test_the_rule_is_mandatory() -> None:
     assert STACK_RULES[RULE].enforcement_level == EnforcementLevel.MANDATORY
+
+
+# -- what the program deploys -------------------------------------------------------------------------------
+
+PROGRAM_CONFIGS = [
+    {"replicaRegions": '["eu-west-1", "ap-southeast-2"]'},  # on-demand, the default
+    {"billingMode": "PROVISIONED", "readCapacity": "5", "writeCapacity": "5"},  # one region
+]
+
+
+@pytest.mark.parametrize("config", PROGRAM_CONFIGS, ids=[json.dumps(c) for c in PROGRAM_CONFIGS])
+def test_what_the_program_deploys_passes(config: dict[str, str]) -> None:
+    run = run_program(config)
+    stack = [
+        resource(r.typ, r.name, {**r.inputs, **r.state}, region=r.inputs.get("region"))
+        for r in run.mocks.resources
+        if r.custom
+    ]
+    tables = [r for r in stack if r.resource_type == DYNAMODB_TABLE]
+    assert len(tables) == 1
+    assert reported(RULE, stack) == []
+    # the rule reads these tables: made PROVISIONED with a replica and nothing else, each is refused
+    bare = [
+        resource(DYNAMODB_TABLE, t.name, {**t.props, "billingMode": "PROVISIONED", "replicas": EU_REPLICA})
+        for t in tables
+    ]
+    assert [urn for _, urn in reported(RULE, bare)] == [t.urn for t in tables]

@@ -4,6 +4,7 @@ from access.kms_dynamodb's facts, and on stacks as a preview sees them (values n
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from access.provider_types import (
     KMS_REPLICA_KEY,
 )
 from policy.key_protection import COMPONENT_INPUT, candidate_accounts, key_loss_findings, named_principals
+from sandbox.harness import run_program
 from tests.policy.stack_resources import STACK_RULES, UNKNOWN, document, reported, resource, urn_of
 
 ACCOUNT = "111122223333"
@@ -293,3 +295,86 @@ def test_a_protected_key_waits_the_longest_window(name: str, stack: list[PolicyR
 def test_the_key_loss_rules_are_advice() -> None:
     assert STACK_RULES[PROTECTION].enforcement_level == EnforcementLevel.ADVISORY
     assert STACK_RULES[WINDOW].enforcement_level == EnforcementLevel.ADVISORY
+
+
+# -- what the program deploys -------------------------------------------------------------------------------
+
+PROTECTED_CONFIGS = [
+    {"keyLossProtection": "true"},
+    {"keyLossProtection": "true", "replicaRegions": '["eu-west-1", "ap-southeast-2"]'},
+    {"keyLossProtection": "true", "replicaRegions": '["eu-west-1"]', "multiRegionKey": "true"},
+    {
+        "keyLossProtection": "true",
+        "breakGlassPrincipals": '["arn:aws:iam::123456789012:role/BreakGlass"]',  # of the mocks' account
+        "breakGlassRequireMfa": "true",
+    },
+    {"keyLossProtection": "true", "allowIamPolicies": "false", "testPrincipal": "role", "grantTestPrincipal": "true"},
+]
+
+
+def program_stack(config: dict[str, str], *, first_preview: bool = False) -> list[PolicyResource]:
+    """The program's resources under mocks, as `pulumi up` hands them to a stack policy; first_preview: as the
+    first preview does, no key's ARN or id known yet (nor the tables' kmsKeyArn), each table's encryption
+    derived from its keys."""
+    run = run_program(config)
+    recorded = [(r.typ, r.name, {**r.inputs, **r.state}) for r in run.mocks.resources if r.custom]
+    if not first_preview:
+        return [resource(kind, name, props, region=props.get("region")) for kind, name, props in recorded]
+    keys: dict[str, PolicyResource] = {}
+    stack = []
+    for kind, name, props in recorded:
+        if kind in (KMS_KEY, KMS_REPLICA_KEY):
+            region = props["arn"].split(":")[3]
+            hidden = {**props, "arn": UNKNOWN, "keyId": UNKNOWN, "region": UNKNOWN}
+            keys[props["arn"]] = resource(kind, name, hidden, region=region)
+    for kind, name, props in recorded:
+        if kind in (KMS_KEY, KMS_REPLICA_KEY):
+            stack.append(keys[props["arn"]])
+        elif kind == DYNAMODB_TABLE:
+            sse = props["serverSideEncryption"]
+            replicas = props.get("replicas") or []
+            hidden = {
+                **props,
+                "serverSideEncryption": {**sse, "kmsKeyArn": UNKNOWN},
+                "replicas": [{**r, "kmsKeyArn": UNKNOWN} for r in replicas],
+            }
+            derived = {
+                "serverSideEncryption": [keys[sse["kmsKeyArn"]]],
+                "replicas": [keys[r["kmsKeyArn"]] for r in replicas],
+            }
+            stack.append(resource(kind, name, hidden, region=props.get("region"), derived=derived))
+        elif kind not in (KMS_KEY_POLICY, DYNAMODB_TABLE_REPLICA):
+            stack.append(resource(kind, name, props, region=props.get("region")))
+    return stack
+
+
+@pytest.mark.parametrize("config", PROTECTED_CONFIGS, ids=[json.dumps(c) for c in PROTECTED_CONFIGS])
+@pytest.mark.parametrize("first_preview", [False, True], ids=["up", "first preview"])
+def test_the_program_with_key_loss_protection_gets_no_key_loss_advice(
+    config: dict[str, str], first_preview: bool
+) -> None:
+    stack = program_stack(config, first_preview=first_preview)
+    assert {KMS_KEY, DYNAMODB_TABLE} <= {r.resource_type for r in stack}
+    assert reported(PROTECTION, stack) == []
+    assert reported(WINDOW, stack) == []
+
+
+@pytest.mark.parametrize("first_preview", [False, True], ids=["up", "first preview"])
+def test_the_program_without_it_is_advised_for_each_regions_table_key(first_preview: bool) -> None:
+    config = {"keyLossProtection": "false", "replicaRegions": '["eu-west-1"]'}
+    stack = program_stack(config, first_preview=first_preview)
+    found = reported(PROTECTION, stack)
+    keys = {r.urn for r in stack if r.resource_type == KMS_KEY and "alarm" not in r.name}
+    assert len(keys) == 2
+    assert {urn for _, urn in found} == keys
+    for message, _ in found:
+        assert "any administrator of account" in message
+
+
+def test_a_shorter_window_on_the_programs_protected_keys_is_advised_against() -> None:
+    stack = program_stack({"keyLossProtection": "true", "keyDeletionWindowDays": "7"})
+    found = reported(WINDOW, stack)
+    # every key the program protects: the table's, and its alarm topic's (protected the same way)
+    protected = {r.urn for r in stack if r.resource_type == KMS_KEY}
+    assert len(protected) == 2
+    assert {urn for _, urn in found} == protected
