@@ -11,6 +11,16 @@ import pulumi_aws as aws
 from access.arns import PARTITION_OF_REGION, table_arn
 from access.errors import ConfigError, one_of
 from access.kms_dynamodb import KEY_SPEC, KEY_USAGE
+from components.autoscaling import (
+    AutoScalingArgs,
+    ReplicaPlace,
+    add_replicas,
+    replica_stream_arn,
+    replicas_need_own_resources,
+    scale,
+    scaling_targets,
+    table_ignored_changes,
+)
 from components.context import DeployContext, deploy_context
 from components.key_alarms import RegionAlarms, region_alarms, topic_key_policy_json
 from components.key_user import KeyUserArgs
@@ -164,6 +174,9 @@ class EncryptedTableArgs(TypedDict):
     owns the table's resource policy (and its replicas' and stream's): attach no other. Default: none."""
     allow_external_accounts: NotRequired[bool]
     """Let external_principals name a whole account (its id or root ARN), delegating to its administrators."""
+    autoscaling: NotRequired[AutoScalingArgs]
+    """Auto scaling of a PROVISIONED table's capacities (and its indexes'); write auto scaling is required with
+    replicas. Default: none, the capacities stay as set."""
     key_loss_protection: NotRequired[bool]
     """Deny, in every region's key policy, the calls that make the key unusable or its material unrecoverable
     (DisableKey, ScheduleKeyDeletion, DeleteImportedKeyMaterial, PutKeyPolicy bypassing the lockout check) to
@@ -538,6 +551,8 @@ class EncryptedTable(pulumi.ComponentResource):
             target_key_id=self.key.key_id,
             opts=child,
         )
+        # A PROVISIONED global table gets its replicas after its write auto scaling (components/autoscaling.py).
+        replicas_apart = replicas_need_own_resources(table_spec)
         self.table: aws.dynamodb.Table = aws.dynamodb.Table(
             _table_resource_name(name),
             name=table_spec.name,
@@ -545,7 +560,9 @@ class EncryptedTable(pulumi.ComponentResource):
             server_side_encryption={"enabled": True, "kms_key_arn": self.key.arn},
             # Changing a replica's key recreates that replica (terraform-provider-aws PR 29102): its data is
             # copied again from the other regions.
-            replicas=[
+            replicas=None
+            if replicas_apart
+            else [
                 {
                     "region_name": r.region,
                     "kms_key_arn": self.replica_keys[r.region].arn,
@@ -557,9 +574,30 @@ class EncryptedTable(pulumi.ComponentResource):
             ]
             or None,
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=table_ignored_changes(table_spec) or None),
             **_table_inputs(table_spec),
         )
+        # Auto scaling in the table's region; with replicas apart, each replica after it, then its region's.
+        self.scaling_policies: list[aws.appautoscaling.Policy] = scale(
+            name, self.table.name, scaling_targets(table_spec), opts=child
+        )
+        replica_places = {
+            r.region: ReplicaPlace(r.region, None if r.region in providers else r.region, providers.get(r.region))
+            for r in table_spec.replicas
+        }
+        self.table_replicas: dict[str, aws.dynamodb.TableReplica] = {}
+        self.replica_scaling_policies: dict[str, list[aws.appautoscaling.Policy]] = {}
+        if replicas_apart:
+            self.table_replicas, self.replica_scaling_policies = add_replicas(
+                name,
+                self,
+                self.table,
+                table_spec,
+                key_arns={region: key.arn for region, key in self.replica_keys.items()},
+                places=replica_places,
+                tags=tags,
+                after=self.scaling_policies,
+            )
 
         # Readers in other accounts: a resource policy on each region's table (resource policies are per
         # replica table and not replicated: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
@@ -582,6 +620,10 @@ class EncryptedTable(pulumi.ComponentResource):
                 )
 
             def replica_stream_in(region: str) -> pulumi.Output[str]:
+                if region in self.table_replicas:
+                    return replica_stream_arn(
+                        self.table.name, self.table_replicas[region], replica_places[region], self
+                    )
                 return self.table.replicas.apply(lambda replicas: _replica_stream_arn(replicas, region))
 
             wants_stream = any(p.stream for p in external)
@@ -594,7 +636,12 @@ class EncryptedTable(pulumi.ComponentResource):
                         replica.region,
                         replica_arn_in(replica.region),
                         replica_stream_in(replica.region),
-                        pulumi.ResourceOptions(parent=self, provider=providers.get(replica.region)),
+                        pulumi.ResourceOptions(
+                            parent=self,
+                            provider=providers.get(replica.region),
+                            # A replica made apart exists once its TableReplica does, not with the table.
+                            depends_on=[self.table_replicas[replica.region]] if replicas_apart else None,
+                        ),
                     )
                 )
             for place, arn, stream_arn, options in places:

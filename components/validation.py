@@ -30,10 +30,13 @@ from access.kms_dynamodb import (
     ALIAS_MAX_LENGTH,
     ALIAS_NAME_CHARACTERS,
     ALIAS_PREFIX,
+    AUTOSCALING_CAPACITY_UNITS,
     AWS_MANAGED_KEY_ALIAS,
+    CAPACITY_KINDS,
     CAPACITY_UNITS,
     DELETION_WINDOW_DAYS,
     EXTERNAL_KEY_ACCESS_MODES,
+    GLOBAL_TABLE_WRITE_CAPACITY_ERROR,
     KEY_ATTRIBUTE_NAME_BYTES,
     KEY_DESCRIPTION_MAX_LENGTH,
     MAX_DELETION_WINDOW_DAYS,
@@ -42,6 +45,7 @@ from access.kms_dynamodb import (
     ROTATION_PERIOD_DAYS,
     TABLE_NAME_CHARACTERS,
     TABLE_NAME_LENGTH,
+    TARGET_UTILIZATION_PERCENT,
 )
 from access.operations import DECLARABLE_PATHS, NO_ITEM_ACCESS, Path
 
@@ -75,6 +79,9 @@ ENCRYPTED_TABLE_DEFAULTS: dict[str, object] = {
 EXTERNAL_PRINCIPAL_DEFAULTS: dict[str, object] = {"access": "read", "key_access": "key-policy", "stream": False}
 REPLICA_DEFAULTS: dict[str, object] = {"propagate_tags": True}
 INDEX_DEFAULTS: dict[str, object] = {"partition_key_type": "S", "sort_key_type": "S", "projection_type": "ALL"}
+# An autoscaling.write / autoscaling.read entry's defaults: AWS CDK's target utilization
+# (aws_dynamodb.AutoscaledCapacityOptions targetUtilizationPercent, "Default: 70").
+AUTOSCALING_DEFAULTS: dict[str, object] = {"target_utilization": 70}
 KEY_USER_DEFAULTS: dict[str, object] = {
     "mode": "grant",
     "access": "read",
@@ -294,6 +301,7 @@ class TableSpec:
     stream_view_type: str | None
     indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
     replicas: tuple[ReplicaSpec, ...] = field(default_factory=tuple)
+    autoscaling: AutoScalingSpec | None = None  # None: capacities fixed (PROVISIONED), or on-demand
 
 
 @dataclass(frozen=True)
@@ -507,6 +515,7 @@ def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
                 f"{GLOBAL_TABLE_STREAM_VIEW!r} (the default with replicas)",
             )
         stream = GLOBAL_TABLE_STREAM_VIEW
+    autoscaling = validate_autoscaling(args, billing_mode, (read, write), indexes, replicas)
 
     return TableSpec(
         name=table_name,
@@ -522,7 +531,148 @@ def validate_table_args(args: Mapping[str, Any]) -> TableSpec:
         stream_view_type=stream,
         indexes=indexes,
         replicas=replicas,
+        autoscaling=autoscaling,
     )
+
+
+# -- provisioned capacity under auto scaling (EncryptedTable.autoscaling) -------------------------
+
+AUTOSCALING_FIELDS = ("min_capacity", "max_capacity", "target_utilization")
+
+
+@dataclass(frozen=True)
+class CapacityScalingSpec:
+    """Target tracking of one capacity (read or write) of the table and of each of its indexes."""
+
+    min_capacity: int
+    max_capacity: int
+    target_utilization: float  # percent of the provisioned capacity consumed
+
+
+@dataclass(frozen=True)
+class AutoScalingSpec:
+    write: CapacityScalingSpec | None
+    read: CapacityScalingSpec | None
+
+    def of(self, kind: str) -> CapacityScalingSpec | None:
+        """The scaling of capacity `kind`, 'write' or 'read' (None: that capacity stays as configured)."""
+        return {"write": self.write, "read": self.read}[kind]
+
+
+def _autoscaling_capacity(field_name: str, value: object) -> int:
+    low, high = AUTOSCALING_CAPACITY_UNITS
+    whole = _whole(value)
+    if whole is None or not low <= whole <= high:
+        raise ConfigError(
+            field_name,
+            f"{value!r} is not a capacity Application Auto Scaling accepts for DynamoDB",
+            f"a whole number from {low} to {high}",
+        )
+    return whole
+
+
+def _capacity_scaling(field_name: str, raw: object) -> CapacityScalingSpec:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(field_name, f"{raw!r} is not a capacity's auto scaling", "{min_capacity, max_capacity, ...}")
+    unknown = sorted(set(raw) - set(AUTOSCALING_FIELDS))
+    if unknown:
+        raise ConfigError(field_name, f"unknown fields {unknown}", one_of(AUTOSCALING_FIELDS))
+    for required in ("min_capacity", "max_capacity"):
+        if raw.get(required) is None:
+            raise ConfigError(f"{field_name}.{required}", "is required", "a whole number of capacity units")
+    low = _autoscaling_capacity(f"{field_name}.min_capacity", raw["min_capacity"])
+    high = _autoscaling_capacity(f"{field_name}.max_capacity", raw["max_capacity"])
+    if low > high:
+        raise ConfigError(
+            f"{field_name}.max_capacity", f"{high} is below min_capacity {low}", f"at least min_capacity ({low})"
+        )
+    target = raw.get("target_utilization", AUTOSCALING_DEFAULTS["target_utilization"])
+    least, most = TARGET_UTILIZATION_PERCENT
+    # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/AutoScaling.html: "You can set the auto
+    # scaling target utilization values between 20% and 90% for your read and write capacity."
+    if isinstance(target, bool) or not isinstance(target, int | float) or not least <= target <= most:
+        raise ConfigError(
+            f"{field_name}.target_utilization",
+            f"{target!r} is outside the target utilization DynamoDB auto scaling takes",
+            f"a percentage from {least} to {most}",
+        )
+    return CapacityScalingSpec(low, high, float(target))
+
+
+def _check_within(field_name: str, capacity: int | None, scaling: CapacityScalingSpec | None, kind: str) -> None:
+    """A capacity the table is created with lies in its auto scaling range: Application Auto Scaling would move
+    it there at once, so any other value is a setting the stack never keeps."""
+    if capacity is None or scaling is None:
+        return
+    if not scaling.min_capacity <= capacity <= scaling.max_capacity:
+        raise ConfigError(
+            field_name,
+            f"{capacity} is outside autoscaling.{kind}'s range",
+            f"a whole number from {scaling.min_capacity} to {scaling.max_capacity} (min_capacity to max_capacity)",
+        )
+
+
+def validate_autoscaling(
+    args: Mapping[str, Any],
+    billing_mode: str,
+    capacities: tuple[int | None, int | None],
+    indexes: Sequence[IndexSpec],
+    replicas: Sequence[ReplicaSpec],
+) -> AutoScalingSpec | None:
+    """`autoscaling`, checked against the table's billing mode, capacities (read, write), indexes and replicas.
+
+    The same scaling applies to the table and to each of its global secondary indexes, as the DynamoDB
+    console's default "Apply same settings to global secondary indexes" does
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/AutoScaling.Console.html). A PROVISIONED
+    table with replicas needs write auto scaling: "A global table must have throughput capacity configured
+    one of two ways: On-demand capacity mode ... Provisioned capacity mode with auto scaling"
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_reqs_bestpractices.html),
+    and DynamoDB refuses the replica otherwise, for the table's write capacity and for each index's.
+    """
+    raw = args.get("autoscaling")
+    if raw is None:
+        if billing_mode == "PROVISIONED" and replicas:
+            raise ConfigError(
+                "autoscaling",
+                f"a PROVISIONED table with replicas needs write auto scaling; AWS refuses its replicas "
+                f"({GLOBAL_TABLE_WRITE_CAPACITY_ERROR!r})",
+                "autoscaling.write {min_capacity, max_capacity, target_utilization}, or billing_mode PAY_PER_REQUEST",
+            )
+        return None
+    if not isinstance(raw, Mapping):
+        raise ConfigError("autoscaling", f"{raw!r} is not an auto scaling setting", "{write: {...}, read: {...}}")
+    unknown = sorted(set(raw) - set(CAPACITY_KINDS))
+    if unknown:
+        raise ConfigError("autoscaling", f"unknown fields {unknown}", one_of(CAPACITY_KINDS))
+    if billing_mode != "PROVISIONED":
+        raise ConfigError(
+            "autoscaling",
+            f"auto scaling adjusts provisioned capacity; billing_mode {billing_mode} has none",
+            "billing_mode PROVISIONED with read_capacity and write_capacity, or no autoscaling",
+        )
+    spec = AutoScalingSpec(
+        *(
+            None if raw.get(kind) is None else _capacity_scaling(f"autoscaling.{kind}", raw[kind])
+            for kind in ("write", "read")
+        )
+    )
+    if spec.write is None and spec.read is None:
+        raise ConfigError("autoscaling", "names neither capacity", "autoscaling.write, autoscaling.read, or both")
+    if spec.write is None and replicas:
+        raise ConfigError(
+            "autoscaling.write",
+            f"a PROVISIONED table with replicas needs write auto scaling; AWS refuses its replicas "
+            f"({GLOBAL_TABLE_WRITE_CAPACITY_ERROR!r})",
+            "{min_capacity, max_capacity, target_utilization}, or billing_mode PAY_PER_REQUEST",
+        )
+    read, write = capacities
+    _check_within("read_capacity", read, spec.read, "read")
+    _check_within("write_capacity", write, spec.write, "write")
+    for position, index in enumerate(indexes):
+        prefix = f"global_secondary_indexes[{position}]."
+        _check_within(f"{prefix}read_capacity", index.read_capacity, spec.read, "read")
+        _check_within(f"{prefix}write_capacity", index.write_capacity, spec.write, "write")
+    return spec
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from typing import Any
 
 from pulumi.provider.experimental.util import camel_case
 
+from components.autoscaling import AutoScalingArgs, CapacityAutoScalingArgs
 from components.consumer_access import TOKEN as CONSUMER_ACCESS_TOKEN
 from components.consumer_access import ConsumerAccess, ConsumerAccessArgs
 from components.encrypted_table import TOKEN as TABLE_TOKEN
@@ -46,6 +47,7 @@ from components.key_user import TOKEN as KEY_USER_TOKEN
 from components.key_user import KeyUser, KeyUserArgs
 from components.package import PACKAGE_NAME, package_schema
 from components.validation import (
+    AUTOSCALING_DEFAULTS,
     ENCRYPTED_TABLE_DEFAULTS,
     EXTERNAL_PRINCIPAL_DEFAULTS,
     INDEX_DEFAULTS,
@@ -205,6 +207,14 @@ def component_shapes() -> list[Shape]:
             f"{PACKAGE_NAME}:index:ExternalPrincipalArgs",
             ExternalPrincipalArgs,
             EXTERNAL_PRINCIPAL_DEFAULTS,
+            None,
+        ),
+        Shape("AutoScalingArgs", f"{PACKAGE_NAME}:index:AutoScalingArgs", AutoScalingArgs, {}, None),
+        Shape(
+            "CapacityAutoScalingArgs",
+            f"{PACKAGE_NAME}:index:CapacityAutoScalingArgs",
+            CapacityAutoScalingArgs,
+            AUTOSCALING_DEFAULTS,
             None,
         ),
         Shape("KeyUser", KEY_USER_TOKEN, KeyUserArgs, KEY_USER_DEFAULTS, KeyUser),

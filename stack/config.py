@@ -74,6 +74,22 @@ _CONFIG_KEY_OF = {
         _ALARM_TOPICS,
     )
 }
+# Auto scaling, flat in config (a config schema has no objects): each capacity's range, one target for both.
+_AUTOSCALING_KEYS = (("write", "writeCapacityMin", "writeCapacityMax"), ("read", "readCapacityMin", "readCapacityMax"))
+_TARGET_UTILIZATION_KEY = "targetUtilization"
+_AUTOSCALING_CONFIG_KEY = {
+    "autoscaling": "writeCapacityMin/writeCapacityMax",
+    **{
+        field: key
+        for kind, low, high in _AUTOSCALING_KEYS
+        for field, key in (
+            (f"autoscaling.{kind}", f"{low}/{high}"),
+            (f"autoscaling.{kind}.min_capacity", low),
+            (f"autoscaling.{kind}.max_capacity", high),
+            (f"autoscaling.{kind}.target_utilization", _TARGET_UTILIZATION_KEY),
+        )
+    },
+}
 _ARGUMENT = re.compile(r"[a-z_]+")
 _EXTERNAL_ENTRY = re.compile(r"external_principals\[(?P<index>[0-9]+)\](?:\.[a-z_]+)?")
 _CONSUMER_PROFILE = re.compile(r"(?P<account>[0-9]{12})=(?P<profile>[A-Za-z0-9_.+@-]+)", re.ASCII)
@@ -83,6 +99,8 @@ def _as_config_keys(field: str, external_keys: list[str] | None = None) -> str:
     """A component field as the user wrote it in stack config ('read_capacity/write_capacity' ->
     'readCapacity/writeCapacity', 'key_admins[2]' -> 'keyAdmins[2]', 'external_principals[3].principal' ->
     the config entry it came from, e.g. 'externalWriters[1]')."""
+    if field in _AUTOSCALING_CONFIG_KEY:
+        return _AUTOSCALING_CONFIG_KEY[field]
     if external_keys is not None:
         entry = _EXTERNAL_ENTRY.fullmatch(field)
         if entry is not None and int(entry["index"]) < len(external_keys):
@@ -197,6 +215,17 @@ def load_stack_config(config: pulumi.Config) -> StackConfig:
         **{argument: value for argument, value in read if value},
         **{argument: flag(key) for key, argument in _FLAGS},
     }
+    scaling = {
+        kind: {
+            "min_capacity": number(low) or None,
+            "max_capacity": number(high) or None,
+            "target_utilization": number(_TARGET_UTILIZATION_KEY),
+        }
+        for kind, low, high in _AUTOSCALING_KEYS
+        if number(low) or number(high)
+    }
+    if scaling:
+        table["autoscaling"] = scaling
     if text("sortKeyType") and not text("sortKey"):
         raise ConfigError(
             "sortKeyType",

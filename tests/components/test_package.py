@@ -19,6 +19,8 @@ INDEX = f"{PACKAGE_NAME}:index:GlobalSecondaryIndexArgs"
 REPLICA = f"{PACKAGE_NAME}:index:ReplicaArgs"
 CONSUMER = f"{PACKAGE_NAME}:index:ConsumerAccess"
 EXTERNAL = f"{PACKAGE_NAME}:index:ExternalPrincipalArgs"
+AUTOSCALING = f"{PACKAGE_NAME}:index:AutoScalingArgs"
+CAPACITY_SCALING = f"{PACKAGE_NAME}:index:CapacityAutoScalingArgs"
 
 TABLE_INPUTS = {
     "partitionKey": "string",
@@ -53,6 +55,7 @@ TABLE_INPUTS = {
     "breakGlassPrincipals": "array",
     "breakGlassRequireMfa": "boolean",
     "alarmTopicArns": "object",
+    "autoscaling": None,  # a $ref to AutoScalingArgs
 }
 CONSUMER_INPUTS = {"principalArn": "string", "policy": "string"}
 KEY_USER_INPUTS = {
@@ -80,7 +83,7 @@ def test_both_components_and_nothing_else(schema: dict[str, Any]) -> None:
     assert schema["name"] == PACKAGE_NAME
     assert set(schema["resources"]) == {TABLE, KEY_USER, CONSUMER}
     assert all(r["isComponent"] for r in schema["resources"].values())
-    assert set(schema["types"]) == {INDEX, REPLICA, EXTERNAL}
+    assert set(schema["types"]) == {INDEX, REPLICA, EXTERNAL, AUTOSCALING, CAPACITY_SCALING}
     assert not schema.get("dependencies"), "inputs and outputs are plain types: no provider dependency"
 
 
@@ -114,6 +117,10 @@ def test_structural_inputs_are_plain_and_principals_may_be_outputs(schema: dict[
     assert sorted(index["required"]) == ["name", "partitionKey"]
     assert table["externalPrincipals"]["items"]["$ref"] == f"#/types/{EXTERNAL}"
     assert sorted(schema["types"][EXTERNAL]["required"]) == ["principal"]
+    assert table["autoscaling"]["$ref"] == f"#/types/{AUTOSCALING}"
+    scaling = schema["types"][AUTOSCALING]["properties"]
+    assert scaling["write"]["$ref"] == scaling["read"]["$ref"] == f"#/types/{CAPACITY_SCALING}"
+    assert sorted(schema["types"][CAPACITY_SCALING]["required"]) == ["maxCapacity", "minCapacity"]
 
 
 @pytest.mark.parametrize(

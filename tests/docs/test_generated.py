@@ -54,6 +54,8 @@ def test_every_default_lands_on_its_own_input() -> None:
         "GlobalSecondaryIndexArgs",
         "ReplicaArgs",
         "ExternalPrincipalArgs",
+        "AutoScalingArgs",
+        "CapacityAutoScalingArgs",
         "KeyUser",
         "ConsumerAccess",
     }
