@@ -17,8 +17,9 @@ from access.kms_dynamodb import SID_KEY_LOSS_PROTECTION, SID_KEY_USE_VIA_DYNAMOD
 from access.operations import Path as DataPath
 from components import EncryptedTable, KeyUser
 from sandbox.emulator.account import ACCOUNT_ID, CONSUMER_ACCOUNT_ID, CONSUMER_PROFILE, CONSUMER_ROLE_NAME
-from sandbox.harness import ISSUER_ARN, ProgramRun, RecordingMocks, run_program
+from sandbox.harness import ISSUER_ARN, ProgramRun, RecordedResource, RecordingMocks, run_program
 from stack import outputs
+from stack.config import TABLE_COMPONENT_NAME
 from stack.intent import intended_key_users
 from stack.project import config_schema
 from tests.conftest import policy_of, statement
@@ -32,17 +33,22 @@ def run(**config: Any) -> ProgramRun:
     return run_program(config, RecordingMocks())
 
 
+def table_key(result: ProgramRun) -> RecordedResource:
+    """The table's key (with key-loss protection, the alarm topic has a key of its own)."""
+    return next(key for key in result.mocks.of_type(KEY) if key.name == f"{TABLE_COMPONENT_NAME}-key")
+
+
 def test_default_config_exports_the_table_key_and_a_denied_role() -> None:
     result = run()
     out = result.outputs
     assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL) | set(outputs.FOR_THE_AUDIT) | set(
         outputs.FOR_REPLICAS
-    ) | set(outputs.FOR_EXTERNAL)
+    ) | set(outputs.FOR_EXTERNAL) | set(outputs.FOR_KEY_PROTECTION)
     assert out[outputs.EXTERNAL_PRINCIPALS] == []  # the walkthrough has no readers in other accounts
     assert not result.mocks.of_type("aws:dynamodb/resourcePolicy:ResourcePolicy")
     assert (out[outputs.REGION], out[outputs.ACCOUNT_ID]) == ("us-east-1", ACCOUNT_ID)
-    assert out[outputs.KEY_ARN] == result.mocks.one(KEY).state["arn"]
-    assert out[outputs.KEY_ID] == result.mocks.one(KEY).state["keyId"]
+    assert out[outputs.KEY_ARN] == table_key(result).state["arn"]
+    assert out[outputs.KEY_ID] == table_key(result).state["keyId"]
     table = result.mocks.one("aws:dynamodb/table:Table")
     assert out[outputs.TABLE_ARN] == table.state["arn"]
     assert out[outputs.TABLE_NAME] == table.state["name"]
@@ -53,7 +59,7 @@ def test_default_config_exports_the_table_key_and_a_denied_role() -> None:
     assert out[outputs.TEST_PRINCIPAL_ARN] == result.mocks.one("aws:iam/role:Role").state["arn"]
     assert out[outputs.TEST_PRINCIPAL_EXPECTED_ACCESS] == outputs.EXPECT_DENIED
     assert not result.mocks.of_type(GRANT)
-    assert SID_KEY_USE_VIA_DYNAMODB not in [s["Sid"] for s in policy_of(result.mocks.one(KEY))["Statement"]]
+    assert SID_KEY_USE_VIA_DYNAMODB not in [s["Sid"] for s in policy_of(table_key(result))["Statement"]]
 
 
 def test_test_role_is_read_only_on_dynamodb_with_no_kms_rights() -> None:
@@ -72,7 +78,7 @@ def test_user_principal_exports_its_access_key_and_the_secret_as_a_secret() -> N
     out = result.outputs
     assert set(out) == set(outputs.ALWAYS) | set(outputs.WITH_PRINCIPAL) | set(outputs.FOR_THE_AUDIT) | set(
         outputs.FOR_REPLICAS
-    ) | set(outputs.FOR_EXTERNAL) | set(outputs.WITH_USER)
+    ) | set(outputs.FOR_EXTERNAL) | set(outputs.FOR_KEY_PROTECTION) | set(outputs.WITH_USER)
     key = result.mocks.one("aws:iam/accessKey:AccessKey")
     assert out[outputs.TEST_USER_ACCESS_KEY_ID] == key.id
     assert out[outputs.TEST_USER_SECRET_ACCESS_KEY] == key.state["secret"]
@@ -136,7 +142,7 @@ def test_no_principal() -> None:
     result = run(testPrincipal="none")
     assert set(result.outputs) == set(outputs.ALWAYS) | set(outputs.FOR_THE_AUDIT) | set(outputs.FOR_REPLICAS) | set(
         outputs.FOR_EXTERNAL
-    )
+    ) | set(outputs.FOR_KEY_PROTECTION)
     assert result.outputs[outputs.TEST_PRINCIPAL_KIND] == "none"
     assert not result.mocks.of_type(GRANT)
     assert not result.mocks.of_type("aws:iam/role:Role")
@@ -157,7 +163,7 @@ def test_grant_mode_grants_the_test_principal_read() -> None:
 
 def test_key_policy_mode_names_the_test_principal_in_the_key_policy() -> None:
     result = run(grantTestPrincipal=True, grantMode="key-policy")
-    use = statement(policy_of(result.mocks.one(KEY)), SID_KEY_USE_VIA_DYNAMODB)
+    use = statement(policy_of(table_key(result)), SID_KEY_USE_VIA_DYNAMODB)
     assert statement_principals(use) == [result.outputs[outputs.TEST_PRINCIPAL_ARN]]
     assert not result.mocks.of_type(GRANT)
     assert result.outputs[outputs.TEST_PRINCIPAL_EXPECTED_ACCESS] == outputs.EXPECT_READ
@@ -188,7 +194,7 @@ def test_config_reaches_the_components() -> None:
         keyRotationPeriodDays=90,
         keyDeletionWindowDays=7,
     )
-    table, key = result.mocks.one("aws:dynamodb/table:Table"), result.mocks.one(KEY)
+    table, key = result.mocks.one("aws:dynamodb/table:Table"), table_key(result)
     assert (
         table.inputs["name"],
         table.inputs["rangeKey"],
@@ -277,7 +283,7 @@ def test_external_readers_and_writers_reach_the_table_and_are_exported_with_thei
     assert all(e[outputs.EXTERNAL_ACCOUNT] == CONSUMER_ACCOUNT_ID for e in entries)
     assert all(e[outputs.EXTERNAL_EXPECTED_ACCESS] == outputs.EXPECT_READ for e in entries)
     assert all(e[outputs.EXTERNAL_STREAM] is False for e in entries)
-    key_policy = policy_of(result.mocks.one(KEY))
+    key_policy = policy_of(table_key(result))
     assert statement(key_policy, "ExternalKeyUseRead")["Principal"] == {"AWS": CONSUMER_READER}
     assert statement(key_policy, "ExternalKeyUseReadWrite")["Principal"] == {"AWS": CONSUMER_WRITER}
     (table_policy,) = result.mocks.of_type("aws:dynamodb/resourcePolicy:ResourcePolicy")
@@ -374,7 +380,7 @@ def test_without_key_loss_protection_nothing_is_exported_or_created() -> None:
     result = run(keyLossProtection=False)
     assert outputs.KEY_PROTECTION not in result.outputs
     assert not result.mocks.of_type("aws:cloudwatch/eventRule:EventRule")
-    assert SID_KEY_LOSS_PROTECTION not in json.dumps(policy_of(result.mocks.one(KEY)))
+    assert SID_KEY_LOSS_PROTECTION not in json.dumps(policy_of(table_key(result)))
 
 
 @pytest.mark.parametrize(
