@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from access.arns import table_arn, table_name_of
+from access.context import Context
 from access.documents import NamedPolicy
 from access.evaluator import (
     TABLE_POLICY,
@@ -38,13 +40,20 @@ from access.evaluator import (
     authorize_resource,
     dynamodb_decrypt_request,
 )
-from access.kms_dynamodb import INACCESSIBLE_STATUS, USABLE_KEY_STATE, dynamodb_via_service
+from access.kms_dynamodb import INACCESSIBLE_STATUS, MFA_CONDITION_KEY, USABLE_KEY_STATE, dynamodb_via_service
 from sandbox.emulator.account import PARTITION
 from sandbox.emulator.accounts import arn_account
 from sandbox.emulator.actions import TableAccess
-from sandbox.emulator.errors import AccessDeniedError, AwsError, NotFoundError, ValidationError
+from sandbox.emulator.errors import (
+    AccessDeniedError,
+    AwsError,
+    MalformedPolicyDocumentError,
+    NotFoundError,
+    ValidationError,
+)
+from sandbox.emulator.key_states import lifecycle_refusal
 from sandbox.emulator.requests import Call
-from sandbox.emulator.rules import AssumeRole, Iam, Key, Need, Place, needs
+from sandbox.emulator.rules import BYPASS_LOCKOUT_PARAMETER, AssumeRole, Iam, Key, Need, Place, is_alias, needs
 from sandbox.emulator.state import (
     AccessState,
     Caller,
@@ -136,6 +145,37 @@ def key_unusable(key_id: str, key: KeyAccess | None) -> ValidationError:
     )
 
 
+# -- the caller's own condition keys -------------------------------------------------------------------
+
+
+def caller_keys(caller: Caller) -> dict[str, str]:
+    """The condition keys a request carries by the kind of credentials that signed it.
+
+    aws:MultiFactorAuthPresent "is included in the request context only when the principal uses temporary
+    credentials to make the request. The key is not present in AWS CLI, AWS API, or AWS SDK requests that
+    are made using long-term credentials", and aws:MultiFactorAuthAge "is included in the request context
+    only if the principal making the call was authenticated using MFA" (the IAM User Guide, AWS global
+    condition context keys, reference_policies_condition-keys.html). moto's STS keeps no record of an MFA
+    device used with AssumeRole (SerialNumber and TokenCode are dropped), and its GetSessionToken hands out
+    fixed example credentials the emulator never honours: every session the emulator honours is an
+    AssumeRole session, taken as one obtained without MFA ("false", no age). A policy that asks for MFA
+    therefore never lets a sandbox caller in; it never lets in one it would refuse on AWS.
+    """
+    return {MFA_CONDITION_KEY: "false"} if caller.temporary else {}
+
+
+# The answer KMS gives a key policy under which its caller could not change the key policy again: the
+# PutKeyPolicy and CreateKey API references ("The key policy must allow the calling principal to make a
+# subsequent PutKeyPolicy request on the KMS key ... To omit this condition, set
+# BypassPolicyLockoutSafetyCheck to true"), key-policy-default.html#prevent-unmanageable-key; the message
+# as KMS words it (MalformedPolicyDocumentException).
+LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
+LOCKOUT_CHECKED = frozenset({"CreateKey", "PutKeyPolicy", "ReplicateKey"})
+# The key a CreateKey would make, for the lockout check: its ARN is not known yet, and a key policy names
+# its own key only as "*".
+NEW_KEY_ID = "00000000-0000-0000-0000-000000000000"
+
+
 # -- decisions ---------------------------------------------------------------------------------------
 
 
@@ -153,7 +193,11 @@ def trust_decision(account_id: str, caller: Caller, role_arn: str) -> Decision:
         "sts:AssumeRole",
         role_arn,
         caller.account_id,
-        context={"aws:PrincipalArn": caller.identity_arn, "aws:PrincipalAccount": caller.account_id},
+        context={
+            "aws:PrincipalArn": caller.identity_arn,
+            "aws:PrincipalAccount": caller.account_id,
+            **caller_keys(caller),
+        },
         caller_arn=caller.caller_arn,
         resource_account=role_account,
     )
@@ -313,7 +357,46 @@ class Authority:
             refused = self._judge(need, caller, view, identity)
             if refused is not None:
                 return refused
-        return Verdict.AUTHORIZED
+        return self._lifecycle(call) or Verdict.AUTHORIZED
+
+    def _lifecycle(self, call: Call) -> AwsError | None:
+        """What the state of the key a lifecycle call names refuses, once the caller may make the call: the
+        key's state now (it is the key's own, not a permission that propagates)."""
+        if call.service.name != "kms":
+            return None
+        key_id = key_id_of(self.account_id, self.region, str(call.params.get("KeyId", "")))
+        key = read_key(self.account_id, self.region, key_id) if key_id is not None else None
+        if key is None:
+            return None
+        return lifecycle_refusal(f"kms:{call.operation}", call.params, key.arn, key.state)
+
+    def lockout_refusal(self, caller: Caller, call: Call) -> AwsError | None:
+        """KMS's lockout safety check: a key policy (CreateKey, PutKeyPolicy, ReplicateKey) under which the
+        caller could not call PutKeyPolicy on the key afterwards is refused, unless the request sets
+        BypassPolicyLockoutSafetyCheck. Judged by the evaluator, from the new policy and the caller's identity
+        policies (a grant cannot allow PutKeyPolicy). A request without a policy gets KMS's default policy,
+        which delegates to the account: not checked."""
+        if call.service.name != "kms" or call.operation not in LOCKOUT_CHECKED:
+            return None
+        text = call.params.get("Policy")
+        if call.params.get(BYPASS_LOCKOUT_PARAMETER) is True or not isinstance(text, str):
+            return None
+        try:
+            policy = json.loads(text)
+        except ValueError:
+            return None  # refused as malformed already (policy_documents)
+        region, key_id = self.region, NEW_KEY_ID
+        if call.operation == "PutKeyPolicy":
+            found = key_id_of(self.account_id, self.region, str(call.params.get("KeyId", "")))
+            key_id = found or key_id
+        elif call.operation == "ReplicateKey":
+            region = str(call.params.get("ReplicaRegion") or region)
+            key_id = key_id_of(self.account_id, self.region, str(call.params.get("KeyId", ""))) or key_id
+        key_arn = f"arn:{PARTITION}:kms:{region}:{self.account_id}:key/{key_id}"
+        identity = self._identity(caller, self.view())
+        context = {"kms:CallerAccount": caller.account_id}
+        decision = authorize_kms(self._request(caller, "kms:PutKeyPolicy", key_arn, context), policy, identity)
+        return None if decision.allowed else MalformedPolicyDocumentError(LOCKOUT_MESSAGE)
 
     def _identity(self, caller: Caller, view: Lookup) -> tuple[NamedPolicy, ...]:
         """The caller's identity policies, read in the caller's own account (as late as the delay says)."""
@@ -321,13 +404,16 @@ class Authority:
             return view.policies(caller.identity_arn)
         return self.of(caller.account_id, self.region).view().policies(caller.identity_arn)
 
-    def _request(self, caller: Caller, action: str, resource: str, **facts: object) -> Request:
-        """A request of the caller on a resource of this Authority's account."""
+    def _request(
+        self, caller: Caller, action: str, resource: str, context: Context | None = None, **facts: object
+    ) -> Request:
+        """A request of the caller on a resource of this Authority's account, with the caller's own keys."""
         return Request(
             caller.identity_arn,
             action,
             resource,
             caller.account_id,
+            context={**caller_keys(caller), **(context or {})},
             caller_arn=caller.caller_arn,
             resource_account=self.account_id,
             **facts,  # type: ignore[arg-type]
@@ -337,7 +423,7 @@ class Authority:
 
     def _judge(self, need: Need, caller: Caller, view: Lookup, identity: tuple[NamedPolicy, ...]) -> AwsError | None:
         if isinstance(need, Iam):
-            return self._iam(caller, identity, need.action, need.resource)
+            return self._iam(caller, identity, need.action, need.resource, need.context)
         if isinstance(need, Key):
             return self._key(need, caller, view, identity)
         if isinstance(need, AssumeRole):
@@ -359,10 +445,17 @@ class Authority:
             return self._table_data(caller, view, identity, backup.table_name, backup.key_id)
         return self._table_data(caller, view, identity, need.table, self.table_key_id(need.table))
 
-    def _iam(self, caller: Caller, identity: tuple[NamedPolicy, ...], action: str, resource: str) -> AwsError | None:
+    def _iam(
+        self,
+        caller: Caller,
+        identity: tuple[NamedPolicy, ...],
+        action: str,
+        resource: str,
+        context: Context | None = None,
+    ) -> AwsError | None:
         """IAM as AWS decides it: identity policies, and the table's (or stream's) resource policy when it has
         one: in the same account either one allowing suffices, an explicit Deny in either wins."""
-        request = self._request(caller, action, resource)
+        request = self._request(caller, action, resource, context)
         policy = resource_policy(self.account_id, self.region, resource) if action.startswith("dynamodb:") else None
         if policy is not None:
             decision = authorize_resource(request, policy, identity, kind=TABLE_POLICY)
@@ -377,12 +470,16 @@ class Authority:
         return None if decision.allowed else iam_denied(caller, action, resource, decision)
 
     def _key(self, need: Key, caller: Caller, view: Lookup, identity: tuple[NamedPolicy, ...]) -> AwsError | None:
+        if need.key and not need.alias_allowed and is_alias(need.key):
+            # The parameter takes a key id or key ARN only: KMS finds no key by an alias (moto's wording).
+            return NotFoundError(f"Invalid keyId {need.key}")
         key_id = key_id_of(self.account_id, self.region, need.key) if need.key else ciphertext_key_id(need.ciphertext)
         key = view.key(key_id) if key_id is not None else None
         if key is None:
             named = need.key or "the ciphertext's key"
             return NotFoundError(f"Key '{named}' does not exist" if need.key else f"{named} does not exist")
         context: dict[str, str | bool | Sequence[str]] = {
+            **need.context,
             "kms:CallerAccount": caller.account_id,
             "kms:EncryptionContextKeys": sorted(need.encryption_context),
             **{f"kms:EncryptionContext:{k}": v for k, v in need.encryption_context.items()},
@@ -420,6 +517,7 @@ class Authority:
             account_id=caller.account_id,
             resource_account=self.account_id,
         )
+        request = dataclasses.replace(request, context={**request.context, **caller_keys(caller)})
         decision = authorize_kms(request, key.policy, identity, key.grants)
         if decision.allowed:
             return None

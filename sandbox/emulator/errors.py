@@ -80,6 +80,12 @@ class NotFoundError(AwsError):
     code = "NotFoundException"
 
 
+class KmsInvalidStateError(AwsError):
+    """KMS: the key's state does not allow the call (key-state.html: "<key ARN> is pending deletion.")."""
+
+    code = "KMSInvalidStateException"
+
+
 class ThrottlingError(AwsError):
     code = "ThrottlingException"
 

@@ -178,7 +178,7 @@ class KmsEnforcement:
             if isinstance(verdict, AwsError):
                 return self._refuse(start_response, verdict, call.service.signing_name)
             # A policy document AWS refuses is never stored (checked once the caller may make the call).
-            malformed = policy_refusal(call)
+            malformed = policy_refusal(call) or authority.lockout_refusal(caller, call)
             if malformed is not None:
                 return self._refuse(start_response, malformed, call.service.signing_name)
             if verdict is Verdict.AUTHORIZED:

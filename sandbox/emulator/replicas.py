@@ -8,7 +8,11 @@ policy, description and tags it is given. `Replication` is a WSGI layer around m
 inside the KMS enforcement (so it sees only requests already authenticated, classified and
 authorized, each decided on the state of its own region), that adds them:
 
-- UpdateTable `ReplicaUpdates`: Create makes the table in that region (same name, key schema,
+- UpdateTable `ReplicaUpdates`: Create is refused, as DynamoDB refuses it, for a PROVISIONED table whose
+  write capacity (or a global secondary index's) Application Auto Scaling does not scale in the table's
+  region (a scalable target and a target-tracking policy: "Table write capacity should either be
+  Pay-Per-Request or AutoScaled.", "GSI write capacity ..."; access.kms_dynamodb cites the requirement);
+  otherwise Create makes the table in that region (same name, key schema,
   attributes, billing, indexes, stream and TTL), encrypted with the KMSMasterKeyId given (a key of
   THAT region, resolved to its ARN; required when the table uses a customer-managed key), and
   copies the items; Delete deletes it; Update is refused (not modelled). A DeleteTable in one
@@ -55,10 +59,14 @@ from moto.kms.models import kms_backends
 from access.arns import table_name_of
 from access.kms_dynamodb import (
     AWS_MANAGED_KEY_ALIAS,
+    GLOBAL_TABLE_INDEX_WRITE_CAPACITY_ERROR,
     GLOBAL_TABLE_VERSION,
+    GLOBAL_TABLE_WRITE_CAPACITY_ERROR,
     INACCESSIBLE_STATUS,
     KEY_SPEC,
+    SCALABLE_DIMENSIONS,
     USABLE_KEY_STATE,
+    autoscaling_resource_id,
 )
 from access.operations import ITEM_WRITE_OPERATIONS, PARTIQL_OPERATIONS
 from sandbox.emulator.account import MOTO_ACCOUNT_HEADER
@@ -72,6 +80,7 @@ from sandbox.emulator.errors import (
     write_error,
 )
 from sandbox.emulator.signatures import header, read_authorization
+from sandbox.emulator.state import auto_scaled
 
 ACTIVE = "ACTIVE"
 DYNAMODB_TARGET = "DynamoDB_20120810"
@@ -339,8 +348,23 @@ class Replication:
                 raise ValidationError(
                     f"Failed to create a replica in {peer}: a table named {name} already exists there"
                 )
+            self._check_capacity(source, region)
             checked.append((kind, peer, self._replica_key(source, peer, action.get("KMSMasterKeyId"))))
         return checked
+
+    def _check_capacity(self, source: Table, region: str) -> None:
+        """A replica of a PROVISIONED table only with its write capacity, and each global secondary index's,
+        auto scaled in the table's region (access.kms_dynamodb: AWS's requirement and its refusals)."""
+        if (source.billing_mode or PROVISIONED) != PROVISIONED:
+            return
+        name = source.name
+        table_write = SCALABLE_DIMENSIONS[("table", "write")]
+        if not auto_scaled(self.account_id, region, autoscaling_resource_id(name), table_write):
+            raise ValidationError(GLOBAL_TABLE_WRITE_CAPACITY_ERROR)
+        index_write = SCALABLE_DIMENSIONS[("index", "write")]
+        for index in source.global_indexes:
+            if not auto_scaled(self.account_id, region, autoscaling_resource_id(name, index.name), index_write):
+                raise ValidationError(GLOBAL_TABLE_INDEX_WRITE_CAPACITY_ERROR)
 
     def _replica_key(self, source: Table, region: str, given: Any) -> str | None:
         """The replica's key ARN: the KMSMasterKeyId given, a usable symmetric key of the replica's own region."""

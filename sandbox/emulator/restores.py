@@ -9,6 +9,12 @@ names another encryption. `with_encryption` wraps moto's handler: moto's restore
 then the encryption set (table_updates.apply_encryption) and the table described as it now
 is.
 
+RestoreTableToPointInTime names its source by SourceTableName or SourceTableArn ("You must specify either
+the SourceTableArn or the SourceTableName", the API reference); moto 5.2.5's handler read SourceTableName
+only and answered a restore by ARN SourceTableNotFoundException. The wrapper hands moto the ARN as the name
+(its backend finds a table by either). A source in another region (a cross-Region restore) is not modelled:
+moto finds no such table in the request's region.
+
 One of the modules that touch moto (5.2.x, pinned); sandbox.emulator.patches installs it
 on start and removes it on stop.
 """
@@ -41,6 +47,10 @@ def with_encryption(original: Restore) -> Restore:
     """moto's restore handler, with the restored table encrypted as DynamoDB encrypts it."""
 
     def restore(handler: DynamoHandler) -> ActionResult:
+        body = handler.body
+        if not body.get("BackupArn") and not body.get("SourceTableName") and body.get("SourceTableArn"):
+            # moto's handler reads SourceTableName only; its backend finds a table by name or by ARN.
+            body["SourceTableName"] = body["SourceTableArn"]
         source = _source_encryption(handler)
         original(handler)  # raises moto's own errors (no backup, the target exists)
         table = handler.dynamodb_backend.get_table(handler.body["TargetTableName"])

@@ -3,8 +3,10 @@
 moto's identity check judges every action against Resource "*" and ignores conditions and
 key policies, so an identity policy scoped to a table or key ARN is wrongly refused, and a
 key policy never refuses. For the operations mapped here the layer decides instead, on the
-real resources, and moto's check stands aside; for the rest (IAM, CreateKey, ListKeys,
-RetireGrant, global tables, ...) moto's check stays.
+real resources, and moto's check stands aside; for the rest (IAM, ListKeys, RetireGrant,
+global tables, ...) moto's check stays. A need carries the condition keys the request sets from its own
+parameters (kms_request_keys); a KMS key need, whether its parameter takes an alias at all
+(kms_parameter_takes_alias).
 
 A rule is a list of needs, each judged in turn (the first refusal is the answer):
 - `Iam`: an IAM action on a resource ARN (or "*"), decided by identity policies;
@@ -38,6 +40,7 @@ Pure; nothing here touches moto.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,11 +51,15 @@ from access.arns import Location
 from access.operations import BY_NAME, account_wide_operations, operations_by_parameter
 from sandbox.emulator.requests import Call
 
+# Condition keys a request sets from its own parameters, as the request carries them.
+RequestKeys = Mapping[str, str | bool]
+
 
 @dataclass(frozen=True)
 class Iam:
     action: str
     resource: str  # an ARN, or "*"
+    context: RequestKeys = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,8 @@ class Key:
     ciphertext: str = ""  # base64 CiphertextBlob, when the key is the one it was made with
     encryption_context: Mapping[str, str] = field(default_factory=dict)
     via_dynamodb: bool = False
+    alias_allowed: bool = True  # False: the parameter takes a key id or key ARN only (kms_parameter_takes_alias)
+    context: RequestKeys = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,55 @@ def kms_key_operations() -> frozenset[str]:
         if shape is not None and "KeyId" in shape.members and name not in _KMS_NOT_BY_KEY:
             found.add(name)
     return frozenset(found)
+
+
+# The API reference's words for a KeyId that takes an alias: "To specify a KMS key, use its key ID, key ARN,
+# alias name, or alias ARN." The others say "Specify the key ID or key ARN of the KMS key" (DisableKey,
+# ScheduleKeyDeletion, GetKeyPolicy, CreateGrant, TagResource, ...), and KMS finds no key by an alias there.
+_TAKES_ALIAS = "alias name, or alias ARN"
+
+
+@functools.cache
+def kms_parameter_takes_alias(operation: str, parameter: str = "KeyId") -> bool:
+    """Does this KMS operation's key parameter take an alias name or alias ARN? From botocore's model, which
+    carries the API reference's text of each parameter."""
+    shape = botocore.session.get_session().get_service_model("kms").operation_model(operation).input_shape
+    member = shape.members.get(parameter) if shape is not None else None
+    text = " ".join(re.sub(r"<[^>]+>", " ", member.documentation if member is not None else "").split())
+    return _TAKES_ALIAS in text
+
+
+# Condition keys KMS sets from a request's parameters, only when the request carries the parameter: "the
+# kms:BypassPolicyLockoutSafetyCheck condition key controls access to the CreateKey and PutKeyPolicy
+# operations based on the value of the BypassPolicyLockoutSafetyCheck parameter in the request", and a key
+# policy can "allow access only when the request does not include the BypassPolicyLockoutSafetyCheck
+# parameter" with the Null operator (conditions-kms.html); "You can use the
+# kms:ScheduleKeyDeletionPendingWindowInDays condition key to further constrain the values that principals
+# can specify in the PendingWindowInDays parameter" (the ScheduleKeyDeletion API reference).
+BYPASS_LOCKOUT_PARAMETER = "BypassPolicyLockoutSafetyCheck"
+KMS_REQUEST_CONDITION_KEYS: Mapping[str, Mapping[str, str]] = {
+    "CreateKey": {BYPASS_LOCKOUT_PARAMETER: "kms:BypassPolicyLockoutSafetyCheck"},
+    "PutKeyPolicy": {BYPASS_LOCKOUT_PARAMETER: "kms:BypassPolicyLockoutSafetyCheck"},
+    "ScheduleKeyDeletion": {"PendingWindowInDays": "kms:ScheduleKeyDeletionPendingWindowInDays"},
+}
+
+
+def is_alias(reference: str) -> bool:
+    """Does a KeyId name an alias (alias/NAME, or an alias ARN)?"""
+    name = reference.split(":", 5)[5] if reference.startswith("arn:") and reference.count(":") >= 5 else reference
+    return name.startswith("alias/")
+
+
+def kms_request_keys(operation: str, params: Mapping[str, Any]) -> dict[str, str | bool]:
+    """The condition keys a KMS request sets from its parameters (a boolean as given, a number as text)."""
+    found: dict[str, str | bool] = {}
+    for parameter, key in KMS_REQUEST_CONDITION_KEYS.get(operation, {}).items():
+        value = params.get(parameter)
+        if isinstance(value, bool):
+            found[key] = value
+        elif isinstance(value, int | str):
+            found[key] = str(value)
+    return found
 
 
 # Where the emulator's resources live, for ARNs: the access core's (partition, region, account) record.
@@ -317,7 +375,7 @@ def _kms(operation: str, params: Mapping[str, Any], place: Place) -> list[Need] 
         if operation != "DeleteAlias":
             if target is None:
                 return None
-            found.append(Key(action, target))
+            found.append(Key(action, target, alias_allowed=kms_parameter_takes_alias(operation, "TargetKeyId")))
         return found
     # A ciphertext is decrypted with the key it was made with, whatever KeyId says: that key is judged.
     if operation == "ReEncrypt":
@@ -326,11 +384,20 @@ def _kms(operation: str, params: Mapping[str, Any], place: Place) -> list[Need] 
         if destination is None or blob is None:
             return None
         source_context = _context({"EncryptionContext": params.get("SourceEncryptionContext")})
-        return [Key("kms:ReEncryptFrom", "", blob, source_context), Key("kms:ReEncryptTo", destination)]
+        return [
+            Key("kms:ReEncryptFrom", "", blob, source_context),
+            Key("kms:ReEncryptTo", destination, alias_allowed=kms_parameter_takes_alias(operation, "DestinationKeyId")),
+        ]
     if operation == "Decrypt":
         ciphertext = _text(params, "CiphertextBlob")
         return [Key(action, "", ciphertext, context)] if ciphertext else None
+    if operation == "CreateKey":  # on "*": the key does not exist yet
+        return [Iam(action, "*", kms_request_keys(operation, params))]
     if operation in kms_key_operations():
-        key = _text(params, "KeyId")
-        return [Key(action, key, encryption_context=context)] if key else None
+        named = _text(params, "KeyId")
+        if named is None:
+            return None
+        takes_alias = kms_parameter_takes_alias(operation)
+        request_keys = kms_request_keys(operation, params)
+        return [Key(action, named, encryption_context=context, alias_allowed=takes_alias, context=request_keys)]
     return None

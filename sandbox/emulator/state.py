@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.iam.models import iam_backends
@@ -24,7 +25,7 @@ from moto.sts.models import sts_backends
 from access.arns import table_name_of
 from access.documents import NamedPolicy, parse_policy
 from access.evaluator import Grant
-from access.kms_dynamodb import KEY_MANAGER_CUSTOMER
+from access.kms_dynamodb import AUTOSCALING_NAMESPACE, AUTOSCALING_POLICY_TYPE, KEY_MANAGER_CUSTOMER
 from sandbox.emulator.account import PARTITION
 
 
@@ -41,6 +42,7 @@ class Caller:
     identity_arn: str  # user ARN, or the role ARN (with path) behind a session
     caller_arn: str  # as AWS names the caller in errors: the session ARN for a role
     account_id: str
+    temporary: bool = False  # signed with temporary credentials (an STS session), not an access key
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,8 @@ def _issued_in(account_id: str, access_key_id: str, session_token: str | None) -
                     return None  # the role is gone: its sessions are no longer honoured
                 session = f"arn:{PARTITION}:sts::{account_id}:assumed-role/{role.name}/{assumed.session_name}"
                 expired = assumed.expiration <= datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-                return Issued(Caller(role.arn, session, account_id), assumed.secret_access_key, expired)
+                caller = Caller(role.arn, session, account_id, temporary=True)
+                return Issued(caller, assumed.secret_access_key, expired)
         return None
     for user in list(iam.users.values()):
         for key in user.access_keys:
@@ -202,12 +205,18 @@ def resource_policy(account_id: str, region: str, resource_arn: str) -> NamedPol
 
 
 def key_id_of(account_id: str, region: str, reference: str) -> str | None:
-    """The id of the key a KeyId names (key id, key ARN, alias name or alias ARN); None if none exists.
+    """The id of the key a KeyId names (key id, key ARN, alias name or alias ARN) in this account and region;
+    None if none exists. An ARN of another region or account names no key here, even a multi-Region key's
+    (whose replicas share its key id).
 
     Read only: moto's own resolution would create the AWS managed key of an alias/aws/* name.
     """
     kms = kms_backends[account_id][region]
-    name = reference.split(":", 5)[5] if reference.startswith("arn:") and reference.count(":") >= 5 else reference
+    name = reference
+    if reference.startswith("arn:") and reference.count(":") >= 5:
+        _arn, _partition, _service, arn_region, arn_account, name = reference.split(":", 5)
+        if (arn_region, arn_account) != (region, account_id):
+            return None
     if name.startswith("alias/"):
         return next((str(key.id) for key in list(kms.keys.values()) if name in key.aliases), None)
     key_id = name.removeprefix("key/")
@@ -261,3 +270,17 @@ def trust_policy(account_id: str, role_arn: str) -> NamedPolicy:
     """A role's trust policy."""
     role = iam_backends[account_id]["global"].get_role_by_arn(role_arn)
     return parse_policy(role.assume_role_policy_document, f"trust policy of role {role.name}")
+
+
+def auto_scaled(account_id: str, region: str, resource_id: str, dimension: str) -> bool:
+    """Does Application Auto Scaling of this region scale this DynamoDB capacity: a scalable target, and a
+    target-tracking scaling policy on it?"""
+    backend = applicationautoscaling_backends[account_id][region]
+    target = backend.targets.get(dimension, {}).get(resource_id)
+    if target is None or target.service_namespace != AUTOSCALING_NAMESPACE:
+        return False
+    return any(
+        (p.service_namespace, p.resource_id, p.scalable_dimension, p.policy_type)
+        == (AUTOSCALING_NAMESPACE, resource_id, dimension, AUTOSCALING_POLICY_TYPE)
+        for p in list(backend.policies.values())
+    )

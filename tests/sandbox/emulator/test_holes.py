@@ -353,13 +353,11 @@ def documented_rights_only(emulator: Emulator) -> tuple[Any, str, str]:
 def test_the_documented_rights_export_back_up_and_restore_without_key_rights(emulator: Emulator) -> None:
     client, backup, key = documented_rights_only(emulator)
     source = table_arn(emulator, "orders")
-    # moto 5.2.5 answers an export without S3Prefix with HTTP 500: the prefix is given.
-    export = client.export_table_to_point_in_time(TableArn=source, S3Bucket="exports", S3Prefix="orders")
+    export = client.export_table_to_point_in_time(TableArn=source, S3Bucket="exports")
     assert export["ExportDescription"]["TableArn"] == source
     assert client.create_backup(TableName="orders", BackupName="mine")["BackupDetails"]["BackupArn"]
     client.restore_table_from_backup(TargetTableName="restored", BackupArn=backup)
-    # moto 5.2.5 finds no source by SourceTableArn: by name.
-    client.restore_table_to_point_in_time(SourceTableName="orders", TargetTableName="restored-pitr")
+    client.restore_table_to_point_in_time(SourceTableArn=source, TargetTableName="restored-pitr")
     # The restored tables keep the source's key: their items stay behind it.
     dynamodb = emulator.client("dynamodb")
     for restored in ("restored", "restored-pitr"):
