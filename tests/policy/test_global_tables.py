@@ -215,26 +215,83 @@ def test_the_rule_is_mandatory() -> None:
 
 # -- what the program deploys -------------------------------------------------------------------------------
 
+PROVISIONED_GLOBAL = {
+    "billingMode": "PROVISIONED",
+    "readCapacity": "5",
+    "writeCapacity": "5",
+    "writeCapacityMin": "5",
+    "writeCapacityMax": "50",
+    "replicaRegions": '["eu-west-1", "ap-southeast-2"]',
+}
 PROGRAM_CONFIGS = [
     {"replicaRegions": '["eu-west-1", "ap-southeast-2"]'},  # on-demand, the default
     {"billingMode": "PROVISIONED", "readCapacity": "5", "writeCapacity": "5"},  # one region
+    PROVISIONED_GLOBAL,  # EncryptedTable's autoscaling: TableReplicas after the write auto scaling
 ]
+SCALING = (AUTOSCALING_TARGET, AUTOSCALING_POLICY)
 
 
-@pytest.mark.parametrize("config", PROGRAM_CONFIGS, ids=[json.dumps(c) for c in PROGRAM_CONFIGS])
-def test_what_the_program_deploys_passes(config: dict[str, str]) -> None:
+def program_stack(config: dict[str, str]) -> list[PolicyResource]:
     run = run_program(config)
-    stack = [
+    return [
         resource(r.typ, r.name, {**r.inputs, **r.state}, region=r.inputs.get("region"))
         for r in run.mocks.resources
         if r.custom
     ]
+
+
+@pytest.mark.parametrize("config", PROGRAM_CONFIGS, ids=[json.dumps(c) for c in PROGRAM_CONFIGS])
+def test_what_the_program_deploys_passes(config: dict[str, str]) -> None:
+    stack = program_stack(config)
     tables = [r for r in stack if r.resource_type == DYNAMODB_TABLE]
     assert len(tables) == 1
     assert reported(RULE, stack) == []
-    # the rule reads these tables: made PROVISIONED with a replica and nothing else, each is refused
+    # the rule reads these tables: PROVISIONED with a replica and no auto scaling, each is refused
     bare = [
         resource(DYNAMODB_TABLE, t.name, {**t.props, "billingMode": "PROVISIONED", "replicas": EU_REPLICA})
         for t in tables
     ]
-    assert [urn for _, urn in reported(RULE, bare)] == [t.urn for t in tables]
+    rest = [r for r in stack if r.resource_type not in (DYNAMODB_TABLE, *SCALING)]
+    assert [urn for _, urn in reported(RULE, bare + rest)] == [t.urn for t in tables]
+
+
+def test_the_programs_provisioned_global_table_needs_its_scaling_policy() -> None:
+    stack = program_stack(PROVISIONED_GLOBAL)
+    assert {AUTOSCALING_TARGET, AUTOSCALING_POLICY, DYNAMODB_TABLE_REPLICA} <= {r.resource_type for r in stack}
+    without_policies = [r for r in stack if r.resource_type != AUTOSCALING_POLICY]
+    ((message, _),) = reported(RULE, without_policies)
+    assert "aws:appautoscaling/policy:Policy" in message
+    assert "eu-west-1" in message
+    assert "ap-southeast-2" in message
+
+
+def test_the_programs_provisioned_global_table_in_its_first_preview() -> None:
+    """No ARN known yet: the replicas' globalTableArn and the target's resourceId are derived from the table,
+    the policy's from the target. Nothing is missing, so nothing is refused; without the policies, the
+    write capacity provably has none."""
+    recorded = program_stack(PROVISIONED_GLOBAL)
+    table_props = next(dict(r.props) for r in recorded if r.resource_type == DYNAMODB_TABLE)
+    new_table = resource(DYNAMODB_TABLE, "table", {**table_props, "arn": UNKNOWN, "name": UNKNOWN})
+    stack: list[PolicyResource] = [new_table]
+    targets: dict[str, PolicyResource] = {}
+    for r in recorded:
+        props, region = dict(r.props), r.props.get("region")
+        if r.resource_type == DYNAMODB_TABLE_REPLICA:
+            hidden = {**props, "globalTableArn": UNKNOWN}
+            stack.append(
+                resource(r.resource_type, r.name, hidden, region=region, derived={"globalTableArn": [new_table]})
+            )
+        elif r.resource_type == AUTOSCALING_TARGET:
+            hidden = {**props, "resourceId": UNKNOWN}
+            targets[props["resourceId"]] = resource(
+                r.resource_type, r.name, hidden, region=region, derived={"resourceId": [new_table]}
+            )
+            stack.append(targets[props["resourceId"]])
+    for r in recorded:
+        if r.resource_type == AUTOSCALING_POLICY:
+            props = {**dict(r.props), "resourceId": UNKNOWN}
+            derived = {"resourceId": [targets[r.props["resourceId"]]]}
+            stack.append(resource(r.resource_type, r.name, props, region=r.props.get("region"), derived=derived))
+    assert reported(RULE, stack) == []
+    without_policies = [r for r in stack if r.resource_type != AUTOSCALING_POLICY]
+    assert [urn for _, urn in reported(RULE, without_policies)] == [new_table.urn]
