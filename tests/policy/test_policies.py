@@ -22,6 +22,8 @@ from access.provider_types import KMS_KEY as KEY
 from access.provider_types import KMS_KEY_POLICY as KEY_POLICY
 from policy.policies import POLICIES
 from sandbox.harness import run_program
+from tests.policy.stack_resources import STACK_RULES, reported
+from tests.policy.stack_resources import resource as stack_resource
 
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ROOT = "arn:aws:iam::111122223333:root"
@@ -79,6 +81,13 @@ def test_what_the_program_deploys_passes_every_policy(config: dict[str, str]) ->
     for resource in run.mocks.resources:
         if resource.custom:
             assert violations(resource.typ, resource.inputs) == {}, resource.name
+    # and every stack rule, advisory ones included (key-loss protection is the stack's default)
+    stack = [
+        stack_resource(r.typ, r.name, {**r.inputs, **r.state}, region=r.inputs.get("region"))
+        for r in run.mocks.resources
+        if r.custom
+    ]
+    assert {name: reported(name, stack) for name in STACK_RULES} == {name: [] for name in STACK_RULES}
 
 
 def test_the_program_with_protections_off_gets_advice_not_a_stop() -> None:
