@@ -2,7 +2,8 @@
 
   demo    deploy without the grant, verify (expects denied), deploy with it, verify (expects read);
           with --replicas REGION, a global table, told in every region; with --external-reader, a
-          role of another account refused until its account attaches its policy, then reading
+          role of another account refused until its account attaches its policy, then reading; with
+          --key-loss, a key administrator refused the key's deletion, break-glass allowed, the alarms
   serve   deploy, write the stack outputs, print the deployer's environment, stay up until interrupted
   plan    run the program under plain mocks and list what it would create (no emulator)
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from access.arns import PRINCIPAL_KINDS, REGION_PATTERN
 from access.errors import ConfigError
-from sandbox.demo import describe_changes, run_demo, run_external_demo
+from sandbox.demo import describe_changes, run_demo, run_external_demo, run_key_loss_demo
 from sandbox.emulator.account import REGION
 from sandbox.emulator.server import Emulator
 from sandbox.engine import NotModelledError, ResourceOperationError, Stack
@@ -167,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the reader is a role of another account: refused until its account attaches its policy, then reads",
     )
 
+    demo.add_argument(
+        "--key-loss",
+        action="store_true",
+        help="key-loss protection: an administrator refused the key's deletion, break-glass allowed, the alarms",
+    )
+
     serve = commands.add_parser("serve", help="deploy, write the outputs, print the environment, stay up")
     serve.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="stack config (repeatable)")
     serve.add_argument("--outputs-file", default=DEFAULT_OUTPUTS_FILE, metavar="PATH")
@@ -182,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "demo" and args.key_loss:
+            other_options = (args.external_reader, args.replicas, args.propagation_delay)
+            if any(other_options) or args.principal != "role" or args.grant_mode != "grant":
+                print("error: --key-loss takes only --region", file=sys.stderr)
+                return 2
+            return 0 if run_key_loss_demo(region=args.region).passed else 1
         if args.command == "demo" and args.external_reader:
             if args.replicas or args.principal != "role" or args.grant_mode != "grant" or args.propagation_delay:
                 print("error: --external-reader takes only --region", file=sys.stderr)

@@ -17,6 +17,11 @@ table's resource policy and the key policy let it in, and it is refused until it
 attaches the identity policy the stack exports; then one `pulumi up` with a provider for the
 consumer account attaches it, and the role reads, decrypted.
 
+With `--key-loss` (run_key_loss_demo), the story is the key's survival: a key administrator that is
+not break-glass is refused ScheduleKeyDeletion and DisableKey and keeps its other rights, the
+break-glass role may schedule the deletion, the verifier FAILs the pending deletion with the commands
+that undo it, and, once they have run, passes again; the alarm rules are in place in the key's region.
+
 The only part of the sandbox that joins the emulator, the engine and harness, the
 verifier and the stack program.
 """
@@ -28,10 +33,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 from botocore.exceptions import ClientError
 
+from access.key_protection import ALARM_KINDS
+from access.kms_dynamodb import MAX_DELETION_WINDOW_DAYS
 from sandbox.emulator.account import CONSUMER_ACCOUNT_ID, CONSUMER_PROFILE, CONSUMER_ROLE_NAME, PARTITION, REGION
-from sandbox.emulator.server import DEPLOYER_NAME, Emulator
+from sandbox.emulator.server import DEPLOYER_NAME, Emulator, own_account_trust_policy
 from sandbox.engine import Action, Change, Stack
 from sandbox.harness import Deployment, deploy
 from stack import outputs
@@ -335,6 +343,152 @@ def run_external_demo(*, region: str = REGION, say: Callable[[str], None] = prin
         say("The table policy, the key policy and the consumer's own identity policy: with all three, it reads.")
     else:
         say("The story did not hold: see the FAIL lines above.")
+    return result
+
+
+# The key-loss demo's two roles of the stack's account (created by the deployer before the deploy): a key
+# administrator the key policy names, and the break-glass role.
+KEY_ADMIN_ROLE = "key-admin"
+BREAK_GLASS_ROLE = "break-glass"
+
+
+@dataclass(frozen=True)
+class KeyLossDemoResult:
+    refused: dict[str, str]
+    """Each key-loss call tried by the key administrator (and the deployer), with AWS's error code."""
+    kept: list[str]
+    """The other calls the key administrator made, each allowed."""
+    break_glass_scheduled: bool
+    pending_findings: list[Finding]
+    restored_findings: list[Finding]
+    rules: list[str]
+
+    @property
+    def passed(self) -> bool:
+        """The story held: every key-loss call of an administrator refused, its other calls allowed, the
+        break-glass role allowed; the verifier FAILED the pending deletion naming the key, and passed once
+        the printed commands had run; an alarm rule of every kind in place."""
+        pending_named = any(f.status is Status.FAIL and f.check == "key.enabled" for f in self.pending_findings)
+        return (
+            bool(self.refused)
+            and all(code == "AccessDeniedException" for code in self.refused.values())
+            and bool(self.kept)
+            and self.break_glass_scheduled
+            and pending_named
+            and exit_code(self.restored_findings) == EXIT_OK
+            and len(self.rules) == len(ALARM_KINDS)
+        )
+
+
+def _role_session(aws: Aws, name: str) -> Any:
+    """A session of a new role of the stack's account, assumed by the deployer."""
+    iam = aws.client("iam")
+    account = aws.client("sts").get_caller_identity()["Account"]
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(own_account_trust_policy(account)))[
+        "Role"
+    ]["Arn"]
+    credentials = aws.client("sts").assume_role(RoleArn=arn, RoleSessionName="demo")["Credentials"]
+    return arn, boto3.session.Session(
+        credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+    )
+
+
+def _refusal(call: Callable[[], Any]) -> str:
+    """AWS's error code for a call expected to be refused; "" when it was allowed."""
+    try:
+        call()
+    except ClientError as error:
+        return str(error.response["Error"]["Code"])
+    return ""
+
+
+def run_key_loss_demo(*, region: str = REGION, say: Callable[[str], None] = print) -> KeyLossDemoResult:
+    """Key-loss protection: who may still lose the key, the alarms, and the verifier's fix-it commands."""
+    with Emulator(region=region) as emulator:
+        aws = Aws(emulator.session(), emulator.endpoint_url)
+        say(f"1. Emulator up at {emulator.endpoint_url}; the deployer creates two roles of its account:")
+        admin_arn, admin_session = _role_session(aws, KEY_ADMIN_ROLE)
+        break_glass_arn, break_glass_session = _role_session(aws, BREAK_GLASS_ROLE)
+        say(f"   {admin_arn} (a key administrator) and {break_glass_arn} (break-glass).")
+
+        def kms_as(session: Any) -> Any:
+            return session.client("kms", region_name=region, endpoint_url=emulator.endpoint_url, config=CLIENT_CONFIG)
+
+        stack = Stack(emulator)
+        config = {
+            **DEMO_CONFIG,
+            "testPrincipal": "none",
+            "keyAdmins": json.dumps([admin_arn]),
+            "breakGlassPrincipals": json.dumps([break_glass_arn]),
+        }
+        say("")
+        say("2. pulumi up with keyLossProtection (the default), keyAdmins and breakGlassPrincipals:")
+        deployment = deploy(stack, config)
+        for line in describe_changes(deployment.changes):
+            say(line)
+        want = parse_outputs(deployment.outputs)
+        policy = json.loads(aws.client("kms").get_key_policy(KeyId=want.key_arn, PolicyName="default")["Policy"])
+        denies = [s.get("Sid", "") for s in policy["Statement"] if s.get("Effect") == "Deny"]
+        say(f"   The key policy of {want.key_arn} denies, to all but break-glass: {', '.join(denies)}.")
+        rules: list[str] = []
+        protection = want.key_protection
+        alarms = protection.alarms_in(want.region) if protection else None
+        if alarms is not None:
+            events = emulator.client("events")
+            for kind, name in alarms.rules:
+                rule = events.describe_rule(Name=name)
+                targets = [t["Arn"] for t in events.list_targets_by_rule(Rule=name)["Targets"]]
+                if alarms.topic_arn in targets:
+                    rules.append(name)
+                say(f"   Alarm rule {name} ({kind}): {rule['State']}, to {', '.join(targets)}")
+
+        say("")
+        say(f"3. The key administrator ({KEY_ADMIN_ROLE}) tries to lose the key, then does its other work:")
+        admin_kms = kms_as(admin_session)
+        deployer_kms = aws.client("kms")
+        refused = {
+            f"{KEY_ADMIN_ROLE}: ScheduleKeyDeletion": _refusal(
+                lambda: admin_kms.schedule_key_deletion(KeyId=want.key_arn, PendingWindowInDays=30)
+            ),
+            f"{KEY_ADMIN_ROLE}: DisableKey": _refusal(lambda: admin_kms.disable_key(KeyId=want.key_arn)),
+            # The deployer administers the key too, and is not break-glass here.
+            "deployer: ScheduleKeyDeletion": _refusal(
+                lambda: deployer_kms.schedule_key_deletion(KeyId=want.key_arn, PendingWindowInDays=30)
+            ),
+        }
+        for call, code in refused.items():
+            say(f"   {call}: {code or 'ALLOWED'}")
+        kept: list[str] = []
+        admin_kms.describe_key(KeyId=want.key_arn)
+        kept.append("DescribeKey")
+        admin_kms.tag_resource(KeyId=want.key_arn, Tags=[{"TagKey": "reviewed-by", "TagValue": KEY_ADMIN_ROLE}])
+        kept.append("TagResource")
+        say(f"   {KEY_ADMIN_ROLE}: {', '.join(kept)}: allowed.")
+
+        say("")
+        say(f"4. The break-glass role schedules the key's deletion ({MAX_DELETION_WINDOW_DAYS} days):")
+        scheduled = kms_as(break_glass_session).schedule_key_deletion(
+            KeyId=want.key_arn, PendingWindowInDays=MAX_DELETION_WINDOW_DAYS
+        )
+        say(f"   KeyState {scheduled['KeyState']}, deletion on {scheduled['DeletionDate']:%Y-%m-%d}.")
+        say("   Verification (it FAILs, with the commands that undo it and the deadlines):")
+        pending = verify(aws, want, progress=lambda line: say(f"   {line}"))
+        say(_indent(as_table(pending)))
+
+        say("")
+        say("5. The deployer does what the commands say (cancel-key-deletion, enable-key: not key-loss calls):")
+        deployer_kms.cancel_key_deletion(KeyId=want.key_arn)
+        deployer_kms.enable_key(KeyId=want.key_arn)
+        say(f"   KeyState {deployer_kms.describe_key(KeyId=want.key_arn)['KeyMetadata']['KeyState']}.")
+        restored = verify(aws, want, progress=lambda line: say(f"   {line}"))
+        say(_indent(as_table(restored)))
+
+    result = KeyLossDemoResult(refused, kept, scheduled["KeyState"] == "PendingDeletion", pending, restored, rules)
+    say("")
+    if result.passed:
+        say("Nobody but break-glass can lose the key; the alarms are in place; the verifier saw it and saw it undone.")
+    else:
+        say("The story did not hold: see the lines above.")
     return result
 
 
