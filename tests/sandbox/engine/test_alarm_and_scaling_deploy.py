@@ -5,6 +5,7 @@ PROVISIONED table; created, kept, updated, replaced, deleted, and drift seen and
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pulumi
@@ -19,6 +20,7 @@ from access.key_protection import (
     RULE_ENABLED,
     key_alarm_patterns,
 )
+from access.kms_dynamodb import GLOBAL_TABLE_WRITE_CAPACITY_ERROR
 from sandbox.emulator.account import REGION as HOME
 from sandbox.emulator.server import Emulator
 from sandbox.engine import Action, Change, EmulatorBackend, ResourceOperationError, Stack
@@ -378,6 +380,21 @@ def test_a_replica_the_program_drops_is_deleted_from_the_main_tables_region(emul
     home = in_region(emulator, "dynamodb").describe_table(TableName=out["table"])["Table"]
     assert not home.get("Replicas")
     assert out["table"] not in in_region(emulator, "dynamodb", EU).list_tables()["TableNames"]
+
+
+def test_a_replica_of_a_provisioned_table_without_write_auto_scaling_fails_with_awss_message(
+    emulator: Emulator, stack: Stack
+) -> None:
+    with pytest.raises(
+        Exception,
+        match=r"creating 'replica' \(aws:dynamodb/tableReplica:TableReplica\): ValidationException: "
+        + re.escape(GLOBAL_TABLE_WRITE_CAPACITY_ERROR),
+    ) as stopped:
+        deploy_program(stack, provisioned_global_table(scaled=False))
+    assert "Traceback" not in str(stopped.value)
+    names = {d.name for d in stack.resources.values()}
+    assert "replica" not in names, "a failed create leaves nothing in the state"
+    assert {"table", "eu-key"} <= names
 
 
 def protected_key_policy(account: str) -> str:
