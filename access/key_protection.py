@@ -29,10 +29,14 @@ Sources:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import ipaddress
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from access.documents import NamedPolicy
+from access.documents import NamedPolicy, as_list, aws_principals, statements
 from access.evaluator import Decision, Request, authorize_kms
 from access.kms_dynamodb import KEY_LOSS_ACTIONS, LOCKOUT_BYPASS_ACTION, LOCKOUT_BYPASS_CONDITION_KEY, MFA_CONDITION_KEY
 
@@ -126,6 +130,14 @@ def key_alarm_events(kind: str, key_arn: str) -> list[dict[str, Any]]:
     raise ValueError(f"unknown alarm kind {kind!r}; one of {', '.join(ALARM_KINDS)}")
 
 
+# Request keys KMS sets for every call on a key of the caller's account (KMS condition keys page,
+# https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account),
+# and the global keys of the MFA state
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+CALLER_ACCOUNT_KEY = "kms:CallerAccount"
+REQUESTED_REGION_KEY = "aws:RequestedRegion"
+MFA_AGE_KEY = "aws:MultiFactorAuthAge"
+
 # -- who may still lose the key -------------------------------------------------------------------------
 # The administrator nobody named: a role of the key's account that no key policy names (so only the
 # account's IAM, through the root delegation, or a policy's wildcard could empower it). Judging it with
@@ -153,30 +165,38 @@ def key_loss_decisions(
     key_arn: str,
     principal_arn: str,
     identity_policies: Sequence[NamedPolicy] | None = None,
-    mfa: bool = True,
+    mfa: bool | None = True,
+    context: Mapping[str, str] | None = None,
 ) -> dict[str, Decision]:
     """The decision on each key-loss call principal_arn (of the key's account) could make on the key, by
     label (the action; the lockout bypass as "kms:PutKeyPolicy (kms:BypassPolicyLockoutSafetyCheck=true)").
     A refusal says whether a Deny refused it (Decision.statement) or nothing allowed it.
 
     identity_policies: the principal's own; None judges the worst case, an identity policy allowing kms:*.
-    mfa: judge a caller signed in with MFA (True, the worst case) or without.
+    mfa: judge a caller signed in with MFA (True), with temporary credentials without it (False), or with
+    long-term access keys, whose requests carry no aws:MultiFactorAuthPresent at all (None).
+    context: more keys of the request (the caller's own choice: tags, addresses, ...); they win.
     """
     account = key_arn.split(":")[4]
     policies = [_anything_kms("worst case: kms:* on every key")] if identity_policies is None else identity_policies
-    context: dict[str, str] = {MFA_CONDITION_KEY: "true" if mfa else "false"}
+    # kms:CallerAccount "is available for all KMS operations" (KMS condition keys page); the region of a
+    # call on the key is the key's (aws:RequestedRegion).
+    request_context: dict[str, str] = {CALLER_ACCOUNT_KEY: account, REQUESTED_REGION_KEY: key_arn.split(":")[3]}
+    if mfa is not None:
+        request_context[MFA_CONDITION_KEY] = "true" if mfa else "false"
     if mfa:
-        context["aws:MultiFactorAuthAge"] = "0"
-    calls: list[tuple[str, dict[str, str]]] = [(action, context) for action in KEY_LOSS_ACTIONS]
-    calls.append((LOCKOUT_BYPASS_ACTION, {**context, LOCKOUT_BYPASS_CONDITION_KEY: "true"}))
+        request_context[MFA_AGE_KEY] = "0"
+    request_context.update(context or {})
+    calls: list[tuple[str, dict[str, str]]] = [(action, request_context) for action in KEY_LOSS_ACTIONS]
+    calls.append((LOCKOUT_BYPASS_ACTION, {**request_context, LOCKOUT_BYPASS_CONDITION_KEY: "true"}))
     decisions: dict[str, Decision] = {}
-    for action, request_context in calls:
+    for action, call_context in calls:
         request = Request(
             principal_arn=principal_arn,
             action=action,
             resource=key_arn,
             account_id=account,
-            context=request_context,
+            context=call_context,
         )
         label = action if action != LOCKOUT_BYPASS_ACTION else f"{action} ({LOCKOUT_BYPASS_CONDITION_KEY}=true)"
         decisions[label] = authorize_kms(request, key_policy, policies)
@@ -189,12 +209,189 @@ def key_loss_exposure(
     key_arn: str,
     principal_arn: str,
     identity_policies: Sequence[NamedPolicy] | None = None,
-    mfa: bool = True,
+    mfa: bool | None = True,
+    context: Mapping[str, str] | None = None,
 ) -> dict[str, Decision]:
     """The key-loss calls principal_arn (of the key's account) may make on the key, each with the decision
     that allowed it; empty when the key policy protects the key from it. Arguments as key_loss_decisions.
     """
     decisions = key_loss_decisions(
-        key_policy, key_arn=key_arn, principal_arn=principal_arn, identity_policies=identity_policies, mfa=mfa
+        key_policy,
+        key_arn=key_arn,
+        principal_arn=principal_arn,
+        identity_policies=identity_policies,
+        mfa=mfa,
+        context=context,
     )
     return {label: decision for label, decision in decisions.items() if decision.allowed}
+
+
+# -- the worst case: every form of principal, every request the caller can shape ---------------------------
+# A key-loss Deny protects the key only if it applies to every principal but break-glass whatever the form
+# of the principal and whatever the caller puts in its request. Sources:
+# - aws:PrincipalArn is the user's ARN, the role's ARN for a role session, arn:...:root for the root user,
+#   the federated user's ARN (arn:...:sts::<acct>:federated-user/<name>) for GetFederationToken
+#   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn);
+#   a Deny on roles only leaves the account's users, its root user and its federated users free.
+# - aws:MultiFactorAuthPresent "is not present when an API or CLI command is called with long-term
+#   credentials, such as user access key pairs" (condition keys page, #condition-keys-multifactorauthpresent):
+#   a Deny on `Bool false` without IfExists does not apply to access keys, one on `Bool true` to no caller
+#   without MFA.
+# - Tags of the principal (aws:PrincipalTag), of the key (aws:ResourceTag: administrators keep
+#   TagResource), the network (aws:SourceIp, aws:SourceVpc), the path (aws:ViaAWSService, aws:CalledVia),
+#   the session name in aws:userid: keys the caller, or an administrator, chooses. A Deny whose Condition
+#   reads one of them protects only if it applies whatever value the key has, or none ("If the key that
+#   you specify in a policy condition is not present in the request context, the values do not match",
+#   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+UNNAMED_USER = "encrypted-dynamodb-unnamed-user"
+UNNAMED_FEDERATED_USER = "encrypted-dynamodb-unnamed-federated-user"
+# Keys fixed by who calls and on which key (the evaluator derives them, or key_loss_decisions sets them).
+_FIXED_KEYS = frozenset(
+    {
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principaltype",
+        "aws:username",
+        CALLER_ACCOUNT_KEY.lower(),
+        REQUESTED_REGION_KEY.lower(),
+        LOCKOUT_BYPASS_CONDITION_KEY.lower(),
+        MFA_CONDITION_KEY.lower(),
+    }
+)
+# Values worth trying for a key the caller chooses, beside none and the policy's own (each nearly): text
+# unlike any policy's, both booleans, an address and a number and dates on either side of anything.
+_OTHER_VALUES = (
+    "encrypted-dynamodb-other",
+    "true",
+    "false",
+    "203.0.113.7",
+    "2001:db8::7",
+    "0",
+    "1970-01-01T00:00:00Z",
+    "2999-12-31T23:59:59Z",
+)
+# Above this many requests per principal and MFA state, each chosen key is varied alone (the others absent).
+MAX_CALLER_CONTEXTS = 256
+
+
+def unnamed_principals(key_arn: str) -> tuple[str, ...]:
+    """One principal of each form the key's account can act as, none of them named anywhere: a role (its
+    sessions), a user, the root user, a federated user."""
+    partition, account = key_arn.split(":")[1], key_arn.split(":")[4]
+    return (
+        unnamed_administrator(key_arn),
+        f"arn:{partition}:iam::{account}:user/{UNNAMED_USER}",
+        f"arn:{partition}:iam::{account}:root",
+        f"arn:{partition}:sts::{account}:federated-user/{UNNAMED_FEDERATED_USER}",
+    )
+
+
+def _nearby(value: str) -> list[str]:
+    """A policy value and values just beside it: its wildcards filled in, a network's own address, a number
+    one either side."""
+    found = [value, value.replace("*", "").replace("?", "x")]
+    if "/" in value:
+        with contextlib.suppress(ValueError):
+            found.append(str(ipaddress.ip_network(value, strict=False).network_address))
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return found
+    if number.is_finite():
+        found += [str(number - 1), str(number + 1)]
+    return found
+
+
+def caller_chosen_values(key_policy: Mapping[str, Any]) -> dict[str, list[str | None]]:
+    """Each condition key of the key policy the caller can choose, with the values worth trying (None: absent)."""
+    values: dict[str, list[str | None]] = {}
+    for statement in statements(key_policy):
+        for block in (statement.get("Condition") or {}).values():
+            if not isinstance(block, Mapping):
+                continue
+            for key, wanted in block.items():
+                if str(key).lower() in _FIXED_KEYS:
+                    continue
+                tried = values.setdefault(str(key).lower(), [None, *_OTHER_VALUES])
+                for value in as_list(wanted):
+                    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+                    tried += [v for v in _nearby(text) if v not in tried]
+    return values
+
+
+def caller_contexts(key_policy: Mapping[str, Any]) -> Iterator[dict[str, str]]:
+    """The requests worth judging: every combination of the values of caller_chosen_values (each key alone
+    when they are more than MAX_CALLER_CONTEXTS)."""
+    chosen = caller_chosen_values(key_policy)
+    keys = sorted(chosen)
+    count = 1
+    for key in keys:
+        count *= len(chosen[key])
+    if count <= MAX_CALLER_CONTEXTS:
+        for combination in itertools.product(*(chosen[key] for key in keys)):
+            yield {key: value for key, value in zip(keys, combination, strict=True) if value is not None}
+        return
+    yield {}
+    for key in keys:
+        for value in chosen[key]:
+            if value is not None:
+                yield {key: value}
+
+
+def exempted_principals(key_policy: Mapping[str, Any], key_arn: str, break_glass: Sequence[str]) -> list[str]:
+    """A principal of the key's account matching each wildcard of a Deny's aws:PrincipalArn condition or
+    NotPrincipal that is not break-glass: "role/BreakGlass*" spares role/BreakGlassunnamed too."""
+    account = key_arn.split(":")[4]
+    patterns: list[str] = []
+    for statement in statements(key_policy):
+        if statement.get("Effect") != "Deny":
+            continue
+        patterns += aws_principals(statement.get("NotPrincipal"))
+        for block in (statement.get("Condition") or {}).values():
+            if isinstance(block, Mapping):
+                patterns += [
+                    str(v) for k, vs in block.items() if str(k).lower() == "aws:principalarn" for v in as_list(vs)
+                ]
+    found: list[str] = []
+    for pattern in patterns:
+        if "*" not in pattern and "?" not in pattern:
+            continue
+        for fill in ("unnamed", "unnamed-not-break-glass"):
+            parts = pattern.replace("?", "x").replace("*", fill).split(":", 5)
+            if len(parts) != 6 or parts[0] != "arn" or parts[2] not in ("iam", "sts"):
+                break
+            parts[4] = account if not parts[4].isdigit() else parts[4]
+            witness = ":".join(parts)
+            if witness not in break_glass:
+                if parts[4] == account and witness not in found:
+                    found.append(witness)
+                break
+    return found
+
+
+def worst_key_loss_exposure(
+    key_policy: Mapping[str, Any],
+    *,
+    key_arn: str,
+    principal_arn: str,
+    mfa_states: Sequence[bool | None] = (True, False, None),
+) -> dict[str, Decision]:
+    """key_loss_exposure at its worst: the first request (MFA state, then caller_contexts) that lets
+    principal_arn make each key-loss call, the request named in the decision's reason; empty when every
+    request is refused."""
+    found: dict[str, Decision] = {}
+    contexts = list(caller_contexts(key_policy))
+    for mfa in mfa_states:
+        for context in contexts:
+            exposure = key_loss_exposure(
+                key_policy, key_arn=key_arn, principal_arn=principal_arn, mfa=mfa, context=context
+            )
+            for label, decision in exposure.items():
+                if label in found:
+                    continue
+                shown = {"MFA": {True: "present", False: "false", None: "absent (access keys)"}[mfa], **context}
+                request = ", ".join(f"{k}={v}" for k, v in shown.items())
+                found[label] = Decision(
+                    decision.allowed, f"{decision.reason}, with {request}", decision.source, decision.statement
+                )
+    return found

@@ -4,11 +4,13 @@ Per key region (the primary's checks bare, a replica's as `replica[<region>].<ch
 
 - `key_protection.deny`: the key policy refuses every key-loss call (access.kms_dynamodb.KEY_LOSS_ACTIONS,
   and PutKeyPolicy bypassing the lockout check) to every key administrator that is not break-glass (the
-  outputs' keyAdminArns and deployerArn, and whoever the key policy itself lets change it) and to an
-  administrator nobody named who holds kms:* through the account's IAM (the worst case), judged by the
-  evaluator (access.key_protection.key_loss_exposure). With requireMfa, the break-glass principals are
-  judged too, without MFA: nothing allowed. A FAIL names the principal, the calls and the statement that
-  let it through.
+  outputs' keyAdminArns and deployerArn, and whoever the key policy itself lets change it), to a principal
+  of each form nobody named (role, user, root user, federated user) who holds kms:* through the account's
+  IAM, and to one spared by each wildcard of the deny's exemptions, judged by the evaluator in every request
+  the caller can shape (access.key_protection.worst_key_loss_exposure: MFA present, false or absent, and
+  every value of the keys the caller chooses, tags, addresses, the service path). With requireMfa, the
+  break-glass principals are judged too, without MFA (MFA false or absent): nothing allowed. A FAIL names
+  the principal, the calls, the statement that let it through and the request that did.
 - `key_protection.alarm[<kind>]`, one per alarm kind (access.key_protection.ALARM_KINDS): the EventBridge
   rule exists, is in the state its kind needs (ALARM_RULE_STATES: the rule for use while pending deletion
   needs ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, as that failed Decrypt is a read-only management
@@ -53,10 +55,11 @@ from access.key_protection import (
     ALARM_RULE_STATES,
     CLOUDTRAIL_API_CALL,
     RULE_ENABLED,
+    exempted_principals,
     key_alarm_events,
     key_alarm_patterns,
-    key_loss_exposure,
-    unnamed_administrator,
+    unnamed_principals,
+    worst_key_loss_exposure,
 )
 from access.kms_dynamodb import (
     KEY_LOSS_ACTIONS,
@@ -146,7 +149,11 @@ def administrators(want: StackOutputs, policy: Mapping[str, Any], key_arn: str, 
             continue  # "*", a service, another form: not an administrator this check can name
         if parsed.account == account and parsed.arn not in protection.break_glass and parsed.arn not in found:
             found.append(parsed.arn)
-    return [*found, unnamed_administrator(key_arn)]
+    # Then one principal of each form nobody named, and one spared by each wildcard of the deny's exemptions
+    # (access.key_protection: a deny on roles only, or on "role/BreakGlass*", is no protection).
+    unnamed = [p for p in unnamed_principals(key_arn) if p not in found]
+    spared = [p for p in exempted_principals(policy, key_arn, protection.break_glass) if p not in [*found, *unnamed]]
+    return [*found, *unnamed, *spared]
 
 
 def _exposed(principal: str, exposure: Mapping[str, Decision], key_arn: str) -> str:
@@ -155,7 +162,7 @@ def _exposed(principal: str, exposure: Mapping[str, Decision], key_arn: str) -> 
     for label, decision in exposure.items():
         by_reason.setdefault(decision.reason, []).append(label)
     who = principal
-    if principal == unnamed_administrator(key_arn):
+    if principal in unnamed_principals(key_arn):
         who = f"an administrator nobody named, with kms:* from the account's IAM ({principal})"
     calls = "; ".join(f"{', '.join(labels)} ({reason})" for reason, labels in by_reason.items())
     return f"{who} may {calls}"
@@ -177,11 +184,13 @@ def judge_deny(
     problems = [
         _exposed(principal, exposure, key_arn)
         for principal in judged
-        if (exposure := key_loss_exposure(policy, key_arn=key_arn, principal_arn=principal))
+        if (exposure := worst_key_loss_exposure(policy, key_arn=key_arn, principal_arn=principal))
     ]
     if protection.require_mfa:
         for principal in protection.break_glass:
-            exposure = key_loss_exposure(policy, key_arn=key_arn, principal_arn=principal, mfa=False)
+            exposure = worst_key_loss_exposure(
+                policy, key_arn=key_arn, principal_arn=principal, mfa_states=(False, None)
+            )
             if exposure:
                 problems.append(f"without MFA, break-glass {_exposed(principal, exposure, key_arn)}")
     calls = ", ".join(a.split(":", 1)[1] for a in KEY_LOSS_ACTIONS)
@@ -195,7 +204,7 @@ def judge_deny(
             f"break-glass principals{' (and to them without MFA)' if protection.require_mfa else ''}: statements "
             f"{', '.join(sids)}; {RESTORE}",
         )
-    named = [p for p in judged if p != unnamed_administrator(key_arn)]
+    named = [p for p in judged if p not in unnamed_principals(key_arn)]
     mfa = " (and to break-glass without MFA)" if protection.require_mfa else ""
     refused = ", ".join(named) or "no named administrator"
     return Finding.passed(
