@@ -51,7 +51,7 @@ from sandbox.emulator.errors import (
     NotFoundError,
     ValidationError,
 )
-from sandbox.emulator.key_states import lifecycle_refusal
+from sandbox.emulator.key_states import LIFECYCLE_ACTIONS, lifecycle_refusal
 from sandbox.emulator.requests import Call
 from sandbox.emulator.rules import BYPASS_LOCKOUT_PARAMETER, AssumeRole, Iam, Key, Need, Place, is_alias, needs
 from sandbox.emulator.state import (
@@ -362,7 +362,7 @@ class Authority:
     def _lifecycle(self, call: Call) -> AwsError | None:
         """What the state of the key a lifecycle call names refuses, once the caller may make the call: the
         key's state now (it is the key's own, not a permission that propagates)."""
-        if call.service.name != "kms":
+        if call.service.name != "kms" or f"kms:{call.operation}" not in LIFECYCLE_ACTIONS:
             return None
         key_id = key_id_of(self.account_id, self.region, str(call.params.get("KeyId", "")))
         key = read_key(self.account_id, self.region, key_id) if key_id is not None else None

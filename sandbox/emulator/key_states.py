@@ -27,6 +27,7 @@ from sandbox.emulator.errors import AwsError, KmsInvalidStateError, ValidationEr
 # The calls refused on a key pending deletion, and the one refused on a key that is not.
 REFUSED_WHILE_PENDING_DELETION = frozenset({"kms:DisableKey", "kms:EnableKey", "kms:ScheduleKeyDeletion"})
 ONLY_WHILE_PENDING_DELETION = frozenset({"kms:CancelKeyDeletion"})
+LIFECYCLE_ACTIONS = REFUSED_WHILE_PENDING_DELETION | ONLY_WHILE_PENDING_DELETION
 PENDING_WINDOW_PARAMETER = "PendingWindowInDays"
 
 
