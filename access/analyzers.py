@@ -6,6 +6,8 @@ its rule, so every report names a statement the same way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from access.arns import account_of, is_account_principal
 from access.documents import (
     Document,
@@ -62,8 +64,18 @@ def unscoped_key_use_statements(policy: Document, account_id: str | None = None)
         )
         if delegates_only and "NotPrincipal" not in statement:
             continue
-        if "kms:viaservice" not in condition_keys(statement):
-            found.append(statement_label(statement, position))
+        keys = condition_keys(statement)
+        if "kms:viaservice" in keys:
+            continue
+        # An AWS service principal is itself the service (kms:ViaService is set for a service acting for an
+        # IAM principal): the encryption context it sends scopes it to that service's resources, as AWS's
+        # own statements for services publishing to an encrypted SNS topic do (kms:EncryptionContext:aws:sns:
+        # topicArn with aws:SourceArn, https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/
+        # queue-notification-sns-sse.html).
+        service_only = isinstance(statement.get("Principal"), Mapping) and set(statement["Principal"]) == {"Service"}
+        if service_only and any(key.startswith("kms:encryptioncontext:") for key in keys):
+            continue
+        found.append(statement_label(statement, position))
     return found
 
 

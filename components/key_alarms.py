@@ -60,10 +60,17 @@ TOPIC_KEY_PUBLISH_ACTIONS: tuple[str, ...] = ("kms:GenerateDataKey*", "kms:Decry
 TOPIC_KEY_DESCRIPTION = "Customer-managed key of the key-loss alarm topic of an encrypted DynamoDB table"
 
 
-def sns_via_service(region: str) -> str:
-    """The kms:ViaService value of SNS in a region (`.amazonaws.com` in every partition, as for DynamoDB:
-    access.kms_dynamodb.dynamodb_via_service)."""
-    return f"sns.{region}.amazonaws.com"
+# The encryption context SNS sends to KMS for a message of an encrypted topic: the topic's ARN. AWS's own
+# statements for a service publishing to an encrypted topic scope the service principal with it (and
+# aws:SourceArn), not with kms:ViaService, which KMS sets for a service acting for an IAM principal
+# (https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html; the SNS
+# guide's compatibility statement, sns-key-management.html, has no condition at all).
+SNS_TOPIC_CONTEXT_KEY = "kms:EncryptionContext:aws:sns:topicArn"
+
+
+def topics_of(partition: str, region: str, account_id: str) -> str:
+    """The ARN pattern of every SNS topic of this account in this region."""
+    return f"arn:{partition}:sns:{region}:{account_id}:*"
 
 
 def alarm_topic_key_policy(
@@ -76,8 +83,8 @@ def alarm_topic_key_policy(
     protection: KeyProtectionSpec,
 ) -> dict[str, Any]:
     """The policy of an alarm topic's key: the root delegation, the table key's administrators (and its key-loss
-    protection: disabling this key would silence the alarms), and EventBridge's publishing rights through SNS of
-    this region only (kms:ViaService, as every key use this project allows is scoped to one service)."""
+    protection: disabling this key would silence the alarms), and EventBridge's publishing rights for messages of
+    this account's topics in this region only (SNS_TOPIC_CONTEXT_KEY)."""
     policy = build_key_policy(
         partition=partition,
         account_id=account_id,
@@ -95,7 +102,9 @@ def alarm_topic_key_policy(
             "Principal": {"Service": EVENTBRIDGE_SERVICE_PRINCIPAL},
             "Action": list(TOPIC_KEY_PUBLISH_ACTIONS),
             "Resource": "*",
-            "Condition": {"StringEquals": {"kms:ViaService": sns_via_service(region)}},
+            # SNS encrypts each message with the topic's ARN as encryption context: scoped to this account's
+            # topics in this region (the topic's own ARN is not known before its key).
+            "Condition": {"StringLike": {SNS_TOPIC_CONTEXT_KEY: topics_of(partition, region, account_id)}},
         }
     )
     return policy

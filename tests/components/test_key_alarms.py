@@ -108,7 +108,9 @@ def test_every_key_region_gets_its_rules_targets_and_encrypted_topic(mocks: Reco
         assert alarms["rules"] == {k: named(mocks, f"orders-alarm-{k}{end}").state["name"] for k in ALARM_KINDS}
 
 
-def test_the_topic_key_lets_eventbridge_publish_through_sns_only(mocks: RecordingMocks, resolve: Any) -> None:
+def test_the_topic_key_lets_eventbridge_publish_to_this_accounts_topics_only(
+    mocks: RecordingMocks, resolve: Any
+) -> None:
     resolve(build({"replica_regions": REPLICAS[:1]}))
     for region in (REGION, REPLICAS[0]):
         topic_key = policy_of(named(mocks, f"orders-alarm-topic-key{suffix(region)}"))
@@ -119,7 +121,9 @@ def test_the_topic_key_lets_eventbridge_publish_through_sns_only(mocks: Recordin
             "Principal": {"Service": EVENTBRIDGE_SERVICE_PRINCIPAL},
             "Action": list(TOPIC_KEY_PUBLISH_ACTIONS),
             "Resource": "*",
-            "Condition": {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
+            "Condition": {
+                "StringLike": {"kms:EncryptionContext:aws:sns:topicArn": f"arn:aws:sns:{region}:{ACCOUNT_ID}:*"}
+            },
         }
         assert statement(topic_key, SID_ROOT_DELEGATION)["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
         assert statement(topic_key, SID_ADMINISTRATION)["Action"] == list(KEY_ADMIN_ACTIONS)
