@@ -101,32 +101,96 @@ def key_alarm_patterns(key_arn: str) -> dict[str, dict[str, Any]]:
     }
 
 
+# Who makes the calls: CloudTrail's userIdentity of an IAM user, a role's session and the root user
+# (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html).
+# A rule must report each of them: a pattern on one caller type alone misses the others.
+CALLER_TYPES: tuple[str, ...] = ("IAMUser", "AssumedRole", "Root")
+_EVENT_TIME = "2026-01-01T00:00:00Z"
+
+
+def _user_identity(caller_type: str, partition: str, account: str) -> dict[str, Any]:
+    identity: dict[str, Any] = {"type": caller_type, "accountId": account}
+    if caller_type == "IAMUser":
+        identity |= {"principalId": "AIDAEXAMPLE", "arn": f"arn:{partition}:iam::{account}:user/someone"}
+        identity |= {"userName": "someone", "accessKeyId": "AKIAEXAMPLE"}
+    elif caller_type == "AssumedRole":
+        role = f"arn:{partition}:iam::{account}:role/someone"
+        session = f"arn:{partition}:sts::{account}:assumed-role/someone/session"
+        identity |= {"principalId": "AROAEXAMPLE:session", "arn": session, "accessKeyId": "ASIAEXAMPLE"}
+        identity["sessionContext"] = {
+            "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLE", "arn": role, "accountId": account},
+            "attributes": {"creationDate": _EVENT_TIME, "mfaAuthenticated": "false"},
+        }
+    else:
+        identity |= {"principalId": account, "arn": f"arn:{partition}:iam::{account}:root"}
+    return identity
+
+
 def key_alarm_events(kind: str, key_arn: str) -> list[dict[str, Any]]:
-    """Events (as EventBridge delivers them, the fields a pattern can test) that the rule of this kind must
-    match for this key: one per endangering call, the deletion, a Decrypt refused while pending deletion."""
-    region, account = key_arn.split(":")[3:5]
-    envelope = {"account": account, "region": region, "source": KMS_EVENT_SOURCE}
-    if kind == ALARM_KEY_DELETED:
-        return [{**envelope, "detail-type": KMS_KEY_DELETION, "resources": [key_arn], "detail": {}}]
-    record = {
-        "eventSource": KMS_EVENT_SERVICE,
-        "awsRegion": region,
-        "resources": [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key_arn}],
+    """Events (as EventBridge delivers them, every field a real one has: a pattern that tests a field real
+    events always carry, with `exists: false` say, must miss them) that the rule of this kind must match for
+    this key: each endangering call, by each caller type; the deletion; a Decrypt refused while pending
+    deletion, by each caller type.
+
+    Shapes: the EventBridge envelope and "KMS CMK Deletion" (detail key-id) from kms-events.html; the
+    CloudTrail record from the KMS CloudTrail examples (logging-using-cloudtrail.html: eventVersion,
+    userIdentity, eventTime, eventSource, eventName, awsRegion, sourceIPAddress, userAgent, requestParameters,
+    requestID, eventID, readOnly, resources, eventType, managementEvent, recipientAccountId, eventCategory).
+    """
+    partition, _, _, region, account, resource = key_arn.split(":", 5)
+    key_id = resource.split("/", 1)[-1]
+    envelope = {
+        "version": "0",
+        "id": "01234567-0123-0123-0123-0123456789ab",
+        "account": account,
+        "time": _EVENT_TIME,
+        "region": region,
+        "source": KMS_EVENT_SOURCE,
     }
+    if kind == ALARM_KEY_DELETED:
+        return [{**envelope, "detail-type": KMS_KEY_DELETION, "resources": [key_arn], "detail": {"key-id": key_id}}]
+
+    def record(caller_type: str, name: str, read_only: bool) -> dict[str, Any]:
+        return {
+            "eventVersion": "1.08",
+            "userIdentity": _user_identity(caller_type, partition, account),
+            "eventTime": _EVENT_TIME,
+            "eventSource": KMS_EVENT_SERVICE,
+            "eventName": name,
+            "awsRegion": region,
+            "sourceIPAddress": "192.0.2.0",
+            "userAgent": "aws-cli/2",
+            "requestParameters": {"keyId": key_arn},
+            "requestID": "89abcdef-0123-0123-0123-0123456789ab",
+            "eventID": "fedcba98-0123-0123-0123-0123456789ab",
+            "readOnly": read_only,
+            "resources": [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key_arn}],
+            "eventType": "AwsApiCall",
+            "managementEvent": True,
+            "recipientAccountId": account,
+            "eventCategory": "Management",
+        }
+
     if kind == ALARM_KEY_CHANGES:
-        names = ENDANGERING_EVENT_NAMES
         return [
-            {**envelope, "detail-type": CLOUDTRAIL_API_CALL, "resources": [], "detail": {**record, "eventName": n}}
-            for n in names
+            {**envelope, "detail-type": CLOUDTRAIL_API_CALL, "resources": [], "detail": record(caller, name, False)}
+            for name in ENDANGERING_EVENT_NAMES
+            for caller in CALLER_TYPES
         ]
     if kind == ALARM_USE_PENDING_DELETION:
         failed = {
-            **record,
-            "eventName": "Decrypt",
             "errorCode": "KMSInvalidStateException",
             "errorMessage": f"{key_arn} {PENDING_DELETION_ERROR}.",
         }
-        return [{**envelope, "detail-type": CLOUDTRAIL_API_CALL, "resources": [], "detail": failed}]
+        return [
+            {
+                **envelope,
+                "detail-type": CLOUDTRAIL_API_CALL,
+                "resources": [],
+                "detail": {**record(caller, "Decrypt", True), **failed},
+            }
+            for caller in CALLER_TYPES
+        ]
     raise ValueError(f"unknown alarm kind {kind!r}; one of {', '.join(ALARM_KINDS)}")
 
 

@@ -1,8 +1,9 @@
 """Red team: key policies the verifier's key_protection.deny used to PASS while a principal that is not
 break-glass could still disable the key or schedule its deletion, by the evaluator's (and AWS's documented)
-reading. Each case shows the way through first (the evaluator allows the call for that principal and
-request), then that the verifier now FAILs it naming the principal; and that the component's own policies
-still pass (nothing judged too strictly).
+reading; alarm rules its key_protection.alarm checks used to PASS that would not fire (last section).
+Each case shows the way through first (the evaluator allows the call for that principal and request),
+then that the verifier now FAILs it naming the principal; and that the component's own policies still
+pass (nothing judged too strictly).
 
 Sources for the ways through (cited where they are encoded, access/key_protection.py):
 - aws:PrincipalArn per principal form, and aws:MultiFactorAuthPresent absent for long-term access keys:
@@ -14,24 +15,38 @@ Sources for the ways through (cited where they are encoded, access/key_protectio
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from access.key_protection import key_loss_exposure, worst_key_loss_exposure
+from access.key_protection import (
+    ALARM_KEY_CHANGES,
+    ALARM_KEY_DELETED,
+    ALARM_RULE_STATES,
+    ALARM_USE_PENDING_DELETION,
+    key_alarm_patterns,
+    key_loss_exposure,
+    worst_key_loss_exposure,
+)
 from access.kms_dynamodb import SID_KEY_LOSS_MFA, SID_KEY_LOSS_PROTECTION, SID_LOCKOUT_BYPASS, SID_LOCKOUT_BYPASS_MFA
 from tests.verify.test_key_protection import (
     ACCOUNT,
     ADMIN,
+    ALARMS,
     BREAK_GLASS,
     KEY,
+    RULES,
+    TOPIC,
     deny,
     outputs,
     protected_policy,
+    rule_arn,
     statement,
 )
 from verify.findings import Status
+from verify.key_protection import RuleRecord, judge_rule
 
 USER = f"arn:aws:iam::{ACCOUNT}:user/alice"
 FEDERATED = f"arn:aws:sts::{ACCOUNT}:federated-user/bob"
@@ -206,3 +221,82 @@ def test_a_tag_exemption_that_no_value_escapes_passes() -> None:
         policy["Statement"].append(tagged)
     assert not worst_key_loss_exposure(policy, key_arn=KEY, principal_arn=ADMIN)
     assert deny(policy).status is Status.PASS
+
+
+# -- the alarm rules: patterns judged on events as real as AWS sends them --------------------------------
+
+
+def _rule(kind: str, change: Callable[[dict[str, Any]], None]) -> Any:
+    pattern = copy.deepcopy(key_alarm_patterns(KEY)[kind])
+    change(pattern)
+    record = RuleRecord(
+        kind=kind,
+        name=RULES[kind],
+        exists=True,
+        arn=rule_arn(kind),
+        state=ALARM_RULE_STATES[kind],
+        event_pattern=json.dumps(pattern),
+        target_arns=(TOPIC,),
+    )
+    return judge_rule(record, ALARMS)
+
+
+def _detail(field: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda pattern: pattern.setdefault("detail", {}).__setitem__(field, value)
+
+
+def _top(field: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda pattern: pattern.__setitem__(field, value)
+
+
+NEVER = [{"exists": False}]
+# Fields every real event has (kms-events.html, the KMS CloudTrail examples): a rule that requires them
+# absent never fires, and used to PASS on events that lacked them.
+NEVER_FIRES: list[tuple[str, str, Callable[[dict[str, Any]], None]]] = [
+    ("no eventID", ALARM_KEY_CHANGES, _detail("eventID", NEVER)),
+    ("no eventTime", ALARM_KEY_CHANGES, _detail("eventTime", NEVER)),
+    ("no time", ALARM_KEY_CHANGES, _top("time", NEVER)),
+    ("no version", ALARM_KEY_CHANGES, _top("version", NEVER)),
+    ("no key-id", ALARM_KEY_DELETED, _detail("key-id", NEVER)),
+    ("no requestID", ALARM_USE_PENDING_DELETION, _detail("requestID", NEVER)),
+    ("no recipient", ALARM_USE_PENDING_DELETION, _detail("recipientAccountId", NEVER)),
+]
+
+
+@pytest.mark.parametrize(("kind", "change"), [n[1:] for n in NEVER_FIRES], ids=[n[0] for n in NEVER_FIRES])
+def test_a_rule_that_never_fires_on_real_events_fails(kind: str, change: Callable[[dict[str, Any]], None]) -> None:
+    finding = _rule(kind, change)
+    assert finding.status is Status.FAIL, finding.seen
+    assert "EventPattern misses" in finding.seen
+
+
+# Patterns that narrow to one kind of caller miss the others.
+ONE_CALLER: list[tuple[str, str, Callable[[dict[str, Any]], None]]] = [
+    ("roles only", ALARM_KEY_CHANGES, _detail("userIdentity", {"type": ["AssumedRole"]})),
+    ("not the root user", ALARM_KEY_CHANGES, _detail("userIdentity", {"type": [{"anything-but": "Root"}]})),
+    ("users only", ALARM_USE_PENDING_DELETION, _detail("userIdentity", {"type": ["IAMUser"]})),
+]
+
+
+@pytest.mark.parametrize(("kind", "change"), [n[1:] for n in ONE_CALLER], ids=[n[0] for n in ONE_CALLER])
+def test_a_rule_for_one_kind_of_caller_fails(kind: str, change: Callable[[dict[str, Any]], None]) -> None:
+    finding = _rule(kind, change)
+    assert finding.status is Status.FAIL, finding.seen
+    assert "EventPattern misses" in finding.seen
+
+
+# Narrowings every real event meets: not a FAIL (they used to fail, the events lacking those fields).
+HARMLESS: list[tuple[str, str, Callable[[dict[str, Any]], None]]] = [
+    ("management events", ALARM_KEY_CHANGES, _detail("eventCategory", ["Management"])),
+    ("API calls", ALARM_KEY_CHANGES, _detail("eventType", ["AwsApiCall"])),
+    ("writes", ALARM_KEY_CHANGES, _detail("readOnly", [False])),
+    ("the account's callers", ALARM_KEY_CHANGES, _detail("userIdentity", {"accountId": [ACCOUNT]})),
+    ("this account's records", ALARM_USE_PENDING_DELETION, _detail("recipientAccountId", [ACCOUNT])),
+    ("any key id", ALARM_KEY_DELETED, _detail("key-id", [{"exists": True}])),
+]
+
+
+@pytest.mark.parametrize(("kind", "change"), [n[1:] for n in HARMLESS], ids=[n[0] for n in HARMLESS])
+def test_a_narrowing_every_real_event_meets_passes(kind: str, change: Callable[[dict[str, Any]], None]) -> None:
+    finding = _rule(kind, change)
+    assert finding.status is Status.PASS, finding.seen
