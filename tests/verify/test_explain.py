@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from tests.sandbox.conftest import FakeClock, up
 from verify.explain import explain_decrypt, identity_policies
 from verify.findings import Status
 from verify.inputs import parse_outputs
+from verify.probe import wait_for_boundary
 from verify.run import Aws, verify
 
 pytestmark = pytest.mark.emulator
@@ -112,7 +114,15 @@ def test_a_read_the_live_policies_do_not_explain_keeps_waiting(clean_aws_env: No
             kms.revoke_grant(KeyId=out[contract.KEY_ID], GrantId=grant["GrantId"])
         # The emulator's clock stands still: the revocation never propagates during the run.
         outputs = parse_outputs({**out, contract.TEST_PRINCIPAL_EXPECTED_ACCESS: contract.EXPECT_DENIED})
-        findings = verify(Aws(emulator.session(), emulator.endpoint_url), outputs, max_wait=1.5)
+        # The wait's own clock moves only when it sleeps: how long an attempt takes on a loaded machine
+        # cannot use up the window (a wall clock let a slow first attempt end the wait after it).
+        waited = FakeClock()
+
+        def sleep(seconds: float) -> None:
+            waited.now += seconds
+
+        probe = functools.partial(wait_for_boundary, clock=waited, sleep=sleep)
+        findings = verify(Aws(emulator.session(), emulator.endpoint_url), outputs, max_wait=1.5, probe=probe)
     finding = next(f for f in findings if f.check.startswith("boundary_probe"))
     assert finding.status is Status.FAIL
     assert finding.seen.startswith("read the canary's plaintext after ")
