@@ -49,7 +49,14 @@ from pulumi_policy import PolicyResource
 from access.arns import account_of, is_account_principal
 from access.documents import Document, statement_allows_action, statement_principals, statements
 from access.evaluator import Decision
-from access.key_protection import key_loss_decisions, key_loss_exposure, unnamed_administrator
+from access.key_protection import (
+    exempted_principals,
+    key_loss_decisions,
+    key_loss_exposure,
+    unnamed_administrator,
+    unnamed_principals,
+    worst_key_loss_exposure,
+)
 from access.kms_dynamodb import KEY_LOSS_ACTIONS, LOCKOUT_BYPASS_ACTION, MAX_DELETION_WINDOW_DAYS
 from access.provider_types import DYNAMODB_TABLE, DYNAMODB_TABLE_REPLICA, KMS_KEY, KMS_KEY_POLICY, KMS_REPLICA_KEY
 from policy.external_access import StackViolation
@@ -100,15 +107,21 @@ def key_loss_findings(policy: Document, key_arn: str) -> list[KeyLossFinding]:
     account = key_arn.split(":")[4]
     anyone = key_loss_decisions(policy, key_arn=key_arn, principal_arn=unnamed_administrator(key_arn))
     found: list[KeyLossFinding] = []
-    exposed = {label: decision for label, decision in anyone.items() if decision.allowed}
+    # Any administrator: of every principal form nobody named, and one spared by each wildcard of a Deny's
+    # exemptions, in every request it can shape (access.key_protection.worst_key_loss_exposure: a Deny on
+    # roles only, by a tag, with MFA only... leaves someone through).
+    exposed: dict[str, Decision] = {}
+    reason = ""
+    witnesses = exempted_principals(policy, key_arn, named_principals(policy, account))
+    for principal in (*unnamed_principals(key_arn), *witnesses):
+        calls = worst_key_loss_exposure(policy, key_arn=key_arn, principal_arn=principal)
+        if calls and not reason:
+            first = next(iter(calls.values())).reason
+            reason = first if principal == unnamed_administrator(key_arn) else f"as {principal}: {first}"
+        exposed |= {label: decision for label, decision in calls.items() if label not in exposed}
     if exposed:
-        found.append(
-            KeyLossFinding(
-                f"any administrator of account {account} that IAM allows kms:*",
-                tuple(exposed),
-                next(iter(exposed.values())).reason,
-            )
-        )
+        labels = tuple(label for label in anyone if label in exposed)
+        found.append(KeyLossFinding(f"any administrator of account {account} that IAM allows kms:*", labels, reason))
     # Calls refused to the administrator nobody named only because nothing allows them: a principal the
     # policy names may make them with no Deny to exempt it from, so it is not break-glass by design.
     undenied = {
