@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import itertools
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -334,6 +335,11 @@ _OTHER_VALUES = (
     "1970-01-01T00:00:00Z",
     "2999-12-31T23:59:59Z",
 )
+# What a wildcard or a policy variable of an exemption is filled with to make a principal it spares.
+_FILLS = ("unnamed", "unnamed-not-break-glass")
+# A policy variable ${key} or ${key, 'default'} (access.variables reads them; here only the key matters).
+_POLICY_VARIABLE = re.compile(r"\$\{\s*([^\s,'{}*?$]+)\s*(?:,\s*'(?:[^']|'')*'\s*)?\}")
+_POLICY_VARIABLE_TEXT = re.compile(r"\$\{[^}]*\}")
 # Above this many requests per principal and MFA state, each chosen key is varied alone (the others absent).
 MAX_CALLER_CONTEXTS = 256
 
@@ -374,11 +380,17 @@ def caller_chosen_values(key_policy: Mapping[str, Any]) -> dict[str, list[str | 
             if not isinstance(block, Mapping):
                 continue
             for key, wanted in block.items():
+                texts = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in as_list(wanted)]
+                # A key a value reads as a policy variable (role/${aws:PrincipalTag/team}-admin) is the
+                # caller's to choose too, with the values exempted_principals fills the variable with.
+                for variable in (v for text in texts for v in _POLICY_VARIABLE.findall(text)):
+                    if variable.lower() not in _FIXED_KEYS:
+                        chosen = values.setdefault(variable.lower(), [None, *_OTHER_VALUES])
+                        chosen += [fill for fill in _FILLS if fill not in chosen]
                 if str(key).lower() in _FIXED_KEYS:
                     continue
                 tried = values.setdefault(str(key).lower(), [None, *_OTHER_VALUES])
-                for value in as_list(wanted):
-                    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+                for text in texts:
                     tried += [v for v in _nearby(text) if v not in tried]
     return values
 
@@ -418,10 +430,11 @@ def exempted_principals(key_policy: Mapping[str, Any], key_arn: str, break_glass
                 ]
     found: list[str] = []
     for pattern in patterns:
-        if "*" not in pattern and "?" not in pattern:
+        if "*" not in pattern and "?" not in pattern and "${" not in pattern:
             continue
-        for fill in ("unnamed", "unnamed-not-break-glass"):
-            parts = pattern.replace("?", "x").replace("*", fill).split(":", 5)
+        for fill in _FILLS:
+            filled = _POLICY_VARIABLE_TEXT.sub(fill, pattern)
+            parts = filled.replace("?", "x").replace("*", fill).split(":", 5)
             if len(parts) != 6 or parts[0] != "arn" or parts[2] not in ("iam", "sts"):
                 break
             parts[4] = account if not parts[4].isdigit() else parts[4]

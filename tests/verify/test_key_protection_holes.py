@@ -97,6 +97,13 @@ HOLES: list[tuple[str, Callable[[dict[str, Any]], None], str, dict[str, Any]]] =
     ("iam ARNs only", _also("ArnLike", "aws:PrincipalArn", "arn:aws:iam::*:*"), FEDERATED, {}),
     # A wildcard exemption wider than break-glass: role/BreakGlassEvil is spared too.
     ("wildcard exemption", _exempt("ArnNotLike", [f"{BREAK_GLASS}*"]), LOOKALIKE, {}),
+    # An exemption by a policy variable: whoever tags himself team=ops and has a role ops-admin is spared.
+    (
+        "policy variable exemption",
+        _exempt("ArnNotLike", [BREAK_GLASS, f"arn:aws:iam::{ACCOUNT}:role/${{aws:PrincipalTag/team}}-admin"]),
+        f"arn:aws:iam::{ACCOUNT}:role/ops-admin",
+        {"context": {"aws:PrincipalTag/team": "ops"}},
+    ),
     # A deny that applies only with MFA: a caller without MFA is not refused...
     ("deny only with MFA", _also("Bool", "aws:MultiFactorAuthPresent", "true"), ADMIN, {"mfa": False}),
     # ... and one only without (no IfExists; caught before too, by judging MFA present).
