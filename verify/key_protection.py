@@ -55,6 +55,7 @@ from access.key_protection import (
     ALARM_RULE_STATES,
     CLOUDTRAIL_API_CALL,
     RULE_ENABLED,
+    RULE_ENABLED_WITH_READ_ONLY,
     exempted_principals,
     key_alarm_events,
     key_alarm_patterns,
@@ -252,6 +253,16 @@ def _state_fix(record: RuleRecord, region: str, key_arn: str) -> str:
     )
 
 
+# The states in which a rule sees what a state requires: ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS matches
+# every event ENABLED matches and the read-only management events besides
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html), so a
+# rule that needs ENABLED fires in either.
+_STATES_THAT_SEE: dict[str, frozenset[str]] = {
+    RULE_ENABLED: frozenset({RULE_ENABLED, RULE_ENABLED_WITH_READ_ONLY}),
+    RULE_ENABLED_WITH_READ_ONLY: frozenset({RULE_ENABLED_WITH_READ_ONLY}),
+}
+
+
 def judge_rule(record: RuleRecord, alarms: KeyAlarms, prefix: str = "") -> Finding:
     check = f"{prefix}{alarm_check(record.kind)}"
     where = f"rule {record.name} in {alarms.region}"
@@ -263,7 +274,7 @@ def judge_rule(record: RuleRecord, alarms: KeyAlarms, prefix: str = "") -> Findi
         )
     want = ALARM_RULE_STATES[record.kind]
     differences: list[str] = []
-    if record.state != want:
+    if record.state not in _STATES_THAT_SEE[want]:
         differences.append(f"State={record.state or 'absent'}, expected {want}")
     differences += _pattern_differences(record, alarms.key_arn)
     if alarms.topic_arn not in record.target_arns:
@@ -272,10 +283,11 @@ def judge_rule(record: RuleRecord, alarms: KeyAlarms, prefix: str = "") -> Findi
     if not differences:
         return Finding.passed(
             check,
-            f"{where}: {want}, matches every {record.kind} event of key {alarms.key_arn}, targets {alarms.topic_arn}",
+            f"{where}: {record.state}, matches every {record.kind} event of key {alarms.key_arn}, "
+            f"targets {alarms.topic_arn}",
         )
     advice = RESTORE
-    if record.state != want and len(differences) == 1:
+    if record.state not in _STATES_THAT_SEE[want] and len(differences) == 1:
         advice = f"{_state_fix(record, alarms.region, alarms.key_arn)}; or {RESTORE}"
     return Finding.failed(check, f"{where}: {'; '.join(differences)}", advice)
 

@@ -15,6 +15,7 @@ Sources for the ways through (cited where they are encoded, access/key_protectio
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -307,3 +308,30 @@ HARMLESS: list[tuple[str, str, Callable[[dict[str, Any]], None]]] = [
 def test_a_narrowing_every_real_event_meets_passes(kind: str, change: Callable[[dict[str, Any]], None]) -> None:
     finding = _rule(kind, change)
     assert finding.status is Status.PASS, finding.seen
+
+
+def test_a_rule_that_sees_read_only_events_too_still_sees_the_key_changes() -> None:
+    # ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS matches what ENABLED matches and more: the rule fires.
+    pattern = key_alarm_patterns(KEY)[ALARM_KEY_CHANGES]
+    record = RuleRecord(
+        kind=ALARM_KEY_CHANGES,
+        name=RULES[ALARM_KEY_CHANGES],
+        exists=True,
+        arn=rule_arn(ALARM_KEY_CHANGES),
+        state="ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+        event_pattern=json.dumps(pattern),
+        target_arns=(TOPIC,),
+    )
+    finding = judge_rule(record, ALARMS)
+    assert finding.status is Status.PASS, finding.seen
+    assert "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, matches" in finding.seen
+    # ... but the rule for use while pending deletion needs it: ENABLED misses the read-only Decrypt.
+    pending = dataclasses.replace(
+        record,
+        kind=ALARM_USE_PENDING_DELETION,
+        name=RULES[ALARM_USE_PENDING_DELETION],
+        arn=rule_arn(ALARM_USE_PENDING_DELETION),
+        state="ENABLED",
+        event_pattern=json.dumps(key_alarm_patterns(KEY)[ALARM_USE_PENDING_DELETION]),
+    )
+    assert judge_rule(pending, ALARMS).status is Status.FAIL
