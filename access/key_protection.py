@@ -102,14 +102,21 @@ def key_alarm_patterns(key_arn: str) -> dict[str, dict[str, Any]]:
     }
 
 
-# Who makes the calls: CloudTrail's userIdentity of an IAM user, a role's session and the root user
+# Who makes the calls: CloudTrail's userIdentity of an IAM user, a role's session signed in with MFA or
+# without (sessionContext.attributes.mfaAuthenticated), the root user, and a call an AWS service makes with
+# the caller's credentials (invokedBy: CloudFormation deleting a stack's key, say)
 # (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html).
-# A rule must report each of them: a pattern on one caller type alone misses the others.
+# A rule must report each of them: a pattern on one kind of caller misses the others, and break-glass with
+# MFA required calls from an MFA session.
 CALLER_TYPES: tuple[str, ...] = ("IAMUser", "AssumedRole", "Root")
+MFA_SESSION = "AssumedRole with MFA"
+VIA_SERVICE = "AssumedRole through a service"
+CALLERS: tuple[str, ...] = (*CALLER_TYPES, MFA_SESSION, VIA_SERVICE)
 _EVENT_TIME = "2026-01-01T00:00:00Z"
 
 
-def _user_identity(caller_type: str, partition: str, account: str) -> dict[str, Any]:
+def _user_identity(caller: str, partition: str, account: str) -> dict[str, Any]:
+    caller_type = caller.split(" ", 1)[0]
     identity: dict[str, Any] = {"type": caller_type, "accountId": account}
     if caller_type == "IAMUser":
         identity |= {"principalId": "AIDAEXAMPLE", "arn": f"arn:{partition}:iam::{account}:user/someone"}
@@ -118,10 +125,13 @@ def _user_identity(caller_type: str, partition: str, account: str) -> dict[str, 
         role = f"arn:{partition}:iam::{account}:role/someone"
         session = f"arn:{partition}:sts::{account}:assumed-role/someone/session"
         identity |= {"principalId": "AROAEXAMPLE:session", "arn": session, "accessKeyId": "ASIAEXAMPLE"}
+        mfa = "true" if caller == MFA_SESSION else "false"
         identity["sessionContext"] = {
             "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLE", "arn": role, "accountId": account},
-            "attributes": {"creationDate": _EVENT_TIME, "mfaAuthenticated": "false"},
+            "attributes": {"creationDate": _EVENT_TIME, "mfaAuthenticated": mfa},
         }
+        if caller == VIA_SERVICE:
+            identity["invokedBy"] = "cloudformation.amazonaws.com"
     else:
         identity |= {"principalId": account, "arn": f"arn:{partition}:iam::{account}:root"}
     return identity
@@ -130,8 +140,8 @@ def _user_identity(caller_type: str, partition: str, account: str) -> dict[str, 
 def key_alarm_events(kind: str, key_arn: str) -> list[dict[str, Any]]:
     """Events (as EventBridge delivers them, every field a real one has: a pattern that tests a field real
     events always carry, with `exists: false` say, must miss them) that the rule of this kind must match for
-    this key: each endangering call, by each caller type; the deletion; a Decrypt refused while pending
-    deletion, by each caller type.
+    this key: each endangering call, by each kind of caller (CALLERS); the deletion; a Decrypt refused while
+    pending deletion, by each kind of caller.
 
     Shapes: the EventBridge envelope and "KMS CMK Deletion" (detail key-id) from kms-events.html; the
     CloudTrail record from the KMS CloudTrail examples (logging-using-cloudtrail.html: eventVersion,
@@ -151,10 +161,10 @@ def key_alarm_events(kind: str, key_arn: str) -> list[dict[str, Any]]:
     if kind == ALARM_KEY_DELETED:
         return [{**envelope, "detail-type": KMS_KEY_DELETION, "resources": [key_arn], "detail": {"key-id": key_id}}]
 
-    def record(caller_type: str, name: str, read_only: bool) -> dict[str, Any]:
+    def record(caller: str, name: str, read_only: bool) -> dict[str, Any]:
         return {
             "eventVersion": "1.08",
-            "userIdentity": _user_identity(caller_type, partition, account),
+            "userIdentity": _user_identity(caller, partition, account),
             "eventTime": _EVENT_TIME,
             "eventSource": KMS_EVENT_SERVICE,
             "eventName": name,
@@ -176,7 +186,7 @@ def key_alarm_events(kind: str, key_arn: str) -> list[dict[str, Any]]:
         return [
             {**envelope, "detail-type": CLOUDTRAIL_API_CALL, "resources": [], "detail": record(caller, name, False)}
             for name in ENDANGERING_EVENT_NAMES
-            for caller in CALLER_TYPES
+            for caller in CALLERS
         ]
     if kind == ALARM_USE_PENDING_DELETION:
         failed = {
@@ -190,7 +200,7 @@ def key_alarm_events(kind: str, key_arn: str) -> list[dict[str, Any]]:
                 "resources": [],
                 "detail": {**record(caller, "Decrypt", True), **failed},
             }
-            for caller in CALLER_TYPES
+            for caller in CALLERS
         ]
     raise ValueError(f"unknown alarm kind {kind!r}; one of {', '.join(ALARM_KINDS)}")
 

@@ -278,8 +278,24 @@ def test_a_rule_that_never_fires_on_real_events_fails(kind: str, change: Callabl
     assert "EventPattern misses" in finding.seen
 
 
+def _or(*alternatives: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    return lambda pattern: pattern["detail"].__setitem__("$or", list(alternatives))
+
+
 # Patterns that narrow to one kind of caller miss the others.
 ONE_CALLER: list[tuple[str, str, Callable[[dict[str, Any]], None]]] = [
+    # Users, the root user and sessions without MFA: break-glass with MFA required goes unreported.
+    (
+        "not MFA sessions",
+        ALARM_KEY_CHANGES,
+        _or(
+            {"userIdentity": {"type": ["IAMUser", "Root"]}},
+            {"userIdentity": {"sessionContext": {"attributes": {"mfaAuthenticated": ["false"]}}}},
+        ),
+    ),
+    # Calls made directly only: a service calling with the caller's credentials (CloudFormation deleting
+    # a stack's key) goes unreported.
+    ("direct calls only", ALARM_KEY_CHANGES, _detail("userIdentity", {"invokedBy": [{"exists": False}]})),
     ("roles only", ALARM_KEY_CHANGES, _detail("userIdentity", {"type": ["AssumedRole"]})),
     ("not the root user", ALARM_KEY_CHANGES, _detail("userIdentity", {"type": [{"anything-but": "Root"}]})),
     ("users only", ALARM_USE_PENDING_DELETION, _detail("userIdentity", {"type": ["IAMUser"]})),
