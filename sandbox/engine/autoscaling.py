@@ -133,10 +133,12 @@ class ScalableTargetHandler(Handler[TargetFacts]):
             self._register(inputs, cloud, tags=False)
         if "tags" in changed and old.facts.arn:
             tags = tag_change(old.inputs, inputs)
-            if tags.removed:
-                cloud.autoscaling.untag_resource(ResourceARN=old.facts.arn, TagKeys=tags.removed)
-            if tags.set:
-                cloud.autoscaling.tag_resource(ResourceARN=old.facts.arn, Tags=tags.set)
+            tags.apply(
+                cloud.autoscaling.untag_resource,
+                cloud.autoscaling.tag_resource,
+                tags=tags.set,
+                ResourceARN=old.facts.arn,
+            )
         return self._facts(inputs, cloud)
 
     def delete(self, old: Deployed, cloud: Cloud) -> None:

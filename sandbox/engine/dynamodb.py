@@ -183,10 +183,7 @@ class TableHandler(Handler[TableFacts]):
             if not replica.get("propagateTags") or region not in arns:
                 continue
             there = cloud.in_region(region)
-            if tags.removed:
-                there.dynamodb.untag_resource(ResourceArn=arns[region], TagKeys=tags.removed)
-            if tags.set:
-                there.dynamodb.tag_resource(ResourceArn=arns[region], Tags=tags.tags())
+            tags.apply(there.dynamodb.untag_resource, there.dynamodb.tag_resource, ResourceArn=arns[region])
 
     @staticmethod
     def _throughput(inputs: Inputs) -> dict[str, int]:
@@ -259,11 +256,9 @@ class TableHandler(Handler[TableFacts]):
         if "replicas" in changed:
             facts = self._update_replicas(old, inputs, facts, cloud)
         if "tags" in changed:
-            tags = tag_change(old.inputs, inputs)
-            if tags.removed:
-                cloud.dynamodb.untag_resource(ResourceArn=facts.arn, TagKeys=tags.removed)
-            if tags.set:
-                cloud.dynamodb.tag_resource(ResourceArn=facts.arn, Tags=tags.tags())
+            tag_change(old.inputs, inputs).apply(
+                cloud.dynamodb.untag_resource, cloud.dynamodb.tag_resource, ResourceArn=facts.arn
+            )
             self._retag_replicas(old, inputs, facts, cloud)
         return facts
 
@@ -473,11 +468,9 @@ class TableReplicaHandler(Handler[TableReplicaFacts]):
                 TableName=facts.table, DeletionProtectionEnabled=bool(inputs.get("deletionProtectionEnabled"))
             )
         if "tags" in changed:
-            tags = tag_change(old.inputs, inputs)
-            if tags.removed:
-                cloud.dynamodb.untag_resource(ResourceArn=facts.arn, TagKeys=tags.removed)
-            if tags.set:
-                cloud.dynamodb.tag_resource(ResourceArn=facts.arn, Tags=tags.tags())
+            tag_change(old.inputs, inputs).apply(
+                cloud.dynamodb.untag_resource, cloud.dynamodb.tag_resource, ResourceArn=facts.arn
+            )
         return facts
 
     def delete(self, old: Deployed, cloud: Cloud) -> None:

@@ -113,11 +113,9 @@ class EventRuleHandler(Handler[RuleFacts]):
         if changed - {"tags", "forceDestroy"}:
             self._put(facts.name, inputs, cloud, tags=False)
         if "tags" in changed:
-            tags = tag_change(old.inputs, inputs)
-            if tags.removed:
-                cloud.events.untag_resource(ResourceARN=facts.arn, TagKeys=tags.removed)
-            if tags.set:
-                cloud.events.tag_resource(ResourceARN=facts.arn, Tags=tags.tags())
+            tag_change(old.inputs, inputs).apply(
+                cloud.events.untag_resource, cloud.events.tag_resource, ResourceARN=facts.arn
+            )
         return facts
 
     def delete(self, old: Deployed, cloud: Cloud) -> None:

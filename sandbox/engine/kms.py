@@ -131,10 +131,7 @@ def _bypass(inputs: Inputs) -> dict[str, bool]:
 
 def _retag(old: Deployed, inputs: Inputs, cloud: Cloud) -> None:
     tags = tag_change(old.inputs, inputs)
-    if tags.removed:
-        cloud.kms.untag_resource(KeyId=old.id, TagKeys=tags.removed)
-    if tags.set:
-        cloud.kms.tag_resource(KeyId=old.id, Tags=tags.tags("TagKey", "TagValue"))
+    tags.apply(cloud.kms.untag_resource, cloud.kms.tag_resource, tags=tags.tags("TagKey", "TagValue"), KeyId=old.id)
 
 
 def _schedule_deletion(old: Deployed, cloud: Cloud) -> None:

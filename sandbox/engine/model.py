@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
@@ -208,6 +208,15 @@ class TagChange:
     def tags(self, key: str = "Key", value: str = "Value") -> list[Any]:
         """As each service's TagResource takes them (boto3 types each service's tags apart)."""
         return [{key: k, value: v} for k, v in self.set.items()]
+
+    def apply(self, untag: Callable[..., object], tag: Callable[..., object], *, tags: Any = None, **on: str) -> None:
+        """The update through a service's UntagResource and TagResource, `on` naming the resource as that service
+        does (ResourceArn=..., KeyId=...): the removed keys untagged, then the new or changed tags set, in the
+        form `tags` gives (default: a Key/Value list)."""
+        if self.removed:
+            untag(**on, TagKeys=self.removed)
+        if self.set:
+            tag(**on, Tags=self.tags() if tags is None else tags)
 
 
 def tag_change(old: Inputs, new: Inputs) -> TagChange:

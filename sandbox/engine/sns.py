@@ -137,11 +137,9 @@ class TopicHandler(Handler[TopicFacts]):
         facts: TopicFacts = old.facts
         self._set(facts.arn, inputs, changed, cloud)
         if "tags" in changed:
-            tags = tag_change(old.inputs, inputs)
-            if tags.removed:
-                cloud.sns.untag_resource(ResourceArn=facts.arn, TagKeys=tags.removed)
-            if tags.set:
-                cloud.sns.tag_resource(ResourceArn=facts.arn, Tags=tags.tags())
+            tag_change(old.inputs, inputs).apply(
+                cloud.sns.untag_resource, cloud.sns.tag_resource, ResourceArn=facts.arn
+            )
         return replace(facts, policy=self._facts(facts.name, facts.arn, cloud).policy)
 
     def delete(self, old: Deployed, cloud: Cloud) -> None:

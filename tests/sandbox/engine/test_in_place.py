@@ -240,7 +240,16 @@ def tagged(tags: dict[str, str]) -> Program:
         )
         role = aws.iam.Role("role", assume_role_policy=TRUST_EC2, tags=tags)
         user = aws.iam.User("user", tags=tags)
-        return {"key": key.key_id, "table": table.arn, "role": role.name, "user": user.name}
+        rule = aws.cloudwatch.EventRule("rule", event_pattern='{"source": ["aws.kms"]}', tags=tags)
+        topic = aws.sns.Topic("topic", tags=tags)
+        return {
+            "key": key.key_id,
+            "table": table.arn,
+            "role": role.name,
+            "user": user.name,
+            "rule": rule.arn,
+            "topic": topic.arn,
+        }
 
     return build
 
@@ -248,7 +257,7 @@ def tagged(tags: dict[str, str]) -> Program:
 def test_tags_are_changed_in_place_on_every_type_that_has_them(emulator: Emulator, stack: Stack) -> None:
     first, _ = deploy_program(stack, tagged({"team": "a", "gone": "soon"}))
     out, changes = deploy_program(stack, tagged({"team": "b", "new": "yes"}))
-    assert [(c.action, c.detail) for c in changes] == [(Action.UPDATE, "tags")] * 4
+    assert [(c.action, c.detail) for c in changes] == [(Action.UPDATE, "tags")] * 6
     assert out == first, "the same resources"
     kms, dynamodb, iam = emulator.client("kms"), emulator.client("dynamodb"), emulator.client("iam")
     want = {"team": "b", "new": "yes"}
@@ -256,6 +265,9 @@ def test_tags_are_changed_in_place_on_every_type_that_has_them(emulator: Emulato
     assert {t["Key"]: t["Value"] for t in dynamodb.list_tags_of_resource(ResourceArn=out["table"])["Tags"]} == want
     assert {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=out["role"])["Tags"]} == want
     assert {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=out["user"])["Tags"]} == want
+    events, sns = emulator.client("events"), emulator.client("sns")
+    assert {t["Key"]: t["Value"] for t in events.list_tags_for_resource(ResourceARN=out["rule"])["Tags"]} == want
+    assert {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=out["topic"])["Tags"]} == want
 
 
 # -- IAM in place ---------------------------------------------------------------------------------
