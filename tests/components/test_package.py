@@ -270,3 +270,43 @@ def test_the_provider_constructs_both_components_from_another_languages_inputs(r
     assert table.inputs["globalSecondaryIndexes"][0]["name"] == "by-day"
     grant = mocks.one("aws:kms/grant:Grant")
     assert grant.inputs["granteePrincipal"] == "arn:aws:iam::123456789012:role/apps/OrdersReader"
+
+
+def test_the_provider_takes_key_loss_protection_and_autoscaling_from_another_language(resolve: Any, mocks: Any) -> None:
+    """The issue-20 inputs as TypeScript sends them: camelCase fields inside autoscaling, numbers as floats, and
+    alarmTopicArns keyed by region names, which are data, not field names."""
+    from pulumi.provider.experimental.component import ComponentProvider
+
+    from components.package import HOSTED
+
+    provider = ComponentProvider(list(HOSTED), PACKAGE_NAME)
+    break_glass = "arn:aws:iam::123456789012:role/break-glass/KeyRecovery"
+    topic = "arn:aws:sns:us-east-1:123456789012:security-alarms"
+    states: dict[str, Any] = {}
+
+    def build() -> dict[str, Any]:
+        table = provider.construct(
+            "orders",
+            TABLE,
+            {
+                "partitionKey": "orderId",
+                "billingMode": "PROVISIONED",
+                "readCapacity": 5.0,
+                "writeCapacity": 2.0,
+                "autoscaling": {"write": {"minCapacity": 1.0, "maxCapacity": 10.0, "targetUtilization": 50.0}},
+                "keyLossProtection": True,
+                "breakGlassPrincipals": [break_glass],
+                "alarmTopicArns": {"us-east-1": topic},
+            },
+        )
+        states["table"] = table.state
+        return {"protection": table.state["keyProtection"]}
+
+    protection = resolve(build)["protection"]
+    assert protection["break_glass"] == [break_glass]
+    assert [alarm["topic_arn"] for alarm in protection["alarms"]] == [topic]
+    target = mocks.one("aws:appautoscaling/target:Target")
+    assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) == (1, 10)
+    policy = mocks.one("aws:appautoscaling/policy:Policy")
+    assert policy.inputs["targetTrackingScalingPolicyConfiguration"]["targetValue"] == 50
+    assert not mocks.of_type("aws:sns/topic:Topic"), "the topic passed is used, none created"
