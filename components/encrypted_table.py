@@ -22,7 +22,7 @@ from components.autoscaling import (
     table_ignored_changes,
 )
 from components.context import DeployContext, deploy_context
-from components.key_alarms import RegionAlarms, region_alarms, topic_key_policy_json
+from components.key_alarms import RegionAlarms, alarm_topic_key_policy, region_alarms
 from components.key_user import KeyUserArgs
 from components.policy_builders import (
     build_key_policy,
@@ -777,13 +777,15 @@ class EncryptedTable(pulumi.ComponentResource):
                 where.deployer_arn,
                 pulumi.Output.from_input(admins_in),
             ).apply(
-                lambda values: topic_key_policy_json(
-                    partition=values[0],
-                    account_id=values[1],
-                    region=values[2],
-                    admin_arns=validate_principal_arns("key_admins", values[4]),
-                    deployer_arn=values[3],
-                    protection=protection,
+                lambda values: key_policy_json(
+                    alarm_topic_key_policy(
+                        partition=values[0],
+                        account_id=values[1],
+                        region=values[2],
+                        admin_arns=validate_principal_arns("key_admins", values[4]),
+                        deployer_arn=values[3],
+                        protection=protection,
+                    )
                 )
             )
 

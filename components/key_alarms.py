@@ -35,7 +35,7 @@ from access.arns import account_root_arn
 from access.documents import POLICY_VERSION
 from access.key_protection import ALARM_KINDS, ALARM_RULE_STATES, key_alarm_patterns
 from access.kms_dynamodb import KEY_SPEC, KEY_USAGE
-from components.policy_builders import build_key_policy, key_policy_json
+from components.policy_builders import build_key_policy
 from components.validation import KeyProtectionSpec
 
 EVENTBRIDGE_SERVICE_PRINCIPAL = "events.amazonaws.com"
@@ -260,26 +260,4 @@ def region_alarms(
         topic_key=topic_key,
         topic=topic,
         topic_policy=topic_policy,
-    )
-
-
-def topic_key_policy_json(
-    *,
-    partition: str,
-    account_id: str,
-    region: str,
-    admin_arns: Sequence[str],
-    deployer_arn: str,
-    protection: KeyProtectionSpec,
-) -> str:
-    """alarm_topic_key_policy as the key's policy JSON (KMS's size limit checked)."""
-    return key_policy_json(
-        alarm_topic_key_policy(
-            partition=partition,
-            account_id=account_id,
-            region=region,
-            admin_arns=admin_arns,
-            deployer_arn=deployer_arn,
-            protection=protection,
-        )
     )
