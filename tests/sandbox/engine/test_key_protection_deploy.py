@@ -82,3 +82,21 @@ def test_break_glass_principals_without_the_deployer_stop_destroy_at_the_key(emu
     kms = emulator.client("kms")
     for key in kms.list_keys()["Keys"]:
         assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled", key
+
+
+def test_turning_protection_on_for_a_stack_deployed_without_it_keeps_its_key_and_table(
+    emulator: Emulator, stack: Stack
+) -> None:
+    """docs/deploy.md: a stack deployed before keyLossProtection existed gets it at its next `pulumi up`, its key
+    policy updated in place and the alarms created; nothing is replaced or deleted."""
+    before = deploy(stack, {**PROTECTED, "keyLossProtection": "false"}).outputs
+    after = deploy(stack, PROTECTED)
+    assert {c.action for c in after.changes} == {Action.SAME, Action.UPDATE, Action.CREATE}
+    updated = [(c.typ, c.detail) for c in after.changes if c.action is Action.UPDATE]
+    assert updated == [(KMS_KEY, "policy")]
+    created = {c.typ for c in after.changes if c.action is Action.CREATE}
+    assert EVENT_RULE in created
+    assert (after.outputs[contract.KEY_ARN], after.outputs[contract.TABLE_ARN]) == (
+        before[contract.KEY_ARN],
+        before[contract.TABLE_ARN],
+    )
