@@ -39,7 +39,13 @@ from typing import Any
 
 from access.documents import NamedPolicy, as_list, aws_principals, statements
 from access.evaluator import Decision, Request, authorize_kms
-from access.kms_dynamodb import KEY_LOSS_ACTIONS, LOCKOUT_BYPASS_ACTION, LOCKOUT_BYPASS_CONDITION_KEY, MFA_CONDITION_KEY
+from access.kms_dynamodb import (
+    KEY_LOSS_ACTIONS,
+    KEY_POLICY_CHANGE_ACTION,
+    LOCKOUT_BYPASS_ACTION,
+    LOCKOUT_BYPASS_CONDITION_KEY,
+    MFA_CONDITION_KEY,
+)
 
 # -- EventBridge ------------------------------------------------------------------------------------
 KMS_EVENT_SOURCE = "aws.kms"
@@ -50,7 +56,7 @@ KMS_KEY_DELETION = "KMS CMK Deletion"
 # (which could drop the protection), and grant changes (who may use the key; DynamoDB's own grants too).
 ENDANGERING_EVENT_NAMES: tuple[str, ...] = (
     *(action.split(":", 1)[1] for action in KEY_LOSS_ACTIONS),
-    "PutKeyPolicy",
+    KEY_POLICY_CHANGE_ACTION.split(":", 1)[1],
     "CreateGrant",
     "RetireGrant",
     "RevokeGrant",
@@ -263,6 +269,9 @@ def key_loss_decisions(
         request_context[MFA_AGE_KEY] = "0"
     request_context.update(context or {})
     calls: list[tuple[str, dict[str, str]]] = [(action, request_context) for action in KEY_LOSS_ACTIONS]
+    # A new key policy: the first of two calls that lose the key (drop the Deny, then disable); label
+    # KEY_POLICY_CHANGE_ACTION. Then the bypass, which loses it at once.
+    calls.append((KEY_POLICY_CHANGE_ACTION, request_context))
     calls.append((LOCKOUT_BYPASS_ACTION, {**request_context, LOCKOUT_BYPASS_CONDITION_KEY: "true"}))
     decisions: dict[str, Decision] = {}
     for action, call_context in calls:
@@ -273,7 +282,8 @@ def key_loss_decisions(
             account_id=account,
             context=call_context,
         )
-        label = action if action != LOCKOUT_BYPASS_ACTION else f"{action} ({LOCKOUT_BYPASS_CONDITION_KEY}=true)"
+        bypassing = LOCKOUT_BYPASS_CONDITION_KEY in call_context
+        label = f"{action} ({LOCKOUT_BYPASS_CONDITION_KEY}=true)" if bypassing else action
         decisions[label] = authorize_kms(request, key_policy, policies)
     return decisions
 

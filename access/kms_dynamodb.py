@@ -253,6 +253,17 @@ KEY_LOSS_ACTIONS: tuple[str, ...] = ("kms:DeleteImportedKeyMaterial", "kms:Disab
 # KMS refuses a policy that would lock its caller out (key-policy-default.html#prevent-unmanageable-key).
 LOCKOUT_BYPASS_ACTION = "kms:PutKeyPolicy"
 LOCKOUT_BYPASS_CONDITION_KEY = "kms:BypassPolicyLockoutSafetyCheck"
+# Whoever may replace a key policy may drop the Deny and then lose the key (two calls, each allowed): the
+# policy IS the key's access control ("Every KMS key must have exactly one key policy ... the primary way to
+# control access", https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html). So PutKeyPolicy
+# itself is denied to all but the break-glass principals and the identity that deploys the policy (`pulumi
+# up` writes it, and KMS's lockout check refuses a CreateKey/PutKeyPolicy whose caller could not call
+# PutKeyPolicy again: key-policy-default.html#prevent-unmanageable-key). That deployer is declared
+# (outputs.DEPLOYER_ARN) and its every PutKeyPolicy is reported by the key-changes alarm.
+KEY_POLICY_CHANGE_ACTION = "kms:PutKeyPolicy"
+SID_KEY_POLICY_CHANGE = "DenyKeyPolicyChangeExceptBreakGlassAndDeployer"
+# With MFA required, break-glass replaces the policy only with MFA too; the deployer (a pipeline) without.
+SID_KEY_POLICY_CHANGE_MFA = "DenyKeyPolicyChangeWithoutMfaExceptDeployer"
 SID_KEY_LOSS_PROTECTION = "DenyKeyLossExceptBreakGlass"
 SID_KEY_LOSS_MFA = "DenyKeyLossWithoutMfa"
 SID_LOCKOUT_BYPASS = "DenyLockoutBypassExceptBreakGlass"

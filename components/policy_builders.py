@@ -25,6 +25,7 @@ from access.kms_dynamodb import (
     INLINE_POLICY_MAX_CHARACTERS,
     KEY_ADMIN_ACTIONS,
     KEY_LOSS_ACTIONS,
+    KEY_POLICY_CHANGE_ACTION,
     KEY_POLICY_MAX_BYTES,
     KEY_USER_ACTIONS,
     LOCKOUT_BYPASS_ACTION,
@@ -38,6 +39,8 @@ from access.kms_dynamodb import (
     SID_IDENTITY_KEY_USE,
     SID_KEY_LOSS_MFA,
     SID_KEY_LOSS_PROTECTION,
+    SID_KEY_POLICY_CHANGE,
+    SID_KEY_POLICY_CHANGE_MFA,
     SID_KEY_USE_VIA_DYNAMODB,
     SID_LOCKOUT_BYPASS,
     SID_LOCKOUT_BYPASS_MFA,
@@ -157,7 +160,11 @@ def build_key_policy(
             in_key_policy, region=region, table_name=table_name, owner_account=account_id
         )
     if key_loss_protection is not None:
-        statements += key_loss_statements(break_glass, require_mfa=key_loss_protection.require_mfa)
+        statements += key_loss_statements(
+            break_glass,
+            require_mfa=key_loss_protection.require_mfa,
+            policy_managers=[deployer_arn] if deployer_arn else [],
+        )
     policy = {"Version": POLICY_VERSION, "Statement": statements}
     wildcards = unconditioned_wildcard_statements(policy)
     if wildcards:  # unreachable through validated ARNs; a guard for future edits
@@ -184,7 +191,9 @@ def effective_break_glass(protection: KeyProtectionSpec, deployer_arn: str | Non
     return [deployer_arn]
 
 
-def key_loss_statements(break_glass: Sequence[str], *, require_mfa: bool = False) -> list[dict[str, Any]]:
+def key_loss_statements(
+    break_glass: Sequence[str], *, require_mfa: bool = False, policy_managers: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """The key policy's Deny statements that keep a key from being lost (access.kms_dynamodb: the key-loss
     calls, and PutKeyPolicy bypassing the lockout safety check) to all but the break-glass principals.
 
@@ -196,6 +205,9 @@ def key_loss_statements(break_glass: Sequence[str], *, require_mfa: bool = False
     - The bypass: PutKeyPolicy stays with the administrators (`pulumi up` needs it, and KMS refuses a policy
       that locks its caller out: key-policy-default.html#prevent-unmanageable-key); only with
       kms:BypassPolicyLockoutSafetyCheck true (conditions-kms.html) is it denied to all but break-glass.
+    - PutKeyPolicy itself, to all but the break-glass principals and policy_managers (the deploying identity):
+      whoever may replace the policy may drop these denies, then lose the key (access.kms_dynamodb,
+      KEY_POLICY_CHANGE_ACTION). Key administrators keep every other right.
     - require_mfa: the same calls denied to everyone (so to break-glass too) without MFA, with BoolIfExists:
       aws:MultiFactorAuthPresent is absent from a request signed with long-term access keys, and a plain Bool
       would then not match and not deny (reference_policies_condition-operators.html#Conditions_IfExists;
@@ -208,8 +220,11 @@ def key_loss_statements(break_glass: Sequence[str], *, require_mfa: bool = False
         raise ConfigError("break_glass_principals", "no break-glass principal", "at least one IAM principal ARN")
     not_break_glass = {"ArnNotEquals": {"aws:PrincipalArn": principals[0] if len(principals) == 1 else principals}}
     bypass = {"Bool": {LOCKOUT_BYPASS_CONDITION_KEY: "true"}}
+    managers = list(dict.fromkeys([*principals, *policy_managers]))
+    not_manager = {"ArnNotEquals": {"aws:PrincipalArn": managers[0] if len(managers) == 1 else managers}}
     statements: list[dict[str, Any]] = [
         _deny_everyone(SID_KEY_LOSS_PROTECTION, list(KEY_LOSS_ACTIONS), not_break_glass),
+        _deny_everyone(SID_KEY_POLICY_CHANGE, KEY_POLICY_CHANGE_ACTION, not_manager),
         _deny_everyone(SID_LOCKOUT_BYPASS, LOCKOUT_BYPASS_ACTION, {**not_break_glass, **bypass}),
     ]
     if require_mfa:
@@ -218,6 +233,15 @@ def key_loss_statements(break_glass: Sequence[str], *, require_mfa: bool = False
             _deny_everyone(SID_KEY_LOSS_MFA, list(KEY_LOSS_ACTIONS), without_mfa),
             _deny_everyone(SID_LOCKOUT_BYPASS_MFA, LOCKOUT_BYPASS_ACTION, {**without_mfa, **bypass}),
         ]
+        deployers = list(dict.fromkeys(policy_managers))
+        not_deployer = (
+            {"ArnNotEquals": {"aws:PrincipalArn": deployers[0] if len(deployers) == 1 else deployers}}
+            if deployers
+            else {}
+        )
+        statements.append(
+            _deny_everyone(SID_KEY_POLICY_CHANGE_MFA, KEY_POLICY_CHANGE_ACTION, {**without_mfa, **not_deployer})
+        )
     return statements
 
 
@@ -233,7 +257,16 @@ def _deny_everyone(sid: str, actions: str | list[str], condition: Mapping[str, A
 
 
 # The key-loss statements, for the size check's blame (key_policy_json).
-_KEY_LOSS_SIDS = frozenset({SID_KEY_LOSS_PROTECTION, SID_LOCKOUT_BYPASS, SID_KEY_LOSS_MFA, SID_LOCKOUT_BYPASS_MFA})
+_KEY_LOSS_SIDS = frozenset(
+    {
+        SID_KEY_LOSS_PROTECTION,
+        SID_KEY_POLICY_CHANGE,
+        SID_KEY_POLICY_CHANGE_MFA,
+        SID_LOCKOUT_BYPASS,
+        SID_KEY_LOSS_MFA,
+        SID_LOCKOUT_BYPASS_MFA,
+    }
+)
 
 
 def key_policy_json(policy: Mapping[str, Any]) -> str:

@@ -64,8 +64,11 @@ from access.key_protection import (
 )
 from access.kms_dynamodb import (
     KEY_LOSS_ACTIONS,
+    KEY_POLICY_CHANGE_ACTION,
     SID_KEY_LOSS_MFA,
     SID_KEY_LOSS_PROTECTION,
+    SID_KEY_POLICY_CHANGE,
+    SID_KEY_POLICY_CHANGE_MFA,
     SID_LOCKOUT_BYPASS,
     SID_LOCKOUT_BYPASS_MFA,
 )
@@ -182,27 +185,39 @@ def judge_deny(
             check, f"cannot confirm: the key policy in {region} is not a policy document ({error})", RESTORE
         )
     judged = administrators(want, policy, key_arn, protection)
+
+    def undeclared(principal: str, exposure: dict[str, Decision]) -> dict[str, Decision]:
+        """The exposure a principal is not declared to have: the deployer writes the key policy (`pulumi up`;
+        outputs.DEPLOYER_ARN), so its plain PutKeyPolicy is declared, every use of it alarmed (key-changes)."""
+        if principal == want.intent.deployer:
+            exposure.pop(KEY_POLICY_CHANGE_ACTION, None)
+        return exposure
+
     problems = [
         _exposed(principal, exposure, key_arn)
         for principal in judged
-        if (exposure := worst_key_loss_exposure(policy, key_arn=key_arn, principal_arn=principal))
+        if (
+            exposure := undeclared(principal, worst_key_loss_exposure(policy, key_arn=key_arn, principal_arn=principal))
+        )
     ]
     if protection.require_mfa:
         for principal in protection.break_glass:
-            exposure = worst_key_loss_exposure(
-                policy, key_arn=key_arn, principal_arn=principal, mfa_states=(False, None)
+            exposure = undeclared(
+                principal,
+                worst_key_loss_exposure(policy, key_arn=key_arn, principal_arn=principal, mfa_states=(False, None)),
             )
             if exposure:
                 problems.append(f"without MFA, break-glass {_exposed(principal, exposure, key_arn)}")
     calls = ", ".join(a.split(":", 1)[1] for a in KEY_LOSS_ACTIONS)
     if problems:
-        sids = [SID_KEY_LOSS_PROTECTION, SID_LOCKOUT_BYPASS]
-        sids += [SID_KEY_LOSS_MFA, SID_LOCKOUT_BYPASS_MFA] if protection.require_mfa else []
+        sids = [SID_KEY_LOSS_PROTECTION, SID_KEY_POLICY_CHANGE, SID_LOCKOUT_BYPASS]
+        sids += [SID_KEY_LOSS_MFA, SID_LOCKOUT_BYPASS_MFA, SID_KEY_POLICY_CHANGE_MFA] if protection.require_mfa else []
         return Finding.failed(
             check,
             f"the key in {region} is not protected from loss: {' | '.join(problems)}",
             f"the key policy must deny {calls} and PutKeyPolicy bypassing the lockout check to all but the "
-            f"break-glass principals{' (and to them without MFA)' if protection.require_mfa else ''}: statements "
+            "break-glass principals, and PutKeyPolicy to all but them and the deployer"
+            f"{' (and to break-glass without MFA)' if protection.require_mfa else ''}: statements "
             f"{', '.join(sids)}; {RESTORE}",
         )
     named = [p for p in judged if p not in unnamed_principals(key_arn)]
@@ -210,8 +225,9 @@ def judge_deny(
     refused = ", ".join(named) or "no named administrator"
     return Finding.passed(
         check,
-        f"in {region}, {calls} and the lockout bypass are refused{mfa} to {refused} and to any administrator "
-        f"with kms:* from the account's IAM; break-glass: {', '.join(protection.break_glass) or 'none'}",
+        f"in {region}, {calls}, PutKeyPolicy and the lockout bypass are refused{mfa} to {refused} (the deployer "
+        f"may still replace the key policy, alarmed) and to any administrator with kms:* from the account's IAM; "
+        f"break-glass: {', '.join(protection.break_glass) or 'none'}",
     )
 
 

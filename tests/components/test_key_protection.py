@@ -17,6 +17,7 @@ from access.key_protection import key_loss_exposure, unnamed_administrator
 from access.kms_dynamodb import (
     KEY_ADMIN_ACTIONS,
     KEY_LOSS_ACTIONS,
+    KEY_POLICY_CHANGE_ACTION,
     LOCKOUT_BYPASS_ACTION,
     LOCKOUT_BYPASS_CONDITION_KEY,
     MAX_DELETION_WINDOW_DAYS,
@@ -24,6 +25,8 @@ from access.kms_dynamodb import (
     SID_ADMINISTRATION,
     SID_KEY_LOSS_MFA,
     SID_KEY_LOSS_PROTECTION,
+    SID_KEY_POLICY_CHANGE,
+    SID_KEY_POLICY_CHANGE_MFA,
     SID_LOCKOUT_BYPASS,
     SID_LOCKOUT_BYPASS_MFA,
     SID_ROOT_DELEGATION,
@@ -139,8 +142,14 @@ def test_the_deny_names_every_principal_but_break_glass() -> None:
         "ArnNotEquals": {"aws:PrincipalArn": BREAK_GLASS},
         "Bool": {LOCKOUT_BYPASS_CONDITION_KEY: "true"},
     }
+    # PutKeyPolicy itself: whoever may replace the policy may drop these denies, then lose the key. The
+    # deployer writes the policy (`pulumi up`), so it is excepted with break-glass.
+    change = statement(document, SID_KEY_POLICY_CHANGE)
+    assert (change["Effect"], change["Action"], change["Principal"]) == ("Deny", "kms:PutKeyPolicy", {"AWS": "*"})
+    assert change["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [BREAK_GLASS, DEPLOYER]}}
     assert [s["Sid"] for s in document["Statement"] if s["Effect"] == "Deny"] == [
         SID_KEY_LOSS_PROTECTION,
+        SID_KEY_POLICY_CHANGE,
         SID_LOCKOUT_BYPASS,
     ]
     # The break-glass role administers the key too: it needs an Allow wherever IAM is not delegated to.
@@ -162,6 +171,11 @@ def test_mfa_adds_denies_without_mfa_with_bool_if_exists() -> None:
         "BoolIfExists": {MFA_CONDITION_KEY: "false"},
         "Bool": {LOCKOUT_BYPASS_CONDITION_KEY: "true"},
     }
+    # A new key policy needs MFA too, but from the deployer (a pipeline, without MFA).
+    assert statement(document, SID_KEY_POLICY_CHANGE_MFA)["Condition"] == {
+        "BoolIfExists": {MFA_CONDITION_KEY: "false"},
+        "ArnNotEquals": {"aws:PrincipalArn": DEPLOYER},
+    }
     assert SID_KEY_LOSS_MFA not in json.dumps(policy(protected(BREAK_GLASS)))
 
 
@@ -172,10 +186,16 @@ def test_mfa_adds_denies_without_mfa_with_bool_if_exists() -> None:
 @pytest.mark.parametrize("allow_iam_policies", [True, False])
 def test_no_one_but_break_glass_can_lose_the_key(mfa: bool, allow_iam_policies: bool) -> None:
     document = policy(protected(BREAK_GLASS, mfa=mfa), allow_iam_policies=allow_iam_policies)
-    # A named administrator, the deployer, and the administrator nobody named (kms:* in IAM): nothing.
-    for who in (ADMIN, DEPLOYER, unnamed_administrator(KEY_ARN)):
+    # A named administrator and the administrator nobody named (kms:* in IAM): nothing, not even a new policy
+    # that would drop the denies. The deployer: only that new policy (it writes the policy; declared, alarmed).
+    for who in (ADMIN, unnamed_administrator(KEY_ARN)):
         assert key_loss_exposure(document, key_arn=KEY_ARN, principal_arn=who) == {}, who
-    losing = {*KEY_LOSS_ACTIONS, f"{LOCKOUT_BYPASS_ACTION} ({LOCKOUT_BYPASS_CONDITION_KEY}=true)"}
+    assert set(key_loss_exposure(document, key_arn=KEY_ARN, principal_arn=DEPLOYER)) == {KEY_POLICY_CHANGE_ACTION}
+    losing = {
+        *KEY_LOSS_ACTIONS,
+        KEY_POLICY_CHANGE_ACTION,
+        f"{LOCKOUT_BYPASS_ACTION} ({LOCKOUT_BYPASS_CONDITION_KEY}=true)",
+    }
     if not allow_iam_policies:
         # Only what the administrators' statement allows: no DeleteImportedKeyMaterial, which a key of KMS's own
         # material (these keys) cannot take anyway.
@@ -195,7 +215,7 @@ def test_off_every_administrator_can_lose_the_key() -> None:
 def test_the_account_root_as_break_glass() -> None:
     document = policy(protected(ROOT))
     assert set(key_loss_exposure(document, key_arn=KEY_ARN, principal_arn=ROOT)) >= set(KEY_LOSS_ACTIONS)
-    assert key_loss_exposure(document, key_arn=KEY_ARN, principal_arn=DEPLOYER) == {}
+    assert set(key_loss_exposure(document, key_arn=KEY_ARN, principal_arn=DEPLOYER)) == {KEY_POLICY_CHANGE_ACTION}
     # The root is excepted, never made an administrator by name (it acts through the root delegation).
     assert ROOT not in statement(document, SID_ADMINISTRATION)["Principal"]["AWS"]
 
@@ -203,12 +223,15 @@ def test_the_account_root_as_break_glass() -> None:
 @pytest.mark.parametrize("admin", [ADMIN, DEPLOYER])
 def test_administrators_keep_every_other_right(admin: str) -> None:
     document = policy(protected(BREAK_GLASS, mfa=True), allow_iam_policies=False)
-    kept = [action for action in KEY_ADMIN_ACTIONS if action not in KEY_LOSS_ACTIONS]
-    assert {"kms:DescribeKey", "kms:TagResource", LOCKOUT_BYPASS_ACTION} <= set(kept)
+    kept = [action for action in KEY_ADMIN_ACTIONS if action not in (*KEY_LOSS_ACTIONS, KEY_POLICY_CHANGE_ACTION)]
+    assert {"kms:DescribeKey", "kms:TagResource", "kms:CreateGrant", "kms:CancelKeyDeletion"} <= set(kept)
     for action in kept:
         assert allowed(document, admin, action), action
-    # PutKeyPolicy as `pulumi up` sends it: KMS's lockout safety check on, and no MFA (a CI role).
-    assert allowed(document, admin, LOCKOUT_BYPASS_ACTION, {LOCKOUT_BYPASS_CONDITION_KEY: "false"})
+    # PutKeyPolicy as `pulumi up` sends it (KMS's lockout safety check on, no MFA: a CI role): the deployer's,
+    # never another administrator's; with the check bypassed, nobody's but break-glass.
+    assert allowed(document, admin, KEY_POLICY_CHANGE_ACTION, {LOCKOUT_BYPASS_CONDITION_KEY: "false"}) == (
+        admin == DEPLOYER
+    )
     assert not allowed(document, admin, LOCKOUT_BYPASS_ACTION, {LOCKOUT_BYPASS_CONDITION_KEY: "true"})
     for action in KEY_LOSS_ACTIONS:
         assert not allowed(document, admin, action), action
@@ -232,7 +255,7 @@ def test_the_project_checks_do_not_read_the_deny_as_a_wildcard_grant() -> None:
 def test_key_loss_statements_need_a_principal() -> None:
     with pytest.raises(ConfigError, match=r"^break_glass_principals:"):
         key_loss_statements([])
-    assert len(key_loss_statements([BREAK_GLASS, BREAK_GLASS])) == 2
+    assert len(key_loss_statements([BREAK_GLASS, BREAK_GLASS])) == 3
     assert key_loss_statements([BREAK_GLASS, ROOT])[0]["Condition"] == {
         "ArnNotEquals": {"aws:PrincipalArn": [BREAK_GLASS, ROOT]}
     }

@@ -13,11 +13,13 @@ from pulumi_policy import EnforcementLevel, PolicyResource
 from access.kms_dynamodb import (
     KEY_ADMIN_ACTIONS,
     KEY_LOSS_ACTIONS,
+    KEY_POLICY_CHANGE_ACTION,
     LOCKOUT_BYPASS_ACTION,
     LOCKOUT_BYPASS_CONDITION_KEY,
     MAX_DELETION_WINDOW_DAYS,
     SID_ADMINISTRATION,
     SID_KEY_LOSS_PROTECTION,
+    SID_KEY_POLICY_CHANGE,
     SID_LOCKOUT_BYPASS,
     SID_ROOT_DELEGATION,
 )
@@ -72,6 +74,14 @@ def deny_key_loss(*except_for: str, actions: tuple[str, ...] = KEY_LOSS_ACTIONS)
             "Action": list(actions),
             "Resource": "*",
             "Condition": not_them,
+        },
+        {
+            "Sid": SID_KEY_POLICY_CHANGE,
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": KEY_POLICY_CHANGE_ACTION,
+            "Resource": "*",
+            "Condition": {**not_them},
         },
         {
             "Sid": SID_LOCKOUT_BYPASS,

@@ -123,7 +123,16 @@ def test_no_administrator_but_break_glass_may_disable_or_delete_the_key(emulator
         assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Enabled"
         kms.tag_resource(KeyId=arn, Tags=[{"TagKey": "owner", "TagValue": "data"}])
         policy = kms.get_key_policy(KeyId=arn, PolicyName="default")["Policy"]
-        kms.put_key_policy(KeyId=arn, PolicyName="default", Policy=policy)  # the lockout check kept
+        # A new key policy (one without the denies would let it lose the key next): the deployer's alone, which
+        # writes the policy (`pulumi up`); the others are refused.
+        without_denies = json.dumps(
+            {**json.loads(policy), "Statement": [s for s in json.loads(policy)["Statement"] if s["Effect"] == "Allow"]}
+        )
+        if who == DEPLOYER:
+            kms.put_key_policy(KeyId=arn, PolicyName="default", Policy=policy)  # the lockout check kept
+        else:
+            put = refused(lambda: kms.put_key_policy(KeyId=arn, PolicyName="default", Policy=without_denies))  # noqa: B023
+            assert put == explicitly_denied(who, "kms:PutKeyPolicy", arn)
         bypass = refused(
             lambda: kms.put_key_policy(  # noqa: B023
                 KeyId=arn,
