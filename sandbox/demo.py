@@ -446,11 +446,17 @@ def run_key_loss_demo(*, region: str = REGION, say: Callable[[str], None] = prin
         say(f"3. The key administrator ({KEY_ADMIN_ROLE}) tries to lose the key, then does its other work:")
         admin_kms = kms_as(admin_session)
         deployer_kms = aws.client("kms")
+        allows_only = [s for s in policy["Statement"] if s.get("Effect") == "Allow"]
+        without_denies = json.dumps({**policy, "Statement": allows_only})
         refused = {
             f"{KEY_ADMIN_ROLE}: ScheduleKeyDeletion": _refusal(
                 lambda: admin_kms.schedule_key_deletion(KeyId=want.key_arn, PendingWindowInDays=30)
             ),
             f"{KEY_ADMIN_ROLE}: DisableKey": _refusal(lambda: admin_kms.disable_key(KeyId=want.key_arn)),
+            # The first of two calls that would lose it: a key policy without the denies.
+            f"{KEY_ADMIN_ROLE}: PutKeyPolicy without the denies": _refusal(
+                lambda: admin_kms.put_key_policy(KeyId=want.key_arn, PolicyName="default", Policy=without_denies)
+            ),
             # The deployer administers the key too, and is not break-glass here.
             "deployer: ScheduleKeyDeletion": _refusal(
                 lambda: deployer_kms.schedule_key_deletion(KeyId=want.key_arn, PendingWindowInDays=30)

@@ -22,6 +22,7 @@ def test_an_administrator_cannot_lose_the_key_and_break_glass_can(clean_aws_env:
     assert result.refused == {
         f"{KEY_ADMIN_ROLE}: ScheduleKeyDeletion": "AccessDeniedException",
         f"{KEY_ADMIN_ROLE}: DisableKey": "AccessDeniedException",
+        f"{KEY_ADMIN_ROLE}: PutKeyPolicy without the denies": "AccessDeniedException",
         "deployer: ScheduleKeyDeletion": "AccessDeniedException",
     }
     assert result.kept == ["DescribeKey", "TagResource"]
