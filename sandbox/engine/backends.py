@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
@@ -87,7 +87,13 @@ class InventedBackend:
         return allowed[0]
 
     def register(
-        self, where: Where, urn: str, typ: str, name: str, inputs: dict[str, Any]
+        self,
+        where: Where,
+        urn: str,
+        typ: str,
+        name: str,
+        inputs: dict[str, Any],
+        ignore_changes: Sequence[str] = (),
     ) -> tuple[str, dict[str, Any]]:
         handler = handler_for(typ, name)
         inputs = with_region(handler, handler.normalise(inputs), where.region)
@@ -253,11 +259,19 @@ class EmulatorBackend:
         return account
 
     def register(
-        self, where: Where, urn: str, typ: str, name: str, inputs: dict[str, Any]
+        self,
+        where: Where,
+        urn: str,
+        typ: str,
+        name: str,
+        inputs: dict[str, Any],
+        ignore_changes: Sequence[str] = (),
     ) -> tuple[str, dict[str, Any]]:
         handler = handler_for(typ, name)
         before = self.stack.resources.get(urn)
-        step = plan(handler, before, name, with_region(handler, handler.normalise(inputs), where.region))
+        step = plan(
+            handler, before, name, with_region(handler, handler.normalise(inputs), where.region), ignore_changes
+        )
         recorded = dict(step.inputs)  # as the provider records them
         profile = self.stack.profiles.get(urn, where.profile) if before is not None else where.profile
         cloud = self._cloud(handler, recorded, profile)

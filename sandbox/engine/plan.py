@@ -6,14 +6,16 @@ a change away as the provider's own diff does.
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from sandbox.engine.documents import policies_equivalent
-from sandbox.engine.errors import UnmodelledChangeError
+from sandbox.engine.errors import NotModelledError, UnmodelledChangeError
 from sandbox.engine.model import Deployed, Handler
 from sandbox.engine.provider_rules import ProviderRules
 
@@ -84,16 +86,72 @@ def settle(rules: ProviderRules, old: Mapping[str, Any], new: Mapping[str, Any])
     return settled, notes
 
 
-def plan(handler: Handler[Any], before: Deployed | None, name: str, inputs: Mapping[str, Any]) -> Step:
+# A property path of the ignoreChanges option as this project's programs write them: names joined by ".",
+# each followed by any number of [<index>] or [*] (Pulumi's property paths also quote keys, ["a.b"]: not modelled).
+_PATH_SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[(?:\*|[0-9]+)\])*)")
+_INDEX = re.compile(r"\[(\*|[0-9]+)\]")
+
+
+def _path(text: str) -> list[str | int | None]:
+    """A property path as steps: a key (str), an index (int) or every element (None)."""
+    steps: list[str | int | None] = []
+    for segment in text.split("."):
+        match = _PATH_SEGMENT.fullmatch(segment)
+        if match is None:
+            raise NotModelledError(f"ignoreChanges path {text!r} is not modelled by the sandbox engine")
+        steps.append(match.group(1))
+        steps += [None if i == "*" else int(i) for i in _INDEX.findall(match.group(2))]
+    return steps
+
+
+def _keep_old(old: Any, new: Any, steps: Sequence[str | int | None]) -> None:
+    """Put old's value at the path into new, in place, where both hold the path's container and old the value."""
+    step, rest = steps[0], steps[1:]
+    places: list[Any]
+    if isinstance(step, str):
+        if not (isinstance(old, Mapping) and isinstance(new, dict) and step in old):
+            return
+        places = [step] if not rest or step in new else []
+    else:
+        if not (isinstance(old, list) and isinstance(new, list)):
+            return
+        shared = min(len(old), len(new))
+        places = list(range(shared)) if step is None else [step] if step < shared else []
+    for place in places:
+        if rest:
+            _keep_old(old[place], new[place], rest)
+        else:
+            new[place] = copy.deepcopy(old[place])
+
+
+def kept_ignored(old: Mapping[str, Any], new: Mapping[str, Any], ignore_changes: Sequence[str]) -> dict[str, Any]:
+    """The program's inputs with the ignoreChanges paths given their deployed values: "Pulumi ignores a property
+    by using the old value from the state instead of the value provided by the Pulumi program when determining
+    whether an update or replace is needed. Ignored properties will still be used from the program when there is
+    no previous value in the state" (https://www.pulumi.com/docs/iac/concepts/options/ignorechanges/)."""
+    kept = copy.deepcopy(dict(new))
+    for text in ignore_changes:
+        _keep_old(old, kept, _path(text))
+    return kept
+
+
+def plan(
+    handler: Handler[Any],
+    before: Deployed | None,
+    name: str,
+    inputs: Mapping[str, Any],
+    ignore_changes: Sequence[str] = (),
+) -> Step:
     """Create, keep, replace (an input the provider replaces on changed) or update in place.
 
     A change to an input the provider neither replaces on nor changes in place, or one
     the handler cannot change in the emulator (Handler.not_modelled), raises
     UnmodelledChangeError: the emulator would keep the old value while the state
-    recorded the new one.
+    recorded the new one. The paths of ignore_changes keep their deployed values (kept_ignored).
     """
     if before is None:
         return Step(Action.CREATE, inputs=dict(inputs))
+    inputs = kept_ignored(before.inputs, inputs, ignore_changes)
     rules = handler.rules
     asked = changed_inputs(before.inputs, inputs)
     replacing = asked & rules.replace_on

@@ -9,7 +9,7 @@ the computed values (ids, ARNs, names) come from the backend: invented by defaul
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -34,7 +34,13 @@ class Backend(Protocol):
     """What gives a custom resource its id and state: invented, or deployed (sandbox.engine)."""
 
     def register(
-        self, where: Where, urn: str, typ: str, name: str, inputs: dict[str, Any]
+        self,
+        where: Where,
+        urn: str,
+        typ: str,
+        name: str,
+        inputs: dict[str, Any],
+        ignore_changes: Sequence[str] = (),
     ) -> tuple[str, dict[str, Any]]: ...
 
     def provider_account(self, name: str, inputs: dict[str, Any], where: Where) -> str:
@@ -83,7 +89,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     # -- resources -----------------------------------------------------------
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        urn, parent = getattr(self.registering, "current", ("", ""))
+        urn, parent, ignore_changes = getattr(self.registering, "current", ("", "", ()))
         inputs = dict(args.inputs)
         if args.custom:
             with self.lock:
@@ -91,7 +97,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             if args.typ == provider_types.PROVIDER:
                 # Checked before anything is registered, as the real provider fails to configure.
                 account = self.backend.provider_account(args.name, inputs, where)
-            resource_id, state = self.backend.register(where, urn, args.typ, args.name, inputs)
+            resource_id, state = self.backend.register(where, urn, args.typ, args.name, inputs, ignore_changes)
             if args.typ == provider_types.PROVIDER:
                 place = self.where.in_account(account, str(inputs.get("profile") or ""))
                 if inputs.get("region"):
@@ -161,5 +167,6 @@ class RecordingMonitor(MockMonitor):
     mocks: RecordingMocks
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        self.mocks.registering.current = (self.make_urn(request.parent, request.type, request.name), request.parent)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.mocks.registering.current = (urn, request.parent, tuple(request.ignoreChanges))
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]

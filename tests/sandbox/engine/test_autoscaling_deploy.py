@@ -142,6 +142,20 @@ def test_an_on_demand_global_table_is_made_as_before(stack: Stack) -> None:
     assert [r["regionName"] for r in table_of(stack).inputs["replicas"]] == [EU]
 
 
+def test_an_on_demand_global_table_switched_to_provisioned_fails_at_its_replica_as_in_aws(
+    emulator: Emulator, stack: Stack
+) -> None:
+    """docs/components.md: the table ignores `replicas` once they are TableReplica resources, so Pulumi keeps the
+    inline replica of the deployed table, and the TableReplica's create finds it there (the engine applies
+    ignoreChanges as Pulumi does; it used to drop the inline replica and let the switch through)."""
+    out = up(stack, replicaRegions=json.dumps([EU])).outputs
+    with pytest.raises(ResourceOperationError, match=f"creating 'encrypted-replica-{EU}'.*already exists"):
+        up(stack, **SCALED)
+    assert [r["regionName"] for r in table_of(stack).inputs["replicas"]] == [EU], "kept, as ignore_changes keeps it"
+    eu = Aws(emulator.session(), emulator.endpoint_url).in_region(EU).dynamodb()
+    assert eu.describe_table(TableName=out[contract.TABLE_NAME])["Table"]["TableStatus"] == "ACTIVE"
+
+
 # -- what AWS itself refuses, and the component's answer with indexes ------------------------------------------
 
 

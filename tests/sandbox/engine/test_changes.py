@@ -12,8 +12,9 @@ import pytest
 
 from access import provider_types
 from sandbox.engine import HANDLERS, Action, Deployed, UnmodelledChangeError, handler_for
+from sandbox.engine.errors import NotModelledError
 from sandbox.engine.kms import GrantFacts, GrantHandler
-from sandbox.engine.plan import plan
+from sandbox.engine.plan import kept_ignored, plan
 from sandbox.engine.provider_rules import PROVIDER_RULES, ProviderRules
 
 GRANT_ARGUMENTS = (
@@ -196,3 +197,46 @@ def test_a_deleted_grant_is_retired_or_revoked_as_retire_on_delete_says(retire_o
     grant = deployed(provider_types.KMS_GRANT, {"keyId": "k", "retireOnDelete": retire_on_delete}, GrantFacts("g", "t"))
     GrantHandler().delete(grant, cloud)  # type: ignore[arg-type]
     assert cloud.kms.calls == [(operation, {"KeyId": "k", "GrantId": "g"})]
+
+
+# -- ignoreChanges ----------------------------------------------------------------------------------
+
+
+def test_ignored_inputs_keep_their_deployed_values_and_only_the_rest_is_planned() -> None:
+    """The table's capacities under auto scaling, its indexes' and its replicas: ignored on update, as Pulumi does."""
+    before = {
+        "billingMode": "PROVISIONED",
+        "readCapacity": 5,
+        "writeCapacity": 5,
+        "replicas": [{"regionName": "eu-west-1"}],
+        "globalSecondaryIndexes": [{"name": "a", "writeCapacity": 1}, {"name": "b", "writeCapacity": 2}],
+    }
+    after = {
+        **before,
+        "writeCapacity": 9,
+        "replicas": [],
+        "globalSecondaryIndexes": [{"name": "a", "writeCapacity": 7}, {"name": "b", "writeCapacity": 8}],
+        "readCapacity": 6,
+    }
+    ignored = ["writeCapacity", "replicas", "globalSecondaryIndexes[*].writeCapacity"]
+    step = plan(
+        handler_for(provider_types.DYNAMODB_TABLE, "r"),
+        deployed(provider_types.DYNAMODB_TABLE, before),
+        "r",
+        after,
+        ignored,
+    )
+    assert (step.action, step.changed) == (Action.UPDATE, frozenset({"readCapacity"}))
+    assert step.inputs == {**before, "readCapacity": 6}
+
+
+def test_an_ignored_input_with_no_deployed_value_is_the_programs() -> None:
+    """ "Ignored properties will still be used from the program when there is no previous value in the state"."""
+    assert kept_ignored({"a": 1}, {"a": 2, "b": [3]}, ["b", "b[0]", "c", "a.x"]) == {"a": 2, "b": [3]}
+    assert kept_ignored({"b": [1, 2]}, {"b": [3, 4, 5]}, ["b[1]"]) == {"b": [3, 2, 5]}
+    assert kept_ignored({"b": [{"x": 1}]}, {"b": [{"x": 2}, {"x": 3}]}, ["b[*].x"]) == {"b": [{"x": 1}, {"x": 3}]}
+
+
+def test_an_ignore_path_the_engine_does_not_model_stops_the_deploy() -> None:
+    with pytest.raises(NotModelledError, match="tags"):
+        kept_ignored({}, {}, ['tags["a.b"]'])
