@@ -180,8 +180,9 @@ class EncryptedTableArgs(TypedDict):
     key_loss_protection: NotRequired[bool]
     """Deny, in every region's key policy, the calls that make the key unusable or its material unrecoverable
     (DisableKey, ScheduleKeyDeletion, DeleteImportedKeyMaterial, PutKeyPolicy bypassing the lockout check) to
-    all but the break-glass principals, and alarm on the calls that endanger the key (EventBridge rules to an
-    SNS topic per key region). Off: the key policy is exactly as without it."""
+    all but the break-glass principals, and replacing the key policy to all but them and the deploying
+    identity; and alarm on the calls that endanger the key (EventBridge rules to an SNS topic per key region).
+    Off: the key policy is exactly as without it."""
     break_glass_principals: NotRequired[list[str]]
     """With key_loss_protection: the only principals that may still disable, delete or lock the key; IAM role
     or user ARNs of the table's account, or its root ARN. Default: the deploying identity (so `pulumi destroy`
