@@ -40,7 +40,14 @@ from access.evaluator import (
     authorize_resource,
     dynamodb_decrypt_request,
 )
-from access.kms_dynamodb import INACCESSIBLE_STATUS, MFA_CONDITION_KEY, USABLE_KEY_STATE, dynamodb_via_service
+from access.kms_dynamodb import (
+    AUTOSCALING_NAMESPACE,
+    AUTOSCALING_POLICY_TYPE,
+    INACCESSIBLE_STATUS,
+    MFA_CONDITION_KEY,
+    USABLE_KEY_STATE,
+    dynamodb_via_service,
+)
 from sandbox.emulator.account import PARTITION
 from sandbox.emulator.accounts import arn_account
 from sandbox.emulator.actions import TableAccess
@@ -357,7 +364,7 @@ class Authority:
             refused = self._judge(need, caller, view, identity)
             if refused is not None:
                 return refused
-        return self._lifecycle(call) or Verdict.AUTHORIZED
+        return self._lifecycle(call) or _scaling_policy_refusal(call) or Verdict.AUTHORIZED
 
     def _lifecycle(self, call: Call) -> AwsError | None:
         """What the state of the key a lifecycle call names refuses, once the caller may make the call: the
@@ -522,3 +529,20 @@ class Authority:
         if decision.allowed:
             return None
         return kms_denied(caller, key.arn, decision, missing=_missing_across_accounts(request, identity))
+
+
+def _scaling_policy_refusal(call: Call) -> AwsError | None:
+    """Application Auto Scaling takes only target tracking for DynamoDB: PutScalingPolicy's PolicyType
+    "StepScaling—Not supported for DynamoDB, ...", "PredictiveScaling—Only supported for Amazon ECS"
+    (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScalingPolicy.html). moto takes
+    any type. The message is the sandbox's own (AWS's exact wording is not documented)."""
+    if call.service.name != "application-autoscaling" or call.operation != "PutScalingPolicy":
+        return None
+    if call.params.get("ServiceNamespace") != AUTOSCALING_NAMESPACE:
+        return None
+    kind = call.params.get("PolicyType")
+    if kind == AUTOSCALING_POLICY_TYPE:
+        return None
+    return ValidationError(
+        f"PolicyType {kind!r} is not supported for the {AUTOSCALING_NAMESPACE} namespace; use {AUTOSCALING_POLICY_TYPE}"
+    )
