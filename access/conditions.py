@@ -40,6 +40,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from operator import eq, ge, gt, le, lt
 from typing import Any
 
 from access.context import Context, RequestContext, context_values
@@ -181,16 +182,16 @@ def _family(
     prefix: str, parse: Callable[[str], Any], names: Mapping[str, Callable[[Any, Any], bool]]
 ) -> dict[str, Operator]:
     operators = {f"{prefix}{name}": Operator(_ordered(parse, compare)) for name, compare in names.items()}
-    operators[f"{prefix}NotEquals"] = Operator(_ordered(parse, lambda got, want: got == want), negated=True)
+    operators[f"{prefix}NotEquals"] = Operator(_ordered(parse, eq), negated=True)
     return operators
 
 
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
-    "Equals": lambda got, want: got == want,
-    "LessThan": lambda got, want: got < want,
-    "LessThanEquals": lambda got, want: got <= want,
-    "GreaterThan": lambda got, want: got > want,
-    "GreaterThanEquals": lambda got, want: got >= want,
+    "Equals": eq,
+    "LessThan": lt,
+    "LessThanEquals": le,
+    "GreaterThan": gt,
+    "GreaterThanEquals": ge,
 }
 
 OPERATORS: dict[str, Operator] = {
