@@ -14,7 +14,9 @@ sys.path.insert(0, str(HERE.parent))
 
 from pulumi.provider.experimental import component_provider_host  # noqa: E402
 
-from components.package import HOSTED, PACKAGE_NAME  # noqa: E402
+from access.version import VERSION  # noqa: E402
+from components.package import HOSTED, NAMESPACE, PACKAGE_NAME  # noqa: E402
 
 if __name__ == "__main__":
-    component_provider_host(components=list(HOSTED), name=PACKAGE_NAME)
+    # The version and namespace the schema carries: package_schema() builds the same offline.
+    component_provider_host(components=list(HOSTED), name=PACKAGE_NAME, namespace=NAMESPACE, version=VERSION)

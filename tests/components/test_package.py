@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.package import PACKAGE_NAME, package_schema
+from access.version import VERSION
+from components.package import NAMESPACE, PACKAGE_NAME, package_schema
 
 COMPONENTS = Path(__file__).resolve().parents[2] / "components"
 TABLE = f"{PACKAGE_NAME}:index:EncryptedTable"
@@ -202,6 +204,36 @@ def test_the_folder_is_a_python_component_package(tmp_path: Path) -> None:
     requirements = (COMPONENTS / "requirements.txt").read_text()
     assert "pulumi>=" in requirements
     assert "pulumi-aws>=" in requirements
+
+
+# What `pulumi package add` gets: components/__main__.py run as Pulumi runs it, with the SDK's provider host
+# replaced by one that builds the same ComponentProvider and prints the schema it would serve.
+SERVED_SCHEMA = """
+import json, runpy, sys
+import pulumi.provider.experimental as experimental
+from pulumi.provider.experimental.component import ComponentProvider
+
+def host(components, name, namespace=None, version=None):
+    print(json.dumps(json.loads(ComponentProvider(components, name, namespace, version).schema)))
+
+experimental.component_provider_host = host
+runpy.run_path(sys.argv[1], run_name="__main__")
+"""
+
+
+def test_the_served_schema_carries_the_project_version_and_namespace(tmp_path: Path) -> None:
+    served = subprocess.run(
+        [sys.executable, "-c", SERVED_SCHEMA, str(COMPONENTS / "__main__.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    schema = json.loads(served.stdout.strip().splitlines()[-1])
+    assert (schema["version"], schema["namespace"]) == (VERSION, NAMESPACE)
+    # The offline schema (docs, examples, the release's schema.json) is the one the provider serves.
+    assert schema == package_schema()
 
 
 def test_the_provider_constructs_both_components_from_another_languages_inputs(resolve: Any, mocks: Any) -> None:
