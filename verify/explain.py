@@ -107,9 +107,16 @@ def live_decision(kms: KMSClient, iam: IAMClient, **request: str) -> Decision | 
         return None
 
 
-def explanation(kms: KMSClient, iam: IAMClient, **request: str) -> str:
-    """One line for the report; never raises for want of a permission to read the policies."""
+def explained(kms: KMSClient, iam: IAMClient, **request: str) -> tuple[str, Decision | None]:
+    """One line for the report, and the decision it reads (None when the policies could not be read);
+    never raises for want of a permission to read the policies."""
     try:
-        return f"policy evaluator: {explain_decrypt(kms, iam, **request).reason}"
+        decision = explain_decrypt(kms, iam, **request)
     except (ClientError, BotoCoreError, ValueError) as error:
-        return f"policy evaluator could not read the policies ({error})"
+        return f"policy evaluator could not read the policies ({error})", None
+    return f"policy evaluator: {decision.reason}", decision
+
+
+def explanation(kms: KMSClient, iam: IAMClient, **request: str) -> str:
+    """explained's line alone."""
+    return explained(kms, iam, **request)[0]

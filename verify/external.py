@@ -138,7 +138,9 @@ def judge_agreement(sides: PolicySides, declared: Sequence[ExternalPrincipal], p
                 missing.append(f"{STREAM_POLICY} of {sides.stream_arn}")
         if not missing:
             found.append(
-                Finding.passed(check, f"in {sides.region}: {external.principal} let in by {', '.join(present)}")
+                Finding.passed(check, f"in {sides.region}: {external.principal} let in by {', '.join(present)}").about(
+                    principal=external.principal, statement=", ".join(present)
+                )
             )
             continue
         seen = f"in {sides.region}: {external.principal} is missing from the {'; and from the '.join(missing)}" + (
@@ -151,7 +153,7 @@ def judge_agreement(sides: PolicySides, declared: Sequence[ExternalPrincipal], p
                 "EncryptedTable writes both sides for each external principal (table policy per region, key "
                 "policy statement or grant per region's key): run `pulumi up`, and look for a side edited "
                 "outside the stack",
-            )
+            ).about(principal=external.principal, statement=", ".join(present))
         )
     return found
 

@@ -158,10 +158,11 @@ def external_probes(
                     check,
                     f"no credentials for {external.principal}: pass {CONSUMER_PROFILE_OPTION} "
                     f"{external.principal}=PROFILE (or {external.account}=PROFILE) to probe as it",
-                )
+                ).about(principal=external.principal, resource=table_arn)
             )
             continue
-        found.append(_probe_as(run, consumer, f"{check}.{external.expected_access}", table_arn, region, sides))
+        finding = _probe_as(run, consumer, f"{check}.{external.expected_access}", table_arn, region, sides)
+        found.append(finding.about(principal=external.principal, resource=table_arn))
     return found
 
 

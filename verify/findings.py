@@ -1,9 +1,14 @@
-"""A finding: what was checked, what was seen, what to do about it."""
+"""A finding: what was checked, what was seen, what to do about it; and, for the reports that place it
+(SARIF), the resource, region, principal and deciding statement it is about."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Status(StrEnum):
@@ -19,6 +24,12 @@ class Finding:
     status: Status
     seen: str
     advice: str = ""
+    # Where it is, for the reports that place a finding (verify/report_sarif.py). A judge sets what it knows;
+    # verify.locate.locate fills the rest from the check's name and the stack's outputs. Never a secret.
+    resource: str = ""  # the ARN of the resource the finding is about (table, key, alarm rule, topic)
+    region: str = ""
+    principal: str = ""  # the principal it is about (a reader, a grantee, a probed session), when one
+    statement: str = ""  # the deciding statement: its Sid, or its compact JSON (statement_text), or "grant <id>"
 
     @classmethod
     def passed(cls, check: str, seen: str) -> Finding:
@@ -31,6 +42,27 @@ class Finding:
     @classmethod
     def skipped(cls, check: str, why: str) -> Finding:
         return cls(check, Status.SKIP, why)
+
+    def about(self, *, resource: str = "", region: str = "", principal: str = "", statement: str = "") -> Finding:
+        """The same finding, placed: what it is about, as far as its judge knows (empty: unknown here)."""
+        return dataclasses.replace(
+            self,
+            resource=resource or self.resource,
+            region=region or self.region,
+            principal=principal or self.principal,
+            statement=statement or self.statement,
+        )
+
+
+def statement_text(statement: Mapping[str, Any] | None) -> str:
+    """How a finding names the statement that decided: its Sid, or its compact JSON when it has none
+    (keys sorted, so the same statement reads the same every run); "" for none."""
+    if not statement:
+        return ""
+    sid = statement.get("Sid")
+    if isinstance(sid, str) and sid:
+        return sid
+    return json.dumps(statement, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def expect(check: str, ok: bool, seen: str, advice: str) -> Finding:

@@ -218,7 +218,7 @@ def judge_key_policy(policy_text: str, account_id: str | None = None) -> list[Fi
             not wildcards,
             f"unconditioned wildcard principal in {wildcards}" if wildcards else "every Allow names its principals",
             "name the principals; never Principal '*' without conditions",
-        ),
+        ).about(statement=", ".join(wildcards)),
         expect(
             "key_policy.key_users_via_dynamodb",
             not unscoped,
@@ -226,7 +226,7 @@ def judge_key_policy(policy_text: str, account_id: str | None = None) -> list[Fi
             if unscoped
             else "every key-user statement carries kms:ViaService",
             "scope key users with kms:ViaService = dynamodb.<region>.amazonaws.com",
-        ),
+        ).about(statement=", ".join(unscoped)),
         expect(
             "key_policy.administrable",
             bool(admins),

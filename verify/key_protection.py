@@ -73,7 +73,7 @@ from access.kms_dynamodb import (
     SID_LOCKOUT_BYPASS_MFA,
 )
 from stack import outputs
-from verify.findings import Finding
+from verify.findings import Finding, statement_text
 from verify.inputs import KeyAlarms, KeyProtection, StackOutputs
 
 NOT_PROTECTED = "key_protection"
@@ -193,13 +193,15 @@ def judge_deny(
             exposure.pop(KEY_POLICY_CHANGE_ACTION, None)
         return exposure
 
-    problems = [
-        _exposed(principal, exposure, key_arn)
+    exposures = {
+        principal: exposure
         for principal in judged
         if (
             exposure := undeclared(principal, worst_key_loss_exposure(policy, key_arn=key_arn, principal_arn=principal))
         )
-    ]
+    }
+    problems = [_exposed(principal, exposure, key_arn) for principal, exposure in exposures.items()]
+    deciding = [d for exposure in exposures.values() for d in exposure.values()]
     if protection.require_mfa:
         for principal in protection.break_glass:
             exposure = undeclared(
@@ -208,6 +210,7 @@ def judge_deny(
             )
             if exposure:
                 problems.append(f"without MFA, break-glass {_exposed(principal, exposure, key_arn)}")
+                deciding += exposure.values()
     calls = ", ".join(a.split(":", 1)[1] for a in KEY_LOSS_ACTIONS)
     if problems:
         sids = [SID_KEY_LOSS_PROTECTION, SID_KEY_POLICY_CHANGE, SID_LOCKOUT_BYPASS]
@@ -219,6 +222,10 @@ def judge_deny(
             "break-glass principals, and PutKeyPolicy to all but them and the deployer"
             f"{' (and to break-glass without MFA)' if protection.require_mfa else ''}: statements "
             f"{', '.join(sids)}; {RESTORE}",
+        ).about(
+            statement=", ".join(
+                dict.fromkeys(filter(None, (statement_text(d.statement) or d.source for d in deciding)))
+            )
         )
     named = [p for p in judged if p not in unnamed_principals(key_arn)]
     mfa = " (and to break-glass without MFA)" if protection.require_mfa else ""

@@ -70,8 +70,9 @@ def region_view(want: StackOutputs, replica: Replica) -> StackOutputs:
     )
 
 
-# judge_table's names, as a replica's: `table.` is implied by `replica[<region>]`.
-_TABLE_CHECKS = {
+# judge_table's names, as a replica's: `table.` is implied by `replica[<region>]` (verify.rules maps them back
+# to the primary's rules).
+REPLICA_TABLE_CHECKS = {
     "table.exists": "exists",
     "table.active": "active",
     "table.encryption": "encryption",
@@ -81,7 +82,7 @@ _TABLE_CHECKS = {
 
 
 def _in_region(region: str, finding: Finding, advice: str | None = None) -> Finding:
-    name = _TABLE_CHECKS.get(finding.check, finding.check)
+    name = REPLICA_TABLE_CHECKS.get(finding.check, finding.check)
     keep = finding.advice if advice is None or finding.status is Status.PASS else advice
     return dataclasses.replace(finding, check=check_name(region, name), advice=keep)
 

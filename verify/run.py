@@ -17,11 +17,11 @@ from access.operations import Path as AuditPath
 from stack.outputs import EXPECT_DENIED
 from verify.canary import Canary, CanaryWriteError, canary_item, new_canary, read_canary
 from verify.collect import KeyRecord, collect_alias, collect_key, collect_key_principals, collect_table
-from verify.explain import explanation, live_decision
+from verify.explain import explained, live_decision
 from verify.external import EXTERNAL_PROBE, POLICIES_AGREE, PolicySides, judge_agreement, principal_check
 from verify.external_probe import Consumer, collect_sides, external_probes
 from verify.failures import error_text, is_operational
-from verify.findings import Finding, Status, expect
+from verify.findings import Finding, Status, expect, statement_text
 from verify.inputs import Replica, StackOutputs
 from verify.judge import judge_key, judge_key_policy, judge_table
 from verify.key_protection import DENY, judge_alarms, judge_deny, judge_unprotected
@@ -406,11 +406,15 @@ def _probe(
         progress=run.progress,
         conclusive=open_by_policy,
     )
-    seen = _seen(result)
+    seen, statement = _seen(result), ""
     if not result.holds and result.last.outcome in WRONG_WAY:
-        seen += "; " + explanation(aws.kms(), aws.iam(), **request)
+        line, decision = explained(aws.kms(), aws.iam(), **request)
+        seen += "; " + line
+        if decision is not None and decision.allowed:
+            statement = statement_text(decision.statement) or decision.source
     if session is not None:
-        return _session_finding(f"{prefix}boundary_probe.session[{session.name}]", want, session, result, seen)
+        finding = _session_finding(f"{prefix}boundary_probe.session[{session.name}]", want, session, result, seen)
+        return finding.about(statement=statement)
     if want.expected_access == EXPECT_DENIED:
         advice = (
             "the test principal reads the data without being a key user: look for a grant, an identity policy "
@@ -418,7 +422,9 @@ def _probe(
         )
     else:
         advice = "the test principal should be a key user: check its grant / policy and wait for propagation"
-    return expect(f"{prefix}boundary_probe.{want.expected_access}", result.holds, seen, advice)
+    return expect(f"{prefix}boundary_probe.{want.expected_access}", result.holds, seen, advice).about(
+        principal=str(want.principal_arn), statement=statement
+    )
 
 
 STREAM_PROBE = "boundary_probe.stream"
@@ -437,7 +443,9 @@ def _stream_probe(aws: Aws, want: StackOutputs, run: _Probing, stream_arn: str) 
     if first.outcome is Outcome.IAM_DENIED:
         # Not a stream consumer at all (AmazonDynamoDBReadOnlyAccess holds no GetShardIterator/GetRecords):
         # nothing to settle, and the audit sees the same IAM refusal.
-        return Finding.passed(check, f"not a stream consumer: {first.outcome.value}: {first.detail}")
+        return Finding.passed(check, f"not a stream consumer: {first.outcome.value}: {first.detail}").about(
+            principal=str(want.principal_arn), resource=stream_arn
+        )
     result = run.probe(
         lambda: attempt_stream_read(make_client, stream_arn, run.canary.value),
         want.expected_access,
@@ -451,7 +459,7 @@ def _stream_probe(aws: Aws, want: StackOutputs, run: _Probing, stream_arn: str) 
         if want.expected_access == EXPECT_DENIED
         else "the test principal should read the stream as it reads the items: check its stream rights and wait"
     )
-    return expect(check, result.holds, seen, advice)
+    return expect(check, result.holds, seen, advice).about(principal=str(want.principal_arn), resource=stream_arn)
 
 
 def refusals_seen(findings: Sequence[Finding], want: StackOutputs) -> dict[tuple[str, AuditPath], str]:
@@ -482,4 +490,4 @@ def _session_finding(check: str, want: StackOutputs, session: NamedSession, resu
             f"the session {session.name!r} of the test role, named by {named_by}, should read as the role does: "
             "look for a Deny naming it, and wait for propagation"
         )
-    return expect(f"{check}.{want.expected_access}", result.holds, seen, advice)
+    return expect(f"{check}.{want.expected_access}", result.holds, seen, advice).about(principal=session.arn)

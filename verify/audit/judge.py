@@ -89,7 +89,7 @@ from verify.audit.model import (
     Verdict,
 )
 from verify.external import canonical_principal
-from verify.findings import Finding
+from verify.findings import Finding, statement_text
 
 # IAM unique ids (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-prefixes):
 # a key policy or grant shows one where the principal it named has been deleted.
@@ -469,6 +469,7 @@ class _Judge:
                 assumed="; ".join(a for a in assumed if a),
                 iam_statement=iam.statement,
                 kms_statement=decision.statement if decision.allowed else None,
+                kms_source=decision.source if decision.allowed else "",
             )
         if operation.key_use is KeyUse.UNSETTLED:
             kms_reason = f"KMS: not asked of the caller ({operation.name}: AWS's pages do not say it is; upper bound)"
@@ -889,6 +890,14 @@ def _deciding(row: AccessRow) -> str:
     return f"IAM: {row.iam_reason}; KMS: {row.kms_reason}"
 
 
+def deciding_statement(access: PathAccess | None) -> str:
+    """The statement that opened a path, for a finding: the key side's when DynamoDB asked the caller's key
+    (its statement, or the grant), else the IAM statement."""
+    if access is None:
+        return ""
+    return statement_text(access.kms_statement) or access.kms_source or statement_text(access.iam_statement)
+
+
 # What each path lets a principal do, for the findings' sentences.
 PATH_DOING: dict[Path, str] = {
     Path.READ: "read the items",
@@ -944,7 +953,7 @@ def access_findings(rows: Sequence[AccessRow], intent: Intent) -> list[Finding]:
                         "audit.writer_declared_as_reader",
                         f"{row.principal} is declared a reader but may write: {_shown(items[0])}",
                         "narrow its DynamoDB rights to reads, or declare it read-write",
-                    )
+                    ).about(principal=row.principal, statement=statement_text(items[0].iam_statement))
                 )
             else:
                 found.append(
@@ -952,7 +961,7 @@ def access_findings(rows: Sequence[AccessRow], intent: Intent) -> list[Finding]:
                         f"audit.undeclared_{what}",
                         f"{row.principal} is a {verdict.value}, {_undeclared(intent)}: {_shown(items[0])}",
                         UNDECLARED_ADVICE,
-                    )
+                    ).about(principal=row.principal, statement=deciding_statement(items[0]))
                 )
         elif (
             write is not None
@@ -965,7 +974,7 @@ def access_findings(rows: Sequence[AccessRow], intent: Intent) -> list[Finding]:
                     "audit.writer_declared_as_reader",
                     f"{row.principal} is declared a reader but may write: {_deciding(row)}",
                     "narrow its DynamoDB rights to reads, or declare it read-write",
-                )
+                ).about(principal=row.principal, statement=statement_text(write.iam_statement))
             )
         if row.boundary and row.principal not in intent.key_admins and not _exempt(row, None, intent):
             found.append(
@@ -974,7 +983,7 @@ def access_findings(rows: Sequence[AccessRow], intent: Intent) -> list[Finding]:
                     f"{row.principal} may change the boundary ({', '.join(row.boundary)}), "
                     f"{_undeclared(intent)} as a key administrator: it can let itself or anyone in",
                     "take these rights away, or make it a key administrator (key_admins) and deploy",
-                )
+                ).about(principal=row.principal)
             )
         for access in row.paths:
             if access.path in (Path.READ, Path.WRITE) or access.path not in FINDING_PATHS or not access.open:
@@ -989,7 +998,7 @@ def access_findings(rows: Sequence[AccessRow], intent: Intent) -> list[Finding]:
                     f"{row.principal} may {PATH_DOING[access.path]} (path {access.path.value}), "
                     f"{_undeclared(intent)}: {_shown(access)}",
                     UNDECLARED_ADVICE,
-                )
+                ).about(principal=row.principal, statement=deciding_statement(access))
             )
     return found
 
@@ -1010,7 +1019,7 @@ def session_findings(snapshot: AccountSnapshot, intent: Intent) -> list[Finding]
                     "audit.session_of_missing_role",
                     f"{where} names session {principal} of role {session.role_name}, which does not exist",
                     "remove it: a role created later under that name would inherit it",
-                )
+                ).about(principal=principal, statement=where)
             )
         elif not declared_paths(intent, role) & set(FINDING_PATHS):
             found.append(
@@ -1019,7 +1028,7 @@ def session_findings(snapshot: AccountSnapshot, intent: Intent) -> list[Finding]
                     f"{where} names session {principal} of role {role}, which is {_undeclared(intent)} as a "
                     "key user: that session may use the key",
                     "remove the session from the key policy (or revoke the grant), or declare the role",
-                )
+                ).about(principal=principal, statement=where)
             )
     return found
 
@@ -1063,6 +1072,10 @@ def unresolved_findings(snapshot: AccountSnapshot) -> list[Finding]:
                         "acts as it is not judged",
                         "remove it, or constrain it (aws:SourceArn, aws:SourceAccount) and review who can act "
                         "through it",
+                    ).about(
+                        principal=principal,
+                        statement=statement_text(statement),
+                        resource=_resource_of(source, snapshot),
                     )
                 )
     service = dynamodb_service_principal(snapshot.region)
@@ -1076,7 +1089,7 @@ def unresolved_findings(snapshot: AccountSnapshot) -> list[Finding]:
                     "audit.unresolved_principal",
                     f"{_grant_label(key_grant)}: the audit cannot resolve the grantee to a principal of the account",
                     "revoke the grant unless you know who acts as that principal",
-                )
+                ).about(principal=grantee, statement=_grant_id(key_grant), resource=snapshot.key_arn)
             )
     return found
 
@@ -1107,7 +1120,7 @@ def assume_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement
                     "audit.can_become",
                     f"{who} may become {target} ({' -> '.join(chain)}) and so reach {reach}, {_undeclared(intent)}",
                     "narrow the role's trust policy (or the principal's sts:AssumeRole rights), or declare it",
-                )
+                ).about(principal=who)
             )
     for target in judged.chains.keys() | {r.principal for r in judged.rows if _finding_paths(r) and r.kind == "role"}:
         principal = by_arn.get(target)
@@ -1123,7 +1136,7 @@ def assume_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement
                         f"the trust policy of {target}, which reaches the data, lets anyone but those it names "
                         f"assume it (statement {statement_label(statement, position)}, NotPrincipal)",
                         "trust named principals of this account only",
-                    )
+                    ).about(resource=target, statement=statement_text(statement))
                 )
             for kind, entry in _principal_entries(statement):
                 other = _foreign_account(entry, snapshot.account_id) if kind == "AWS" else None
@@ -1144,7 +1157,7 @@ def assume_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement
                             f"the trust policy of {target}, which reaches the data, lets {who} assume it "
                             f"(statement {statement_label(statement, position)})",
                             "trust named principals of this account only",
-                        )
+                        ).about(resource=target, principal=entry, statement=statement_text(statement))
                     )
     return found
 
@@ -1172,6 +1185,20 @@ def _grant_label(grant: KeyGrant) -> str:
     return f"grant {grant.grant.grant_id} to {grant.grant.grantee_principal}"
 
 
+def _grant_id(grant: KeyGrant) -> str:
+    """A grant as a finding's deciding statement."""
+    return f"grant {grant.grant.grant_id}"
+
+
+def _resource_of(source: str, snapshot: AccountSnapshot) -> str:
+    """The resource whose policy `source` (resource_policies' name) is."""
+    if source == "key policy":
+        return snapshot.key_arn
+    if source.startswith("stream") and snapshot.stream_arn:
+        return snapshot.stream_arn
+    return snapshot.table_arn
+
+
 def grant_findings(snapshot: AccountSnapshot, known: set[str]) -> list[Finding]:
     found: list[Finding] = []
     service = dynamodb_service_principal(snapshot.region)
@@ -1185,7 +1212,7 @@ def grant_findings(snapshot: AccountSnapshot, known: set[str]) -> list[Finding]:
             found.append(
                 Finding.passed(
                     "audit.dynamodb_grant", f"{_grant_label(key_grant)}: DynamoDB's own grant for this table"
-                )
+                ).about(resource=snapshot.key_arn, statement=_grant_id(key_grant))
             )
             continue
         if table != snapshot.table_name:
@@ -1197,7 +1224,7 @@ def grant_findings(snapshot: AccountSnapshot, known: set[str]) -> list[Finding]:
                     "it opens the key beyond this table",
                     "revoke it (aws kms revoke-grant) and grant again constrained to the table's encryption "
                     "context (KeyUser does)",
-                )
+                ).about(resource=snapshot.key_arn, principal=grant.grantee_principal, statement=_grant_id(key_grant))
             )
         grantee = grant.grantee_principal
         if grantee.startswith(UNIQUE_ID_PREFIXES) or (
@@ -1209,7 +1236,7 @@ def grant_findings(snapshot: AccountSnapshot, known: set[str]) -> list[Finding]:
                     f"{_grant_label(key_grant)}: the grantee does not exist "
                     "(a deleted principal shows as its unique id)",
                     "revoke the grant: a new principal of the same name would not inherit it",
-                )
+                ).about(resource=snapshot.key_arn, principal=grantee, statement=_grant_id(key_grant))
             )
     return found
 
@@ -1230,7 +1257,7 @@ def key_policy_findings(snapshot: AccountSnapshot, known: set[str]) -> list[Find
                         f"key policy statement {statement_label(statement, position)} names {principal}, which "
                         "does not exist (a deleted principal shows as its unique id)",
                         "remove it from the key policy (EncryptedTable key_users / key_admins) and deploy",
-                    )
+                    ).about(resource=snapshot.key_arn, principal=principal, statement=statement_text(statement))
                 )
     return found
 
@@ -1327,6 +1354,7 @@ def foreign_access_findings(snapshot: AccountSnapshot, intent: Intent | None = N
             if statement.get("Effect") != "Allow":
                 continue
             label = statement_label(statement, position)
+            placed = {"resource": _resource_of(source, snapshot), "statement": statement_text(statement)}
             accounts = [(p, _foreign_account(p, snapshot.account_id)) for p in statement_principals(statement)]
             wide = "NotPrincipal" in statement or any(p == "*" for p, _ in accounts)
             pinned = _pinned_account(statement)
@@ -1339,17 +1367,25 @@ def foreign_access_findings(snapshot: AccountSnapshot, intent: Intent | None = N
                         "it to this account): their own IAM decides which of their principals read this table",
                         "name the principals, or add a condition on aws:PrincipalAccount / kms:CallerAccount "
                         "equal to this account",
-                    )
+                    ).about(**placed)
                 )
             for principal, account in accounts:
                 declared = _declared_external(principal, snapshot, intent) if account else None
                 if declared is not None:
                     writes = _writes(source, statement) if declared == "read" else []
                     if writes:
-                        found.append(_beyond_declared(principal, f"{source} statement {label}", writes))
+                        found.append(
+                            _beyond_declared(principal, f"{source} statement {label}", writes).about(
+                                principal=principal, **placed
+                            )
+                        )
                     boundary = _boundary(source, statement)
                     if boundary:
-                        found.append(_moves_boundary(principal, f"{source} statement {label}", boundary))
+                        found.append(
+                            _moves_boundary(principal, f"{source} statement {label}", boundary).about(
+                                principal=principal, **placed
+                            )
+                        )
                     continue
                 if account:
                     found.append(
@@ -1359,7 +1395,7 @@ def foreign_access_findings(snapshot: AccountSnapshot, intent: Intent | None = N
                             f"in ({principal}): its own IAM decides which of its principals read this table",
                             "remove the other account, or declare cross-account readers on purpose and audit "
                             "that account too",
-                        )
+                        ).about(principal=principal, **placed)
                     )
     for key_grant in snapshot.grants:
         account = _foreign_account(key_grant.grant.grantee_principal, snapshot.account_id)
@@ -1370,10 +1406,11 @@ def foreign_access_findings(snapshot: AccountSnapshot, intent: Intent | None = N
             writes = [
                 op for op in key_grant.grant.operations if op not in _EXTERNAL_READ_OPERATIONS and op not in boundary
             ]
+            placed = {"resource": snapshot.key_arn, "principal": grantee, "statement": _grant_id(key_grant)}
             if declared == "read" and writes:
-                found.append(_beyond_declared(grantee, _grant_label(key_grant), writes))
+                found.append(_beyond_declared(grantee, _grant_label(key_grant), writes).about(**placed))
             if boundary:
-                found.append(_moves_boundary(grantee, _grant_label(key_grant), boundary))
+                found.append(_moves_boundary(grantee, _grant_label(key_grant), boundary).about(**placed))
             continue
         if account:
             found.append(
@@ -1381,6 +1418,10 @@ def foreign_access_findings(snapshot: AccountSnapshot, intent: Intent | None = N
                     "audit.other_account",
                     f"{_grant_label(key_grant)}: the grantee is of account {account}",
                     "revoke the grant unless that account's principal should read this table",
+                ).about(
+                    resource=snapshot.key_arn,
+                    principal=key_grant.grant.grantee_principal,
+                    statement=_grant_id(key_grant),
                 )
             )
     return found
@@ -1405,7 +1446,7 @@ def audit_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement)
                     "audit.declared_principal_missing",
                     f"the stack declares {arn} a key user, but it does not exist in the account",
                     "create the principal, or remove it from the stack and deploy",
-                )
+                ).about(principal=arn)
             )
     if not any(f.status.value == "FAIL" for f in findings):
         readers = [

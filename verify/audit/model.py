@@ -103,6 +103,7 @@ class PathAccess:
     assumed: str = ""  # the upper-bound readings that opened it (a condition taken as met, a Deny set aside, ...)
     iam_statement: Mapping[str, Any] | None = None
     kms_statement: Mapping[str, Any] | None = None
+    kms_source: str = ""  # what let KMS allow it: "key policy", "grant <id>", an identity policy's name
 
 
 @dataclass(frozen=True)

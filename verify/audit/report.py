@@ -20,10 +20,52 @@ def _layer(allowed: bool, what: str) -> str:
     return what if allowed else "-"
 
 
-def _iam(row: AccessRow) -> str:
+def iam_layer(row: AccessRow) -> str:
+    """The IAM column: what IAM lets the principal do to the items."""
     return {(True, True): "read+write", (True, False): "read", (False, True): "write"}.get(
         (row.iam_read, row.iam_write), "-"
     )
+
+
+def kms_layer(row: AccessRow) -> str:
+    """The KMS column: whether the key lets it decrypt through DynamoDB."""
+    return _layer(row.kms_decrypt, "decrypt")
+
+
+def shown(rows: Sequence[AccessRow]) -> list[AccessRow]:
+    """The rows a matrix lists: the principals that reach the data or can move the boundary."""
+    return [r for r in rows if r.touches_data]
+
+
+def decided_by(row: AccessRow) -> str:
+    """The DECIDED BY column: the layer that decided the verdict, then what else the principal can do."""
+    decided = (
+        row.kms_reason
+        if row.verdict in (Verdict.PLAINTEXT_READER, Verdict.WRITER, Verdict.BLOCKED_BY_IAM)
+        else row.iam_reason
+    )
+    if row.boundary:
+        decided += f"; can change the boundary: {', '.join(row.boundary)}"
+    for access in row.open_paths:
+        if access.path not in (Path.READ, Path.WRITE):
+            decided += f"; {access.path.value}: {access.reason}"
+            decided += f" [upper bound: {access.assumed}]" if access.assumed else ""
+    if row.sessions:
+        decided += f"; sessions named: {', '.join(row.sessions)}"
+    for chain in row.assumable_by:
+        decided += f"; may be assumed: {' -> '.join(chain)}"
+    return decided
+
+
+def hidden_line(rows: Sequence[AccessRow]) -> str:
+    return f"{len(rows)} principals judged; {len(rows) - len(shown(rows))} with no access to the data are not listed"
+
+
+PATHS_LEGEND = (
+    "PATHS: the ways to the data open to it (" + ", ".join(p.value for p in Path) + "); "
+    "'?' open on the upper bound only: a condition the audit cannot know taken as met, a Deny set aside, "
+    "or a key use AWS's pages do not settle"
+)
 
 
 # The layer that decided the verdict: KMS when the key let the principal in (or alone kept it out).
@@ -31,10 +73,10 @@ _KMS_DECIDES = (Verdict.PLAINTEXT_READER, Verdict.WRITER, Verdict.BLOCKED_BY_KMS
 
 
 def as_matrix(rows: Sequence[AccessRow]) -> str:
-    shown = [r for r in rows if r.touches_data]
+    listed = shown(rows)
     width = max(100, shutil.get_terminal_size((160, 20)).columns)
-    principal_width = max([len(r.principal) for r in shown] + [9])
-    paths_width = max([len(_paths(r)) for r in shown] + [5])
+    principal_width = max([len(r.principal) for r in listed] + [9])
+    paths_width = max([len(paths_cell(r)) for r in listed] + [5])
     header = (
         f"{'PRINCIPAL':<{principal_width}}  {'IS':<18} {'IAM':<10} {'KMS':<8} {'VERDICT':<16} "
         f"{'PATHS':<{paths_width}} DECIDED BY"
@@ -42,47 +84,20 @@ def as_matrix(rows: Sequence[AccessRow]) -> str:
     lines = [header, "-" * min(width, len(header) + 40)]
     indent = principal_width + 57 + paths_width
     reason_width = max(30, width - indent)
-    for row in shown:
-        iam = (
-            "read+write"
-            if row.iam_read and row.iam_write
-            else _layer(row.iam_read, "read")
-            if row.iam_read
-            else _layer(row.iam_write, "write")
-        )
-        decided = (
-            row.kms_reason
-            if row.verdict in (Verdict.PLAINTEXT_READER, Verdict.WRITER, Verdict.BLOCKED_BY_IAM)
-            else row.iam_reason
-        )
-        if row.boundary:
-            decided += f"; can change the boundary: {', '.join(row.boundary)}"
-        for access in row.open_paths:
-            if access.path not in (Path.READ, Path.WRITE):
-                decided += f"; {access.path.value}: {access.reason}"
-                decided += f" [upper bound: {access.assumed}]" if access.assumed else ""
-        if row.sessions:
-            decided += f"; sessions named: {', '.join(row.sessions)}"
-        for chain in row.assumable_by:
-            decided += f"; may be assumed: {' -> '.join(chain)}"
-        wrapped = textwrap.wrap(decided, reason_width, break_on_hyphens=False, break_long_words=False) or [""]
+    for row in listed:
+        wrapped = textwrap.wrap(decided_by(row), reason_width, break_on_hyphens=False, break_long_words=False) or [""]
         lines.append(
-            f"{row.principal:<{principal_width}}  {row.role.value:<18} {iam:<10} "
-            f"{_layer(row.kms_decrypt, 'decrypt'):<8} {row.verdict.value:<16} {_paths(row):<{paths_width}} {wrapped[0]}"
+            f"{row.principal:<{principal_width}}  {row.role.value:<18} {iam_layer(row):<10} "
+            f"{kms_layer(row):<8} {row.verdict.value:<16} {paths_cell(row):<{paths_width}} {wrapped[0]}"
         )
         lines += [f"{'':<{indent}} {more}" for more in wrapped[1:]]
-    hidden = len(rows) - len(shown)
     lines.append("")
-    lines.append(f"{len(rows)} principals judged; {hidden} with no access to the data are not listed")
-    lines.append(
-        "PATHS: the ways to the data open to it (" + ", ".join(p.value for p in Path) + "); "
-        "'?' open on the upper bound only: a condition the audit cannot know taken as met, a Deny set aside, "
-        "or a key use AWS's pages do not settle"
-    )
+    lines.append(hidden_line(rows))
+    lines.append(PATHS_LEGEND)
     return "\n".join(lines)
 
 
-def _paths(row: AccessRow) -> str:
+def paths_cell(row: AccessRow) -> str:
     """The open paths, "?" marking one open only on the upper bound (a condition or a key use assumed)."""
     return ",".join(f"{a.path.value}{'?' if a.assumed else ''}" for a in row.open_paths) or "-"
 
@@ -97,10 +112,8 @@ def as_json(rows: Sequence[AccessRow]) -> str:
 
 def as_external_matrix(rows: Sequence[ExternalRow]) -> str:
     """Principals of other accounts let in: who, of which account, where, as declared or not, by what."""
-    header = ("PRINCIPAL (OTHER ACCOUNT)", "ACCOUNT", "REGION", "DECLARED", "LET IN BY")
-    table = [
-        (r.principal, r.account, r.region, r.declared_access or "undeclared", ", ".join(r.let_in_by)) for r in rows
-    ]
+    header = EXTERNAL_HEADER
+    table = [external_cells(r) for r in rows]
     widths = [max(len(line[i]) for line in [header, *table]) for i in range(len(header) - 1)]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)) + "  " + line[-1]
@@ -108,6 +121,13 @@ def as_external_matrix(rows: Sequence[ExternalRow]) -> str:
     ]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
+
+
+EXTERNAL_HEADER = ("PRINCIPAL (OTHER ACCOUNT)", "ACCOUNT", "REGION", "DECLARED", "LET IN BY")
+
+
+def external_cells(row: ExternalRow) -> tuple[str, str, str, str, str]:
+    return (row.principal, row.account, row.region, row.declared_access or "undeclared", ", ".join(row.let_in_by))
 
 
 def external_rows_as_json(rows: Sequence[ExternalRow]) -> list[dict[str, object]]:
