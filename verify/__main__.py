@@ -15,7 +15,8 @@ import math
 import os
 import signal
 import sys
-from pathlib import Path
+import tempfile
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import FrameType
 from typing import NoReturn
 from urllib.parse import urlsplit
@@ -25,14 +26,24 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from access.arns import parse_table_arn
 from access.kms_dynamodb import MANAGED_POLICY_MAX_CHARACTERS
+from access.version import VERSION
 from verify.audit.report import as_external_matrix, as_matrix, external_rows_as_json, rows_as_json
-from verify.audit.run import run_audit
+from verify.audit.run import AuditResult, run_audit
 from verify.canary import Canary
 from verify.external import CONSUMER_PROFILE_OPTION, consumer_profile, profiles_for
 from verify.external_probe import consumers_for
 from verify.failures import cannot_run_message
-from verify.findings import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, exit_code
+from verify.findings import (
+    EXIT_CANNOT_RUN,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    Finding,
+    Status,
+    exit_code,
+)
 from verify.inputs import CannotRunError, StackOutputs, parse_outputs
+from verify.locate import located
 from verify.outputs_file import read_outputs
 from verify.permissions import (
     POLICY_FILE_PATTERN,
@@ -42,7 +53,12 @@ from verify.permissions import (
     policy_for,
 )
 from verify.report import as_json, as_junit, as_table
+from verify.report_markdown import as_markdown
+from verify.report_sarif import DEFAULT_SOURCE, as_sarif, automation_id
+from verify.rules import COULD_NOT_VERIFY
 from verify.run import CLIENT_CONFIG, Aws, refusals_seen, verify
+
+VERSION_LINE = f"encrypted-dynamodb {VERSION}"
 
 
 class Terminated(BaseException):
@@ -78,6 +94,25 @@ def consumer_profile_argument(text: str) -> tuple[str, str]:
         return consumer_profile(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def sarif_source(text: str) -> str:
+    """--sarif-source: the repository-relative file SARIF results point at. Code scanning matches a result's
+    artifactLocation.uri against a file of the repository ("we recommend that this is a relative path from
+    the root of the GitHub repository being analyzed", SARIF support for code scanning, physicalLocation), so
+    an absolute path, a URI, or a path climbing out of the repository with `..` is refused."""
+    posix = PurePosixPath(text.replace("\\", "/"))
+    if not text.strip() or text != text.strip():
+        problem = "is empty or has surrounding spaces"
+    elif posix.is_absolute() or PureWindowsPath(text).drive or ":" in posix.parts[0]:
+        problem = "is absolute (or a URI)"
+    elif ".." in posix.parts:
+        problem = "climbs out of the repository with '..'"
+    else:
+        return posix.as_posix()
+    raise argparse.ArgumentTypeError(
+        f"{text!r} {problem}: give the file's path relative to the repository root, e.g. {DEFAULT_SOURCE}"
+    )
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -134,6 +169,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print the findings as JSON instead of a table")
     parser.add_argument("--junit-xml", metavar="PATH", help="also write the findings as JUnit XML")
+    parser.add_argument(
+        "--markdown",
+        metavar="PATH",
+        help="also write a Markdown summary (checks, audit matrix), short enough for a GitHub job summary; "
+        "written whatever the outcome",
+    )
+    parser.add_argument(
+        "--sarif",
+        metavar="PATH",
+        help="also write the failures as SARIF 2.1.0 for GitHub code scanning; written whatever the outcome",
+    )
+    parser.add_argument(
+        "--sarif-source",
+        metavar="PATH",
+        type=sarif_source,
+        default=DEFAULT_SOURCE,
+        help=f"the repository-relative file SARIF results point at (default: {DEFAULT_SOURCE})",
+    )
+    parser.add_argument("--version", action="version", version=VERSION_LINE)
     return parser
 
 
@@ -148,17 +202,43 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _check_report_path(path: str | None) -> None:
-    """Refuse an unwritable --junit-xml before anything runs, not after every check passed."""
-    if path is None:
-        return
+def _report_paths(args: argparse.Namespace) -> dict[str, str]:
+    """The report files asked for, by flag."""
+    given = {"--junit-xml": args.junit_xml, "--markdown": args.markdown, "--sarif": args.sarif}
+    return {flag: path for flag, path in given.items() if path is not None}
+
+
+def _check_report_path(flag: str, path: str) -> None:
+    """Refuse an unwritable report path before anything runs, not after every check passed."""
     folder = Path(path).resolve().parent
     if not folder.is_dir():
-        raise CannotRunError(f"--junit-xml {path}: the folder {folder} does not exist")
+        raise CannotRunError(f"{flag} {path}: the folder {folder} does not exist")
     if Path(path).is_dir():
-        raise CannotRunError(f"--junit-xml {path}: is a directory; give a file name")
+        raise CannotRunError(f"{flag} {path}: is a directory; give a file name")
     if not os.access(folder, os.W_OK):
-        raise CannotRunError(f"--junit-xml {path}: the folder {folder} is not writable")
+        raise CannotRunError(f"{flag} {path}: the folder {folder} is not writable")
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write a report whole or not at all: a temporary file in the same folder, renamed over the path (a
+    reader, or a step that uploads it, never sees half a report)."""
+    target = Path(path)
+    descriptor, temporary = tempfile.mkstemp(dir=target.resolve().parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        # As a plain write would leave it (mkstemp makes the file private): 0666 less the umask.
+        Path(temporary).chmod(0o666 & ~_umask())
+        Path(temporary).replace(target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _canary_line(canaries: list[Canary]) -> str:
@@ -203,19 +283,82 @@ def _printed_policy(want: StackOutputs, policy_dir: str | None) -> str:
     return "\n".join(commands)
 
 
+def _subject(args: argparse.Namespace, want: StackOutputs | None) -> str:
+    """What the reports are about: the stack when named, else the table (its region and account)."""
+    if args.stack:
+        return str(args.stack)
+    if want is not None:
+        return f"{want.table_name}@{want.region}.{want.account_id}"
+    return "outputs"
+
+
+def _about(args: argparse.Namespace, want: StackOutputs | None) -> str:
+    if want is None:
+        return f"stack {args.stack}" if args.stack else ""
+    stack = f"stack {args.stack}: " if args.stack else ""
+    replicas = f", replicas in {', '.join(r.region for r in want.replicas)}" if want.replicas else ""
+    return f"{stack}table {want.table_name} in {want.region} (account {want.account_id}){replicas}"
+
+
+def _write_reports(
+    args: argparse.Namespace,
+    findings: list[Finding],
+    want: StackOutputs | None,
+    audited: AuditResult | None,
+    code: int,
+) -> int:
+    """--markdown and --sarif, whatever the outcome; EXIT_CANNOT_RUN when one cannot be written."""
+    if want is not None:
+        findings = located(findings, want)
+    reports: dict[str, str] = {}
+    if args.markdown:
+        reports["--markdown"] = as_markdown(
+            findings,
+            principals=audited.rows if audited else None,
+            replica_principals=audited.replica_rows if audited else None,
+            external=audited.external if audited else None,
+            primary_region=want.region if want else "",
+            about=_about(args, want),
+        )
+    if args.sarif:
+        sarif = as_sarif(
+            findings, automation=automation_id(_subject(args, want)), source_path=args.sarif_source, exit_code=code
+        )
+        reports["--sarif"] = json.dumps(sarif, indent=2) + "\n"
+    written = EXIT_OK
+    for flag, text in reports.items():
+        path = _report_paths(args)[flag]
+        try:
+            write_atomically(path, text)
+        except OSError as error:
+            print(f"verify: cannot write {flag} {path}: {error.strerror or error}", file=sys.stderr)
+            written = EXIT_CANNOT_RUN
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parse(argv)
-    except SystemExit as stop:  # argparse: usage on stderr, exit 2
+    except SystemExit as stop:  # argparse: usage on stderr (or --version, --help on stdout)
         return int(stop.code or 0)
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    try:
+        for flag, path in _report_paths(args).items():
+            _check_report_path(flag, path)
+    except CannotRunError as error:
+        print(f"verify: cannot run: {error}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+
     previous = signal.signal(signal.SIGTERM, _terminate)
     canaries: list[Canary] = []
+    want: StackOutputs | None = None
+    findings: list[Finding] = []
+    audited: AuditResult | None = None
+    stopped: tuple[int, str] | None = None  # (exit code, the one line) of a run that did not finish
     try:
-        _check_report_path(args.junit_xml)
         want = parse_outputs(read_outputs(outputs_file=args.outputs, stack=args.stack))
         profiles = profiles_for(args.consumer_profile, want.external)
         if args.print_policy or args.policy_dir:
@@ -231,28 +374,32 @@ def main(argv: list[str] | None = None) -> int:
             if args.audit
             else verify(aws, want, max_wait=args.max_wait, progress=progress, canaries=canaries, consumers=consumers)
         )
-        audited = None
         if args.audit or (want.intent.declared and not args.no_audit):
             progress("auditing who can reach the data, on every path, by IAM and by KMS")
             seen = refusals_seen(findings, want)
             audited = run_audit(aws, dataclasses.replace(want, intent=dataclasses.replace(want.intent, refused=seen)))
             findings += audited.findings
     except KeyboardInterrupt:
-        print(f"verify: interrupted; {_canary_line(canaries)}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        stopped = (EXIT_INTERRUPTED, f"interrupted; {_canary_line(canaries)}")
     except Terminated:
-        print(f"verify: terminated; {_canary_line(canaries)}", file=sys.stderr)
-        return EXIT_TERMINATED
+        stopped = (EXIT_TERMINATED, f"terminated; {_canary_line(canaries)}")
     except (CannotRunError, BotoCoreError, ClientError) as error:
-        print(f"verify: cannot run: {cannot_run_message(error, args.endpoint_url)}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
+        stopped = (EXIT_CANNOT_RUN, f"cannot run: {cannot_run_message(error, args.endpoint_url)}")
     finally:
         signal.signal(signal.SIGTERM, previous)
 
+    if stopped is not None:
+        code, line = stopped
+        print(f"verify: {line}", file=sys.stderr)
+        # What there is: the run's one line, as the could-not-verify finding (nothing was proved).
+        _write_reports(args, [Finding(COULD_NOT_VERIFY, Status.ERROR, line)], want, None, code)
+        return code
+
+    assert want is not None  # noqa: S101 (the run went to its end, so the outputs were read)
     if args.json:
         regional = {region: rows_as_json(rows) for region, rows in audited.replica_rows.items()} if audited else None
         external = external_rows_as_json(audited.external) if audited else None
-        print(as_json(findings, rows_as_json(audited.rows) if audited else None, regional, external))
+        print(as_json(located(findings, want), rows_as_json(audited.rows) if audited else None, regional, external))
     else:
         print(as_table(findings))
         if audited is not None:
@@ -268,13 +415,16 @@ def main(argv: list[str] | None = None) -> int:
                 print()
                 print("Principals of other accounts let in:")
                 print(as_external_matrix(audited.external))
+    code = exit_code(findings)
     if args.junit_xml:
         try:
-            Path(args.junit_xml).write_text(as_junit(findings), encoding="utf-8")
+            write_atomically(args.junit_xml, as_junit(findings))
         except OSError as error:
             print(f"verify: cannot write --junit-xml {args.junit_xml}: {error.strerror}", file=sys.stderr)
             return EXIT_CANNOT_RUN
-    return exit_code(findings)
+    if _write_reports(args, findings, want, audited, code) != EXIT_OK:
+        return EXIT_CANNOT_RUN
+    return code
 
 
 if __name__ == "__main__":

@@ -1,0 +1,158 @@
+"""The findings as SARIF 2.1.0, for GitHub code scanning (`python -m verify --sarif PATH`). Pure.
+
+One run; `tool.driver` carries every rule of the catalogue (verify/rules.py); one result per FAIL and per
+ERROR (the latter under the could-not-verify rule, level warning), none for PASS or SKIP. What code
+scanning reads, and what it requires, is GitHub's "SARIF support for code scanning"
+(https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning):
+
+- each result's `locations[0].physicalLocation.artifactLocation.uri` and `region.startLine` are required:
+  "At least one location is required for code scanning to display a result". A finding is about a cloud
+  resource, not a line, so the location is the repository-relative file that declares the stack
+  (`source_path`, `--sarif-source`, default Pulumi.yaml), line 1, and the resource's ARN is the location's
+  logicalLocations entry (kind "resource") and the result's properties;
+- `partialFingerprints`: "Code scanning only uses the primaryLocationLineHash". Every result here shares one
+  file and line, so the hash is of what makes a finding the same issue from run to run (rule, check name,
+  resource, principal, or the statement when no principal), never of the message, which changes each run;
+  given one, upload-sarif does not compute its own from the file;
+- `runs[0].automationDetails.id` is "category/run-id"; "If you upload a second SARIF file for a commit with
+  the same category and from the same tool, the earlier results are overwritten", so each stack gets its
+  own category (`automation_id`) and two stacks' uploads do not close each other's alerts;
+- limits: at most 25,000 results per run (more and the file is rejected; only the top 5,000 by severity are
+  shown) and 20 tags per rule; rule name at most 255 characters, short and full descriptions at most 1,024.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from access.version import VERSION
+from verify.findings import Finding, Status
+from verify.rules import COULD_NOT_VERIFY, PROJECT_URL, RULES, Rule, docs_url, rule_for, uri
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"  # as GitHub's examples give it
+SARIF_VERSION = "2.1.0"
+TOOL_NAME = "encrypted-dynamodb-verify"
+FINGERPRINT = "primaryLocationLineHash"
+MAX_RESULTS = 25_000  # "Results per run": the maximum code scanning accepts
+DEFAULT_SOURCE = "Pulumi.yaml"
+
+
+def automation_id(subject: str) -> str:
+    """runAutomationDetails.id for a stack (or, without a stack name, its table): the category
+    `encrypted-dynamodb-verify/<subject>`, no run id (the trailing slash)."""
+    return f"{TOOL_NAME}/{subject}/"
+
+
+def reported(finding: Finding) -> bool:
+    """A finding that becomes a result: a failed check, or one that could not be made."""
+    return finding.status in (Status.FAIL, Status.ERROR)
+
+
+def fingerprint(rule: Rule, finding: Finding) -> str:
+    """What makes two runs' results the same alert: the rule, the check's name (it carries the region and the
+    parameters), the resource and the principal; the deciding statement only when no principal names it (a
+    grant or a statement is then the subject). Not the message: its evidence changes from run to run."""
+    parts = (
+        rule.id,
+        finding.check,
+        finding.resource,
+        finding.principal,
+        "" if finding.principal else finding.statement,
+    )
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
+
+
+def message(finding: Finding) -> str:
+    """What was seen -> what to do (findings never hold a secret)."""
+    what = f"{finding.check}: {finding.seen}"
+    if finding.status is Status.ERROR and finding.check != COULD_NOT_VERIFY:
+        what = f"could not verify {what}"
+    return f"{what} -> {finding.advice}" if finding.advice else what
+
+
+def descriptor(rule: Rule) -> dict[str, Any]:
+    """A rule as SARIF's reportingDescriptor."""
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.short},
+        "fullDescription": {"text": rule.full},
+        "help": {"text": rule.help_text, "markdown": rule.help_markdown},
+        "helpUri": docs_url(rule.anchor),
+        "defaultConfiguration": {"level": rule.level.value},
+        "properties": {"security-severity": rule.security_severity, "tags": list(rule.tags), "precision": "high"},
+    }
+
+
+def _result(finding: Finding, rule: Rule, index: int, source_path: str, seen: dict[str, int]) -> dict[str, Any]:
+    location: dict[str, Any] = {
+        "physicalLocation": {"artifactLocation": {"uri": source_path}, "region": {"startLine": 1}},
+    }
+    if finding.resource:
+        location["logicalLocations"] = [{"fullyQualifiedName": finding.resource, "kind": "resource"}]
+    # Two results with the same identity in one run (two grants to one grantee, say) stay two alerts.
+    identity = fingerprint(rule, finding)
+    seen[identity] = seen.get(identity, 0) + 1
+    properties = {
+        "check": finding.check,
+        "status": finding.status.value,
+        "region": finding.region,
+        "resourceArn": finding.resource,
+        "principal": finding.principal,
+        "statement": finding.statement,
+    }
+    return {
+        "ruleId": rule.id,
+        "ruleIndex": index,
+        "level": rule.level.value,
+        "message": {"text": message(finding)},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT: f"{identity}:{seen[identity]}"},
+        "properties": {key: value for key, value in properties.items() if value},
+    }
+
+
+def as_sarif(
+    findings: Sequence[Finding],
+    *,
+    automation: str,
+    source_path: str = DEFAULT_SOURCE,
+    exit_code: int | None = None,
+) -> dict[str, Any]:
+    """The SARIF log of one verification. `automation`: automation_id(...) of the stack; `source_path`: the
+    repository-relative file the results point at; `exit_code`: the run's, when it is known (an invocation
+    whose exit code is not 0 or 1 did not run to its end: SARIF's executionSuccessful false)."""
+    rules: list[Rule] = list(RULES)
+    index = {rule.id: position for position, rule in enumerate(rules)}
+    chosen = [(finding, rule_for(finding)) for finding in findings if reported(finding)]
+    for _finding, rule in chosen:
+        if rule.id not in index:  # a check the catalogue does not describe (the tests prove none is emitted)
+            index[rule.id] = len(rules)
+            rules.append(rule)
+    omitted = max(0, len(chosen) - MAX_RESULTS)
+    if omitted:
+        # Keep the most severe: code scanning itself shows only the top results "prioritized by severity".
+        keep = sorted(range(len(chosen)), key=lambda i: -chosen[i][1].severity)[:MAX_RESULTS]
+        chosen = [chosen[i] for i in sorted(keep)]
+    seen: dict[str, int] = {}
+    results = [_result(finding, rule, index[rule.id], source_path, seen) for finding, rule in chosen]
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": TOOL_NAME,
+                "version": VERSION,
+                "semanticVersion": VERSION,
+                "informationUri": uri(PROJECT_URL),
+                "rules": [descriptor(rule) for rule in rules],
+            }
+        },
+        "automationDetails": {"id": automation},
+        "results": results,
+    }
+    if exit_code is not None:
+        run["invocations"] = [{"executionSuccessful": exit_code in (0, 1), "exitCode": exit_code}]
+    if omitted:
+        run["properties"] = {"omittedResults": omitted}
+    return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
