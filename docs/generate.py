@@ -14,6 +14,7 @@ The sources:
 - config:      stack.project.config_schema() (Pulumi.yaml's `config:` block)
 - outputs:     stack/outputs.py (the output contract)
 - policies:    policy.policies.POLICIES (the policy pack)
+- rules:       verify.rules.RULES (the verifier's rule catalogue: SARIF rule ids, severities)
 
 `--check` writes nothing and exits 1 naming the stale files (tests/docs runs the same comparison).
 """
@@ -57,6 +58,7 @@ from components.validation import (
 from policy.policies import POLICIES
 from stack import outputs
 from stack.project import config_schema
+from verify.rules import RULES, severity_label
 
 DOCS = Path(__file__).resolve().parent
 DESCRIPTION = "Write the generated reference sections of docs/ from the code that owns them."
@@ -288,11 +290,29 @@ def policies_reference() -> str:
     return "\n".join(table(["policy", "level", "what it requires"], rows))
 
 
+# -- the verifier's rules ------------------------------------------------------------------------
+
+
+def rules_reference() -> str:
+    rows = [
+        [
+            code(rule.id),
+            f"{severity_label(rule.severity)} ({rule.security_severity})",
+            rule.level.value,
+            prose(rule.short),
+            f"[{rule.anchor.replace('-', ' ')}](#{rule.anchor})",
+        ]
+        for rule in RULES
+    ]
+    return "\n".join(table(["rule id", "severity", "level", "what must hold", "see"], rows))
+
+
 SECTIONS = (
     Section("components.md", "components", components_reference),
     Section("configuration.md", "config", config_reference),
     Section("configuration.md", "outputs", outputs_reference),
     Section("policy-pack.md", "policies", policies_reference),
+    Section("verify.md", "rules", rules_reference),
 )
 
 

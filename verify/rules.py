@@ -84,7 +84,6 @@ KEY_STATE = "a-key-disabled-or-pending-deletion"
 AUDIT = "the-access-audit-who-can-read-this-table"
 PATHS = "every-path-to-the-data-every-form-of-principal"
 COULD_NOT_RUN = "exit-codes-and-could-not-run"
-REPORTS = "reports-for-reviewers-markdown-and-sarif"
 
 
 @dataclass(frozen=True)
