@@ -24,7 +24,7 @@ bench: venv
 	$(BIN)/python -m bench
 
 # Static checks first (seconds), then the tests.
-CHECKED := access components stack verify sandbox policy bench __main__.py
+CHECKED := access components stack verify sandbox policy bench release __main__.py
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

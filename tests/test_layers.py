@@ -35,6 +35,8 @@ def loaded_after(statement: str) -> set[str]:
         ("the access core", "import access.evaluator, access.analyzers, access.arns", (*HEAVY, "boto3", "yaml")),
         ("the output contract", "import stack.outputs", (*HEAVY, "boto3")),
         ("pure component logic", "import components.validation, components.policy_builders", HEAVY),
+        # check/notes/artifacts run without the SDK; only `schema` (and check's schema version) load it, on use.
+        ("the release tooling", "import release.__main__", (*HEAVY, "boto3")),
     ],
 )
 def test_importing_a_tool_loads_no_heavier_layer(tool: str, statement: str, forbidden: tuple[str, ...]) -> None:
