@@ -324,8 +324,14 @@ def test_the_sandbox_known_bad_deployment_gives_a_valid_sarif_with_the_finding(
         }
     )
     kms.put_key_policy(KeyId=out[contract.KEY_ARN], PolicyName="default", Policy=json.dumps(policy))
+    # And the test user, granted, declared as one that must be refused: the probe reads, by the grant.
+    (grant,) = [
+        g["GrantId"]
+        for g in kms.list_grants(KeyId=out[contract.KEY_ARN])["Grants"]
+        if g["GranteePrincipal"] == out[contract.TEST_PRINCIPAL_ARN]
+    ]
     outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps(out))
+    outputs.write_text(json.dumps({**out, contract.TEST_PRINCIPAL_EXPECTED_ACCESS: contract.EXPECT_DENIED}))
     sarif, markdown = tmp_path / "verify.sarif", tmp_path / "verify.md"
     code = main(
         ["--outputs", str(outputs), "--max-wait", "0", "--json", "--markdown", str(markdown), "--sarif", str(sarif)]
@@ -345,12 +351,18 @@ def test_the_sandbox_known_bad_deployment_gives_a_valid_sarif_with_the_finding(
     assert reader["properties"]["resourceArn"] == out[contract.TABLE_ARN]
     assert reader["properties"]["statement"] == SID_KEY_USE_VIA_DYNAMODB
     assert reader["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == out[contract.TABLE_ARN]
+    (probe,) = [r for r in results(document) if r["ruleId"] == "boundary_probe.denied"]
+    assert probe["level"] == "error"
+    assert probe["properties"]["principal"] == out[contract.TEST_PRINCIPAL_ARN]
+    assert probe["properties"]["statement"] == f"grant {grant}"
+    assert probe["properties"]["resourceArn"] == out[contract.TABLE_ARN]
     assert {r["properties"]["check"] for r in results(document)} == {
         f["check"] for f in report["findings"] if f["status"] == "FAIL"
     }
     summary = markdown.read_text()
     assert summary.startswith("## encrypted-dynamodb verify: FAIL (")
     assert "| FAIL | `audit.undeclared_reader` |" in summary
+    assert "| FAIL | `boundary_probe.denied` |" in summary
     assert f"| `{ops}` |" in summary, "the audit matrix lists the undeclared reader"
     secret = out[contract.TEST_USER_SECRET_ACCESS_KEY]
     assert secret not in sarif.read_text()
