@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
 ACTIONS = sorted((GITHUB / "actions").glob("*/action.yml"))
+ROOT_ACTION = ROOT / "action.yml"  # the verifier as an action (docs/action.md; tests/ci/test_action.py)
 SETUP = "./.github/actions/setup"
 SETUP_ACTION = GITHUB / "actions" / "setup" / "action.yml"
 ACTIONLINT = str(Path(sys.executable).with_name("actionlint"))
@@ -52,8 +53,12 @@ def setup_action() -> dict[str, Any]:
     return action
 
 
+def name_of(path: Path) -> str:
+    return path.name if path in WORKFLOWS else str(path.relative_to(ROOT))
+
+
 def every_uses() -> Iterator[tuple[str, str]]:
-    """(file, action reference) for every step of every workflow and local action."""
+    """(file, action reference) for every step of every workflow and action of the repository."""
     for path in WORKFLOWS:
         for job in yaml.safe_load(path.read_text())["jobs"].values():
             if "uses" in job:  # a reusable workflow
@@ -61,10 +66,10 @@ def every_uses() -> Iterator[tuple[str, str]]:
             for step in job.get("steps", []):
                 if "uses" in step:
                     yield path.name, step["uses"]
-    for path in ACTIONS:
+    for path in [*ACTIONS, ROOT_ACTION]:
         for step in yaml.safe_load(path.read_text())["runs"].get("steps", []):
             if "uses" in step:
-                yield str(path.relative_to(GITHUB)), step["uses"]
+                yield name_of(path), step["uses"]
 
 
 def under_version_tags(text: str) -> str:
@@ -160,8 +165,8 @@ def test_every_third_party_action_is_pinned_to_a_commit_with_its_version() -> No
     from_yaml = sorted((name, ref) for name, ref in every_uses() if not ref.startswith("./"))
     assert from_yaml, "no third-party action found: the scan is broken"
     from_lines = []
-    for path in [*WORKFLOWS, *ACTIONS]:
-        name = path.name if path in WORKFLOWS else str(path.relative_to(GITHUB))
+    for path in [*WORKFLOWS, *ACTIONS, ROOT_ACTION]:
+        name = name_of(path)
         for number, line in enumerate(path.read_text().splitlines(), 1):
             match = USES_LINE.match(line)
             if not match or match["ref"].startswith("./"):
@@ -171,6 +176,7 @@ def test_every_third_party_action_is_pinned_to_a_commit_with_its_version() -> No
             assert VERSION.match(match["comment"] or ""), f"{where}: no `# vX.Y.Z` comment naming the version"
             from_lines.append((name, match["ref"]))
     assert sorted(from_lines) == from_yaml, "a `uses:` the line scan did not see (flow style?)"
+    assert any(name == "action.yml" for name, _ in from_yaml), "the root action was not scanned"
     commits: dict[str, set[str]] = {}
     for _, ref in from_yaml:
         action, sha = ref.split("@")
@@ -253,26 +259,46 @@ def test_pull_requests_run_the_tests_then_preview_with_the_policy_pack_and_a_com
     assert preview["with"]["comment-on-pr"] is True
 
 
-def test_main_deploys_then_verifies_and_uploads_the_junit_report() -> None:
+def test_main_deploys_then_verifies_with_the_repositorys_action_and_uploads_the_junit_report() -> None:
     workflow = load("deploy.yml")
     assert workflow[True] == {"push": {"branches": ["main"]}}
     assert any(s.get("run") == "make test" for s in steps(workflow, "test"))
     assert workflow["jobs"]["deploy"]["needs"] == "test"
     deploy = steps(workflow, "deploy")
-    names = [s.get("uses") or s.get("run") for s in deploy]
     up = next(i for i, s in enumerate(deploy) if s.get("with", {}).get("command") == "up")
-    verify = next(i for i, n in enumerate(names) if "-m verify" in str(n))
-    upload = next(i for i, n in enumerate(names) if str(n).startswith("actions/upload-artifact"))
+    verify = next(i for i, s in enumerate(deploy) if s.get("uses") == "./")
+    upload = next(i for i, s in enumerate(deploy) if str(s.get("uses")).startswith("actions/upload-artifact"))
     assert up < verify < upload
     assert str(deploy[up]["uses"]).startswith("pulumi/actions@")
     assert deploy[up]["with"]["policyPacks"] == "policy"
-    assert deploy[verify]["run"] == '.venv/bin/python -m verify --stack "$STACK" --junit-xml verify-report.xml'
+    # The action, exercised where it is defined: the stack pulumi up deployed, findings to code scanning.
+    assert deploy[verify]["with"] == {"stack": "${{ vars.PULUMI_STACK }}", "upload-sarif": True}
     assert "continue-on-error" not in deploy[verify], "a failed check must fail the job"
-    assert deploy[upload]["if"] == "always()"
-    assert deploy[upload]["with"]["path"] == "verify-report.xml"
+    assert not any("-m verify" in str(s.get("run", "")) for s in deploy), "the verifier runs through the action"
+    # The action's outputs are set even when its last step fails the job (the runner evaluates a
+    # composite's outputs after its steps, failed or not): the report is uploaded either way.
+    assert deploy[upload]["if"] == f"always() && steps.{deploy[verify]['id']}.outputs.junit-path != ''"
+    assert deploy[upload]["with"]["path"] == f"${{{{ steps.{deploy[verify]['id']}.outputs.junit-path }}}}"
 
 
-@pytest.mark.parametrize("path", [*WORKFLOWS, *ACTIONS], ids=lambda p: str(p.relative_to(GITHUB)))
+@pytest.mark.parametrize("name", [w.name for w in WORKFLOWS])
+def test_security_events_write_only_in_the_job_that_uploads_sarif(name: str) -> None:
+    workflow = load(name)
+    assert "security-events" not in workflow["permissions"]
+    for job_name, job in workflow["jobs"].items():
+        uploads = any(
+            s.get("uses") == "./" and str((s.get("with") or {}).get("upload-sarif")).lower() == "true"
+            for s in job["steps"]
+        )
+        wanted = "write" if uploads else None
+        assert job.get("permissions", {}).get("security-events") == wanted, job_name
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*WORKFLOWS, *ACTIONS, ROOT_ACTION, *sorted((GITHUB / "verify-action").glob("*.[ps][yh]"))],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
 def test_no_long_lived_aws_keys_anywhere(path: Path) -> None:
     # aws-access-key-id, aws-secret-access-key, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY ...
     keys = re.findall(r"aws[-_](?:secret[-_])?access[-_]key(?:[-_]id)?", path.read_text(), re.IGNORECASE)
