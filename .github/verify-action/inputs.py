@@ -42,6 +42,7 @@ INPUTS = (
     "python-version",
 )
 BOOLEANS = ("true", "false")
+SUPPORTED_RUNNERS = ("Linux", "macOS")  # RUNNER_OS, as the runner sets it
 # pyproject.toml's requires-python (>=3.11; tests/ci/test_action.py checks the two agree). The
 # verifier runs with `python -P`, new in 3.11, so that a consumer's own `stack/` or `verify/`
 # folder in work-dir can never stand in for ours.
@@ -148,6 +149,23 @@ def check(values: Mapping[str, str], workspace: str, report_dir: str) -> Checked
     )
 
 
+def check_runner(runner_os: str) -> None:
+    """The steps run bash scripts and the venv's bin/ (a Windows venv has Scripts/ instead)."""
+    if runner_os not in SUPPORTED_RUNNERS:
+        raise ConfigError("runs-on", f"a {runner_os or 'unknown'} runner is not supported", one_of(SUPPORTED_RUNNERS))
+
+
+def annotation(kind: str, title: str, message: str) -> str:
+    """A workflow command (`::error title=...::message`), escaped as the runner unescapes it: `%`, CR and
+    LF in the data; those and `:` and `,` in a property (actions/toolkit, packages/core/src/command.ts)."""
+
+    def data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    prop = data(title).replace(":", "%3A").replace(",", "%2C")
+    return f"::{kind} title={prop}::{data(message)}"
+
+
 def check_python(version_info: tuple[int, ...]) -> None:
     if tuple(version_info[:2]) < MINIMUM_PYTHON:
         have = ".".join(map(str, version_info[:3]))
@@ -191,13 +209,14 @@ def github_output(outputs: Mapping[str, str], delimiter: str) -> str:
 
 def main() -> int:
     try:
+        check_runner(os.environ.get("RUNNER_OS", ""))
         check_python(sys.version_info[:3])
         values = read_inputs(os.environ)
         home = Path(os.environ["RUNNER_TEMP"], HOME)
         home.mkdir(parents=True, exist_ok=True)
         checked = check(values, os.environ["GITHUB_WORKSPACE"], tempfile.mkdtemp(prefix="reports-", dir=home))
     except ConfigError as error:
-        print(f"::error title=encrypted-dynamodb: bad input::{error}")
+        print(annotation("error", "encrypted-dynamodb bad input", str(error)))
         return 1
     requirements = Path(os.environ["GITHUB_ACTION_PATH"], REQUIREMENTS).read_bytes()
     install = installation(
@@ -207,10 +226,9 @@ def main() -> int:
     with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as handle:
         handle.write(text)
     if checked.sarif_path and not Path(os.environ["GITHUB_WORKSPACE"], checked.sarif_source).is_file():
-        print(
-            f"::warning title=encrypted-dynamodb::sarif-source {checked.sarif_source} is not in the workspace: code "
-            "scanning shows each finding on that file; name the file that declares the stack (sarif-source)"
-        )
+        where = f"sarif-source {checked.sarif_source} is not in the workspace"
+        advice = "code scanning shows each finding on that file; name the file that declares the stack"
+        print(annotation("warning", "encrypted-dynamodb", f"{where}: {advice}"))
     print(f"verify arguments: {' '.join(checked.arguments)}")
     return 0
 

@@ -350,6 +350,24 @@ def test_inputs_are_read_from_input_variables_stripped() -> None:
     assert values["stack"] == ""
 
 
+def test_annotations_are_escaped_as_the_runner_unescapes_them() -> None:
+    line = inputs.annotation("error", "a: b, c", "100% sure\nsecond line\r")
+    assert line == "::error title=a%3A b%2C c::100%25 sure%0Asecond line%0D"
+
+
+@pytest.mark.parametrize(
+    ("runner_os", "supported"), [("Linux", True), ("macOS", True), ("Windows", False), ("", False)]
+)
+def test_linux_and_macos_runners_only(runner_os: str, supported: bool) -> None:
+    if supported:
+        inputs.check_runner(runner_os)
+        return
+    with pytest.raises(ConfigError) as raised:
+        inputs.check_runner(runner_os)
+    assert raised.value.field == "runs-on"
+    assert raised.value.allowed == "'Linux', 'macOS'"
+
+
 def test_the_default_sarif_source_is_the_verifiers_in_work_dir() -> None:
     assert inputs.PULUMI_PROJECT_FILE == DEFAULT_SOURCE
 
@@ -578,7 +596,7 @@ def test_a_bad_input_stops_the_action_before_anything_is_installed(
     assert [r.kind for r in runs] == ["uses", "run"]
     check = runs[-1]
     assert check.returncode != 0
-    assert check.stdout.startswith("::error title=encrypted-dynamodb: bad input::stack, outputs-file:")
+    assert check.stdout.startswith("::error title=encrypted-dynamodb bad input::stack, outputs-file: both are given")
     assert not list((tmp_path / "temp").glob("encrypted-dynamodb-verify/venv-*"))
 
 
