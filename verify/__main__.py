@@ -41,6 +41,7 @@ from verify.findings import (
     Finding,
     Status,
     exit_code,
+    printable,
 )
 from verify.inputs import CannotRunError, StackOutputs, parse_outputs
 from verify.locate import located
@@ -406,15 +407,16 @@ def main(argv: list[str] | None = None) -> int:
             print()
             if audited.replica_rows:
                 print(f"{want.region} (primary):")
-            print(as_matrix(audited.rows))
+            # The audit's rows hold live text (a statement's Sid) as the findings do: keep it printable too.
+            print(printable(as_matrix(audited.rows)))
             for region, rows in audited.replica_rows.items():
                 print()
                 print(f"{region} (replica):")
-                print(as_matrix(rows))
+                print(printable(as_matrix(rows)))
             if audited.external:
                 print()
                 print("Principals of other accounts let in:")
-                print(as_external_matrix(audited.external))
+                print(printable(as_external_matrix(audited.external)))
     code = exit_code(findings)
     if args.junit_xml:
         try:

@@ -5,10 +5,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+# What no report can carry: C0 and C1 control characters but tab, line feed and carriage return, surrogates
+# (alone they are not Unicode text: UTF-8 cannot encode them, and a strict JSON reader refuses their escape),
+# and the non-characters U+FFFE and U+FFFF. XML 1.0 (the JUnit report) allows only "#x9 | #xA | #xD |
+# [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]" (https://www.w3.org/TR/xml/#charsets) and asks
+# authors to avoid [#x7F-#x84] and [#x86-#x9F]; an ESC or a C1 CSI in a terminal or a CI log starts an escape
+# sequence. JSON-decoded AWS data holds any of them: a key policy's text is printable ASCII, but its JSON
+# escapes ("\u0000", "\ud800") decode to anything, and a statement's Sid reaches the findings.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """Text every report can carry (terminal, JSON, JUnit XML, Markdown, SARIF): each character none can
+    (_NOT_TEXT) replaced by U+FFFD, the replacement character, so that what was there still shows."""
+    return _NOT_TEXT.sub("\ufffd", text)
 
 
 class Status(StrEnum):
@@ -30,6 +46,13 @@ class Finding:
     region: str = ""
     principal: str = ""  # the principal it is about (a reader, a grantee, a probed session), when one
     statement: str = ""  # the deciding statement: its Sid, or its compact JSON (statement_text), or "grant <id>"
+
+    def __post_init__(self) -> None:
+        # Live data reaches every text field (a Sid, a principal, an AWS error message): keep each printable.
+        for field in ("check", "seen", "advice", "resource", "region", "principal", "statement"):
+            value = getattr(self, field)
+            if _NOT_TEXT.search(value):
+                object.__setattr__(self, field, printable(value))
 
     @classmethod
     def passed(cls, check: str, seen: str) -> Finding:

@@ -31,7 +31,7 @@ from verify.audit.report import (
     paths_cell,
     shown,
 )
-from verify.findings import Finding, Status
+from verify.findings import Finding, Status, printable
 
 TITLE = "encrypted-dynamodb verify"
 MAX_BYTES = 256 * 1024  # a quarter of GitHub's 1 MiB per step: room for what else the step writes
@@ -67,7 +67,7 @@ _ESCAPED = set("\\`*_[]<|~")  # only what can start markup mid-line
 def text_cell(text: str, limit: int | None = None) -> str:
     """Plain text as one table cell: cut at `limit` characters (an ellipsis says so), Markdown's specials
     escaped so that nothing in the evidence becomes a link, emphasis, HTML or a new column or row."""
-    flat = " ".join(text.split())
+    flat = " ".join(printable(text).split())
     if limit is not None and len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"
     return "".join(f"\\{c}" if c in _ESCAPED else c for c in flat)
@@ -75,7 +75,7 @@ def text_cell(text: str, limit: int | None = None) -> str:
 
 def code_cell(text: str) -> str:
     """A name (a check, an ARN) as a code span in a cell: only the pipe needs its escape there."""
-    flat = " ".join(text.split()).replace("`", "'")
+    flat = " ".join(printable(text).split()).replace("`", "'")
     return f"`{flat.replace('|', chr(92) + '|')}`" if flat else ""
 
 

@@ -1,0 +1,99 @@
+"""The red team's holes in the verifier's reports (issue 21): ways the Markdown summary, the SARIF log and
+the other reports lied, lost findings, leaked or broke, each pinned by a test that failed before its fix.
+
+Most run the command line (`verify.__main__.main`) against the in-process emulator (moto) with a deployment
+an attacker in the account has shaped, or with the verifier's stages replaced to fail as a real run can;
+the rest are pure tests of the report functions.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.policy_builders import build_key_policy
+from stack import outputs as contract
+from tests.verify.conftest import ACCOUNT, REGION, moto_deployment
+from tests.verify.test_report_sarif import github_problems, schema_errors
+from verify.__main__ import main
+
+# What an attacker who may write a key policy statement can put in its Sid: JSON escapes a key policy's
+# text can hold in printable ASCII (KMS admits only printable characters in the document itself), which
+# decode to a lone surrogate, NUL and other control characters, a non-character.
+HOSTILE_SID = "wide \ud800 open\x00\x01\x1b[31m\ufffe"
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def hostile_deployment(sid: str) -> dict[str, Any]:
+    """A deployment whose key policy holds an unconditioned wildcard statement named `sid`: the check
+    key_policy.no_wildcard_principal fails naming it, and the audit's matrix names it for every reader."""
+    policy = build_key_policy(
+        partition="aws",
+        account_id=ACCOUNT,
+        region=REGION,
+        admin_arns=[],
+        key_user_arns=[],
+        deployer_arn=f"arn:aws:iam::{ACCOUNT}:role/Deployer",
+    )
+    policy["Statement"].append({"Sid": sid, "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"})
+    return {**moto_deployment(policy=policy), contract.INTENDED_KEY_USERS: []}
+
+
+def run(tmp_path: Path, outputs: dict[str, Any], *extra: str) -> int:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    return main(["--outputs", str(path), "--max-wait", "0", *extra])
+
+
+def reports(tmp_path: Path) -> list[str]:
+    return [
+        "--markdown",
+        str(tmp_path / "r.md"),
+        "--sarif",
+        str(tmp_path / "r.sarif"),
+        "--junit-xml",
+        str(tmp_path / "r.xml"),
+    ]
+
+
+# -- text an attacker controls cannot break a report -----------------------------------------------------
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("audit_only", [False, True], ids=["checks-and-audit", "audit-only"])
+def test_a_lone_surrogate_or_control_character_in_live_data_breaks_no_report(
+    aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], audit_only: bool
+) -> None:
+    """JSON-decoded AWS data can hold what UTF-8 cannot encode (a lone surrogate) and what XML 1.0 may not
+    hold (NUL, other C0 controls, U+FFFE). Before: the SARIF's fingerprint raised UnicodeEncodeError, the run
+    died with a traceback and exit 1 (read as "a check failed") and no report was written; the JUnit XML
+    carried NUL; the terminal's own output could not be encoded."""
+    code = run(tmp_path, hostile_deployment(HOSTILE_SID), *reports(tmp_path), *(["--audit"] if audit_only else []))
+    out = capsys.readouterr().out
+    assert code == 1
+    out.encode("utf-8")  # what a terminal or a CI log (UTF-8, strict) must be able to take
+    markdown = (tmp_path / "r.md").read_bytes().decode("utf-8")
+    assert markdown.startswith("## encrypted-dynamodb verify: FAIL (")
+    assert not any(c in markdown for c in "\x00\x01\x1b\ufffe")
+    document = json.loads((tmp_path / "r.sarif").read_bytes().decode("utf-8"))
+    assert schema_errors(document) == []
+    assert github_problems(document) == []
+    for text in _strings(document):
+        text.encode("utf-8")  # no lone surrogate: strict JSON consumers refuse "\ud800" alone
+    ET.fromstring((tmp_path / "r.xml").read_bytes())  # noqa: S314 (our own report): well-formed XML 1.0
+    if not audit_only:
+        (wildcard,) = [r for r in document["runs"][0]["results"] if r["ruleId"] == "key_policy.no_wildcard_principal"]
+        assert wildcard["properties"]["statement"] == "wide \ufffd open\ufffd\ufffd\ufffd[31m\ufffd"
