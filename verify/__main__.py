@@ -2,7 +2,7 @@
 
 Exit codes (verify/findings.py): 0 every check passed (or was skipped), 1 a check failed,
 2 the verification could not run (bad or missing outputs or arguments, no credentials,
-unreachable endpoint, throttled, expired credentials), 130 interrupted (Ctrl-C),
+unreachable endpoint, throttled, expired credentials, an internal error), 130 interrupted (Ctrl-C),
 143 terminated (SIGTERM, as `timeout`, `docker stop` and CI timeouts send).
 """
 
@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import tempfile
+import traceback
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import FrameType
 from typing import NoReturn
@@ -386,6 +387,11 @@ def main(argv: list[str] | None = None) -> int:
         stopped = (EXIT_TERMINATED, f"terminated; {_canary_line(canaries)}")
     except (CannotRunError, BotoCoreError, ClientError) as error:
         stopped = (EXIT_CANNOT_RUN, f"cannot run: {cannot_run_message(error, args.endpoint_url)}")
+    except Exception as error:
+        # A bug, or an AWS answer no judge foresaw: nothing was proved. Python's own exit code for it would be
+        # 1, "a check failed", which the action takes for a run that got to its end (and uploads its SARIF).
+        traceback.print_exc()
+        stopped = (EXIT_CANNOT_RUN, f"cannot run: internal error: {type(error).__name__}: {error} (please report it)")
     finally:
         signal.signal(signal.SIGTERM, previous)
 

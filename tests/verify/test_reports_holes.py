@@ -15,11 +15,14 @@ from typing import Any
 
 import pytest
 
+import verify.__main__ as verify_main
 from components.policy_builders import build_key_policy
 from stack import outputs as contract
 from tests.verify.conftest import ACCOUNT, REGION, moto_deployment
 from tests.verify.test_report_sarif import github_problems, schema_errors
 from verify.__main__ import main
+from verify.findings import EXIT_CANNOT_RUN
+from verify.rules import COULD_NOT_VERIFY
 
 # What an attacker who may write a key policy statement can put in its Sid: JSON escapes a key policy's
 # text can hold in printable ASCII (KMS admits only printable characters in the document itself), which
@@ -97,3 +100,37 @@ def test_a_lone_surrogate_or_control_character_in_live_data_breaks_no_report(
     if not audit_only:
         (wildcard,) = [r for r in document["runs"][0]["results"] if r["ruleId"] == "key_policy.no_wildcard_principal"]
         assert wildcard["properties"]["statement"] == "wide \ufffd open\ufffd\ufffd\ufffd[31m\ufffd"
+
+
+# -- an outcome the reports must tell as it is -----------------------------------------------------------
+
+
+def results(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(document["runs"][0]["results"])
+
+
+@pytest.mark.emulator
+def test_a_crash_is_could_not_run_not_a_failed_check(
+    aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception no handler expected (a judge's bug, an AWS answer of a shape no judge foresaw) escaped
+    main: Python's exit code 1, which the action reads as "a check failed", the run got to its end, and
+    uploads the SARIF; and no report written, so an earlier run's stayed at the path."""
+    outputs = moto_deployment()
+
+    def broken(*_args: object, **_kwargs: object) -> list[Any]:
+        raise RuntimeError("a judge's bug")
+
+    monkeypatch.setattr(verify_main, "verify", broken)
+    (tmp_path / "r.md").write_text("## encrypted-dynamodb verify: PASS (25 pass; an earlier run)\n")
+    code = run(tmp_path, outputs, "--markdown", str(tmp_path / "r.md"), "--sarif", str(tmp_path / "r.sarif"))
+    err = capsys.readouterr().err
+    assert code == EXIT_CANNOT_RUN
+    assert "Traceback (most recent call last)" in err, "the traceback, for the bug report"
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("verify: cannot run: internal error: RuntimeError: a judge's bug")
+    assert (tmp_path / "r.md").read_text().startswith("## encrypted-dynamodb verify: ERROR (1 error;")
+    document = json.loads((tmp_path / "r.sarif").read_text())
+    (result,) = results(document)
+    assert result["ruleId"] == COULD_NOT_VERIFY
+    assert document["runs"][0]["invocations"] == [{"executionSuccessful": False, "exitCode": EXIT_CANNOT_RUN}]
