@@ -398,8 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     if stopped is not None:
         code, line = stopped
         print(f"verify: {line}", file=sys.stderr)
-        # What there is: the run's one line, as the could-not-verify finding (nothing was proved).
-        _write_reports(args, [Finding(COULD_NOT_VERIFY, Status.ERROR, line)], want, None, code)
+        # What there is: the checks that ran before it stopped (the audit may be what could not run), and the
+        # run's one line as the could-not-verify finding.
+        _write_reports(args, [*findings, Finding(COULD_NOT_VERIFY, Status.ERROR, line)], want, None, code)
         return code
 
     assert want is not None  # noqa: S101 (the run went to its end, so the outputs were read)

@@ -21,7 +21,8 @@ from stack import outputs as contract
 from tests.verify.conftest import ACCOUNT, REGION, moto_deployment
 from tests.verify.test_report_sarif import github_problems, schema_errors
 from verify.__main__ import main
-from verify.findings import EXIT_CANNOT_RUN
+from verify.findings import EXIT_CANNOT_RUN, Finding
+from verify.inputs import CannotRunError
 from verify.rules import COULD_NOT_VERIFY
 
 # What an attacker who may write a key policy statement can put in its Sid: JSON escapes a key policy's
@@ -134,3 +135,33 @@ def test_a_crash_is_could_not_run_not_a_failed_check(
     (result,) = results(document)
     assert result["ruleId"] == COULD_NOT_VERIFY
     assert document["runs"][0]["invocations"] == [{"executionSuccessful": False, "exitCode": EXIT_CANNOT_RUN}]
+
+
+@pytest.mark.emulator
+def test_the_checks_that_ran_stay_in_the_reports_when_a_later_stage_cannot_run(
+    aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks ran and one failed; then the audit could not (the verifier may not list roles, or AWS
+    throttles it). Before: the reports held only the could-not-run line, the failed check was gone from the
+    summary and the SARIF; the reviewer read 'ERROR, 1 error' and nothing about the key's rotation."""
+    outputs = {**moto_deployment(), contract.INTENDED_KEY_USERS: []}
+    checks = [
+        Finding.passed("table.exists", "table 'orders' in us-east-1"),
+        Finding.failed("key.rotation", "KeyRotationEnabled=False", "turn rotation on"),
+    ]
+
+    def cannot_audit(*_args: object, **_kwargs: object) -> Any:
+        raise CannotRunError("the verifying identity may not call iam:ListRoles")
+
+    monkeypatch.setattr(verify_main, "verify", lambda *_a, **_k: list(checks))
+    monkeypatch.setattr(verify_main, "run_audit", cannot_audit)
+    code = run(tmp_path, outputs, "--markdown", str(tmp_path / "r.md"), "--sarif", str(tmp_path / "r.sarif"))
+    capsys.readouterr()
+    assert code == EXIT_CANNOT_RUN
+    summary = (tmp_path / "r.md").read_text()
+    assert summary.startswith("## encrypted-dynamodb verify: ERROR (1 pass, 1 fail, 1 error;")
+    assert "| FAIL | `key.rotation` | KeyRotationEnabled=False -> turn rotation on |" in summary
+    assert "| ERROR | `could_not_verify` | cannot run: the verifying identity may not call iam:ListRoles |" in summary
+    found = {r["ruleId"]: r for r in results(json.loads((tmp_path / "r.sarif").read_text()))}
+    assert set(found) == {"key.rotation", COULD_NOT_VERIFY}
+    assert found["key.rotation"]["properties"]["resourceArn"] == outputs[contract.KEY_ARN], "located as in a full run"
