@@ -309,10 +309,13 @@ def _write_reports(
     audited: AuditResult | None,
     code: int,
 ) -> int:
-    """--markdown and --sarif, whatever the outcome; EXIT_CANNOT_RUN when one cannot be written."""
+    """--junit-xml, --markdown and --sarif, whatever the outcome; each is tried (one that cannot be written
+    costs no other); EXIT_CANNOT_RUN when one cannot be written."""
     if want is not None:
         findings = located(findings, want)
     reports: dict[str, str] = {}
+    if args.junit_xml:
+        reports["--junit-xml"] = as_junit(findings)
     if args.markdown:
         reports["--markdown"] = as_markdown(
             findings,
@@ -425,12 +428,6 @@ def main(argv: list[str] | None = None) -> int:
                 print("Principals of other accounts let in:")
                 print(printable(as_external_matrix(audited.external)))
     code = exit_code(findings)
-    if args.junit_xml:
-        try:
-            write_atomically(args.junit_xml, as_junit(findings))
-        except OSError as error:
-            print(f"verify: cannot write --junit-xml {args.junit_xml}: {error.strerror}", file=sys.stderr)
-            return EXIT_CANNOT_RUN
     if _write_reports(args, findings, want, audited, code) != EXIT_OK:
         return EXIT_CANNOT_RUN
     return code

@@ -124,7 +124,7 @@ def test_a_crash_is_could_not_run_not_a_failed_check(
 
     monkeypatch.setattr(verify_main, "verify", broken)
     (tmp_path / "r.md").write_text("## encrypted-dynamodb verify: PASS (25 pass; an earlier run)\n")
-    code = run(tmp_path, outputs, "--markdown", str(tmp_path / "r.md"), "--sarif", str(tmp_path / "r.sarif"))
+    code = run(tmp_path, outputs, *reports(tmp_path))
     err = capsys.readouterr().err
     assert code == EXIT_CANNOT_RUN
     assert "Traceback (most recent call last)" in err, "the traceback, for the bug report"
@@ -135,6 +135,8 @@ def test_a_crash_is_could_not_run_not_a_failed_check(
     (result,) = results(document)
     assert result["ruleId"] == COULD_NOT_VERIFY
     assert document["runs"][0]["invocations"] == [{"executionSuccessful": False, "exitCode": EXIT_CANNOT_RUN}]
+    junit = ET.fromstring((tmp_path / "r.xml").read_text())  # noqa: S314 (our own report)
+    assert (junit.get("errors"), junit.get("failures")) == ("1", "0"), "the JUnit report is written too"
 
 
 @pytest.mark.emulator
@@ -165,3 +167,38 @@ def test_the_checks_that_ran_stay_in_the_reports_when_a_later_stage_cannot_run(
     found = {r["ruleId"]: r for r in results(json.loads((tmp_path / "r.sarif").read_text()))}
     assert set(found) == {"key.rotation", COULD_NOT_VERIFY}
     assert found["key.rotation"]["properties"]["resourceArn"] == outputs[contract.KEY_ARN], "located as in a full run"
+
+
+@pytest.mark.emulator
+def test_a_report_that_cannot_be_written_does_not_cost_the_others(
+    aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The JUnit file's folder went away during the run (a cleanup step, a full disk). Before: main returned
+    2 at the JUnit write, and the Markdown and the SARIF, which the docs promise whatever the outcome, were
+    never written."""
+    outputs = moto_deployment()
+    gone = tmp_path / "gone"
+    gone.mkdir()
+
+    def checks_then_folder_removed(*_args: object, **_kwargs: object) -> list[Finding]:
+        gone.rmdir()
+        return [Finding.failed("key.rotation", "KeyRotationEnabled=False", "turn rotation on")]
+
+    monkeypatch.setattr(verify_main, "verify", checks_then_folder_removed)
+    code = run(
+        tmp_path,
+        outputs,
+        *(
+            "--junit-xml",
+            str(gone / "r.xml"),
+            "--markdown",
+            str(tmp_path / "r.md"),
+            "--sarif",
+            str(tmp_path / "r.sarif"),
+        ),
+    )
+    err = capsys.readouterr().err
+    assert code == EXIT_CANNOT_RUN
+    assert f"verify: cannot write --junit-xml {gone / 'r.xml'}" in err
+    assert "| FAIL | `key.rotation` |" in (tmp_path / "r.md").read_text()
+    assert [r["ruleId"] for r in results(json.loads((tmp_path / "r.sarif").read_text()))] == ["key.rotation"]
