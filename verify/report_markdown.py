@@ -15,6 +15,7 @@ each table (passes last), with a line saying how many; the JSON and JUnit report
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -60,8 +61,13 @@ def header(findings: Sequence[Finding]) -> str:
 # GitHub Flavored Markdown: in a table, a cell's pipe is escaped ("include a pipe in a cell's content by
 # escaping it, including inside other inline spans", https://github.github.com/gfm/#tables-extension-);
 # a backslash escapes any ASCII punctuation (#backslash-escapes); a line ending ends the row. `>` and `#` start
-# markup only at the start of a line, which a cell never is.
-_ESCAPED = set("\\`*_[]<|~")  # only what can start markup mid-line
+# markup only at the start of a line, which a cell never is. `&` starts an entity reference (#entity-and-numeric-
+# character-references): escaped, "&lt;" shows as AWS wrote it, not as "<".
+_ESCAPED = set("\\`*_[]<|~&")  # only what can start markup mid-line
+# GitHub also makes links of bare addresses, with no markup at all: "www." and a scheme's "://" start one
+# (https://github.github.com/gfm/#autolinks-extension-). An escaped "." or ":" still shows, and ends the match.
+# (An e-mail address still becomes a mailto: link, whatever is escaped: a link to the address it shows.)
+_AUTOLINK = re.compile(r"(?i)(?<=www)\.|:(?=//)")
 
 
 def text_cell(text: str, limit: int | None = None) -> str:
@@ -70,7 +76,8 @@ def text_cell(text: str, limit: int | None = None) -> str:
     flat = " ".join(printable(text).split())
     if limit is not None and len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"
-    return "".join(f"\\{c}" if c in _ESCAPED else c for c in flat)
+    escaped = "".join(f"\\{c}" if c in _ESCAPED else c for c in flat)
+    return _AUTOLINK.sub(lambda found: "\\" + found[0], escaped)
 
 
 def code_cell(text: str) -> str:

@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import cmarkgfm
 import pytest
+from cmarkgfm.cmark import Options
 
 import verify.__main__ as verify_main
+from access.operations import Path as AuditPath
 from components.policy_builders import build_key_policy
 from stack import outputs as contract
 from tests.verify.conftest import ACCOUNT, REGION, moto_deployment
 from tests.verify.test_report_sarif import github_problems, schema_errors
 from verify.__main__ import main
+from verify.audit.model import AccessRow, PathAccess, Role, Verdict
 from verify.findings import EXIT_CANNOT_RUN, Finding
 from verify.inputs import CannotRunError
+from verify.report_markdown import as_markdown
 from verify.rules import COULD_NOT_VERIFY
 
 # What an attacker who may write a key policy statement can put in its Sid: JSON escapes a key policy's
@@ -202,3 +208,78 @@ def test_a_report_that_cannot_be_written_does_not_cost_the_others(
     assert f"verify: cannot write --junit-xml {gone / 'r.xml'}" in err
     assert "| FAIL | `key.rotation` |" in (tmp_path / "r.md").read_text()
     assert [r["ruleId"] for r in results(json.loads((tmp_path / "r.sarif").read_text()))] == ["key.rotation"]
+
+
+# -- the Markdown summary, as GitHub renders it ----------------------------------------------------------
+
+# What an attacker can put in a Sid, a tag value or an error message AWS echoes, aimed at the job summary.
+HOSTILE_TEXTS = [
+    "see https://evil.example/login to fix",
+    "HTTPS://EVIL.EXAMPLE and ftp://evil.example/x",
+    "www.evil.example/reset",
+    "WWW.evil.example",
+    "[fix it here](https://evil.example) ![x](https://evil.example/p.png)",
+    "<img src=x onerror=alert(1)> <script>alert(1)</script>",
+    "&lt;b&gt;looks like HTML&lt;/b&gt; &#124; &amp;",
+    "a | b\n| PASS | `table.key` | fine |",
+    "**bold** __under__ ~~struck~~ `code` \\ trailing backslash \\",
+    "x\\://y \\www.z",
+]
+
+
+class _Cells(HTMLParser):
+    """The rendered table cells (their text) and every tag the rendering made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self.tags: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.cells.append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def rendered(markdown: str) -> _Cells:
+    """The summary as GitHub renders it: cmark-gfm, GitHub's own Markdown engine, with its extensions (tables,
+    autolinks, strikethrough, the tag filter); raw HTML let through, so that any the summary asks for shows."""
+    parser = _Cells()
+    parser.feed(cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE))
+    return parser
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
+def test_evidence_renders_as_the_text_it_is_no_link_no_markup(text: str) -> None:
+    """Before: a URL or www. address in the evidence became a link in the job summary (GFM's autolink
+    extension needs no brackets: https://github.github.com/gfm/#autolinks-extension-), and an HTML entity
+    rendered as the character it names, not as what AWS said."""
+    finding = Finding.failed("key_policy.no_wildcard_principal", text, "remove it")
+    row = AccessRow(
+        principal=f"arn:aws:iam::{ACCOUNT}:role/ops",
+        kind="role",
+        role=Role.OTHER,
+        iam_read=True,
+        iam_write=False,
+        kms_decrypt=True,
+        verdict=Verdict.PLAINTEXT_READER,
+        iam_reason="allowed by managed policy ReadOnly",
+        kms_reason=f"allowed by key policy statement {text}",
+        paths=(PathAccess(AuditPath.READ, iam=True, kms=True, open=True, reason=text),),
+    )
+    page = rendered(as_markdown([finding], principals=[row], primary_region=REGION))
+    assert set(page.tags) <= {"h2", "h3", "h4", "p", "em", "table", "thead", "tbody", "tr", "th", "td", "code"}
+    flat = " ".join(text.split())
+    checks, matrix = page.cells[3:6], page.cells[13:20]
+    assert checks == ["FAIL", "key_policy.no_wildcard_principal", f"{flat} -> remove it"]
+    assert matrix[-1] == f"allowed by key policy statement {flat}"
