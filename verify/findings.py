@@ -17,13 +17,15 @@ from typing import Any
 # [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]" (https://www.w3.org/TR/xml/#charsets) and asks
 # authors to avoid [#x7F-#x84] and [#x86-#x9F]; an ESC or a C1 CSI in a terminal or a CI log starts an escape
 # sequence. JSON-decoded AWS data holds any of them: a key policy's text is printable ASCII, but its JSON
-# escapes ("\u0000", "\ud800") decode to anything, and a statement's Sid reaches the findings.
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# escapes ("\u0000", "\ud800") decode to anything, and a statement's Sid reaches the findings. Nor the explicit
+# directional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069; Unicode UAX #9, 2.1-2.4): they
+# make what follows display reordered, "role/\u202enimda-tsurt" reading "role/trust-admin" (CVE-2021-42574).
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
 
 def printable(text: str) -> str:
-    """Text every report can carry (terminal, JSON, JUnit XML, Markdown, SARIF): each character none can
-    (_NOT_TEXT) replaced by U+FFFD, the replacement character, so that what was there still shows."""
+    """Text every report can carry (terminal, JSON, JUnit XML, Markdown, SARIF) and shows in its order: each
+    character of _NOT_TEXT replaced by U+FFFD, the replacement character, so that what was there still shows."""
     return _NOT_TEXT.sub("\ufffd", text)
 
 

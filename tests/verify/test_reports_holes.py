@@ -28,13 +28,17 @@ from verify.__main__ import main
 from verify.audit.model import AccessRow, PathAccess, Role, Verdict
 from verify.findings import EXIT_CANNOT_RUN, Finding
 from verify.inputs import CannotRunError
+from verify.report import as_junit, as_table
 from verify.report_markdown import as_markdown
+from verify.report_sarif import as_sarif, automation_id
 from verify.rules import COULD_NOT_VERIFY
 
 # What an attacker who may write a key policy statement can put in its Sid: JSON escapes a key policy's
 # text can hold in printable ASCII (KMS admits only printable characters in the document itself), which
 # decode to a lone surrogate, NUL and other control characters, a non-character.
 HOSTILE_SID = "wide \ud800 open\x00\x01\x1b[31m\ufffe"
+# The explicit directional embeddings, overrides and isolates (Unicode UAX #9, 2.1 to 2.4).
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
 
 def _strings(value: Any) -> list[str]:
@@ -283,3 +287,16 @@ def test_evidence_renders_as_the_text_it_is_no_link_no_markup(text: str) -> None
     checks, matrix = page.cells[3:6], page.cells[13:20]
     assert checks == ["FAIL", "key_policy.no_wildcard_principal", f"{flat} -> remove it"]
     assert matrix[-1] == f"allowed by key policy statement {flat}"
+
+
+def test_bidirectional_controls_cannot_reorder_what_a_report_shows() -> None:
+    """A right-to-left override in a Sid or an error message makes the text after it display reversed (the
+    'Trojan Source' controls, CVE-2021-42574): "role/\\u202enimda-tsurt" reads "role/trust-admin". Before,
+    they reached every report as they were."""
+    spoof = "\u202enimda-tsurt\u202c \u2066x\u2069"
+    finding = Finding.failed("audit.undeclared_reader", f"role/{spoof} reads", "remove it").about(
+        principal=f"arn:aws:iam::{ACCOUNT}:role/{spoof}", statement=spoof
+    )
+    sarif = json.dumps(as_sarif([finding], automation=automation_id("dev")), ensure_ascii=False)
+    for text in (as_markdown([finding]), sarif, as_table([finding]), as_junit([finding])):
+        assert not set(text) & set(BIDI_CONTROLS), text
