@@ -65,11 +65,17 @@ def fingerprint(rule: Rule, finding: Finding) -> str:
 
 
 def message(finding: Finding) -> str:
-    """What was seen -> what to do (findings never hold a secret)."""
+    """What was seen -> what to do (findings never hold a secret). No embedded link: in a plain text message
+    SARIF reads `[text](destination)` as one ("an embedded link SHALL conform to the following syntax ...
+    embedded link = "[", link text, "](", link destination, ")"", SARIF 2.1.0 3.11.6,
+    https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/sarif-v2.1.0-os.html), which a viewer shows as its text,
+    linked; a Sid or an error message may hold one. A space between "]" and "(" keeps the words readable and
+    links nothing."""
     what = f"{finding.check}: {finding.seen}"
     if finding.status is Status.ERROR and finding.check != COULD_NOT_VERIFY:
         what = f"could not verify {what}"
-    return f"{what} -> {finding.advice}" if finding.advice else what
+    text = f"{what} -> {finding.advice}" if finding.advice else what
+    return text.replace("](", "] (")
 
 
 def descriptor(rule: Rule) -> dict[str, Any]:

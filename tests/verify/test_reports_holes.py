@@ -9,6 +9,7 @@ the rest are pure tests of the report functions.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -300,3 +301,25 @@ def test_bidirectional_controls_cannot_reorder_what_a_report_shows() -> None:
     sarif = json.dumps(as_sarif([finding], automation=automation_id("dev")), ensure_ascii=False)
     for text in (as_markdown([finding]), sarif, as_table([finding]), as_junit([finding])):
         assert not set(text) & set(BIDI_CONTROLS), text
+
+
+# -- the SARIF log ---------------------------------------------------------------------------------------
+
+# SARIF 2.1.0, 3.11.6: in a plain text message, an embedded link is "[", link text, "](", a URI, ")", the
+# link text escaping its brackets and backslashes; a viewer shows the link text and links it.
+EMBEDDED_LINK = re.compile(r"(?<!\\)\[(?:[^\[\]\\]|\\.)*\]\(")
+
+
+def test_a_message_holds_no_embedded_link_an_attacker_wrote() -> None:
+    """Before: a Sid "[Rotate the key here](https://evil.example/login)" reached message.text as it was: an
+    embedded link by SARIF's grammar, which a viewer shows as the words "Rotate the key here" linking
+    elsewhere (code scanning links what is embedded in a result's message)."""
+    lure = "[Rotate the key here](https://evil.example/login)"
+    finding = Finding.failed(
+        "key_policy.no_wildcard_principal", f"unconditioned wildcard principal in ['{lure}']", f"see {lure}"
+    ).about(statement=lure)
+    (result,) = results(as_sarif([finding], automation=automation_id("dev")))
+    text = result["message"]["text"]
+    assert not EMBEDDED_LINK.search(text), text
+    assert "[Rotate the key here] (https://evil.example/login)" in text, "still readable, only not a link"
+    assert result["properties"]["statement"] == lure, "the property keeps the Sid as it is"
