@@ -117,7 +117,10 @@ def go(folder: Path) -> Program:
     module = (folder / "go.mod").read_text()
     if not re.search(rf"^\t{re.escape(GO_MODULE)} v{re.escape(VERSION)}$", module, re.MULTILINE):
         program.problems.append(f"go.mod: does not require {GO_MODULE} v{VERSION}")
-    if f"replace {GO_MODULE} => ./{SDK_FOLDER}/{GO_PACKAGE}" not in module:
+    # The module's root, where the generated go.mod is (pulumi/pulumi pkg/codegen/go/gen.go: with SupportPack,
+    # files["go.mod"] at the SDK's root; sdk/go/pulumi-language-go Link: `gomod.AddReplace(modulePath, "", path,
+    # "")`, path the SDK folder InstallPackage wrote), not its package folder.
+    if not re.search(rf"^replace {re.escape(GO_MODULE)} => \./{re.escape(SDK_FOLDER)}$", module, re.MULTILINE):
         program.problems.append(f"go.mod: {GO_MODULE} not replaced by the SDK in {SDK_FOLDER}")
     return program
 
@@ -317,6 +320,7 @@ def test_a_misspelt_example_fails(
         ("java", "src/main/java/myproject/App.java", f"import {JAVA_PACKAGE}.KeyUser;", "", "not imported"),
         ("yaml", "Pulumi.yaml", "type: encrypted-dynamodb:KeyUser", "type: encrypted_dynamodb:KeyUser", "is not"),
         ("go", "go.mod", f"sdk/go v{VERSION}", "sdk/go v0.9.0", "does not require"),
+        ("go", "go.mod", f"=> ./{SDK_FOLDER}\n", f"=> ./{SDK_FOLDER}/{GO_PACKAGE}\n", "not replaced by the SDK"),
         ("python", "requirements.txt", f"@v{VERSION}", "@v0.9.0", "does not pin"),
     ],
 )
