@@ -56,7 +56,7 @@ from verify.permissions import (
 )
 from verify.report import as_json, as_junit, as_table
 from verify.report_markdown import as_markdown
-from verify.report_sarif import DEFAULT_SOURCE, as_sarif, automation_id
+from verify.report_sarif import DEFAULT_SOURCE, as_sarif, automation_id, sarif_text
 from verify.rules import COULD_NOT_VERIFY
 from verify.run import CLIENT_CONFIG, Aws, refusals_seen, verify
 
@@ -329,7 +329,7 @@ def _write_reports(
         sarif = as_sarif(
             findings, automation=automation_id(_subject(args, want)), source_path=args.sarif_source, exit_code=code
         )
-        reports["--sarif"] = json.dumps(sarif, indent=2) + "\n"
+        reports["--sarif"] = sarif_text(sarif)
     written = EXIT_OK
     for flag, text in reports.items():
         path = _report_paths(args)[flag]

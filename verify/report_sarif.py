@@ -18,12 +18,18 @@ scanning reads, and what it requires, is GitHub's "SARIF support for code scanni
   the same category and from the same tool, the earlier results are overwritten", so each stack gets its
   own category (`automation_id`) and two stacks' uploads do not close each other's alerts;
 - limits: at most 25,000 results per run (more and the file is rejected; only the top 5,000 by severity are
-  shown) and 20 tags per rule; rule name at most 255 characters, short and full descriptions at most 1,024.
+  shown) and 20 tags per rule; rule name at most 255 characters, short and full descriptions at most 1,024;
+  and "For each gzip-compressed SARIF file, SARIF upload supports a maximum size of 10 MB. Any uploads over
+  this limit will be rejected": evidence that does not compress (random grant names, long role paths, an
+  error message) can grow 25,000 results past it, so each message and property is cut (MESSAGE_CHARS,
+  PROPERTY_CHARS) and the most severe results that fit are kept (MAX_GZIP_BYTES, of sarif_text's text).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +42,9 @@ SARIF_VERSION = "2.1.0"
 TOOL_NAME = "encrypted-dynamodb-verify"
 FINGERPRINT = "primaryLocationLineHash"
 MAX_RESULTS = 25_000  # "Results per run": the maximum code scanning accepts
+MAX_GZIP_BYTES = 9_500_000  # under "a maximum size of 10 MB" per gzip-compressed file, with room to spare
+MESSAGE_CHARS = 4_000  # a message longer than this is cut (code scanning titles a result with its first sentence)
+PROPERTY_CHARS = 2_048  # a property longer than this (a statement's compact JSON) is cut; an ARN never is
 DEFAULT_SOURCE = "Pulumi.yaml"
 
 
@@ -64,6 +73,10 @@ def fingerprint(rule: Rule, finding: Finding) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def message(finding: Finding) -> str:
     """What was seen -> what to do (findings never hold a secret). No embedded link: in a plain text message
     SARIF reads `[text](destination)` as one ("an embedded link SHALL conform to the following syntax ...
@@ -75,7 +88,7 @@ def message(finding: Finding) -> str:
     if finding.status is Status.ERROR and finding.check != COULD_NOT_VERIFY:
         what = f"could not verify {what}"
     text = f"{what} -> {finding.advice}" if finding.advice else what
-    return text.replace("](", "] (")
+    return _cut(text.replace("](", "] ("), MESSAGE_CHARS)
 
 
 def descriptor(rule: Rule) -> dict[str, Any]:
@@ -116,7 +129,7 @@ def _result(finding: Finding, rule: Rule, index: int, source_path: str, seen: di
         "message": {"text": message(finding)},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT: f"{identity}:{seen[identity]}"},
-        "properties": {key: value for key, value in properties.items() if value},
+        "properties": {key: _cut(value, PROPERTY_CHARS) for key, value in properties.items() if value},
     }
 
 
@@ -137,13 +150,40 @@ def as_sarif(
         if rule.id not in index:  # a check the catalogue does not describe (the tests prove none is emitted)
             index[rule.id] = len(rules)
             rules.append(rule)
-    omitted = max(0, len(chosen) - MAX_RESULTS)
-    if omitted:
-        # Keep the most severe: code scanning itself shows only the top results "prioritized by severity".
-        keep = sorted(range(len(chosen)), key=lambda i: -chosen[i][1].severity)[:MAX_RESULTS]
-        chosen = [chosen[i] for i in sorted(keep)]
     seen: dict[str, int] = {}
     results = [_result(finding, rule, index[rule.id], source_path, seen) for finding, rule in chosen]
+    # Keep the most severe when not all can go: code scanning itself shows only the top results "prioritized
+    # by severity". The run order is kept among those kept.
+    by_severity = sorted(range(len(results)), key=lambda i: -chosen[i][1].severity)
+
+    def log(count: int) -> dict[str, Any]:
+        kept = [results[i] for i in sorted(by_severity[:count])]
+        return _log(rules, kept, automation, exit_code, omitted=len(results) - count)
+
+    count = min(len(results), MAX_RESULTS)
+    if _gzip_size(log(count)) > MAX_GZIP_BYTES:
+        # The most results that fit (a bisection: every result is small, MESSAGE_CHARS and PROPERTY_CHARS).
+        low, high = 0, count
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if _gzip_size(log(middle)) <= MAX_GZIP_BYTES else (low, middle - 1)
+        count = low
+    return log(count)
+
+
+def sarif_text(document: dict[str, Any]) -> str:
+    """The log as the file holds it (what MAX_GZIP_BYTES is measured on)."""
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _gzip_size(document: dict[str, Any]) -> int:
+    # zlib's default level, as upload-sarif's Node zlib compresses; it may re-serialize without the indent (smaller)
+    return len(gzip.compress(sarif_text(document).encode("utf-8"), compresslevel=6))
+
+
+def _log(
+    rules: Sequence[Rule], results: list[dict[str, Any]], automation: str, exit_code: int | None, *, omitted: int
+) -> dict[str, Any]:
     run: dict[str, Any] = {
         "tool": {
             "driver": {

@@ -8,8 +8,11 @@ the rest are pure tests of the report functions.
 
 from __future__ import annotations
 
+import gzip
 import json
+import random
 import re
+import string
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -25,13 +28,14 @@ from components.policy_builders import build_key_policy
 from stack import outputs as contract
 from tests.verify.conftest import ACCOUNT, REGION, moto_deployment
 from tests.verify.test_report_sarif import github_problems, schema_errors
+from verify import report_sarif
 from verify.__main__ import main
 from verify.audit.model import AccessRow, PathAccess, Role, Verdict
 from verify.findings import EXIT_CANNOT_RUN, Finding
 from verify.inputs import CannotRunError
 from verify.report import as_junit, as_table
 from verify.report_markdown import as_markdown
-from verify.report_sarif import as_sarif, automation_id
+from verify.report_sarif import as_sarif, automation_id, sarif_text
 from verify.rules import COULD_NOT_VERIFY
 
 # What an attacker who may write a key policy statement can put in its Sid: JSON escapes a key policy's
@@ -323,3 +327,47 @@ def test_a_message_holds_no_embedded_link_an_attacker_wrote() -> None:
     assert not EMBEDDED_LINK.search(text), text
     assert "[Rotate the key here] (https://evil.example/login)" in text, "still readable, only not a link"
     assert result["properties"]["statement"] == lure, "the property keeps the Sid as it is"
+
+
+def test_the_log_stays_under_githubs_file_size_limit_keeping_the_most_severe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code scanning rejects a file over 10 MB gzip-compressed, and then shows none of it. Results were
+    capped by count only: evidence that does not compress (a key's 50,000 grants with random 256-character
+    names, principals with long random paths, a long error message) grew the file past the limit. The limit
+    is made small here (room for about 20 of these results beside the rules); the log keeps the most severe
+    results that fit, and says how many it left out."""
+    empty = len(
+        gzip.compress(sarif_text(as_sarif([], automation=automation_id("dev"))).encode("utf-8"), compresslevel=6)
+    )
+    limit = empty + 8_000
+    monkeypatch.setattr(report_sarif, "MAX_GZIP_BYTES", limit)
+    rng = random.Random(21)
+
+    def noise(length: int) -> str:
+        return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(length))
+
+    findings = [
+        Finding.failed(check, f"grant {noise(64)} named {noise(256)} opens the key", "revoke it").about(
+            principal=f"arn:aws:iam::{ACCOUNT}:role/{noise(60)}", statement=f"grant {noise(64)}"
+        )
+        for check in ("audit.unconstrained_grant", "key.rotation")  # severities 8.1 and 4.3
+        for _ in range(60)
+    ]
+    document = as_sarif(findings, automation=automation_id("dev"))
+    assert len(gzip.compress(sarif_text(document).encode("utf-8"), compresslevel=6)) <= limit
+    kept = results(document)
+    assert 0 < len(kept) < len(findings)
+    assert document["runs"][0]["properties"] == {"omittedResults": len(findings) - len(kept)}
+    assert {r["ruleId"] for r in kept} == {"audit.unconstrained_grant"}, "the most severe first"
+    assert schema_errors(document) == []
+
+
+def test_one_huge_evidence_cannot_crowd_out_every_result() -> None:
+    """A single finding's evidence (an error message echoing a request, a 32 KB statement) is cut, so that
+    one result can never be larger than the file size limit leaves room for."""
+    huge = "x" * 1_000_000
+    (result,) = results(
+        as_sarif([Finding.failed("key.rotation", huge, huge).about(statement=huge)], automation=automation_id("d"))
+    )
+    assert len(result["message"]["text"]) <= report_sarif.MESSAGE_CHARS
+    assert len(result["properties"]["statement"]) <= report_sarif.PROPERTY_CHARS
+    assert result["message"]["text"].endswith("…")
