@@ -9,7 +9,7 @@ from access.analyzers import (
     unconditioned_wildcard_statements,
     unscoped_key_use_statements,
 )
-from access.documents import PolicyParseError, parse_document, statements
+from access.documents import PolicyParseError, parse_document, statement_label, statements
 from access.kms_dynamodb import (
     DISABLED_KEY_STATE,
     INACCESSIBLE_TABLE_ARCHIVE_DAYS,
@@ -20,7 +20,7 @@ from access.kms_dynamodb import (
     USABLE_KEY_STATE,
 )
 from verify.collect import AliasRecord, KeyRecord, TableRecord
-from verify.findings import Finding, expect
+from verify.findings import Finding, expect, statement_text
 from verify.inputs import StackOutputs
 
 UP = "run `pulumi up` for this stack, then verify again"
@@ -211,6 +211,9 @@ def judge_key_policy(policy_text: str, account_id: str | None = None) -> list[Fi
     wildcards = unconditioned_wildcard_statements(policy)
     unscoped = unscoped_key_use_statements(policy, account_id)
     admins = key_policy_administrators(policy)
+    # The findings' statement names each as Finding.statement says (its Sid, or its compact JSON), not by its
+    # position ("#3"), which a statement added before it changes: the SARIF fingerprint reads it.
+    named = {statement_label(s, position): statement_text(s) for position, s in enumerate(statements(policy))}
     return [
         Finding.passed("key_policy.parses", f"{len(statements(policy))} statements"),
         expect(
@@ -218,7 +221,7 @@ def judge_key_policy(policy_text: str, account_id: str | None = None) -> list[Fi
             not wildcards,
             f"unconditioned wildcard principal in {wildcards}" if wildcards else "every Allow names its principals",
             "name the principals; never Principal '*' without conditions",
-        ).about(statement=", ".join(wildcards)),
+        ).about(statement=", ".join(named[label] for label in wildcards)),
         expect(
             "key_policy.key_users_via_dynamodb",
             not unscoped,
@@ -226,7 +229,7 @@ def judge_key_policy(policy_text: str, account_id: str | None = None) -> list[Fi
             if unscoped
             else "every key-user statement carries kms:ViaService",
             "scope key users with kms:ViaService = dynamodb.<region>.amazonaws.com",
-        ).about(statement=", ".join(unscoped)),
+        ).about(statement=", ".join(named[label] for label in unscoped)),
         expect(
             "key_policy.administrable",
             bool(admins),

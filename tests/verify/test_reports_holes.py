@@ -27,16 +27,18 @@ from access.operations import Path as AuditPath
 from components.policy_builders import build_key_policy
 from stack import outputs as contract
 from tests.verify.conftest import ACCOUNT, REGION, moto_deployment
-from tests.verify.test_report_sarif import github_problems, schema_errors
+from tests.verify.test_report_sarif import github_problems, schema_errors, want
 from verify import report_sarif
 from verify.__main__ import main
 from verify.audit.model import AccessRow, PathAccess, Role, Verdict
 from verify.findings import EXIT_CANNOT_RUN, Finding
 from verify.inputs import CannotRunError
+from verify.judge import judge_key_policy
+from verify.locate import located
 from verify.report import as_junit, as_table
 from verify.report_markdown import as_markdown
-from verify.report_sarif import as_sarif, automation_id, sarif_text
-from verify.rules import COULD_NOT_VERIFY
+from verify.report_sarif import as_sarif, automation_id, fingerprint, sarif_text
+from verify.rules import COULD_NOT_VERIFY, rule_of
 
 # What an attacker who may write a key policy statement can put in its Sid: JSON escapes a key policy's
 # text can hold in printable ASCII (KMS admits only printable characters in the document itself), which
@@ -371,3 +373,33 @@ def test_one_huge_evidence_cannot_crowd_out_every_result() -> None:
     assert len(result["message"]["text"]) <= report_sarif.MESSAGE_CHARS
     assert len(result["properties"]["statement"]) <= report_sarif.PROPERTY_CHARS
     assert result["message"]["text"].endswith("…")
+
+
+# -- fingerprints: one issue, one alert, across runs -----------------------------------------------------
+
+
+def test_a_statement_without_a_sid_keeps_its_alert_when_another_is_added_before_it() -> None:
+    """The key policy checks named their statements by position when they have no Sid ("#3"), and the SARIF
+    fingerprint of a finding with no principal includes its statement: a statement added before the
+    wildcard one (a new key administrator) made it "#4", a new alert opened and the old one closed as fixed."""
+    base = build_key_policy(
+        partition="aws",
+        account_id=ACCOUNT,
+        region=REGION,
+        admin_arns=[],
+        key_user_arns=[],
+        deployer_arn=f"arn:aws:iam::{ACCOUNT}:role/Deployer",
+    )
+    wildcard = {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+    admin = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/Admin"}, "Action": "kms:*"}
+    before = {**base, "Statement": [*base["Statement"], wildcard]}
+    after = {**base, "Statement": [admin, *base["Statement"], wildcard]}
+    outputs = want()
+
+    def alert(policy: dict[str, Any]) -> str:
+        judged = located(judge_key_policy(json.dumps(policy), ACCOUNT), outputs)
+        (finding,) = [f for f in judged if f.check == "key_policy.no_wildcard_principal"]
+        return fingerprint(rule_of(finding.check), finding)
+
+    assert alert(before) == alert(after)
+    assert alert(before) != alert({**base, "Statement": [*base["Statement"], {**wildcard, "Action": "kms:*"}]})
