@@ -24,9 +24,32 @@ return await Deployment.RunAsync(() =>
         IncludeTableAccess = true,
     });
 
+    // What the verifier reads, so that the action can verify this stack (docs/action.md, "What the stack
+    // must export"): the table and its key, no test principal, and the two settings it compares with the
+    // live table (the component's defaults here: export what you set).
     return new Dictionary<string, object?>
     {
+        ["region"] = orders.Region,
+        ["accountId"] = orders.AccountId,
         ["tableName"] = orders.TableName,
+        ["tableArn"] = orders.TableArn,
+        ["keyId"] = orders.KeyId,
+        ["keyAlias"] = orders.AliasName,
+        ["pointInTimeRecovery"] = true,
+        ["deletionProtection"] = true,
+        ["testPrincipalKind"] = "none",
+        // For the access audit: who is meant to reach the data, who administers the key, who deployed it.
+        ["intendedKeyUsers"] = new[]
+        {
+            new Dictionary<string, object?>
+            {
+                ["principal"] = reader.PrincipalArn,
+                ["access"] = reader.Access,
+                ["paths"] = reader.Paths,
+            },
+        },
+        ["keyAdminArns"] = orders.KeyAdminArns,
+        ["deployerArn"] = orders.DeployerArn,
         ["keyArn"] = orders.KeyArn,
         ["readerGrantId"] = reader.GrantId,
     };

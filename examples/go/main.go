@@ -31,8 +31,27 @@ func main() {
 			return err
 		}
 
+		// What the verifier reads, so that the action can verify this stack (docs/action.md, "What the stack
+		// must export"): the table and its key, no test principal, and the two settings it compares with the
+		// live table (the component's defaults here: export what you set).
+		ctx.Export("region", orders.Region)
+		ctx.Export("accountId", orders.AccountId)
 		ctx.Export("tableName", orders.TableName)
+		ctx.Export("tableArn", orders.TableArn)
+		ctx.Export("keyId", orders.KeyId)
 		ctx.Export("keyArn", orders.KeyArn)
+		ctx.Export("keyAlias", orders.AliasName)
+		ctx.Export("pointInTimeRecovery", pulumi.Bool(true))
+		ctx.Export("deletionProtection", pulumi.Bool(true))
+		ctx.Export("testPrincipalKind", pulumi.String("none"))
+		// For the access audit: who is meant to reach the data, who administers the key, who deployed it.
+		ctx.Export("intendedKeyUsers", pulumi.Array{pulumi.Map{
+			"principal": reader.PrincipalArn,
+			"access":    reader.Access,
+			"paths":     reader.Paths,
+		}})
+		ctx.Export("keyAdminArns", orders.KeyAdminArns)
+		ctx.Export("deployerArn", orders.DeployerArn)
 		ctx.Export("readerGrantId", reader.GrantId)
 		return nil
 	})

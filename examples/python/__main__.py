@@ -28,6 +28,21 @@ reader = KeyUser(
     },
 )
 
+# What the verifier reads, so that the action can verify this stack (docs/action.md, "What the stack
+# must export"): the table and its key, no test principal, and the two settings it compares with the
+# live table (the component's defaults here: export what you set).
+pulumi.export("region", orders.region)
+pulumi.export("accountId", orders.account_id)
 pulumi.export("tableName", orders.table_name)
+pulumi.export("tableArn", orders.table_arn)
+pulumi.export("keyId", orders.key_id)
 pulumi.export("keyArn", orders.key_arn)
+pulumi.export("keyAlias", orders.alias_name)
+pulumi.export("pointInTimeRecovery", True)
+pulumi.export("deletionProtection", True)
+pulumi.export("testPrincipalKind", "none")
+# For the access audit: who is meant to reach the data, who administers the key, who deployed it.
+pulumi.export("intendedKeyUsers", [{"principal": reader.principal_arn, "access": reader.access, "paths": reader.paths}])
+pulumi.export("keyAdminArns", orders.key_admin_arns)
+pulumi.export("deployerArn", orders.deployer_arn)
 pulumi.export("readerGrantId", reader.grant_id)

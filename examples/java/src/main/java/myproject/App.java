@@ -5,6 +5,8 @@ import com.platform.encrypteddynamodb.EncryptedTableArgs;
 import com.platform.encrypteddynamodb.KeyUser;
 import com.platform.encrypteddynamodb.KeyUserArgs;
 import com.pulumi.Pulumi;
+import com.pulumi.core.Output;
+import java.util.List;
 import java.util.Map;
 
 public class App {
@@ -28,8 +30,24 @@ public class App {
                 .includeTableAccess(true)
                 .build());
 
+            // What the verifier reads, so that the action can verify this stack (docs/action.md, "What the
+            // stack must export"): the table and its key, no test principal, and the two settings it compares
+            // with the live table (the component's defaults here: export what you set).
+            ctx.export("region", orders.region());
+            ctx.export("accountId", orders.accountId());
             ctx.export("tableName", orders.tableName());
+            ctx.export("tableArn", orders.tableArn());
+            ctx.export("keyId", orders.keyId());
             ctx.export("keyArn", orders.keyArn());
+            ctx.export("keyAlias", orders.aliasName());
+            ctx.export("pointInTimeRecovery", Output.of(true));
+            ctx.export("deletionProtection", Output.of(true));
+            ctx.export("testPrincipalKind", Output.of("none"));
+            // For the access audit: who is meant to reach the data, who administers the key, who deployed it.
+            ctx.export("intendedKeyUsers", Output.tuple(reader.principalArn(), reader.access(), reader.paths())
+                .applyValue(user -> List.of(Map.of("principal", user.t1, "access", user.t2, "paths", user.t3))));
+            ctx.export("keyAdminArns", orders.keyAdminArns());
+            ctx.export("deployerArn", orders.deployerArn());
             ctx.export("readerGrantId", reader.grantId());
         });
     }
