@@ -234,8 +234,8 @@ def test_the_served_schema_carries_the_project_version_and_namespace(tmp_path: P
     )
     schema, offline = (json.loads(line) for line in served.stdout.strip().splitlines()[-2:])
     assert (schema["version"], schema["namespace"]) == (VERSION, NAMESPACE)
-    # The offline schema (docs, examples, the release's schema.json) is the one the provider serves (both
-    # built in that fresh process: after some tests, an in-process analysis has dropped a description).
+    # The offline schema (docs, examples, the release's schema.json) is the one the provider serves, both
+    # built in that fresh process; package_schema() in a long-lived one: tests/components/test_schema_stable.py.
     assert schema == offline
 
 
