@@ -56,7 +56,7 @@ from verify.permissions import (
 )
 from verify.report import as_json, as_junit, as_table
 from verify.report_markdown import as_markdown
-from verify.report_sarif import DEFAULT_SOURCE, as_sarif, automation_id, sarif_text
+from verify.report_sarif import AUDIT_ONLY, CHECKS_ONLY, DEFAULT_SOURCE, as_sarif, automation_id, sarif_text
 from verify.rules import COULD_NOT_VERIFY
 from verify.run import CLIENT_CONFIG, Aws, refusals_seen, verify
 
@@ -294,6 +294,17 @@ def _subject(args: argparse.Namespace, want: StackOutputs | None) -> str:
     return "outputs"
 
 
+def _part(args: argparse.Namespace, want: StackOutputs | None) -> str:
+    """What part of the stack's whole run this one is (its SARIF category says so): all of it, the audit
+    alone (--audit), or the checks alone (--no-audit on a stack whose outputs declare the intent the audit
+    reads; without it the audit never runs for the stack, and a run without it is whole)."""
+    if args.audit:
+        return AUDIT_ONLY
+    if args.no_audit and want is not None and want.intent.declared:
+        return CHECKS_ONLY
+    return ""
+
+
 def _about(args: argparse.Namespace, want: StackOutputs | None) -> str:
     if want is None:
         return f"stack {args.stack}" if args.stack else ""
@@ -327,7 +338,10 @@ def _write_reports(
         )
     if args.sarif:
         sarif = as_sarif(
-            findings, automation=automation_id(_subject(args, want)), source_path=args.sarif_source, exit_code=code
+            findings,
+            automation=automation_id(_subject(args, want), _part(args, want)),
+            source_path=args.sarif_source,
+            exit_code=code,
         )
         reports["--sarif"] = sarif_text(sarif)
     written = EXIT_OK

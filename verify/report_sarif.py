@@ -48,10 +48,17 @@ PROPERTY_CHARS = 2_048  # a property longer than this (a statement's compact JSO
 DEFAULT_SOURCE = "Pulumi.yaml"
 
 
-def automation_id(subject: str) -> str:
+# A run of part of what a stack's whole run checks: the checks without the audit, or the audit alone.
+CHECKS_ONLY, AUDIT_ONLY = "checks-only", "audit-only"
+
+
+def automation_id(subject: str, part: str = "") -> str:
     """runAutomationDetails.id for a stack (or, without a stack name, its table): the category
-    `encrypted-dynamodb-verify/<subject>`, no run id (the trailing slash)."""
-    return f"{TOOL_NAME}/{subject}/"
+    `encrypted-dynamodb-verify/<subject>`, no run id (the trailing slash). A run of `part` of it (CHECKS_ONLY,
+    AUDIT_ONLY) has a category of its own, `.../<subject>/<part>`: an upload replaces its category's results
+    and closes as fixed the alerts it does not carry, so a run that audited nothing must not replace the
+    audit's, nor an audit alone the checks'."""
+    return f"{TOOL_NAME}/{subject}/" + (f"{part}/" if part else "")
 
 
 def reported(finding: Finding) -> bool:

@@ -37,7 +37,7 @@ from verify.judge import judge_key_policy
 from verify.locate import located
 from verify.report import as_junit, as_table
 from verify.report_markdown import as_markdown
-from verify.report_sarif import as_sarif, automation_id, fingerprint, sarif_text
+from verify.report_sarif import AUDIT_ONLY, CHECKS_ONLY, as_sarif, automation_id, fingerprint, sarif_text
 from verify.rules import COULD_NOT_VERIFY, rule_of
 
 # What an attacker who may write a key policy statement can put in its Sid: JSON escapes a key policy's
@@ -403,3 +403,30 @@ def test_a_statement_without_a_sid_keeps_its_alert_when_another_is_added_before_
 
     assert alert(before) == alert(after)
     assert alert(before) != alert({**base, "Statement": [*base["Statement"], {**wildcard, "Action": "kms:*"}]})
+
+
+@pytest.mark.emulator
+def test_a_run_of_part_of_the_checks_cannot_close_the_alerts_of_the_rest(
+    aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Code scanning replaces a category's results with each upload and closes, as fixed, the alerts the new
+    upload does not carry. Every run of a stack had one category: a `--no-audit` run (the action's audit off)
+    uploaded closed every audit alert (an undeclared reader) as fixed without auditing anything, and an
+    `--audit` run closed every check's. A partial run now has a category of its own."""
+    outputs = {**moto_deployment(), contract.INTENDED_KEY_USERS: []}
+    categories = {}
+    for mode in ("", "--no-audit", "--audit"):
+        run(tmp_path, outputs, "--sarif", str(tmp_path / "r.sarif"), *([mode] if mode else []))
+        categories[mode] = json.loads((tmp_path / "r.sarif").read_text())["runs"][0]["automationDetails"]["id"]
+    capsys.readouterr()
+    subject = f"orders@{REGION}.{ACCOUNT}"
+    assert categories == {
+        "": automation_id(subject),
+        "--no-audit": automation_id(subject, CHECKS_ONLY),
+        "--audit": automation_id(subject, AUDIT_ONLY),
+    }
+    assert len(set(categories.values())) == 3
+    # Without declared intent the audit never runs for the stack: its runs are whole, whatever the flag.
+    undeclared = {k: v for k, v in outputs.items() if k != contract.INTENDED_KEY_USERS}
+    run(tmp_path, undeclared, "--sarif", str(tmp_path / "r.sarif"), "--no-audit")
+    assert json.loads((tmp_path / "r.sarif").read_text())["runs"][0]["automationDetails"]["id"] == categories[""]
