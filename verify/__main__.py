@@ -365,8 +365,12 @@ def main(argv: list[str] | None = None) -> int:
         print(line, file=sys.stderr, flush=True)
 
     try:
+        named: dict[Path, str] = {}
         for flag, path in _report_paths(args).items():
             _check_report_path(flag, path)
+            # One file each: two reports at one path would be written one over the other.
+            if (other := named.setdefault(Path(path).resolve(), flag)) != flag:
+                raise CannotRunError(f"{other} and {flag} name the same file {path}: give each report its own")
     except CannotRunError as error:
         print(f"verify: cannot run: {error}", file=sys.stderr)
         return EXIT_CANNOT_RUN

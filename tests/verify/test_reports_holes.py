@@ -430,3 +430,26 @@ def test_a_run_of_part_of_the_checks_cannot_close_the_alerts_of_the_rest(
     undeclared = {k: v for k, v in outputs.items() if k != contract.INTENDED_KEY_USERS}
     run(tmp_path, undeclared, "--sarif", str(tmp_path / "r.sarif"), "--no-audit")
     assert json.loads((tmp_path / "r.sarif").read_text())["runs"][0]["automationDetails"]["id"] == categories[""]
+
+
+# -- report paths ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("--markdown", "--sarif"), ("--junit-xml", "--markdown"), ("--sarif", "--junit-xml")]
+)
+def test_two_reports_at_one_path_is_exit_2_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], first: str, second: str
+) -> None:
+    """Before: both were written to the one file, the last over the first: `--markdown r --sarif r` left the
+    SARIF JSON where the job summary's Markdown was expected (the summary showed JSON, and no verdict)."""
+    (tmp_path / "sub").mkdir()
+    same, also = tmp_path / "report", tmp_path / "sub" / ".." / "report"
+    code = main(["--outputs", str(tmp_path / "never-read.json"), first, str(same), second, str(also)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_CANNOT_RUN
+    assert len(err) == 1
+    assert "name the same file" in err[0]
+    assert first in err[0]
+    assert second in err[0]
+    assert not same.exists(), "nothing ran"
