@@ -29,6 +29,18 @@ def printable(text: str) -> str:
     return _NOT_TEXT.sub("\ufffd", text)
 
 
+# A session token AWS echoes: a signature it refuses is answered, by services such as DynamoDB's and KMS's,
+# with the canonical request it expected, whose signed headers include x-amz-security-token and its value
+# (https://github.com/aws/aws-sdk-cpp/issues/17 shows one); a presigned URL carries it as a query parameter.
+_SESSION_TOKEN = re.compile(r"(?i)(x-amz-security-token\s*[:=]\s*)[^\s'\"&]+")
+REDACTED = "<redacted>"
+
+
+def redacted(text: str) -> str:
+    """The text without the session tokens AWS's error messages can echo."""
+    return _SESSION_TOKEN.sub(lambda found: found[1] + REDACTED, text)
+
+
 class Status(StrEnum):
     PASS = "PASS"  # noqa: S105 (a status, not a password)
     FAIL = "FAIL"
@@ -50,11 +62,12 @@ class Finding:
     statement: str = ""  # the deciding statement: its Sid, or its compact JSON (statement_text), or "grant <id>"
 
     def __post_init__(self) -> None:
-        # Live data reaches every text field (a Sid, a principal, an AWS error message): keep each printable.
+        # Live data reaches every text field (a Sid, a principal, an AWS error message): keep each printable,
+        # and free of a session token an error message echoes.
         for field in ("check", "seen", "advice", "resource", "region", "principal", "statement"):
             value = getattr(self, field)
-            if _NOT_TEXT.search(value):
-                object.__setattr__(self, field, printable(value))
+            if _NOT_TEXT.search(value) or _SESSION_TOKEN.search(value):
+                object.__setattr__(self, field, redacted(printable(value)))
 
     @classmethod
     def passed(cls, check: str, seen: str) -> Finding:

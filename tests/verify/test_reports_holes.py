@@ -453,3 +453,28 @@ def test_two_reports_at_one_path_is_exit_2_before_anything_runs(
     assert first in err[0]
     assert second in err[0]
     assert not same.exists(), "nothing ran"
+
+
+# -- secrets -----------------------------------------------------------------------------------------------
+
+
+def test_a_session_token_an_aws_error_message_echoes_reaches_no_report() -> None:
+    """A signature AWS refuses is answered, by services such as DynamoDB's and KMS's, with the canonical
+    request it expected, headers and all (aws/aws-sdk-cpp#17 shows one, x-amz-security-token included).
+    The probe's finding carries the last error it saw: before, the role session's token went into every
+    report, the uploaded SARIF and the job summary among them."""
+    token = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDexampletoken+/=="
+    seen = (
+        "credentials not usable yet after 3 attempt(s), 12s: InvalidSignatureException: The request signature we "
+        "calculated does not match the signature you provided. The Canonical String for this request should have "
+        "been 'POST\n/\n\ncontent-type:application/x-amz-json-1.0\nhost:dynamodb.us-east-1.amazonaws.com\n"
+        f"x-amz-date:20261206T120000Z\nx-amz-security-token:{token}\nx-amz-target:DynamoDB_20120810.GetItem\n\n"
+        "content-type;host;x-amz-date;x-amz-security-token;x-amz-target\n"
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'"
+    )
+    finding = Finding.failed("boundary_probe.read", seen, "wait for propagation")
+    assert "x-amz-security-token:<redacted>" in finding.seen
+    sarif = sarif_text(as_sarif([finding], automation=automation_id("dev")))
+    for text in (sarif, as_markdown([finding]), as_table([finding]), as_junit([finding])):
+        assert token not in text
+        assert token[:40] not in text
