@@ -26,8 +26,7 @@ def release(*args: str) -> subprocess.CompletedProcess[str]:
 def test_check_passes_the_tag_of_the_version_and_prints_what_the_workflow_needs() -> None:
     done = release("check", "--tag", f"v{VERSION}")
     assert done.returncode == 0, done.stderr
-    major = VERSION.split(".")[0]
-    assert done.stdout.splitlines() == [f"version={VERSION}", f"major-tag=v{major}", "prerelease=false"]
+    assert done.stdout.splitlines() == [f"version={VERSION}", "prerelease=false"]
 
 
 def test_check_refuses_another_tag_naming_each_problem() -> None:

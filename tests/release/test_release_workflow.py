@@ -89,7 +89,7 @@ def test_the_steps_read_only_what_release_check_writes(
     assert main(["check", "--tag", f"v{VERSION}"]) == 0
     written = {line.split("=", 1)[0] for line in capsys.readouterr().out.splitlines()}
     read = set(re.findall(r"steps\.check\.outputs\.([\w-]+)", WORKFLOW.read_text()))
-    assert read == written == {"version", "major-tag", "prerelease"}
+    assert read == written == {"version", "prerelease"}
 
 
 def fake_gh(tmp_path: Path) -> tuple[dict[str, str], Path]:
@@ -137,21 +137,73 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def test_the_major_tag_moves_to_each_release_and_skips_pre_releases(workflow: dict[Any, Any], tmp_path: Path) -> None:
+# Tags pushed in this order, and where each major tag is after the release of each: (tag, v1, v2).
+RELEASES = [
+    ("v1.0.0", "v1.0.0", None),
+    ("v1.1.0", "v1.1.0", None),
+    ("v1.0.1", "v1.1.0", None),  # a patch of an older minor, released last: v1 does not go back
+    ("v1.2.0-rc.1", "v1.1.0", None),  # a pre-release never moves it
+    ("v2.0.0", "v1.1.0", "v2.0.0"),  # a new major has its own tag
+    ("v1.1.1", "v1.1.1", "v2.0.0"),  # the highest of v1, though v2.0.0 is higher: v1 moves
+]
+
+
+def test_the_major_tag_moves_only_forward_to_the_highest_release_of_its_major(
+    workflow: dict[Any, Any], tmp_path: Path
+) -> None:
+    """The step's script, run as the release job runs it: in a checkout that holds only the tag being
+    released (actions/checkout: `git fetch --no-tags --depth=1 origin +refs/tags/<tag>:refs/tags/<tag>`),
+    against the repository the maintainer pushed every tag to."""
     move = step(workflow, "git push --force")
-    assert move["if"] == "steps.check.outputs.prerelease == 'false'"
-    assert move["env"] == {"MAJOR_TAG": "${{ steps.check.outputs.major-tag }}"}
-    remote, clone = tmp_path / "remote.git", tmp_path / "clone"
+    assert "if" not in move, "the release/major_tag.py decision covers pre-releases: no second rule"
+    assert move["shell"] == "bash"  # bash -eo pipefail: a failed `git ls-remote` fails the step
+    remote, maintainer = tmp_path / "remote.git", tmp_path / "maintainer"
     git(tmp_path, "init", "--quiet", "--bare", str(remote))
-    git(tmp_path, "clone", "--quiet", str(remote), str(clone))
+    git(tmp_path, "clone", "--quiet", str(remote), str(maintainer))
     for key, value in (("user.email", "ci@example.com"), ("user.name", "ci"), ("commit.gpgsign", "false")):
-        git(clone, "config", key, value)
-    for release in ("1.0.0", "1.1.0"):
-        git(clone, "commit", "--quiet", "--allow-empty", "-m", release)
-        sha = git(clone, "rev-parse", "HEAD")
-        env = {**os.environ, "MAJOR_TAG": "v1", "GITHUB_SHA": sha}
-        subprocess.run(["bash", "-eo", "pipefail", "-c", move["run"]], cwd=clone, env=env, check=True, timeout=30)
-        assert git(remote, "rev-parse", "refs/tags/v1^{commit}") == sha, f"v1 after {release}"
+        git(maintainer, "config", key, value)
+    commits: dict[str, str] = {}
+    for tag, v1, v2 in RELEASES:
+        git(maintainer, "commit", "--quiet", "--allow-empty", "-m", tag)
+        commits[tag] = git(maintainer, "rev-parse", "HEAD")
+        git(maintainer, "tag", "-a", tag, "-m", f"encrypted-dynamodb {tag}", "--no-sign")
+        git(maintainer, "push", "--quiet", "origin", f"refs/tags/{tag}")
+        job = tmp_path / f"job-{tag}"
+        job.mkdir()
+        git(job, "init", "--quiet")
+        git(job, "remote", "add", "origin", f"file://{remote}")
+        git(job, "fetch", "--quiet", "--no-tags", "--depth=1", "origin", f"+refs/tags/{tag}:refs/tags/{tag}")
+        git(job, "checkout", "--quiet", f"refs/tags/{tag}")
+        assert git(job, "tag", "--list") == tag, "the job's checkout knows only its own tag"
+        (job / ".venv").symlink_to(ROOT / ".venv")
+        env = {**os.environ, "GITHUB_REF_NAME": tag, "GITHUB_SHA": commits[tag], "PYTHONPATH": str(ROOT)}
+        subprocess.run(["bash", "-eo", "pipefail", "-c", move["run"]], cwd=job, env=env, check=True, timeout=60)
+        for major, expected in (("v1", v1), ("v2", v2)):
+            tip = subprocess.run(
+                ["git", "rev-parse", "--verify", "--quiet", f"refs/tags/{major}^{{commit}}"],
+                cwd=remote,
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            assert tip == (commits[expected] if expected else ""), f"{major} after releasing {tag}"
+
+
+@pytest.mark.parametrize("shell", [["bash", "-eo", "pipefail"], ["bash", "-e"]], ids=["pipefail", "without"])
+def test_the_major_tag_stays_when_the_tags_cannot_be_listed(
+    workflow: dict[Any, Any], tmp_path: Path, shell: list[str]
+) -> None:
+    """`git ls-remote` fails (no such remote): the step fails and moves nothing, rather than moving the tag
+    as if this release were the only one. Without pipefail too: a release missing from the list is exit 1."""
+    move = step(workflow, "git push --force")
+    git(tmp_path, "init", "--quiet")
+    git(tmp_path, "remote", "add", "origin", f"file://{tmp_path / 'missing.git'}")
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    env = {**os.environ, "GITHUB_REF_NAME": "v1.0.0", "GITHUB_SHA": "0" * 40, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([*shell, "-c", move["run"]], cwd=tmp_path, env=env, capture_output=True, check=False)
+    assert done.returncode != 0
+    assert b"v1.0.0 is not among the 0 tags listed" in done.stderr
+    assert git(tmp_path, "tag", "--list") == ""
 
 
 def test_actionlint_catches_a_broken_release_step(tmp_path: Path) -> None:
