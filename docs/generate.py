@@ -12,7 +12,7 @@ The sources:
 - components:  components.package.package_schema() (what every Pulumi language sees),
                with defaults from components/validation.py (*_DEFAULTS, keyed by Python name)
 - config:      stack.project.config_schema() (Pulumi.yaml's `config:` block)
-- outputs:     stack/outputs.py (the output contract)
+- outputs:     stack/outputs.py (the output contract: every group of outputs exported together)
 - policies:    policy.policies.POLICIES (the policy pack)
 - rules:       verify.rules.RULES (the verifier's rule catalogue: SARIF rule ids, severities)
 
@@ -255,14 +255,51 @@ def config_reference() -> str:
     return "\n".join(table(["key", "type", "default", "description"], rows))
 
 
-def outputs_reference() -> str:
-    when = {
-        **dict.fromkeys(outputs.ALWAYS, "always"),
-        **dict.fromkeys(outputs.WITH_PRINCIPAL, "with a test principal"),
-        **dict.fromkeys(outputs.WITH_USER, "with a test principal of kind `user`"),
-        **dict.fromkeys(outputs.FOR_THE_AUDIT, "always (optional for the verifier: the access audit)"),
-        **dict.fromkeys(outputs.FOR_REPLICAS, "always, `[]` without replicas (optional for the verifier)"),
+# When the program exports each group of the output contract: stack/outputs.py's tuples named ALWAYS,
+# WITH_* and FOR_* (OUTPUT_GROUP), keyed by that name. Every group must have its text here and every
+# text its group, so an output added to the contract is a row of the table or `make docs` fails.
+OUTPUT_GROUP = re.compile(r"ALWAYS|WITH_[A-Z_]+|FOR_[A-Z_]+")
+EXPORTED = {
+    "ALWAYS": "always",
+    "WITH_PRINCIPAL": "with a test principal",
+    "WITH_USER": "with a test principal of kind `user`",
+    "FOR_THE_AUDIT": "always (optional for the verifier: the access audit)",
+    "FOR_REPLICAS": "always, `[]` without replicas (optional for the verifier)",
+    "FOR_EXTERNAL": (
+        "always, `[]` without readers in other accounts (optional for the verifier:"
+        " [readers in other accounts](verify.md#readers-in-other-accounts))"
+    ),
+    "FOR_KEY_PROTECTION": (
+        "with `keyLossProtection` (on by default), absent without it (optional for the verifier:"
+        " [key-loss protection](verify.md#key-loss-protection))"
+    ),
+}
+
+
+def output_groups() -> dict[str, tuple[str, ...]]:
+    """The output contract's groups, in stack/outputs.py's order: each the names of outputs exported together."""
+    return {
+        name: value
+        for name, value in vars(outputs).items()
+        if OUTPUT_GROUP.fullmatch(name) and isinstance(value, tuple) and all(isinstance(v, str) for v in value)
     }
+
+
+def outputs_reference() -> str:
+    groups = output_groups()
+    if set(groups) != set(EXPORTED):
+        undescribed, gone = sorted(set(groups) - set(EXPORTED)), sorted(set(EXPORTED) - set(groups))
+        raise ValueError(
+            f"stack/outputs.py's output groups {sorted(groups)} are not docs/generate.py EXPORTED's"
+            f" {sorted(EXPORTED)}: say when {undescribed} are exported, drop {gone}"
+        )
+    group_of: dict[str, str] = {}
+    for group, names in groups.items():
+        for name in names:
+            if name in group_of:
+                raise ValueError(f"output {name!r} is in two groups of stack/outputs.py: {group_of[name]}, {group}")
+            group_of[name] = group
+    when = {name: EXPORTED[group] for name, group in group_of.items()}
     values = {
         outputs.TEST_PRINCIPAL_KIND: outputs.TEST_PRINCIPAL_KINDS,
         outputs.TEST_PRINCIPAL_EXPECTED_ACCESS: outputs.EXPECTED_ACCESS,

@@ -84,6 +84,62 @@ def test_every_config_key_is_in_the_table() -> None:
         assert f"| `{key.name}` | {key.type} | `{json.dumps(key.default)}` |" in table
 
 
+def _output_rows(table: str) -> dict[str, list[str]]:
+    """The stack-outputs table: output name -> its cells."""
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        if cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = cells
+    return rows
+
+
+def test_every_output_the_program_exports_is_in_the_table_and_only_those() -> None:
+    """The program run under mocks with every group exported (a test principal of kind user; key-loss
+    protection and the audit, replica and external outputs are on by default): its outputs are the rows."""
+    from sandbox.harness import RecordingMocks, run_program
+
+    exported = run_program({"testPrincipal": "user"}, RecordingMocks()).outputs
+    assert set(_output_rows(generate.outputs_reference())) == set(exported)
+
+
+def test_each_output_says_when_its_group_is_exported() -> None:
+    rows = _output_rows(generate.outputs_reference())
+    for group, names in generate.output_groups().items():
+        for name in names:
+            assert rows[name][1] == generate.EXPORTED[group], name
+    assert rows["keyProtection"][1].startswith("with `keyLossProtection`")
+    assert rows["testUserSecretAccessKey"][3] == "yes"
+    assert rows["testPrincipalKind"][2] == "`role`, `user`, `none`"
+
+
+def test_an_output_added_to_a_group_is_a_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stack import outputs
+
+    monkeypatch.setattr(outputs, "FOR_EXTERNAL", (*outputs.FOR_EXTERNAL, "externalAudit"))
+    assert _output_rows(generate.outputs_reference())["externalAudit"][1] == generate.EXPORTED["FOR_EXTERNAL"]
+
+
+def test_an_output_group_the_generator_cannot_describe_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stack import outputs
+
+    monkeypatch.setattr(outputs, "FOR_BACKUPS", ("backupVaultArn",), raising=False)
+    with pytest.raises(ValueError, match=r"say when \['FOR_BACKUPS'\] are exported"):
+        generate.outputs_reference()
+    monkeypatch.delattr(outputs, "FOR_BACKUPS")
+    monkeypatch.delattr(outputs, "FOR_REPLICAS")
+    with pytest.raises(ValueError, match=r"drop \['FOR_REPLICAS'\]"):
+        generate.outputs_reference()
+
+
+def test_an_output_in_two_groups_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stack import outputs
+
+    monkeypatch.setattr(outputs, "WITH_USER", (*outputs.WITH_USER, outputs.REGION))
+    with pytest.raises(ValueError, match=r"'region' is in two groups of stack/outputs\.py: ALWAYS, WITH_USER"):
+        generate.outputs_reference()
+
+
 def test_only_the_text_between_the_markers_is_rewritten() -> None:
     text = "before\n<!-- BEGIN GENERATED: x -->\nold\n<!-- END GENERATED: x -->\nafter\n"
     new = generate.replace_section(text, "x", "new")
