@@ -281,6 +281,18 @@ def test_main_deploys_then_verifies_with_the_repositorys_action_and_uploads_the_
     assert deploy[upload]["with"]["path"] == f"${{{{ steps.{deploy[verify]['id']}.outputs.junit-path }}}}"
 
 
+def test_the_pulumi_cli_comes_from_the_pulumi_up_step_alone() -> None:
+    """No install-only pulumi/actions step before `up`: the `up` step leaves the CLI on PATH for the verify
+    action's `pulumi stack output` (pulumi/actions v7.0.0, src/libs/pulumi-cli.ts downloadCli, which
+    runAction calls before the command: the CLI already on PATH, or a download then core.addPath)."""
+    deploy = steps(load("deploy.yml"), "deploy")
+    pulumi = [i for i, s in enumerate(deploy) if str(s.get("uses", "")).startswith("pulumi/actions@")]
+    verify = next(i for i, s in enumerate(deploy) if s.get("uses") == "./")
+    assert len(pulumi) == 1, "one pulumi/actions step"
+    assert deploy[pulumi[0]]["with"]["command"] == "up"
+    assert pulumi[0] < verify
+
+
 @pytest.mark.parametrize("name", [w.name for w in WORKFLOWS])
 def test_security_events_write_only_in_the_job_that_uploads_sarif(name: str) -> None:
     workflow = load(name)
