@@ -32,6 +32,8 @@ from tests.verify.test_audit_judge import (
 )
 from verify.audit.judge import audit_findings, judge
 from verify.audit.model import AccountSnapshot, Intent, KeyGrant, Principal
+from verify.report_sarif import FINGERPRINT, as_sarif, automation_id, fingerprint
+from verify.rules import rule_for
 
 STREAM_ARN = f"{TABLE_ARN}/stream/2026-12-06T00:00:00.000"
 STREAM_READ = allow(["dynamodb:GetShardIterator", "dynamodb:GetRecords", "dynamodb:DescribeStream"], f"{TABLE_ARN}/*")
@@ -196,6 +198,24 @@ def test_becoming_a_reader_is_followed_through_other_roles() -> None:
     chains = [f.seen for f in findings_of(account) if f.check == "audit.can_become"]
     assert any(f"({OTHER} -> {MIDDLE} -> {READER})" in seen for seen in chains)
     assert any(f"({MIDDLE} -> {READER})" in seen for seen in chains)
+
+
+def test_becoming_two_readers_is_two_alerts_not_one() -> None:
+    """Each finding names the role it becomes (its resource), so SARIF gives the two their own fingerprints:
+    one fixed must not close, or hide, the other."""
+    second = f"arn:aws:iam::{ACCOUNT}:role/SecondReader"
+    account = snapshot(
+        trusting(READER, READS),
+        trusting(second, READS),
+        principal(OTHER, allow(["sts:AssumeRole"])),
+        key_users=(READER, second),
+    )
+    became = [f for f in findings_of(account) if f.check == "audit.can_become" and f.principal == OTHER]
+    assert sorted(f.resource for f in became) == sorted([READER, second])
+    sarif = as_sarif(became, automation=automation_id("stack"))
+    fingerprints = [r["partialFingerprints"][FINGERPRINT] for r in sarif["runs"][0]["results"]]
+    assert len(set(fingerprints)) == 2
+    assert fingerprint(rule_for(became[0]), became[0]) != fingerprint(rule_for(became[1]), became[1])
 
 
 def test_a_trust_policy_naming_a_principal_needs_no_identity_policy_of_it() -> None:

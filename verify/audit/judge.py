@@ -1120,7 +1120,7 @@ def assume_findings(snapshot: AccountSnapshot, intent: Intent, judged: Judgement
                     "audit.can_become",
                     f"{who} may become {target} ({' -> '.join(chain)}) and so reach {reach}, {_undeclared(intent)}",
                     "narrow the role's trust policy (or the principal's sts:AssumeRole rights), or declare it",
-                ).about(principal=who)
+                ).about(principal=who, resource=target)
             )
     for target in judged.chains.keys() | {r.principal for r in judged.rows if _finding_paths(r) and r.kind == "role"}:
         principal = by_arn.get(target)
