@@ -6,8 +6,19 @@ set -euo pipefail
 cd "$WORK_DIR"
 mapfile -t arguments <<<"$VERIFY_ARGUMENTS"
 code=0
+# The verifier's output quotes text that is not ours: the stack's outputs, a key policy's Sids, principals'
+# names and paths, AWS's error messages. The runner acts on `::command::` at a line's start and on the
+# legacy `##[command]` anywhere in a line (actions/runner, src/Runner.Common/ActionCommand.cs TryParse),
+# so that text could forge annotations, mask words, or set the job's environment where
+# ACTIONS_ALLOW_UNSECURE_COMMANDS is on. Commands stay stopped while the verifier runs, until a token it
+# cannot know: `::stop-commands::<token>`, then `::<token>::`, the token random and new for each run
+# (https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands, "Stopping and
+# starting workflow commands").
+token="encrypted-dynamodb-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+echo "::stop-commands::$token"
 # -P: a consumer's own verify/, stack/ or access/ folder in work-dir is not ours.
 PYTHONPATH="$GITHUB_ACTION_PATH" "$VERIFY_PYTHON" -P -m verify "${arguments[@]}" || code=$?
+echo "::$token::"
 written() {
   if [ -n "$2" ] && [ -f "$2" ]; then
     echo "$1=$2"

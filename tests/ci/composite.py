@@ -232,3 +232,59 @@ def job_environment(home: Path, extra: Mapping[str, str]) -> dict[str, str]:
     settings of this machine (its index), and what the test adds (the sandbox's AWS variables)."""
     pip = {key: value for key, value in os.environ.items() if key.startswith("PIP_")}
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", **pip, **extra}
+
+
+# The commands the runner reads in a step's output (its ActionCommandManager's extensions, and
+# stop-commands), as actions/runner's src/Runner.Worker/ActionCommandManager.cs registers them.
+REGISTERED_COMMANDS = frozenset(
+    {
+        *("set-env", "set-output", "save-state", "add-mask", "add-path", "add-matcher", "remove-matcher"),
+        *("debug", "notice", "warning", "error", "group", "endgroup", "echo", "stop-commands"),
+    }
+)
+
+
+def _command_name(line: str, registered: frozenset[str] | set[str]) -> tuple[str, str] | None:
+    """(command, data) of one line, as actions/runner's src/Runner.Common/ActionCommand.cs reads it:
+    TryParseV2 (`::name props::data` at the line's start, leading spaces trimmed), else TryParse (the
+    legacy `##[name props]data` ANYWHERE in the line); the name must be registered (case-insensitively:
+    ActionCommandManager's set is OrdinalIgnoreCase)."""
+    registered = {name.lower() for name in registered}
+    trimmed = line.lstrip()
+    if trimmed.startswith("::"):
+        end = trimmed.find("::", 2)
+        if end >= 0:
+            name = trimmed[2:end].split(" ", 1)[0]
+            if name.lower() in registered:
+                return name, trimmed[end + 2 :]
+    start = line.find("##[")
+    if start >= 0:
+        close = line.find("]", start)
+        if close >= 0:
+            name = line[start + 3 : close].split(" ", 1)[0]
+            if name.lower() in registered:
+                return name, line[close + 1 :]
+    return None
+
+
+def workflow_commands(log: str) -> list[tuple[str, str]]:
+    """The workflow commands the runner acts on in a step's output, in order: every line parsed, and
+    `stop-commands` honoured as ActionCommandManager.TryProcessCommand does (while stopped, only the
+    token, as a command, resumes; the token is case-insensitive)."""
+    acted: list[tuple[str, str]] = []
+    token = ""
+    for line in log.splitlines():
+        registered = set(REGISTERED_COMMANDS) | ({token} if token else set())
+        parsed = _command_name(line, registered)
+        if parsed is None:
+            continue
+        name, data = parsed
+        if token:
+            if name.lower() == token.lower():
+                acted.append((name, data))
+                token = ""
+            continue
+        if name.lower() == "stop-commands":
+            token = data
+        acted.append((name, data))
+    return acted

@@ -24,7 +24,7 @@ from access.version import VERSION
 from sandbox.emulator.server import Emulator
 from sandbox.engine import Stack
 from stack import outputs as contract
-from tests.ci.composite import ROOT, Runner, copy_checkout, job_environment, read_output_file
+from tests.ci.composite import ROOT, Runner, copy_checkout, job_environment, read_output_file, workflow_commands
 from tests.ci.test_workflows import ACTIONLINT, under_version_tags
 from tests.sandbox.conftest import up
 from tests.verify.known_bad import sarif_validator, undeclared_reader
@@ -685,6 +685,10 @@ def test_the_action_against_a_known_bad_deployment(known_bad: Any, checkout: Pat
     # Its category: the SARIF's own, one per stack (here the outputs' table), not an input's.
     (run_log,) = sarif["runs"]
     assert run_log["automationDetails"]["id"] == automation_id(f"{out[contract.TABLE_NAME]}@us-east-1.123456789012")
+
+    # The verifier's output, which quotes AWS's text, raised no workflow command (test_action_holes.py).
+    assert [name for name, _ in workflow_commands(verify_step.stdout)][:1] == ["stop-commands"]
+    assert len(workflow_commands(verify_step.stdout)) == 2
 
     # The last step fails the job, naming why.
     last = run.ran("Verdict")

@@ -1,0 +1,113 @@
+"""The composite action attacked: each test a way it leaked, lied or could be turned against its user,
+and stays closed (red team, issue 21). Cheap: the scripts run alone, with this venv's Python as the
+verifier's, no emulator."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.ci.composite import ROOT, read_output_file, workflow_commands
+from verify.findings import EXIT_CANNOT_RUN
+
+SCRIPTS = ROOT / ".github" / "verify-action"
+
+# Stack outputs that pass every check of verify/inputs.py but the key alias, whose text the verifier's
+# "cannot run" line quotes. An output's text is the stack program's, and what the verifier reads in AWS
+# (a key policy's Sid, a principal's path, an error message) is whoever wrote it there.
+FORGED = "##[error]forged by the stack's outputs"
+HOSTILE_OUTPUTS = {
+    "region": "us-east-1",
+    "accountId": "123456789012",
+    "tableName": "orders",
+    "tableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders",
+    "keyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
+    "keyArn": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "keyAlias": f"alias/orders {FORGED}",
+    "pointInTimeRecovery": True,
+    "deletionProtection": True,
+    "testPrincipalKind": "none",
+}
+
+
+def run_script(name: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """One of the action's scripts as its step runs it (bash -eo pipefail), stdout and stderr in one
+    stream, in order, as the runner's log reads them."""
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(SCRIPTS / name)],
+        cwd=cwd,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "GITHUB_ACTION_PATH": str(ROOT), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+
+
+def verify_step(tmp_path: Path, outputs: dict[str, object]) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    (tmp_path / "outputs.json").write_text(json.dumps(outputs))
+    github_output = tmp_path / "github-output"
+    done = run_script(
+        "run.sh",
+        {
+            "VERIFY_PYTHON": sys.executable,
+            "WORK_DIR": str(tmp_path),
+            "VERIFY_ARGUMENTS": "\n".join(("--outputs", str(tmp_path / "outputs.json"), "--max-wait", "0")),
+            "MARKDOWN_PATH": "",
+            "SARIF_PATH": "",
+            "JUNIT_PATH": "",
+            "GITHUB_OUTPUT": str(github_output),
+        },
+        tmp_path,
+    )
+    return done, read_output_file(github_output)
+
+
+# -- the test runner's reading of workflow commands is the runner's ----------------------------
+
+
+def test_workflow_commands_are_read_as_the_runner_reads_them() -> None:
+    log = "\n".join(
+        (
+            "::warning::at the start",
+            "   ::notice::after spaces",
+            "text ::error::not at the start",
+            "text ##[error]legacy, anywhere in the line",
+            "::unknown::not a command",
+            "::stop-commands::T0k",
+            "::error::ignored while stopped",
+            "##[add-mask]ignored too",
+            "::t0K::",
+            "::debug::processed again",
+        )
+    )
+    assert workflow_commands(log) == [
+        ("warning", "at the start"),
+        ("notice", "after spaces"),
+        ("error", "legacy, anywhere in the line"),
+        ("stop-commands", "T0k"),
+        ("t0K", ""),
+        ("debug", "processed again"),
+    ]
+
+
+# -- hole: the verifier's output raised workflow commands -----------------------------------------
+
+
+def test_text_the_verifier_prints_raises_no_workflow_command(tmp_path: Path) -> None:
+    """The runner acts on `::cmd::` at a line's start and on the legacy `##[cmd]` anywhere in a line
+    (actions/runner, ActionCommand.TryParse), so text the verifier quotes (an output, a Sid, an AWS error
+    message) forged annotations, masked words, or, on a job with ACTIONS_ALLOW_UNSECURE_COMMANDS, set its
+    environment. The Verify step stops commands around the verifier, with a token nobody else knows."""
+    done, outputs = verify_step(tmp_path, HOSTILE_OUTPUTS)
+    assert outputs["exit-code"] == str(EXIT_CANNOT_RUN), done.stdout
+    assert FORGED in done.stdout, "the verifier quotes the hostile text"
+    commands = workflow_commands(done.stdout)
+    assert [name for name, _ in commands][:1] == ["stop-commands"], commands
+    token = commands[0][1]
+    assert commands == [("stop-commands", token), (token, "")], commands
+    assert len(token) >= 32
+    again, _ = verify_step(tmp_path, HOSTILE_OUTPUTS)
+    assert workflow_commands(again.stdout)[0][1] != token, "a token of each run, not a fixed one"
