@@ -69,6 +69,7 @@ class Checked:
     upload_sarif: bool
     fail_on_findings: bool
     assume_role: bool
+    aws_region: str  # "" when not given
 
 
 def env_name(name: str) -> str:
@@ -146,6 +147,7 @@ def check(values: Mapping[str, str], workspace: str, report_dir: str) -> Checked
         upload_sarif=switches["upload-sarif"],
         fail_on_findings=fail_on_findings,
         assume_role=bool(role),
+        aws_region=region,
     )
 
 
@@ -196,6 +198,7 @@ def step_outputs(checked: Checked, install: Mapping[str, str]) -> dict[str, str]
         "junit-path": checked.junit_path,
         "sarif-source": checked.sarif_source,
         "assume-role": str(checked.assume_role).lower(),
+        "aws-region": checked.aws_region,
         **{name: str(value).lower() for name, value in flags.items()},
         **install,
     }

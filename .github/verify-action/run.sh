@@ -4,6 +4,16 @@
 # SARIF upload come first, the Verdict step last.
 set -euo pipefail
 cd "$WORK_DIR"
+# The role the action assumed (role-to-assume), for the verifier alone: the job's environment keeps the
+# caller's credentials and region for the steps after the action. Without it, the job's own.
+if [ -n "${ASSUMED_AWS_ACCESS_KEY_ID:-}" ]; then
+  export AWS_ACCESS_KEY_ID="$ASSUMED_AWS_ACCESS_KEY_ID"
+  export AWS_SECRET_ACCESS_KEY="$ASSUMED_AWS_SECRET_ACCESS_KEY"
+  export AWS_SESSION_TOKEN="$ASSUMED_AWS_SESSION_TOKEN"
+  export AWS_REGION="$ASSUMED_AWS_REGION" AWS_DEFAULT_REGION="$ASSUMED_AWS_REGION"
+  unset AWS_PROFILE
+fi
+unset ASSUMED_AWS_ACCESS_KEY_ID ASSUMED_AWS_SECRET_ACCESS_KEY ASSUMED_AWS_SESSION_TOKEN ASSUMED_AWS_REGION
 mapfile -t arguments <<<"$VERIFY_ARGUMENTS"
 code=0
 # The verifier's output quotes text that is not ours: the stack's outputs, a key policy's Sids, principals'

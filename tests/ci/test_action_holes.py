@@ -8,6 +8,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from tests.ci.composite import ROOT, read_output_file, workflow_commands
 from verify.findings import EXIT_CANNOT_RUN
@@ -111,3 +114,79 @@ def test_text_the_verifier_prints_raises_no_workflow_command(tmp_path: Path) -> 
     assert len(token) >= 32
     again, _ = verify_step(tmp_path, HOSTILE_OUTPUTS)
     assert workflow_commands(again.stdout)[0][1] != token, "a token of each run, not a fixed one"
+
+
+# -- hole: role-to-assume replaced the caller's AWS credentials and region for the rest of the job --------
+
+
+def action_step(name: str) -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / "action.yml").read_text())
+    (step,) = [s for s in loaded["runs"]["steps"] if s.get("name") == name]
+    return dict(step)
+
+
+def test_the_assumed_role_is_not_exported_to_the_callers_job() -> None:
+    """configure-aws-credentials exports the role's keys, AWS_REGION and AWS_DEFAULT_REGION to the job's
+    environment by default (src/helpers.ts exportCredentials, exportRegion): after the action, a later
+    `pulumi destroy` or deploy of the caller's ran as the verifier, in the action's region, and every later
+    step, whatever code it runs, held the verifier's keys. The action takes them as step outputs instead."""
+    credentials = action_step("AWS credentials")
+    assert credentials["with"]["output-env-credentials"] is False
+    assert credentials["with"]["output-credentials"] is True
+    verify_env = action_step("Verify")["env"]
+    for output in ("aws-access-key-id", "aws-secret-access-key", "aws-session-token"):
+        assert f"${{{{ steps.{credentials['id']}.outputs.{output} }}}}" in verify_env.values(), output
+
+
+def fake_verifier(tmp_path: Path) -> Path:
+    """A `python` that records the environment the verifier would run in."""
+    fake = tmp_path / "python"
+    fake.write_text(f'#!/bin/sh\nenv > "{tmp_path / "env"}"\n')
+    fake.chmod(0o755)
+    return fake
+
+
+def verifier_environment(tmp_path: Path, extra: dict[str, str]) -> dict[str, str]:
+    env = {
+        "VERIFY_PYTHON": str(fake_verifier(tmp_path)),
+        "WORK_DIR": str(tmp_path),
+        "VERIFY_ARGUMENTS": "--stack\ndev",
+        "MARKDOWN_PATH": "",
+        "SARIF_PATH": "",
+        "JUNIT_PATH": "",
+        "GITHUB_OUTPUT": str(tmp_path / "github-output"),
+        **extra,
+    }
+    done = run_script("run.sh", env, tmp_path)
+    assert done.returncode == 0, done.stdout
+    lines = (tmp_path / "env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+CALLERS = {"AWS_ACCESS_KEY_ID": "ASIACALLER", "AWS_SECRET_ACCESS_KEY": "caller", "AWS_SESSION_TOKEN": "t0"}
+
+
+def test_the_verifier_runs_as_the_assumed_role(tmp_path: Path) -> None:
+    assumed = {
+        "ASSUMED_AWS_ACCESS_KEY_ID": "ASIAVERIFIER",
+        "ASSUMED_AWS_SECRET_ACCESS_KEY": "verifier",
+        "ASSUMED_AWS_SESSION_TOKEN": "t1",
+        "ASSUMED_AWS_REGION": "eu-west-1",
+    }
+    seen = verifier_environment(tmp_path, {**CALLERS, "AWS_PROFILE": "deployer", **assumed})
+    assert {k: seen.get(k) for k in (*CALLERS, "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE")} == {
+        "AWS_ACCESS_KEY_ID": "ASIAVERIFIER",
+        "AWS_SECRET_ACCESS_KEY": "verifier",
+        "AWS_SESSION_TOKEN": "t1",
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_PROFILE": None,
+    }
+    assert not [name for name in seen if name.startswith("ASSUMED_")]
+
+
+def test_without_a_role_the_verifier_runs_with_the_jobs_credentials(tmp_path: Path) -> None:
+    # The Verify step's env names the credentials step's outputs, empty when it was skipped.
+    empty = {"ASSUMED_AWS_ACCESS_KEY_ID": "", "ASSUMED_AWS_SECRET_ACCESS_KEY": "", "ASSUMED_AWS_SESSION_TOKEN": ""}
+    seen = verifier_environment(tmp_path, {**CALLERS, "AWS_REGION": "us-east-1", **empty, "ASSUMED_AWS_REGION": ""})
+    assert {k: seen.get(k) for k in (*CALLERS, "AWS_REGION")} == {**CALLERS, "AWS_REGION": "us-east-1"}
