@@ -10,9 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.ci.composite import ROOT, read_output_file, workflow_commands
+from tests.ci.test_action import defaults, inputs
+from verify.__main__ import build_parser
 from verify.findings import EXIT_CANNOT_RUN
 
 SCRIPTS = ROOT / ".github" / "verify-action"
@@ -190,3 +193,43 @@ def test_without_a_role_the_verifier_runs_with_the_jobs_credentials(tmp_path: Pa
     empty = {"ASSUMED_AWS_ACCESS_KEY_ID": "", "ASSUMED_AWS_SECRET_ACCESS_KEY": "", "ASSUMED_AWS_SESSION_TOKEN": ""}
     seen = verifier_environment(tmp_path, {**CALLERS, "AWS_REGION": "us-east-1", **empty, "ASSUMED_AWS_REGION": ""})
     assert {k: seen.get(k) for k in (*CALLERS, "AWS_REGION")} == {**CALLERS, "AWS_REGION": "us-east-1"}
+
+
+# -- held: an input cannot become another option of the verifier ------------------------------------
+
+
+def planned(tmp_path: Path, **values: str) -> tuple[str, ...]:
+    return tuple(inputs.check(defaults() | values, str(tmp_path), str(tmp_path / "reports")).arguments)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"stack": "--endpoint-url=http://evil.example"},
+        {"stack": "--print-policy"},
+        {"stack": "dev", "max-wait": "--endpoint-url=http://evil.example"},
+        {"stack": "dev", "max-wait": "--no-audit"},
+    ],
+    ids=["stack-endpoint", "stack-print-policy", "max-wait-endpoint", "max-wait-no-audit"],
+)
+def test_an_input_that_looks_like_an_option_is_refused_not_obeyed(tmp_path: Path, values: dict[str, str]) -> None:
+    """Each input is one argument after its option (inputs.py), and argparse takes no value that starts
+    with '-' but a negative number: the verifier stops, exit 2, before anything runs."""
+    with pytest.raises(SystemExit) as raised:
+        build_parser().parse_args(list(planned(tmp_path, **values)))
+    assert raised.value.code == EXIT_CANNOT_RUN
+
+
+def test_an_outputs_file_named_dash_is_a_file_not_standard_input(tmp_path: Path) -> None:
+    arguments = planned(tmp_path, **{"outputs-file": "-"})
+    assert arguments[:2] == ("--outputs", str(tmp_path / "-"))
+    assert build_parser().parse_args(list(arguments)).outputs == str(tmp_path / "-")
+
+
+def test_an_outputs_file_outside_the_checkout_is_read_where_it_is(tmp_path: Path) -> None:
+    """`${{ runner.temp }}/outputs.json` keeps the stack's secret outputs (--show-secrets) out of the
+    checkout, where an upload of the workspace, a commit step or a build context would take them."""
+    assert planned(tmp_path, **{"outputs-file": "/home/runner/work/_temp/outputs.json"})[:2] == (
+        "--outputs",
+        "/home/runner/work/_temp/outputs.json",
+    )
