@@ -26,8 +26,10 @@ code=0
 # starting workflow commands").
 token="encrypted-dynamodb-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 echo "::stop-commands::$token"
-# -P: a consumer's own verify/, stack/ or access/ folder in work-dir is not ours.
-PYTHONPATH="$GITHUB_ACTION_PATH" "$VERIFY_PYTHON" -P -m verify "${arguments[@]}" || code=$?
+# -P: a consumer's own verify/, stack/ or access/ folder in work-dir is not ours. Its standard error
+# through standard output: the runner reads the two pipes apart, so a line the verifier wrote last on
+# standard error could be read after the token on standard output, with commands on again.
+PYTHONPATH="$GITHUB_ACTION_PATH" "$VERIFY_PYTHON" -P -m verify "${arguments[@]}" 2>&1 || code=$?
 echo "::$token::"
 written() {
   if [ -n "$2" ] && [ -f "$2" ]; then

@@ -119,6 +119,33 @@ def test_text_the_verifier_prints_raises_no_workflow_command(tmp_path: Path) -> 
     assert workflow_commands(again.stdout)[0][1] != token, "a token of each run, not a fixed one"
 
 
+def test_the_verifier_writes_only_between_the_stop_and_the_resume_on_one_stream(tmp_path: Path) -> None:
+    """The runner reads a step's standard output and standard error apart (two pipes): a line the
+    verifier writes last on standard error ("verify: cannot run: ...", quoting the outputs) could be read
+    after the resume token on standard output, commands on again. The verifier's standard error goes
+    through standard output, in order."""
+    (tmp_path / "outputs.json").write_text(json.dumps(HOSTILE_OUTPUTS))
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(SCRIPTS / "run.sh")],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "GITHUB_ACTION_PATH": str(ROOT),
+            "VERIFY_PYTHON": sys.executable,
+            "WORK_DIR": str(tmp_path),
+            "VERIFY_ARGUMENTS": f"--outputs\n{tmp_path / 'outputs.json'}",
+            **dict.fromkeys(("MARKDOWN_PATH", "SARIF_PATH", "JUNIT_PATH"), ""),
+            "GITHUB_OUTPUT": str(tmp_path / "github-output"),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stderr == ""
+    assert FORGED in done.stdout
+    assert [name for name, _ in workflow_commands(done.stdout)][:1] == ["stop-commands"]
+
+
 # -- hole: role-to-assume replaced the caller's AWS credentials and region for the rest of the job --------
 
 
