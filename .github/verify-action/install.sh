@@ -5,10 +5,12 @@
 set -euo pipefail
 requirements="$GITHUB_ACTION_PATH/verify/requirements.txt"
 stamp="$VENV/.installed-requirements"
+# -P on every `python -m`: the step runs in the workspace, and without it a `venv.py` or `pip/` of the
+# consumer's checkout would run in place of the standard library's venv and the venv's pip.
 if ! cmp -s "$requirements" "$stamp"; then
   rm -rf "$VENV"
-  "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  "$PYTHON" -P -m venv "$VENV"
+  "$VENV/bin/python" -P -m pip install --quiet --disable-pip-version-check -r "$requirements"
   cp "$requirements" "$stamp"
 fi
 # -P: only this action's checkout and the venv are on the path, not the working directory.
