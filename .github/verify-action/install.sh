@@ -5,12 +5,13 @@
 set -euo pipefail
 requirements="$GITHUB_ACTION_PATH/verify/requirements.txt"
 stamp="$VENV/.installed-requirements"
-# -P on every `python -m`: the step runs in the workspace, and without it a `venv.py` or `pip/` of the
+# -I (isolated: -P, and no PYTHON* variable, no user site) on every `python -m`: the step runs in the
+# workspace, maybe with a PYTHONPATH of the job's, and otherwise a `venv.py` or `pip/` of the
 # consumer's checkout would run in place of the standard library's venv and the venv's pip.
 if ! cmp -s "$requirements" "$stamp"; then
   rm -rf "$VENV"
-  "$PYTHON" -P -m venv "$VENV"
-  "$VENV/bin/python" -P -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  "$PYTHON" -I -m venv "$VENV"
+  "$VENV/bin/python" -I -m pip install --quiet --disable-pip-version-check -r "$requirements"
   cp "$requirements" "$stamp"
 fi
 # -P: only this action's checkout and the venv are on the path, not the working directory.

@@ -267,17 +267,20 @@ def test_an_outputs_file_outside_the_checkout_is_read_where_it_is(tmp_path: Path
 
 def test_the_install_step_runs_the_standard_librarys_venv_and_pip_not_the_checkouts(tmp_path: Path) -> None:
     """The step runs in the workspace, and `python -m venv` / `python -m pip` put it first on sys.path: a
-    `venv.py` or `pip.py` at the consumer's repository root ran in their place (the verifier itself already
-    ran with -P for this reason). Here pip finds no index and fails: what matters is whose code ran."""
+    `venv.py` or `pip.py` at the consumer's repository root, or on a PYTHONPATH the job sets, ran in their
+    place (the verifier itself already ran with -P for this reason). Here pip finds no index and fails:
+    what matters is whose code ran."""
     workspace, marker = tmp_path / "workspace", tmp_path / "hijacked"
-    workspace.mkdir()
-    for module in ("venv", "pip"):
-        (workspace / f"{module}.py").write_text(f"open({str(marker)!r}, 'a').write({module!r})\n")
+    (workspace / "lib").mkdir(parents=True)
+    for folder in (workspace, workspace / "lib"):
+        for module in ("venv", "pip"):
+            (folder / f"{module}.py").write_text(f"open({str(marker)!r}, 'a').write({module!r})\n")
     done = run_script(
         "install.sh",
         {
             "PYTHON": str(Path(sys.base_prefix, "bin", f"python{sys.version_info.major}.{sys.version_info.minor}")),
             "VENV": str(tmp_path / "venv"),
+            "PYTHONPATH": str(workspace / "lib"),  # a job's own, e.g. env: PYTHONPATH: src
             "PIP_NO_INDEX": "1",
             "PIP_CACHE_DIR": str(tmp_path / "pip-cache"),
             "GITHUB_OUTPUT": str(tmp_path / "github-output"),
