@@ -28,6 +28,18 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
+def deployer_key_policy() -> dict[str, Any]:
+    """The key policy the components write with no administrator and no key user: the deployer's only."""
+    return build_key_policy(
+        partition="aws",
+        account_id=ACCOUNT,
+        region=REGION,
+        admin_arns=[],
+        key_user_arns=[],
+        deployer_arn=f"arn:aws:iam::{ACCOUNT}:role/Deployer",
+    )
+
+
 def moto_deployment(
     *,
     encrypt: str = "cmk",  # "cmk", "aws-managed" or "none"
@@ -40,14 +52,7 @@ def moto_deployment(
     kms = boto3.client("kms", region_name=REGION)
     iam = boto3.client("iam", region_name=REGION)
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    key_policy = policy or build_key_policy(
-        partition="aws",
-        account_id=ACCOUNT,
-        region=REGION,
-        admin_arns=[],
-        key_user_arns=[],
-        deployer_arn=f"arn:aws:iam::{ACCOUNT}:role/Deployer",
-    )
+    key_policy = policy or deployer_key_policy()
     key = kms.create_key(Policy=json.dumps(key_policy), KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")
     meta = key["KeyMetadata"]
     if rotation:

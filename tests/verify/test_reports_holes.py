@@ -24,9 +24,8 @@ from cmarkgfm.cmark import Options
 
 import verify.__main__ as verify_main
 from access.operations import Path as AuditPath
-from components.policy_builders import build_key_policy
 from stack import outputs as contract
-from tests.verify.conftest import ACCOUNT, REGION, moto_deployment
+from tests.verify.conftest import ACCOUNT, REGION, deployer_key_policy, moto_deployment
 from tests.verify.test_report_sarif import github_problems, schema_errors, want
 from verify import report_sarif
 from verify.__main__ import main
@@ -61,14 +60,7 @@ def _strings(value: Any) -> list[str]:
 def hostile_deployment(sid: str) -> dict[str, Any]:
     """A deployment whose key policy holds an unconditioned wildcard statement named `sid`: the check
     key_policy.no_wildcard_principal fails naming it, and the audit's matrix names it for every reader."""
-    policy = build_key_policy(
-        partition="aws",
-        account_id=ACCOUNT,
-        region=REGION,
-        admin_arns=[],
-        key_user_arns=[],
-        deployer_arn=f"arn:aws:iam::{ACCOUNT}:role/Deployer",
-    )
+    policy = deployer_key_policy()
     policy["Statement"].append({"Sid": sid, "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"})
     return {**moto_deployment(policy=policy), contract.INTENDED_KEY_USERS: []}
 
@@ -382,14 +374,7 @@ def test_a_statement_without_a_sid_keeps_its_alert_when_another_is_added_before_
     """The key policy checks named their statements by position when they have no Sid ("#3"), and the SARIF
     fingerprint of a finding with no principal includes its statement: a statement added before the
     wildcard one (a new key administrator) made it "#4", a new alert opened and the old one closed as fixed."""
-    base = build_key_policy(
-        partition="aws",
-        account_id=ACCOUNT,
-        region=REGION,
-        admin_arns=[],
-        key_user_arns=[],
-        deployer_arn=f"arn:aws:iam::{ACCOUNT}:role/Deployer",
-    )
+    base = deployer_key_policy()
     wildcard = {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
     admin = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/Admin"}, "Action": "kms:*"}
     before = {**base, "Statement": [*base["Statement"], wildcard]}
