@@ -106,6 +106,8 @@ def sarif_source(text: str) -> str:
     posix = PurePosixPath(text.replace("\\", "/"))
     if not text.strip() or text != text.strip():
         problem = "is empty or has surrounding spaces"
+    elif not posix.parts:  # "." or "./": the repository itself, no file
+        problem = "names no file"
     elif posix.is_absolute() or PureWindowsPath(text).drive or ":" in posix.parts[0]:
         problem = "is absolute (or a URI)"
     elif ".." in posix.parts:

@@ -237,8 +237,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == f"encrypted-dynamodb {VERSION}\n"
 
 
-@pytest.mark.parametrize("source", ["/abs/Pulumi.yaml", "../other/Pulumi.yaml", "infra/../../x", "", "C:\\x.yaml"])
-def test_a_sarif_source_outside_the_repository_is_exit_2_naming_the_flag(
+@pytest.mark.parametrize(
+    "source", ["/abs/Pulumi.yaml", "../other/Pulumi.yaml", "infra/../../x", "", "C:\\x.yaml", ".", "./"]
+)
+def test_a_sarif_source_outside_the_repository_or_naming_no_file_is_exit_2_naming_the_flag(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str
 ) -> None:
     code = main(
