@@ -48,8 +48,9 @@ def quiet_leftover_futures() -> Iterator[None]:
     try:
         gc.collect()
     finally:
+        # The filter stays to the process's end: a test process (an xdist worker too) collects more such
+        # futures on its way out, after the session, and their tracebacks would fill the log.
         asyncio_log.setLevel(previous)
-        asyncio_log.removeFilter(_not_a_leftover_future)
 
 
 def _not_a_leftover_future(record: logging.LogRecord) -> bool:
